@@ -1,0 +1,161 @@
+"""The ``marksell`` command: list, run and batch-run notebooks, rebuild the index, make sample data.
+
+Exit codes: 0 every run ok; 1 some run failed; 2 usage or input error (nothing was run);
+130 interrupted. Errors print one short message; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import textwrap
+import traceback
+from pathlib import Path
+
+from marksell import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="marksell", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Exit codes: 0 all ok, 1 some runs failed, 2 usage or input error.")
+    p.add_argument("--version", action="version", version=f"marksell {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="show the notebooks with their parameters, types, defaults and help")
+
+    r = sub.add_parser("run", help="execute one notebook into a dated report folder")
+    r.add_argument("notebook", help="a name from `marksell list` or a path to an .ipynb")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                   help="set a parameter (lists and dicts in YAML form, e.g. '[a, b]')")
+    r.add_argument("-f", "--parameters-file", action="append", default=[], metavar="YAML",
+                   help="YAML file of parameters (later files and -p override earlier ones)")
+    r.add_argument("--out", help="exact output folder (must not exist or be empty)")
+    r.add_argument("--label", help="suffix of the report folder name (letters, digits, . _ -)")
+    r.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
+    r.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 600)")
+
+    b = sub.add_parser("report", help="run a batch (default: every notebook on the sample data)")
+    b.add_argument("--config", help="YAML batch file with a list of runs")
+    b.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
+    b.add_argument("--jobs", "-j", type=int, default=1, help="parallel processes on this machine")
+    b.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://host:8786")
+
+    i = sub.add_parser("index", help="rebuild reports/index.html from the run folders")
+    i.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
+
+    s = sub.add_parser("sample-data", help="regenerate the sample company from a seed")
+    s.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
+    s.add_argument("--out", default=None, help="folder to write (default data/sample)")
+    return p
+
+
+def cmd_list(args) -> int:
+    from marksell import notebook_params, runner
+
+    for name, path in runner.catalogue().items():
+        print(f"{name}  ({path.name})")
+        for prm in notebook_params.read_parameters(path):
+            if prm.name in notebook_params.RESERVED:
+                continue
+            print(f"    {prm.name}: {prm.type} = {prm.default!r}")
+            if prm.help:
+                print(textwrap.indent(textwrap.fill(prm.help, 90), " " * 8))
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from marksell import index, runner
+    from marksell.notebook_params import load_yaml_parameters
+
+    params: dict = {}
+    for f in args.parameters_file:
+        params.update(load_yaml_parameters(f))
+    text = set()
+    for name, value in args.parameter:
+        params[name] = value
+        text.add(name)
+    spec = runner.RunSpec(notebook=args.notebook, parameters=params, text_parameters=text, label=args.label,
+                          out=args.out, reports_dir=args.reports_dir,
+                          cell_timeout=args.cell_timeout or runner.DEFAULT_CELL_TIMEOUT)
+    print(f"marksell: running {args.notebook} ...", flush=True)
+    res = runner.run(spec, progress=sys.stderr.isatty())
+    if not args.out:
+        index.build_index(args.reports_dir)
+    print(f"marksell: {res.name} {res.status} in {res.duration_s:.1f} s -> {res.folder}"
+          + (f"\n  reason: {res.error}" if res.error else ""))
+    return EXIT_OK if res.status == "ok" else EXIT_FAILED
+
+
+def cmd_report(args) -> int:
+    from marksell import batch
+
+    if args.jobs < 1:
+        raise _usage("--jobs must be at least 1")
+    specs = batch.specs_from_config(args.config, args.reports_dir)
+    results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler)
+    return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED
+
+
+def cmd_index(args) -> int:
+    from marksell import index
+
+    path, skipped = index.build_index(args.reports_dir)
+    for s in skipped:
+        print(f"marksell: skipped {s}", file=sys.stderr)
+    print(f"marksell: index written to {path}")
+    return EXIT_OK
+
+
+def cmd_sample_data(args) -> int:
+    from marksell.paths import sample_dir
+    from marksell.sample.company import DEFAULT_SEED, write_company
+
+    out = Path(args.out) if args.out else sample_dir()
+    files = write_company(out, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    print(f"marksell: wrote {len(files)} files to {out}")
+    return EXIT_OK
+
+
+def _usage(msg: str):
+    from marksell.errors import ParameterError
+
+    return ParameterError(msg)
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    from marksell.errors import MarksellError
+
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    handler = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "index": cmd_index,
+               "sample-data": cmd_sample_data}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("marksell: interrupted; unfinished runs were discarded, finished reports are kept",
+              file=sys.stderr)
+        try:
+            from marksell import index
+
+            index.build_index(getattr(args, "reports_dir", None))
+        except Exception:
+            pass
+        return EXIT_INTERRUPTED
+    except (MarksellError, ValueError, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"marksell: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

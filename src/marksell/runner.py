@@ -1,0 +1,265 @@
+"""Run one notebook with papermill into a dated report folder, atomically.
+
+A run writes into a hidden temporary folder under ``reports/.tmp/`` and is moved into
+``reports/YYYY-MM-DD/<notebook>[-<label>]/`` (or exactly ``--out DIR``) only when complete, so an
+interrupted run leaves no half-report. A second run on the same day gets a ``-2``, ``-3``...
+suffix: nothing is ever overwritten. A failing notebook still leaves its executed notebook (with
+the error) and a ``run.json`` marked ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from marksell import notebook_params
+from marksell.errors import ParameterError
+from marksell.loaders import display_path, file_sha256
+from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
+
+SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
+KERNEL_NAME = "python3"
+VERSIONED = ["marksell", "pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib",
+             "papermill", "nbconvert", "pandera", "pyarrow"]
+
+
+@dataclass
+class RunSpec:
+    """What to run: a notebook (catalogue name or path), parameter values, and where to write."""
+
+    notebook: str
+    parameters: dict = field(default_factory=dict)
+    text_parameters: set = field(default_factory=set)  # names whose values came as command-line text
+    label: str | None = None
+    out: str | None = None  # exact output folder
+    reports_dir: str | None = None
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT
+
+
+@dataclass
+class RunResult:
+    name: str
+    status: str
+    folder: Path | None
+    duration_s: float
+    error: str | None = None
+    timings: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- catalogue
+
+
+def catalogue(folder: Path = NOTEBOOKS_DIR) -> dict[str, Path]:
+    """Notebook name -> path, e.g. ``customer_segmentation`` -> notebooks/01_customer_segmentation.ipynb."""
+    out = {}
+    for p in sorted(Path(folder).glob("*.ipynb")):
+        out[re.sub(r"^\d+_", "", p.stem)] = p
+    return out
+
+
+def resolve_notebook(name_or_path: str) -> Path:
+    cat = catalogue()
+    key = re.sub(r"^\d+_", "", Path(name_or_path).stem) if name_or_path.endswith(".ipynb") else name_or_path
+    if name_or_path in cat:
+        return cat[name_or_path]
+    p = Path(name_or_path)
+    if p.suffix == ".ipynb" and p.exists():
+        return p
+    if key in cat and not p.exists() and p.suffix == ".ipynb" and p.parent == Path("."):
+        return cat[key]
+    raise ParameterError(f"unknown notebook '{name_or_path}'; known: {', '.join(cat)} (or a path to an .ipynb)")
+
+
+def notebook_name(path: Path) -> str:
+    return re.sub(r"^\d+_", "", Path(path).stem)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_label(label: str | None) -> None:
+    if label is None or label == "":
+        return
+    if not SAFE_LABEL.match(label) or ".." in label:
+        raise ParameterError(f"label {label!r} may only hold letters, digits, '.', '_' and '-' "
+                             "(at most 64, starting with a letter or digit)")
+
+
+def prepare(spec: RunSpec) -> tuple[Path, dict]:
+    """Resolve the notebook and validate the parameters (no kernel is started)."""
+    check_label(spec.label)
+    path = resolve_notebook(spec.notebook)
+    declared = notebook_params.read_parameters(path)
+    values = notebook_params.validate(declared, spec.parameters, spec.text_parameters)
+    return path, values
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def run(spec: RunSpec, progress: bool = False) -> RunResult:
+    """Execute one notebook into its report folder and return the outcome (never raises for a
+    failing notebook; raises :class:`ParameterError` for bad parameters before starting)."""
+    import papermill as pm
+
+    path, values = prepare(spec)
+    name = notebook_name(path)
+    reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
+    if spec.out and Path(spec.out).exists() and any(Path(spec.out).iterdir()):
+        raise ParameterError(f"--out {spec.out} exists and is not empty; choose a new folder "
+                             "(reports are never overwritten)")
+    tmp_root = (Path(spec.out).resolve().parent if spec.out else reports) / ".tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_root / f"{name}-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    started = datetime.now(timezone.utc).astimezone()
+    t0 = time.perf_counter()
+    out_nb = tmp / f"{path.stem}.ipynb"
+    status, error, tb = "ok", None, None
+    timings = {}
+    try:
+        params = dict(values)
+        params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
+        try:
+            pm.execute_notebook(
+                str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
+                progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
+                cwd=os.getcwd(), report_mode=False,
+            )
+        except Exception as exc:  # the executed notebook with the error is still written
+            status, error, tb = "failed", _reason(exc), traceback.format_exc()
+        timings["execute_s"] = time.perf_counter() - t0
+        record = _run_record(path, name, spec, values, started, t0, status, error, tmp)
+        t1 = time.perf_counter()
+        if out_nb.exists():
+            try:
+                from marksell.render import render_html
+
+                render_html(out_nb, tmp / "report.html", record)
+            except Exception as exc:
+                record["render_error"] = _reason(exc)
+        timings["render_s"] = time.perf_counter() - t1
+        record["timings"] = timings
+        if tb:
+            (tmp / "error.txt").write_text(tb, encoding="utf-8")
+        _write_json(tmp / "run.json", record)
+        final = _claim(tmp, reports, started, name, spec)
+        tmp = None
+        return RunResult(name, status, final, record["duration_s"], error, timings)
+    finally:
+        if tmp is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reason(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        return f"cell {getattr(exc, 'exec_count', '?')} raised {exc.ename}: {exc.evalue}".strip()
+    if name == "DeadKernelError":
+        return f"the kernel died ({exc})"
+    if name in {"CellTimeoutError", "TimeoutError"}:
+        return f"a cell timed out ({str(exc).splitlines()[0] if str(exc) else 'timeout'})"
+    return f"{name}: {str(exc).splitlines()[0] if str(exc) else ''}".strip()
+
+
+def _run_record(path, name, spec, values, started, t0, status, error, tmp) -> dict:
+    ended = datetime.now(timezone.utc).astimezone()
+    return {
+        "notebook": name,
+        "notebook_file": display_path(path),
+        "label": spec.label or None,
+        "parameters": values,
+        "status": status,
+        "error": error,
+        "started": started.isoformat(timespec="seconds"),
+        "ended": ended.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 3),
+        "inputs": _inputs(tmp, path, values),
+        "versions": versions(),
+        "python": sys.version.split()[0],
+        "git_commit": git_commit(),
+        "artifacts": sorted(p.name for p in tmp.iterdir() if p.suffix in {".csv", ".json"}),
+    }
+
+
+def _inputs(tmp: Path, path: Path, values: dict) -> list[dict]:
+    """Provenance written by the notebook (inputs.json), else hashes of the path parameters."""
+    f = tmp / "inputs.json"
+    if f.exists():
+        try:
+            return json.loads(f.read_text(encoding="utf-8"))
+        except ValueError:
+            pass
+    declared = {p.name: p for p in notebook_params.read_parameters(path)}
+    out = []
+    for pname, p in declared.items():
+        if pname.endswith("_path"):
+            value = values.get(pname, p.default)
+            if value:
+                fp = Path(value)
+                out.append({"kind": pname[:-5], "path": display_path(fp),
+                            "sha256": file_sha256(fp) if fp.is_file() else None, "rows": None})
+    return out
+
+
+def _claim(tmp: Path, reports: Path, started: datetime, name: str, spec: RunSpec) -> Path:
+    """Move the finished run into place under a name nobody else holds (atomic rename)."""
+    if spec.out:
+        target = Path(spec.out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not any(target.iterdir()):
+            target.rmdir()
+        os.rename(tmp, target)
+        return target
+    day = reports / started.strftime("%Y-%m-%d")
+    day.mkdir(parents=True, exist_ok=True)
+    base = name + (f"-{spec.label}" if spec.label else "")
+    for i in range(1, 10_000):
+        target = day / (base if i == 1 else f"{base}-{i}")
+        if target.exists():
+            continue
+        try:
+            os.rename(tmp, target)  # fails if another run took the name meanwhile (non-empty folder)
+            return target
+        except OSError:
+            continue
+    raise RuntimeError(f"no free report folder name for {base} in {day}")
+
+
+def _write_json(path: Path, obj) -> None:
+    from marksell.artifacts import to_jsonable
+
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def versions() -> dict:
+    out = {}
+    for pkg in VERSIONED:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def git_commit() -> str | None:
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJ_ROOT, capture_output=True, text=True,
+                             timeout=5)
+        return res.stdout.strip() or None if res.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None

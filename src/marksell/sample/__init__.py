@@ -1,0 +1,1 @@
+"""Generators of the embedded sample company (one module per input kind)."""
