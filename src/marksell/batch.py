@@ -62,8 +62,9 @@ def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -
 
 
 def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None = None,
-              out=sys.stdout) -> list[runner.RunResult]:
+              out=None) -> list[runner.RunResult]:
     """Validate every spec, run them all, rebuild the index after each, print a summary."""
+    out = out or sys.stdout
     for s in specs:  # all parameters checked before any kernel starts
         runner.prepare(s)
     reports = Path(specs[0].reports_dir) if specs and specs[0].reports_dir else REPORTS_DIR
