@@ -1,0 +1,46 @@
+"""Batches on a Dask distributed cluster (LocalCluster on loopback) and in parallel processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from marksell import batch, runner
+from tests.test_runner import make_toy
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.mark.slow
+def test_batch_runs_on_a_local_dask_cluster(tmp_path):
+    toy = make_toy(tmp_path)
+    reports = tmp_path / "reports"
+    specs = [runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports))
+             for i in range(2)]
+    specs.append(runner.RunSpec(notebook=str(toy), parameters={"mode": "fail"}, label="bad",
+                                reports_dir=str(reports)))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        results = batch.run_batch(specs, scheduler=cluster.scheduler_address)
+    assert sorted(r.status for r in results) == ["failed", "ok", "ok"]
+    folders = {f.name: f for f in reports.glob("20*/*")}
+    assert set(folders) == {"toy-r0", "toy-r1", "toy-bad"}
+    assert json.loads((folders["toy-r1"] / "summary.json").read_text())["x"] == 1
+    assert (folders["toy-r0"] / "report.html").exists()
+    assert json.loads((folders["toy-bad"] / "run.json").read_text())["status"] == "failed"
+    assert len(json.loads((reports / "index.json").read_text())) == 3
+
+
+@pytest.mark.slow
+def test_parallel_processes_give_the_same_artifacts_as_serial(tmp_path):
+    toy = make_toy(tmp_path)
+    outs = {}
+    for jobs in (1, 2):
+        reports = tmp_path / f"reports{jobs}"
+        specs = [runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports))
+                 for i in range(3)]
+        results = batch.run_batch(specs, jobs=jobs)
+        assert all(r.status == "ok" for r in results)
+        outs[jobs] = {f.name: (f / "table.csv").read_bytes() for f in reports.glob("20*/*")}
+    assert outs[1] == outs[2] and len(outs[1]) == 3
