@@ -32,3 +32,12 @@ def test_makefile_has_the_documented_targets():
     text = (ROOT / "Makefile").read_text()
     for target in ("help", "report", "test", "lab", "refresh-notebooks", "bench"):
         assert re.search(rf"^{target}:.*## ", text, re.M), target
+
+
+def test_readme_documents_the_current_contracts():
+    from marksell.contracts import contracts_markdown
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- contracts:start -->\n", 1)[1].split("<!-- contracts:end -->", 1)[0]
+    assert block == contracts_markdown(), "run: python -c 'from marksell.contracts import ...' to refresh README"
+    assert text.index("make report") < 400 and text.index("make test") < 400

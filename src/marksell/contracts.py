@@ -177,3 +177,21 @@ def contract_table_markdown(kind: str) -> str:
             f"| `{col.name}` | {col.dtype} | {'yes' if col.required else 'no'} | {', '.join(rules)} | {col.description} |"
         )
     return "\n".join(lines)
+
+
+def contracts_markdown() -> str:
+    """Every contract as Markdown, the block kept in README.md (a test checks it is current)."""
+    parts = []
+    for kind, c in CONTRACTS.items():
+        parts.append(f"#### `{kind}`: {c.description}\n")
+        parts.append(contract_table_markdown(kind))
+        extra = []
+        if c.unique:
+            extra.append(f"One row per ({', '.join(c.unique)}).")
+        if c.extra_numeric:
+            extra.append("Other columns are kept (numeric ones as numbers).")
+        extra += list(c.notes)
+        if extra:
+            parts.append("\n" + " ".join(extra))
+        parts.append("")
+    return "\n".join(parts).strip() + "\n"
