@@ -1,0 +1,113 @@
+"""Benchmark the report pipeline: where the time of ``make report`` goes, and parallel batches.
+
+Breakdown per notebook: environment check (import of the stack in a fresh interpreter), kernel start
+and teardown (papermill on a one-cell notebook: the fixed overhead every run pays), computation
+(execution minus that overhead) and HTML export. Then the speed-up of ``--jobs 2`` over ``--jobs 1``
+for the sample batch (every notebook) and for a batch of 12 parameterised runs.
+
+    python benchmarks/bench_report.py [--scale 1.0]     (scale < 1 runs 4 instead of 12 runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import print_table, record  # noqa: E402
+
+from marksell import batch, runner  # noqa: E402
+from marksell.render import render_html  # noqa: E402
+
+PARAM_RUN_NOTEBOOK = "opportunity_prioritisation"
+
+
+def env_check_s() -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import marksell.loaders, pandas, statsmodels.api, sklearn, matplotlib"],
+                   check=True)
+    return time.perf_counter() - t0
+
+
+def kernel_overhead_s(tmp: Path, repeats: int = 3) -> tuple[float, float]:
+    import papermill as pm
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell("x: int = 1")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell("x")]
+    src = tmp / "empty.ipynb"
+    nbformat.write(nb, str(src))
+    execs, renders = [], []
+    for i in range(repeats):
+        out = tmp / f"empty-out-{i}.ipynb"
+        t0 = time.perf_counter()
+        pm.execute_notebook(str(src), str(out), parameters={"x": 2}, progress_bar=False, kernel_name="python3")
+        execs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        render_html(out, tmp / f"empty-{i}.html", {"notebook": "empty", "status": "ok"})
+        renders.append(time.perf_counter() - t0)
+    return statistics.median(execs), statistics.median(renders)
+
+
+def main(scale: float = 1.0) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        env_s = env_check_s()
+        kernel_s, render_fixed_s = kernel_overhead_s(tmp)
+        rows.append({"analysis": "report: environment check", "size": "import stack", "impl": "marksell",
+                     "wall_s": env_s})
+        rows.append({"analysis": "report: kernel start+stop", "size": "1-cell notebook", "impl": "papermill",
+                     "wall_s": kernel_s})
+        rows.append({"analysis": "report: HTML export (fixed)", "size": "1-cell notebook", "impl": "nbconvert",
+                     "wall_s": render_fixed_s})
+
+        specs = [runner.RunSpec(notebook=n, reports_dir=str(tmp / "serial")) for n in runner.catalogue()]
+        t0 = time.perf_counter()
+        results = batch.run_batch(specs, jobs=1, out=open("/dev/null", "w"))
+        serial_s = time.perf_counter() - t0
+        for res in results:
+            t = res.timings
+            compute = max(t.get("execute_s", 0) - kernel_s, 0)
+            rows.append({"analysis": f"report: {res.name}", "size": "sample", "impl": f"marksell ({res.status})",
+                         "wall_s": res.duration_s + t.get("render_s", 0), "compute_s": compute,
+                         "render_s": t.get("render_s"),
+                         "overhead_share": (kernel_s + t.get("render_s", 0)) / max(res.duration_s, 1e-9)})
+        specs = [runner.RunSpec(notebook=n, reports_dir=str(tmp / "parallel")) for n in runner.catalogue()]
+        t0 = time.perf_counter()
+        batch.run_batch(specs, jobs=2, out=open("/dev/null", "w"))
+        parallel_s = time.perf_counter() - t0
+        rows.append({"analysis": "report: sample batch", "size": f"{len(specs)} notebooks", "impl": "--jobs 1",
+                     "wall_s": serial_s, "ratio_vs_ref": 1.0})
+        rows.append({"analysis": "report: sample batch", "size": f"{len(specs)} notebooks", "impl": "--jobs 2",
+                     "wall_s": parallel_s, "ratio_vs_ref": parallel_s / serial_s})
+
+        n_runs = 12 if scale >= 1 else 4
+        walls = {}
+        for jobs in (1, 2):
+            specs = [runner.RunSpec(notebook=PARAM_RUN_NOTEBOOK, parameters={"seed": i}, label=f"run{i:02d}",
+                                    reports_dir=str(tmp / f"many{jobs}")) for i in range(n_runs)]
+            t0 = time.perf_counter()
+            batch.run_batch(specs, jobs=jobs, out=open("/dev/null", "w"))
+            walls[jobs] = time.perf_counter() - t0
+        for jobs in (1, 2):
+            rows.append({"analysis": "report: parameterised batch", "size": f"{n_runs} x {PARAM_RUN_NOTEBOOK}",
+                         "impl": f"--jobs {jobs}", "wall_s": walls[jobs], "ratio_vs_ref": walls[jobs] / walls[1]})
+    return rows
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=1.0)
+    rows = main(ap.parse_args().scale)
+    record("report", rows)
+    print_table(rows)
