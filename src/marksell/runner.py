@@ -136,7 +136,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
             pm.execute_notebook(
                 str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
                 progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
-                cwd=os.getcwd(), report_mode=False,
+                cwd=os.getcwd(), report_mode=False, config=_kernel_config(),
             )
         except Exception as exc:  # the executed notebook with the error is still written
             status, error, tb = "failed", _reason(exc), traceback.format_exc()
@@ -161,6 +161,15 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _kernel_config():
+    """Kernels talk over local IPC sockets: no TCP ports opened, nothing to eavesdrop on."""
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.KernelManager.transport = "ipc"
+    return cfg
 
 
 def _reason(exc: BaseException) -> str:
