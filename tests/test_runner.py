@@ -264,3 +264,15 @@ def test_two_batches_at_once_lose_nothing(toy, tmp_path):
     xs = sorted(json.loads((f / "summary.json").read_text())["x"] for f in folders)
     assert xs == [0, 0, 1, 1, 2, 2]
     assert len(json.loads((reports / "index.json").read_text())) == 6
+
+
+@pytest.mark.slow
+def test_reports_carry_no_absolute_home_paths(toy, tmp_path, monkeypatch):
+    home = tmp_path / "home" / "analyst"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    res = run_toy(toy, tmp_path / "reports", parameters={"mode": "fail", "name": str(home / "data.csv")})
+    assert res.status == "failed"
+    for f in res.folder.iterdir():
+        assert str(home) not in f.read_text(errors="ignore"), f.name
+    assert json.loads((res.folder / "run.json").read_text())["parameters"]["name"] == "~/data.csv"

@@ -141,6 +141,9 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
         except Exception as exc:  # the executed notebook with the error is still written
             status, error, tb = "failed", _reason(exc), traceback.format_exc()
         timings["execute_s"] = time.perf_counter() - t0
+        for f in tmp.iterdir():
+            if f.suffix in {".ipynb", ".csv", ".json", ".txt", ".html", ".md"}:
+                _scrub_file(f)
         record = _run_record(path, name, spec, values, started, t0, status, error, tmp)
         t1 = time.perf_counter()
         if out_nb.exists():
@@ -153,7 +156,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
         timings["render_s"] = time.perf_counter() - t1
         record["timings"] = timings
         if tb:
-            (tmp / "error.txt").write_text(tb, encoding="utf-8")
+            (tmp / "error.txt").write_text(scrub(tb), encoding="utf-8")
         _write_json(tmp / "run.json", record)
         final = _claim(tmp, reports, started, name, spec)
         tmp = None
@@ -161,6 +164,19 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def scrub(text: str) -> str:
+    """Replace the user's home folder with ``~`` so that reports carry no absolute home paths."""
+    home = str(Path.home())
+    return text.replace(home, "~") if home not in ("", "/") else text
+
+
+def _scrub_file(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    clean = scrub(text)
+    if clean != text:
+        path.write_text(clean, encoding="utf-8")
 
 
 def _kernel_config():
@@ -189,9 +205,9 @@ def _run_record(path, name, spec, values, started, t0, status, error, tmp) -> di
         "notebook": name,
         "notebook_file": display_path(path),
         "label": spec.label or None,
-        "parameters": values,
+        "parameters": {k: scrub(v) if isinstance(v, str) else v for k, v in values.items()},
         "status": status,
-        "error": error,
+        "error": scrub(error) if error else None,
         "started": started.isoformat(timespec="seconds"),
         "ended": ended.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
