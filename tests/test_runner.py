@@ -124,7 +124,8 @@ def test_run_writes_the_full_report_folder(toy, tmp_path):
     assert files == ["report.html", "run.json", "summary.json", "table.csv", "toy.ipynb"]
     rec = json.loads((res.folder / "run.json").read_text())
     assert rec["status"] == "ok" and rec["error"] is None
-    assert rec["parameters"] == {"x": 5, "name": "<b>Acme & Co</b>"}
+    assert rec["overrides"] == {"x": 5, "name": "<b>Acme & Co</b>"}
+    assert rec["parameters"] == {"x": 5, "name": "<b>Acme & Co</b>", "mode": "ok", "seconds": 0.0, "items": []}
     assert set(rec) >= {"started", "ended", "duration_s", "inputs", "versions", "git_commit", "notebook"}
     assert rec["versions"]["pandas"]
     # spreadsheet formula injection neutralised, numbers untouched
@@ -275,4 +276,4 @@ def test_reports_carry_no_absolute_home_paths(toy, tmp_path, monkeypatch):
     assert res.status == "failed"
     for f in res.folder.iterdir():
         assert str(home) not in f.read_text(errors="ignore"), f.name
-    assert json.loads((res.folder / "run.json").read_text())["parameters"]["name"] == "~/data.csv"
+    assert json.loads((res.folder / "run.json").read_text())["overrides"]["name"] == "~/data.csv"

@@ -77,7 +77,7 @@ def _html(runs: list[dict], skipped: list[str]) -> str:
     rows = []
     for r in runs:
         folder = r["_folder"]
-        params = ", ".join(f"{k}={v}" for k, v in sorted((r.get("parameters") or {}).items()))
+        params = ", ".join(f"{k}={v}" for k, v in sorted((r.get("overrides", r.get("parameters")) or {}).items())) or "defaults"
         status = r.get("status", "?")
         links = f"<a href='{e(folder)}/report.html'>report</a> · <a href='{e(folder)}/run.json'>run.json</a>"
         err = f"<br><small>{e(r['error'])}</small>" if r.get("error") else ""

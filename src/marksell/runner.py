@@ -131,7 +131,8 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     timings = {}
     try:
         params = dict(values)
-        params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
+        if "artifacts_dir" in {p.name for p in notebook_params.read_parameters(path)}:
+            params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
         try:
             pm.execute_notebook(
                 str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
@@ -164,6 +165,18 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def effective_parameters(path: Path, values: dict) -> dict:
+    """Every declared parameter's value in this run: the defaults, overridden by ``values``."""
+    declared = notebook_params.read_parameters(path)
+    out = {p.name: p.default for p in declared if p.name not in notebook_params.RESERVED}
+    out.update(values)
+    return out
+
+
+def _scrubbed(values: dict) -> dict:
+    return {k: scrub(v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def scrub(text: str) -> str:
@@ -205,7 +218,8 @@ def _run_record(path, name, spec, values, started, t0, status, error, tmp) -> di
         "notebook": name,
         "notebook_file": display_path(path),
         "label": spec.label or None,
-        "parameters": {k: scrub(v) if isinstance(v, str) else v for k, v in values.items()},
+        "parameters": _scrubbed(effective_parameters(path, values)),
+        "overrides": _scrubbed(values),
         "status": status,
         "error": scrub(error) if error else None,
         "started": started.isoformat(timespec="seconds"),
