@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -16,40 +17,83 @@ import pandas as pd
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells starting with ``= + - @`` with a quote (spreadsheet formula injection).
+def _neutralise_text(v):
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_PREFIXES) else v
 
-    Only text cells are touched: numbers (including negative ones) are left as they are.
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells (and column names) starting with ``= + - @`` (or tab/CR) with a quote.
+
+    Spreadsheets run such cells as formulas (CSV formula injection). Only text is touched:
+    numbers (including negative ones), dates and missing values are left as they are, and
+    already-neutralised text (starting with ``'``) is unchanged, so the function is idempotent.
     """
     out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            mask = s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_PREFIXES))
-            if mask.any():
-                out[col] = s.astype(object).where(~mask, "'" + s.astype(str))
+    out.columns = [_neutralise_text(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        try:
+            mask = s.str.startswith(_FORMULA_PREFIXES, na=False).astype(bool)
+        except AttributeError:  # an object column without any text (.str gives NaN for non-text cells)
+            continue
+        if mask.any():
+            fixed = s.astype(object).copy()
+            fixed[mask.to_numpy()] = ("'" + s[mask].astype(str)).to_numpy()
+            out.isetitem(i, fixed)
     return out
 
 
 def to_jsonable(obj):
-    """Convert numpy/pandas scalars and containers to plain JSON types (NaN -> null)."""
+    """Convert numpy/pandas scalars and containers to plain JSON types.
+
+    NaN, infinities, ``pd.NA`` and ``NaT`` become null; dates become ISO text; numpy arrays,
+    sets and tuples become lists; anything else unknown becomes its ``str``. The result
+    always passes ``json.dumps(..., allow_nan=False)``.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
+    if isinstance(obj, pd.DataFrame):
+        return to_jsonable(obj.to_dict(orient="records"))
+    if isinstance(obj, pd.Series):
+        return to_jsonable(obj.to_dict())
+    if isinstance(obj, (pd.Index, np.ndarray)):
+        return [to_jsonable(v) for v in obj.tolist()] if not isinstance(obj, pd.Index) else \
+            [to_jsonable(v) for v in obj]
+    if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (pd.Timestamp,)):
-        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        items = [to_jsonable(v) for v in obj]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, np.datetime64):
+        return None if np.isnat(obj) else pd.Timestamp(obj).isoformat()
+    if isinstance(obj, np.timedelta64):
+        return None if np.isnat(obj) else pd.Timedelta(obj).isoformat()
     if isinstance(obj, np.generic):
         obj = obj.item()
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    if isinstance(obj, (pd.DataFrame,)):
-        return to_jsonable(obj.to_dict(orient="records"))
-    if isinstance(obj, (pd.Series,)):
-        return to_jsonable(obj.to_dict())
+        if isinstance(obj, (bytes, complex)):
+            return str(obj)
+        return to_jsonable(obj)
+    if isinstance(obj, float):
+        return None if (math.isnan(obj) or math.isinf(obj)) else obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, Decimal):
+        return to_jsonable(float(obj))
     if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    return obj
+        try:
+            return obj.isoformat()
+        except (ValueError, TypeError):
+            return str(obj)
+    return str(obj)
 
 
 class Artifacts:

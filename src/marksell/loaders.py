@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from marksell.contracts import CONTRACTS, Contract
+from marksell.contracts import CONTRACTS, Column, Contract
 from marksell.errors import DataContractError
 from marksell.paths import PROJ_ROOT, resolve_input
 
@@ -141,8 +141,9 @@ def load(
         raise DataContractError(shown, kind, problems)
 
     notes: list[str] = []
+    raw_missing = df.isna()
     df, problems = _coerce(df, contract, keys, row_offset, notes)
-    problems += _missing_problems(df, contract, keys, row_offset)
+    problems += _missing_problems(df, raw_missing, contract, keys, row_offset)
     problems += _validate(df, contract, keys, row_offset, today or datetime.now())
     if problems:
         raise DataContractError(shown, kind, problems)
@@ -385,13 +386,13 @@ def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], 
                     chosen = str(sheet)
                 else:
                     raise _SheetMissing(str(sheet))
-                frame = book.parse(chosen, dtype=object)
+                frame = pd.read_excel(book, sheet_name=chosen, dtype=object)
                 frame.attrs["sheet"] = chosen
                 return frame
             required = set(contract.required) | set(keys)
             seen = []
             for name in names:
-                frame = book.parse(name, dtype=object)
+                frame = pd.read_excel(book, sheet_name=name, dtype=object)
                 cols = [str(c).strip() for c in frame.columns]
                 mapping = _name_mapping(cols, contract, keys, columns)
                 if required <= {mapping.get(c, c) for c in cols}:
@@ -472,7 +473,7 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
     file_columns = [str(c) for c in file_columns]
     needed = contract.required + list(keys)
     missing = [n for n in needed if n not in names]
-    if len(file_columns) == 1 and missing:
+    if len(file_columns) == 1 and missing and re.search(r"[^\w\s\-.()]", file_columns[0]):
         only = file_columns[0]
         return [_problem(None, "columns separated by comma, semicolon, tab or pipe",
                          f"a single column '{only[:60]}' (the delimiter was not recognised)",
@@ -511,8 +512,8 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
 def _fmt_value(v) -> str:
     if v is None or (not isinstance(v, str) and np.ndim(v) == 0 and pd.isna(v)):
         return "missing"
-    if isinstance(v, pd.Timestamp):
-        return repr(v.date().isoformat())
+    if isinstance(v, (pd.Timestamp, np.datetime64)):
+        return repr(str(v).replace("T", " ").split(" ")[0])  # also years outside 1..9999
     if isinstance(v, np.generic):
         v = v.item()
     text = repr(v)
@@ -547,7 +548,9 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
                         fix="remove text such as units or thousands separators from the column, or drop it"))
                 inf = np.isinf(num.to_numpy())
                 if inf.any():
-                    num = num.mask(inf)
+                    problems.append(_problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
+                                             _examples(s[inf], s.index[inf], row_offset),
+                                             fix="replace infinite values with real figures"))
                 out[name] = num
             continue
         if col.dtype == "string":
@@ -569,7 +572,7 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
                 if off.any():
                     parsed = parsed.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
                     notes.append(f"{int(off.sum())} date(s) in '{name}' were not the first of the month "
-                                 f"(e.g. {parsed.index[off][0] + row_offset}: {s[off].iloc[0]!s}); "
+                                 f"(e.g. row {int(s.index[off][0]) + row_offset}: {_fmt_value(s[off].iloc[0])}); "
                                  "moved to the month start")
             out[name] = parsed
         else:
@@ -597,8 +600,9 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
                                              f"{int(huge.sum())} larger value(s)",
                                              _examples(s[huge], s.index[huge], row_offset),
                                              fix="check the column mapping or the units of the counts"))
-                if frac.any() or huge.any():
-                    out[name] = num
+                not_flag = col.dtype == "flag" and bool((num.notna() & ~num.isin([0, 1])).any())
+                if frac.any() or huge.any() or not_flag:
+                    out[name] = num  # reported by the checks; stays float
                 elif col.dtype == "flag":
                     out[name] = num.astype("Int8") if num.isna().any() else num.astype("int8")
                 else:
@@ -693,17 +697,15 @@ def _finish_dates(out: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Ser
     return out, bad, outside
 
 
-def _missing_problems(df: pd.DataFrame, contract: Contract, keys, row_offset: int) -> list[dict]:
+def _missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Contract, keys,
+                      row_offset: int) -> list[dict]:
     """Missing values in required columns (cells that could not be parsed are reported already)."""
     problems = []
     rules = [(c.name, c.nullable) for c in contract.columns] + [(k, False) for k in keys]
     for name, nullable in rules:
         if nullable or name not in df.columns:
             continue
-        miss = df[name].isna()
-        raw_missing = df.attrs.get("_raw_missing", {}).get(name)
-        if raw_missing is not None:
-            miss = miss & raw_missing
+        miss = raw_missing[name]
         if miss.any():
             problems.append(_problem(name, "a value in every row", f"{int(miss.sum())} missing value(s)",
                                      "; ".join(f"row {int(i) + row_offset}" for i in df.index[miss][:_N_EXAMPLES]),
@@ -716,7 +718,7 @@ def _validate(df: pd.DataFrame, contract: Contract, keys, row_offset: int, today
     checks = {}
     horizon = pd.Timestamp(today).normalize() + timedelta(days=1)
     for col in contract.columns:
-        if col.name not in df.columns or col.dtype == "string" and not col.name:
+        if col.name not in df.columns:
             continue
         numeric_ok = col.dtype in ("float", "int", "flag") and pd.api.types.is_numeric_dtype(df[col.name].dtype)
         col_checks = []
@@ -779,10 +781,14 @@ def _fix_for(check: str, column: str) -> str:
 
 
 def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> None:
-    for col in contract.columns:
-        if col.name not in df.columns or not pd.api.types.is_numeric_dtype(df[col.name].dtype):
+    known = {c.name: c for c in contract.columns}
+    for name in df.columns:
+        col = known.get(name)
+        if col is None and contract.extra_numeric and name not in keys:
+            col = Column(name, "float", "")
+        if col is None or not pd.api.types.is_numeric_dtype(df[name].dtype):
             continue
-        values = df[col.name].to_numpy(dtype="float64", na_value=np.nan)
+        values = df[name].to_numpy(dtype="float64", na_value=np.nan)
         if col.warn_negative:
             n = int((values < 0).sum())
             if n:
