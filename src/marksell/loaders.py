@@ -622,8 +622,16 @@ def _to_string(s: pd.Series) -> pd.Series:
                 s = s.mask(~np.isfinite(vals)) if len(finite) else s
             if not np.isinf(vals).any():
                 s = s.astype("Int64")
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        # strip the few categories, not the millions of cells
+        cats = s.cat.categories.astype("string").str.strip()
+        codes = s.cat.codes.to_numpy()
+        values = cats.take(np.where(codes < 0, 0, codes)).to_numpy() if len(cats) else np.full(len(s), pd.NA)
+        out = pd.Series(pd.array(values, dtype="string"), index=s.index)
+        return out.mask(codes < 0) if (codes < 0).any() else out
     out = s.astype("string")
-    return out.str.strip()
+    stripped = out.str.strip()
+    return stripped
 
 
 def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -780,6 +788,18 @@ def _fix_for(check: str, column: str) -> str:
 # ----------------------------------------------------------------------------- warnings
 
 
+def _n_duplicate_rows(df: pd.DataFrame) -> int:
+    """Exact duplicate rows. Rows can only repeat where a cheap key repeats (the order id when
+    there is one, else customer and date), so the full-row comparison runs on those rows only."""
+    if len(df) < 2:
+        return 0
+    key = ["order_id"] if "order_id" in df.columns else [c for c in ("customer_id", "order_date") if c in df]
+    maybe = df.duplicated(key, keep=False).to_numpy() if key else np.ones(len(df), bool)
+    if not maybe.any():
+        return 0
+    return int(df[maybe].duplicated().sum())
+
+
 def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> None:
     known = {c.name: c for c in contract.columns}
     for name in df.columns:
@@ -804,7 +824,7 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
                                   f"(median {median:.3g}, largest {size.max():.3g}); check for extra zeros "
                                   "or mixed units", DataQualityWarning, stacklevel=4)
     if contract.kind == "transactions":
-        n = int(df.duplicated().sum())
+        n = _n_duplicate_rows(df)
         if n:
             warnings.warn(f"{shown}: {n} exact duplicate row(s); kept as separate orders", DataQualityWarning,
                           stacklevel=4)

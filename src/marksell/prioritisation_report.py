@@ -1,0 +1,217 @@
+"""Assemble the opportunity prioritisation: ranking table, summary figures and recommendation.
+
+:func:`run_prioritisation` runs every step of :mod:`marksell.prioritisation` and
+:mod:`marksell.prioritisation_sensitivity` on one opportunities table; the notebook calls the
+steps one by one to explain them, and uses :func:`ranking_table`, :func:`prioritisation_summary`
+and :func:`recommendation_text` to write ``ranking.csv``, ``summary.json`` and the words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from marksell import prioritisation as pr
+from marksell import prioritisation_sensitivity as ps
+from marksell.errors import AnalysisError
+
+
+@dataclass
+class PrioritisationResult:
+    """Everything one run produces (see :func:`run_prioritisation`)."""
+
+    spec: pd.DataFrame
+    ahp: pr.AHPResult | None
+    x: pd.DataFrame
+    weights: pd.DataFrame
+    scores: pd.DataFrame
+    agreement: pd.DataFrame
+    dominance: pd.DataFrame
+    monte_carlo: dict
+    flips: pd.DataFrame
+    portfolio: pd.DataFrame
+    ranking: pd.DataFrame
+    summary: dict
+
+
+def run_prioritisation(opps: pd.DataFrame, criteria=None, ahp_matrix=None, methods=pr.METHODS,
+                       top_k: int = 3, n_draws: int = 2000, seed: int = 0, concentration: float = 50.0,
+                       id_col: str = "opportunity_id", name_col: str = "name") -> PrioritisationResult:
+    """Run the whole prioritisation on ``opps`` (contract in :mod:`marksell.prioritisation`)."""
+    spec = pr.criteria_spec(criteria)
+    ahp = None
+    if ahp_matrix is not None and len(ahp_matrix):
+        ahp = pr.ahp_weights(ahp_matrix)
+        spec = pr.apply_ahp(spec, ahp)
+    x = pr.decision_matrix(opps, spec, id_col=id_col, name_col=name_col)
+    weights = pr.weights_table(spec, x)
+    scores = pr.score_methods(x, spec, methods)
+    agreement = pr.rank_agreement(scores)
+    dominance = pr.pareto_dominance(x, spec)
+    mc = {m: ps.monte_carlo_ranks(x, spec, method=m, n_draws=n_draws, top_k=top_k,
+                                  concentration=concentration, seed=seed) for m in methods}
+    flips = ps.weight_change_to_flip(x, spec, method=methods[0])
+    portfolio = portfolio_view(opps.set_index(id_col), x, spec)
+    ranking = ranking_table(opps, scores, dominance, mc[methods[0]], portfolio, id_col, name_col)
+    summary = prioritisation_summary(ranking, scores, agreement, mc, flips, ahp, top_k, weights)
+    return PrioritisationResult(spec, ahp, x, weights, scores, agreement, dominance, mc, flips,
+                                portfolio, ranking, summary)
+
+
+def portfolio_view(opps: pd.DataFrame, x: pd.DataFrame, spec: pd.DataFrame) -> pd.DataFrame:
+    """GE-McKinsey coordinates and zone, plus the expected-value view when its columns exist.
+
+    ``opps`` is indexed by opportunity id; the bubble size column ``market_size`` is copied
+    when present. When the specification has no criteria for one of the two axes, the
+    coordinates are NaN and ``zone`` is "not available" (``attrs["note"]`` says why).
+    """
+    try:
+        out = pr.ge_matrix(x, spec)
+    except AnalysisError as exc:
+        out = pd.DataFrame({"attractiveness": np.nan, "ability_to_win": np.nan, "zone": "not available"},
+                           index=x.index)
+        out.attrs["note"] = str(exc)
+    if "market_size" in opps.columns:
+        out["market_size"] = opps.loc[x.index, "market_size"].astype(float).to_numpy()
+        ev = pr.expected_value(opps.loc[x.index])
+        out = out.join(ev)
+    return out
+
+
+def ranking_table(opps: pd.DataFrame, scores: pd.DataFrame, dominance: pd.DataFrame,
+                  mc: ps.MonteCarloResult, portfolio: pd.DataFrame, id_col: str = "opportunity_id",
+                  name_col: str = "name") -> pd.DataFrame:
+    """One row per opportunity (``ranking.csv``), ordered by the first method's rank.
+
+    Columns: ``opportunity_id, name, [group], score_<m>, rank_<m>`` per method, ``dominated,
+    dominated_by, p_first, p_top_k, rank_min, rank_max, attractiveness, ability_to_win, zone``
+    (+ ``expected_value`` when available).
+    """
+    base = opps.set_index(opps[id_col].astype("string"))
+    keep = [name_col] + (["group"] if "group" in base.columns else [])
+    out = base.loc[scores.index, keep].rename(columns={name_col: "name"})
+    out = out.join(scores).join(dominance[["dominated", "dominated_by"]])
+    out = out.join(mc.table[["p_first", "p_top_k", "rank_min", "rank_max"]])
+    cols = ["attractiveness", "ability_to_win", "zone"] + [c for c in ("expected_value",) if c in portfolio]
+    out = out.join(portfolio[cols])
+    first_rank = next(c for c in scores.columns if c.startswith("rank_"))
+    out = out.sort_values([first_rank, "p_first"], ascending=[True, False], kind="stable")
+    out.index.name = "opportunity_id"
+    return out.reset_index()
+
+
+def prioritisation_summary(ranking: pd.DataFrame, scores: pd.DataFrame, agreement: pd.DataFrame,
+                           mc: dict, flips: pd.DataFrame, ahp: pr.AHPResult | None, top_k: int,
+                           weights: pd.DataFrame) -> dict:
+    """``summary.json``: top choice per method, AHP consistency, stability figures."""
+    methods = [c[5:] for c in scores.columns if c.startswith("rank_")]
+    top = {m: str(scores.index[scores[f"rank_{m}"].to_numpy().argmin()]) for m in methods}
+    stab = {}
+    for m, res in mc.items():
+        t = res.table.sort_values("p_first", ascending=False)
+        stab[m] = {"n_draws": res.n_draws, "concentration": res.concentration, "top_k": res.top_k,
+                   "most_often_first": str(t.index[0]), "p_first": float(t["p_first"].iloc[0]),
+                   "p_first_of_top_choice": float(res.table.loc[top[m], "p_first"]),
+                   "p_top_k_of_top_choice": float(res.table.loc[top[m], "p_top_k"])}
+    flip = flips.dropna(subset=["change"])
+    smallest = None
+    if len(flip):
+        f = flip.iloc[0]
+        smallest = {"criterion": str(f["criterion"]), "weight": float(f["weight"]),
+                    "change": float(f["change"]), "weight_needed": float(f["weight_needed"]),
+                    "new_top": str(f["new_top"])}
+    return {
+        "n_opportunities": int(len(ranking)),
+        "methods": methods,
+        "top_choice": top,
+        "top_k": int(top_k),
+        "top_k_by_method": {m: scores.sort_values(f"rank_{m}").index[:top_k].astype(str).tolist()
+                            for m in methods},
+        "rank_agreement": agreement.to_dict(orient="records"),
+        "weights_source": sorted(set(weights["source"])),
+        "ahp": None if ahp is None else {"consistency_ratio": ahp.consistency_ratio,
+                                         "consistent": ahp.consistent, "lambda_max": ahp.lambda_max,
+                                         "message": ahp.message},
+        "dominated": ranking.loc[ranking["dominated"], "opportunity_id"].astype(str).tolist(),
+        "stability": stab,
+        "smallest_weight_change_to_change_top": smallest,
+    }
+
+
+def recommendation_text(ranking: pd.DataFrame, summary: dict, x: pd.DataFrame | None = None,
+                        spec: pd.DataFrame | None = None) -> str:
+    """A few sentences for leadership: what first, how sure, what would change it, trade-offs.
+
+    ``x`` and ``spec`` (optional) add the trade-off against the runner-up.
+    """
+    names = ranking.set_index("opportunity_id")["name"]
+    methods = summary["methods"]
+    m0 = methods[0]
+    top = summary["top_choice"][m0]
+    agree = len(set(summary["top_choice"].values())) == 1
+    st = summary["stability"][m0]
+    lines = [f"**First choice: {names[top]} ({top}).** It ranks first by "
+             + (" and ".join(pr.METHOD_LABELS.get(m, m) for m in methods) if agree else
+                f"the {pr.METHOD_LABELS.get(m0, m0)}; "
+                + ", ".join(f"{pr.METHOD_LABELS.get(m, m)} prefers {names[t]} ({t})"
+                            for m, t in summary["top_choice"].items() if t != top))
+             + f", and stays first in {st['p_first_of_top_choice']:.0%} of {st['n_draws']:,} random "
+             f"weightings around the agreed weights."]
+    if summary.get("ahp") and not summary["ahp"]["consistent"]:
+        lines.append(f"Caution: the weights come from AHP judgements that contradict each other "
+                     f"(consistency ratio {summary['ahp']['consistency_ratio']:.2f} > 0.10); "
+                     "settle the comparison named below before acting on this order. " + summary["ahp"]["message"])
+    k = summary["top_k"]
+    others = [i for i in summary["top_k_by_method"][m0] if i != top]
+    if others:
+        p = ranking.set_index("opportunity_id")["p_top_k"]
+        lines.append("Next in line: " + "; ".join(f"{names[i]} ({i}, in the top {k} in {p[i]:.0%} of "
+                                                   "weightings)" for i in others) + ".")
+    sm = summary["smallest_weight_change_to_change_top"]
+    if sm is None:
+        lines.append("No single weight moved on its own between 0 and 1 changes the first choice.")
+    else:
+        verb = "raising" if sm["change"] > 0 else "lowering"
+        lines.append(f"What would change it: {verb} the weight of {sm['criterion']} from {sm['weight']:.2f} to "
+                     f"{sm['weight_needed']:.2f} ({abs(sm['change']) * 100:.0f} points) would make "
+                     f"{names[sm['new_top']]} ({sm['new_top']}) the first choice.")
+    dom = ranking.set_index("opportunity_id")
+    dom = dom.loc[dom["dominated"], "dominated_by"]
+    if len(dom):
+        by_others = [i for i, by in dom.items() if set(by.split(";")) - {top}]
+        lines.append(f"Dominated options: {len(dom)} option(s) are matched or beaten on every criterion by "
+                     "another option, whatever the weights. "
+                     + (f"Those beaten by something other than the first choice are the clearest to drop: "
+                        f"{', '.join(by_others)}." if by_others else
+                        "All of them are beaten only by the first choice itself."))
+    if x is not None and spec is not None:
+        by = ranking.set_index("opportunity_id")["dominated_by"].fillna("")
+        rivals = [i for i in ranking["opportunity_id"] if i != top and top not in str(by[i]).split(";")]
+        if rivals:
+            rival = rivals[0]
+            t = criterion_tradeoffs(x, spec, top, rival)
+            wins = t.index[t["advantage"] > 0].tolist()[:3]
+            loses = t.index[t["advantage"] < 0].tolist()[:3]
+            lines.append(f"Trade-off: the best-ranked option that {names[top]} does not beat on every criterion is "
+                         f"{names[rival]} ({rival}); {names[top]} is ahead on {', '.join(wins) or 'nothing'}"
+                         + (f" but behind on {', '.join(loses)}." if loses else "."))
+    if "zone" in ranking.columns and ranking["zone"].ne("not available").all():
+        z = ranking.set_index("opportunity_id")["zone"]
+        lines.append(f"Portfolio view: {names[top]} sits in the '{z[top]}' zone of the GE-McKinsey matrix; "
+                     f"{int((z == 'invest').sum())} option(s) are in 'invest', {int((z == 'harvest').sum())} in "
+                     "'harvest'.")
+    return "\n\n".join(lines)
+
+
+def criterion_tradeoffs(x: pd.DataFrame, spec: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Where option ``a`` is better and where worse than ``b``: values and normalised gap per criterion."""
+    r = pd.DataFrame(pr.benefit_matrix(x, spec), index=x.index, columns=spec["criterion"].to_numpy())
+    out = pd.DataFrame({a: x.loc[a].to_numpy(), b: x.loc[b].to_numpy(),
+                        "direction": spec["direction"].to_numpy(),
+                        "weight": spec["weight"].to_numpy(),
+                        "advantage": (r.loc[a] - r.loc[b]).to_numpy()}, index=spec["criterion"].to_numpy())
+    out["weighted_advantage"] = out["advantage"] * out["weight"]
+    out.index.name = "criterion"
+    return out.sort_values("weighted_advantage", key=np.abs, ascending=False)
