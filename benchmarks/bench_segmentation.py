@@ -1,0 +1,153 @@
+"""Benchmark: RFM table, k-means clustering and CLV fit on 10 M transactions / 1 M customers.
+
+At ``scale=1.0`` the data are 10,000,000 transactions of 1,000,000 customers over three years (integer
+customer ids, about 2 % returns), written to Parquet in a temporary folder. The marksell pipeline
+(read Parquet -> ``rfm_table`` -> ``fit_clusters`` (automatic k) -> ``fit_clv``) runs in one forked
+process; stage times come from inside it and the peak memory is the pipeline's. DuckDB computes the
+same RFM aggregation (same-day merge, returns netted) straight from the Parquet file as the reference.
+
+    python benchmarks/bench_segmentation.py --scale 0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+try:
+    from harness import measure, print_table, record
+except ImportError:  # run as a module from the repo root
+    from benchmarks.harness import measure, print_table, record
+
+SPAN_DAYS = 1095
+START = np.datetime64("2023-01-01")
+
+
+def make_data(folder: Path, scale: float, seed: int = 0) -> tuple[Path, dict]:
+    """Write the synthetic transactions to ``folder/transactions.parquet``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    n_cust = max(int(1_000_000 * scale), 100)
+    n_tx = max(int(10_000_000 * scale), 1000)
+    first = rng.integers(0, SPAN_DAYS, n_cust)
+    # every customer has a first order; the other orders go to customers with heavy-tailed propensities
+    weight = rng.gamma(0.6, 1.0, n_cust)
+    extra = rng.choice(n_cust, n_tx - n_cust, p=weight / weight.sum())
+    cust = np.concatenate([np.arange(n_cust), extra]).astype(np.int32)
+    day = first[cust].copy()
+    rest = slice(n_cust, None)
+    day[rest] += (rng.random(n_tx - n_cust) * (SPAN_DAYS - first[cust[rest]])).astype(np.int64)
+    aov = rng.lognormal(3.5, 0.6, n_cust)
+    revenue = np.round(rng.gamma(6.0, aov[cust] / 6.0), 2)
+    ret = rng.random(n_tx) < 0.02
+    ret[:n_cust] = False
+    revenue[ret] = -revenue[ret]
+    table = pa.table({
+        "customer_id": cust,
+        "order_date": (START + day.astype("timedelta64[D]")).astype("datetime64[ms]"),
+        "revenue": revenue,
+    })
+    path = folder / "transactions.parquet"
+    pq.write_table(table, path, row_group_size=1_000_000)
+    return path, {"customers": n_cust, "transactions": n_tx}
+
+
+def marksell_pipeline(path: Path) -> dict:
+    from marksell import clv
+    from marksell import segmentation as sg
+
+    t0 = time.perf_counter()
+    tx = pd.read_parquet(path)
+    t_read = time.perf_counter()
+    rfm = sg.rfm_table(tx, merge_same_day=True)
+    t_rfm = time.perf_counter()
+    cl = sg.fit_clusters(rfm, n_clusters=0, seed=0, features=("frequency", "monetary"))
+    t_cl = time.perf_counter()
+    res = clv.fit_clv(tx, horizon_months=12, time_unit="W")
+    t_clv = time.perf_counter()
+    return {
+        "read_s": t_read - t0, "rfm_s": t_rfm - t_read, "cluster_s": t_cl - t_rfm, "clv_s": t_clv - t_cl,
+        "k": cl.k, "stability": cl.stability.get("ari_mean"), "clv_available": res.available,
+        "bgnbd_converged": bool(res.bgnbd and res.bgnbd.converged), "customers": len(rfm),
+    }
+
+
+def duckdb_rfm(path: Path) -> dict:
+    import duckdb
+
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    df = con.execute(
+        f"""
+        WITH tx AS (SELECT customer_id, CAST(order_date AS DATE) AS d, revenue FROM read_parquet('{path}')),
+        asofd AS (SELECT max(d) + 1 AS as_of FROM tx),
+        occ AS (SELECT customer_id, d, sum(revenue) AS v FROM tx WHERE revenue >= 0 GROUP BY 1, 2),
+        ret AS (SELECT customer_id, -sum(revenue) AS returns FROM tx WHERE revenue < 0 GROUP BY 1),
+        agg AS (SELECT customer_id, min(d) AS first_order, max(d) AS last_order, count(*) AS frequency,
+                       sum(v) AS gross FROM occ GROUP BY 1)
+        SELECT a.customer_id, (SELECT as_of FROM asofd) - a.last_order AS recency_days,
+               (SELECT as_of FROM asofd) - a.first_order AS tenure_days, a.frequency,
+               a.gross - coalesce(r.returns, 0) AS monetary_total,
+               (a.gross - coalesce(r.returns, 0)) / a.frequency AS monetary
+        FROM agg a LEFT JOIN ret r USING (customer_id)
+        ORDER BY a.customer_id
+        """
+    ).df()
+    return {"customers": len(df), "wall_inner_s": time.perf_counter() - t0}
+
+
+def _pandas_read_rfm(path: Path) -> dict:
+    from marksell import segmentation as sg
+
+    t0 = time.perf_counter()
+    rfm = sg.rfm_table(pd.read_parquet(path))
+    return {"customers": len(rfm), "wall_inner_s": time.perf_counter() - t0}
+
+
+def main(scale: float = 1.0) -> list[dict]:
+    folder = Path(tempfile.mkdtemp(prefix="bench_seg_"))
+    try:
+        path, info = make_data(folder, scale)
+        size = f"{info['transactions']:,} tx / {info['customers']:,} cust"
+        ref = measure(duckdb_rfm, path)
+        rfm_only = measure(_pandas_read_rfm, path)
+        pipe = measure(marksell_pipeline, path)
+        for r in (ref, rfm_only, pipe):
+            if not r.get("ok"):
+                raise RuntimeError(r.get("error"))
+        ex = pipe["extra"]
+        rows = [
+            {"analysis": "rfm (read+aggregate)", "size": size, "impl": "duckdb", "wall_s": ref["wall_s"],
+             "cpu_s": ref["cpu_s"], "peak_mb": ref["peak_mb"], "ratio_vs_ref": 1.0},
+            {"analysis": "rfm (read+aggregate)", "size": size, "impl": "marksell", "wall_s": rfm_only["wall_s"],
+             "cpu_s": rfm_only["cpu_s"], "peak_mb": rfm_only["peak_mb"],
+             "ratio_vs_ref": rfm_only["wall_s"] / ref["wall_s"]},
+            {"analysis": "clustering (auto k, stability)", "size": size, "impl": "marksell",
+             "wall_s": ex["cluster_s"], "cpu_s": None, "peak_mb": None, "ratio_vs_ref": None},
+            {"analysis": "clv fit (BG/NBD+GG, scoring)", "size": size, "impl": "marksell", "wall_s": ex["clv_s"],
+             "cpu_s": None, "peak_mb": None, "ratio_vs_ref": None},
+            {"analysis": "pipeline total", "size": size, "impl": "marksell", "wall_s": pipe["wall_s"],
+             "cpu_s": pipe["cpu_s"], "peak_mb": pipe["peak_mb"], "ratio_vs_ref": None},
+        ]
+        print(f"stages: read {ex['read_s']:.1f}s, rfm {ex['rfm_s']:.1f}s, clustering {ex['cluster_s']:.1f}s "
+              f"(k={ex['k']}, stability {ex['stability']:.2f}), clv {ex['clv_s']:.1f}s "
+              f"(available={ex['clv_available']}, converged={ex['bgnbd_converged']})")
+        record("segmentation", rows)
+        return rows
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    args = ap.parse_args()
+    print_table(main(args.scale))

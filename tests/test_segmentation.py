@@ -1,0 +1,200 @@
+"""Tests of marksell.segmentation: RFM table/scores/segments, clusters vs the planted segments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from marksell import segmentation as sg
+from marksell.errors import AnalysisError
+from marksell.sample import customers as sample_customers
+
+
+@pytest.fixture(scope="module")
+def sample():
+    tables, truth = sample_customers.generate(np.random.default_rng(42))
+    rfm = sg.rfm_table(tables["transactions"])
+    return tables, truth, rfm
+
+
+@pytest.fixture(scope="module")
+def fm_fit(sample):
+    _, _, rfm = sample
+    return sg.fit_clusters(rfm, n_clusters=0, seed=0, features=("frequency", "monetary"))
+
+
+def _tx(rows):
+    return pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue", "order_id"]).assign(
+        order_date=lambda d: pd.to_datetime(d["order_date"]))
+
+
+SMALL = _tx([
+    ("A", "2024-01-01", 10.0, "o1"), ("A", "2024-01-01", 5.0, "o2"), ("A", "2024-01-10", 20.0, "o3"),
+    ("A", "2024-01-12", -5.0, "o3"), ("B", "2024-01-05", 50.0, "o4"), ("C", "2024-01-02", 8.0, "o5"),
+    ("C", "2024-01-20", 12.0, "o6"),
+])
+
+
+def test_rfm_table_merges_same_day_orders_and_nets_returns():
+    rfm = sg.rfm_table(SMALL).set_index("customer_id")
+    assert rfm.attrs["as_of"] == pd.Timestamp("2024-01-21")  # day after the last order
+    assert rfm.loc["A", "frequency"] == 2  # two orders on 1 Jan merged
+    assert rfm.loc["A", "recency_days"] == 11 and rfm.loc["A", "tenure_days"] == 20
+    assert rfm.loc["A", "monetary_total"] == pytest.approx(30.0)  # 35 gross - 5 returned
+    assert rfm.loc["A", "monetary"] == pytest.approx(15.0)
+    assert rfm.loc["B", "frequency"] == 1 and rfm.loc["C", "recency_days"] == 1
+
+
+def test_rfm_table_without_merging_counts_orders_and_respects_as_of():
+    rfm = sg.rfm_table(SMALL, merge_same_day=False).set_index("customer_id")
+    assert rfm.loc["A", "frequency"] == 3
+    cut = sg.rfm_table(SMALL, as_of="2024-01-10").set_index("customer_id")
+    assert cut.loc["A", "frequency"] == 1 and cut.loc["A", "recency_days"] == 9
+    assert "C" in cut.index and cut.loc["C", "frequency"] == 1
+    assert any("on or after as_of" in n for n in cut.attrs["notes"])
+
+
+def test_rfm_scores_ties_share_a_score_and_edges_are_shown(sample):
+    _, _, rfm = sample
+    scored, edges = sg.rfm_scores(rfm)
+    one_order = scored["frequency"] == 1
+    assert one_order.mean() > 0.2  # heavy ties at 1 order
+    assert scored.loc[one_order, "f_score"].nunique() == 1 and scored.loc[one_order, "f_score"].iloc[0] == 1
+    assert scored[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
+    # 5 = best: most recent customers have r_score 5, highest spend m_score 5
+    assert scored.loc[scored["recency_days"].idxmin(), "r_score"] == 5
+    assert scored.loc[scored["monetary"].idxmax(), "m_score"] == 5
+    f = edges[edges["measure"] == "frequency"]
+    assert f["customers"].sum() == len(rfm) and (f["from"] <= f["to"]).all()
+    assert (f["from"].to_numpy()[1:] > f["to"].to_numpy()[:-1]).all()  # bins do not overlap
+
+
+def test_rfm_segment_rules_name_every_score_pair():
+    grid = pd.DataFrame([(r, f) for r in range(1, 6) for f in range(1, 6)], columns=["r_score", "f_score"])
+    seg = sg.rfm_segments(grid)
+    assert not (seg == "Unclassified").any()
+    named = dict(zip(zip(grid["r_score"], grid["f_score"]), seg))
+    assert named[(5, 5)] == "Champions" and named[(1, 1)] == "Lost" and named[(1, 5)] == "Cannot lose them"
+    assert named[(5, 1)] == "New" and named[(2, 3)] == "At risk" and named[(3, 3)] == "Need attention"
+    assert set(seg) <= set(sg.RFM_SEGMENT_RULES["segment"])
+
+
+def test_kmeans_on_frequency_and_spend_recovers_planted_segments_ari_at_least_0_6(sample, fm_fit):
+    _, truth, rfm = sample
+    res = fm_fit
+    planted = rfm["customer_id"].map(truth["segment_of"])
+    ari = adjusted_rand_score(planted, res.labels)
+    assert res.k_automatic and 3 <= res.k <= 8, res.evidence
+    assert ari >= 0.6, ari
+    assert res.stability["ari_mean"] >= 0.8  # bootstrap refits agree with the chosen solution
+    assert set(res.evidence.columns) >= {"k", "silhouette", "inertia"}
+
+
+def test_kmeans_on_full_rfm_at_k4_ari_at_least_0_35(sample):
+    # recency mostly reflects life-cycle stage, so full RFM recovers the planted types less well
+    _, truth, rfm = sample
+    res = sg.fit_clusters(rfm, n_clusters=4, seed=0, n_boot=2)
+    ari = adjusted_rand_score(rfm["customer_id"].map(truth["segment_of"]), res.labels)
+    assert ari >= 0.35, ari
+    assert not res.k_automatic
+
+
+def test_kmeans_with_the_planted_number_of_clusters_ari_at_least_0_7(sample):
+    _, truth, rfm = sample
+    res = sg.fit_clusters(rfm, n_clusters=4, seed=0, features=("frequency", "monetary"), n_boot=2)
+    ari = adjusted_rand_score(rfm["customer_id"].map(truth["segment_of"]), res.labels)
+    assert ari >= 0.7, ari
+
+
+def test_cluster_names_are_plain_words_and_unique(sample, fm_fit):
+    _, truth, rfm = sample
+    res = fm_fit
+    names = list(res.names.values())
+    assert len(set(names)) == res.k
+    assert res.names[0].startswith("Recent frequent high-spend")  # cluster 0 = most valuable
+    planted = rfm["customer_id"].map(truth["segment_of"])
+    top = planted[res.labels == 0].value_counts(normalize=True)
+    assert top.index[0] == "loyal high spenders" and top.iloc[0] > 0.8
+    assert any("one-time" in n for n in names) and any("low-spend" in n for n in names)
+
+
+def test_gaussian_mixture_option_runs_and_labels_everyone(sample):
+    _, _, rfm = sample
+    res = sg.fit_clusters(rfm, n_clusters=4, seed=0, method="gmm", n_boot=2, features=("frequency", "monetary"))
+    assert len(res.labels) == len(rfm) and set(res.labels) <= set(range(4))
+
+
+def test_segment_profiles_shares_and_channel_mix(sample):
+    tables, truth, rfm = sample
+    rfm = rfm.assign(segment=rfm["customer_id"].map(truth["segment_of"]))
+    prof = sg.segment_profiles(rfm, by="segment").set_index("group")
+    assert prof["share_customers"].sum() == pytest.approx(1.0)
+    assert prof["share_revenue"].sum() == pytest.approx(1.0)
+    mix = prof[[c for c in prof.columns if c.startswith("channel:")]]
+    assert np.allclose(mix.sum(axis=1), 1.0)
+    # display brings mostly one-and-done customers (planted)
+    assert mix["channel:display"].idxmax() == "one-and-done"
+    assert prof.loc["loyal high spenders", "share_revenue"] > prof.loc["loyal high spenders", "share_customers"] * 2
+
+
+def test_pareto_concentration_exact_values():
+    values = np.array([91.0] + [1.0] * 9)
+    curve, stats = sg.pareto_concentration(values)
+    assert stats["top_10pct_revenue_share"] == pytest.approx(0.91)
+    assert stats["customer_share_for_80pct_revenue"] == pytest.approx(0.1)
+    assert stats["gini"] == pytest.approx(0.81)
+    assert curve["revenue_share"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_action_table_lists_aims_and_value_at_stake():
+    cust = pd.DataFrame({"rfm_segment": ["Champions", "Lost", "At risk"], "monetary_total": [100.0, 5.0, 40.0],
+                         "clv": [50.0, 1.0, 20.0]})
+    act = sg.action_table(cust)
+    assert list(act["segment"]) == ["Champions", "At risk", "Lost"]
+    assert dict(zip(act["segment"], act["aim"])) == {"Champions": "retain", "At risk": "win back", "Lost": "let go"}
+
+
+# ---------------------------------------------------------------------------------- bad input
+def test_no_transactions_gives_clear_message():
+    with pytest.raises(AnalysisError, match="no transactions"):
+        sg.rfm_table(SMALL.iloc[0:0])
+
+
+def test_non_numeric_revenue_names_column_and_examples():
+    bad = SMALL.assign(revenue=SMALL["revenue"].astype(str).where(SMALL.index != 2, "$20"))
+    with pytest.raises(AnalysisError, match=r"column 'revenue' must be numeric.*\$20"):
+        sg.rfm_table(bad)
+
+
+def test_missing_column_suggests_columns_mapping():
+    with pytest.raises(AnalysisError, match="columns"):
+        sg.rfm_table(SMALL.drop(columns="revenue"))
+
+
+def test_future_dated_orders_are_left_out_with_a_note():
+    tx = pd.concat([SMALL, _tx([("B", "2200-01-01", 99.0, "o9")])], ignore_index=True)
+    rfm = sg.rfm_table(tx)
+    assert rfm.attrs["as_of"] == pd.Timestamp("2024-01-21")
+    assert any("dated after today" in n for n in rfm.attrs["notes"])
+    assert rfm.set_index("customer_id").loc["B", "frequency"] == 1
+
+
+def test_single_order_in_total_gives_rfm_but_clustering_explains():
+    rfm = sg.rfm_table(SMALL.iloc[:1])
+    assert len(rfm) == 1 and rfm["frequency"].iloc[0] == 1
+    with pytest.raises(AnalysisError, match="at least 3 customers"):
+        sg.fit_clusters(rfm)
+
+
+def test_only_returns_means_no_customers():
+    with pytest.raises(AnalysisError, match="no customers"):
+        sg.rfm_table(SMALL.assign(revenue=-SMALL["revenue"].abs()))
+
+
+def test_all_customers_with_one_order_get_frequency_score_1_not_a_middle_score():
+    tx = _tx([(f"C{i}", f"2024-01-{i + 1:02d}", 10.0 + i, f"o{i}") for i in range(20)])
+    scored, edges = sg.rfm_scores(sg.rfm_table(tx))
+    assert (scored["f_score"] == 1).all()
+    assert set(sg.rfm_segments(scored)) <= {"New", "Promising", "About to sleep", "Hibernating", "Lost"}
