@@ -40,8 +40,7 @@ lab: env ## Open JupyterLab on the notebooks with the project's kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 refresh-notebooks: env ## Re-execute the committed notebooks in place on the sample data (review the diff!)
-	cd notebooks && for nb in [0-9]*.ipynb; do echo "refreshing $$nb"; \
-	  ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; done
+	$(PY) -m marksell.refresh
 
 sample-data: env ## Regenerate data/sample/ from the default seed (byte-identical)
 	$(VENV)/bin/marksell sample-data
