@@ -18,7 +18,6 @@ Run: ``python benchmarks/bench_kpi.py --scale 0.1``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import measure, print_table, record  # noqa: E402
+from harness import cli, measure# noqa: E402
 
 from marksell import kpi  # noqa: E402
 from marksell.sample import customers as customers_gen  # noqa: E402
@@ -107,12 +106,4 @@ def main(scale: float = 1.0) -> list[dict]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0)
-    args = ap.parse_args()
-    out = main(args.scale)
-    print_table(out)
-    for r in out:
-        if r.get("extra"):
-            print(r["impl"], r["extra"])
-    record("kpi", out)
+    cli(main, "kpi", __doc__)

@@ -11,7 +11,6 @@ DuckDB's Parquet reader to a pandas frame.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import measure, print_table, record  # noqa: E402
+from harness import cli, measure# noqa: E402
 
 
 def make_transactions(n_rows: int, n_customers: int, seed: int = 0) -> pd.DataFrame:
@@ -108,11 +107,4 @@ def main(scale: float = 1.0) -> list[dict]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", type=float, default=1.0)
-    rows = main(ap.parse_args().scale)
-    record("loaders", rows)
-    print_table(rows)
-    for r in rows:
-        if "mem_multiple" in r:
-            print(f"{r['size']:<28} {r['impl']:<28} data {r['data_mb']:.0f} MB, peak added x{r['mem_multiple']:.1f}")
+    cli(main, "loaders", __doc__)

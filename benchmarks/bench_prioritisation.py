@@ -17,7 +17,6 @@ Run: ``python benchmarks/bench_prioritisation.py --scale 0.1``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import measure, print_table, record  # noqa: E402
+from harness import cli, measure# noqa: E402
 
 from marksell import prioritisation as pr  # noqa: E402
 from marksell import prioritisation_sensitivity as ps  # noqa: E402
@@ -150,12 +149,4 @@ def main(scale: float = 1.0) -> list[dict]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0)
-    args = ap.parse_args()
-    result = main(args.scale)
-    print_table(result)
-    for r in result:
-        if r.get("extra"):
-            print(f"  {r['analysis']} / {r['impl']}: {r['extra']}")
-    record("prioritisation", result)
+    cli(main, "prioritisation", __doc__)

@@ -10,7 +10,6 @@ for the sample batch (every notebook) and for a batch of 12 parameterised runs.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import print_table, record  # noqa: E402
+from harness import cli# noqa: E402
 
 from marksell import batch, runner  # noqa: E402
 from marksell.render import render_html  # noqa: E402
@@ -106,8 +105,4 @@ def main(scale: float = 1.0) -> list[dict]:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", type=float, default=1.0)
-    rows = main(ap.parse_args().scale)
-    record("report", rows)
-    print_table(rows)
+    cli(main, "report", __doc__)

@@ -11,7 +11,6 @@ same RFM aggregation (same-day merge, returns netted) straight from the Parquet 
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 import time
@@ -21,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 try:
-    from harness import measure, print_table, record
+    from harness import cli, measure
 except ImportError:  # run as a module from the repo root
-    from benchmarks.harness import measure, print_table, record
+    from benchmarks.harness import cli, measure
 
 SPAN_DAYS = 1095
 START = np.datetime64("2023-01-01")
@@ -140,14 +139,10 @@ def main(scale: float = 1.0) -> list[dict]:
         print(f"stages: read {ex['read_s']:.1f}s, rfm {ex['rfm_s']:.1f}s, clustering {ex['cluster_s']:.1f}s "
               f"(k={ex['k']}, stability {ex['stability']:.2f}), clv {ex['clv_s']:.1f}s "
               f"(available={ex['clv_available']}, converged={ex['bgnbd_converged']})")
-        record("segmentation", rows)
         return rows
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0)
-    args = ap.parse_args()
-    print_table(main(args.scale))
+    cli(main, "segmentation", __doc__)

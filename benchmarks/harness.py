@@ -78,3 +78,17 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
     return str(v)
+
+
+def cli(main, suite: str, doc: str | None = None) -> None:
+    """Command line of one suite: ``--scale``, then the table, extra figures, and the JSONL record."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=(doc or suite).splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = the size stated in the issue")
+    rows = main(ap.parse_args().scale)
+    print_table(rows)
+    for r in rows:
+        if r.get("extra"):
+            print(f"  {r.get('analysis')} / {r.get('impl')}: {r['extra']}")
+    print(f"results appended to {record(suite, rows)}")
