@@ -17,16 +17,17 @@ import nbformat
 from nbclient import NotebookClient
 
 from marksell.paths import NOTEBOOKS_DIR
-from marksell.runner import _kernel_config
+from marksell.runner import kernel_config
 
 
 def refresh(path: Path, timeout: int = 900) -> float:
     """Execute ``path`` in place (working folder: the notebook's folder) and return the seconds taken."""
     nb = nbformat.read(str(path), as_version=4)
     t0 = time.perf_counter()
-    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, config=_kernel_config(),
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    with kernel_config() as cfg:
+        client = NotebookClient(nb, kernel_name="python3", timeout=timeout, config=cfg,
+                                resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, str(path))

@@ -9,12 +9,14 @@ the error) and a ``run.json`` marked ``failed``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import uuid
@@ -134,11 +136,12 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
         if "artifacts_dir" in {p.name for p in notebook_params.read_parameters(path)}:
             params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
         try:
-            pm.execute_notebook(
-                str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
-                progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
-                cwd=os.getcwd(), report_mode=False, config=_kernel_config(),
-            )
+            with kernel_config() as cfg:
+                pm.execute_notebook(
+                    str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
+                    progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
+                    cwd=os.getcwd(), report_mode=False, config=cfg,
+                )
         except Exception as exc:  # the executed notebook with the error is still written
             status, error, tb = "failed", _reason(exc), traceback.format_exc()
         timings["execute_s"] = time.perf_counter() - t0
@@ -192,13 +195,20 @@ def _scrub_file(path: Path) -> None:
         path.write_text(clean, encoding="utf-8")
 
 
-def _kernel_config():
-    """Kernels talk over local IPC sockets: no TCP ports opened, nothing to eavesdrop on."""
+@contextlib.contextmanager
+def kernel_config():
+    """Kernel settings for one execution: local IPC sockets (no TCP ports opened, nothing to eavesdrop
+    on) in a private short-lived folder, so that concurrent kernels never share a socket name."""
     from traitlets.config import Config
 
+    sockets = tempfile.mkdtemp(prefix="ms-")  # short path: Unix socket names are limited to ~107 bytes
     cfg = Config()
     cfg.KernelManager.transport = "ipc"
-    return cfg
+    cfg.KernelManager.ip = os.path.join(sockets, "k")
+    try:
+        yield cfg
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _reason(exc: BaseException) -> str:
