@@ -40,6 +40,7 @@ off target otherwise.
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -238,7 +239,7 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
     """
     historical = "historical (gross profit to date per customer acquired)"
     try:
-        from marksell import clv as clv_module
+        clv_module = importlib.import_module("marksell.clv")
         fit_clv = clv_module.fit_clv
     except Exception as exc:  # noqa: BLE001 - any import problem means: use the historical value
         return None, f"{historical}: the predictive model marksell.clv is not available ({type(exc).__name__})"
