@@ -1,0 +1,282 @@
+"""Sales forecasting: recovery of the sample company's planted truth, coherence, coverage, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marksell.errors import AnalysisError, ParameterError
+from marksell.forecasting import (
+    build_hierarchy,
+    normalise_freq,
+    parse_levels,
+    prepare_history,
+    reconciliation_matrix,
+    run_forecast,
+    seasonal_indices,
+    shrink_covariance,
+)
+from marksell.sample import sales_history
+
+LEVELS = ["total", "region", "region x category"]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    tables, truth = sales_history.generate(np.random.default_rng(1))
+    return tables["sales_history"], truth
+
+
+@pytest.fixture(scope="module")
+def sample_run(sample):
+    df, _ = sample
+    # two regions and no ARIMA keep the test file fast (ARIMA has its own test below)
+    df = df[df["region"].isin(["North", "South"])]
+    return run_forecast(df, keys=["region", "category"], value_col="sales", horizon=3,
+                        levels=LEVELS, n_origins=3, n_jobs=1, models=["ets", "theta", "combo"])
+
+
+# ---- the sample company --------------------------------------------------------------------
+
+def test_generator_shape_and_truth(sample):
+    df, truth = sample
+    assert list(df.columns) == ["date", "region", "category", "sales"]
+    assert len(df) == 12 * 84 and df["date"].min() == pd.Timestamp("2019-01-01")
+    assert df["date"].max() == pd.Timestamp("2025-12-01") and (df["sales"] > 0).all()
+    assert truth["easter_month"]["2024"] == 3 and truth["easter_month"]["2025"] == 4
+    for idx in truth["seasonal_indices"].values():
+        assert abs(np.mean(idx) - 1) < 1e-6
+
+
+def test_chosen_forecasts_beat_seasonal_naive(sample_run):
+    lb = sample_run.leaderboard.set_index("model")
+    # the planted trend makes seasonal naive lag: every statistical model must do clearly better
+    for model in ["ets", "theta", "combo", "chosen"]:
+        assert lb.loc[model, "mase"] < 0.75 * lb.loc["snaive", "mase"], model
+    assert sample_run.summary["skill_vs_snaive"] > 0.3
+    per_series = sample_run.metrics.pivot(index="series_id", columns="model", values="mase")
+    chosen = sample_run.metrics[sample_run.metrics["chosen"]].set_index("series_id")["mase"]
+    assert (chosen < per_series["snaive"].loc[chosen.index]).mean() >= 0.9
+
+
+def test_planted_seasonality_recovered(sample):
+    """Multiplicative seasonal indices per category within 0.03 (Easter months: see below)."""
+    df, truth = sample
+    hist = df.rename(columns={"sales": "value"})
+    hist["series_id"] = hist["region"] + " / " + hist["category"]
+    est = seasonal_indices(hist, 12)
+    est = est.groupby(est.index.str.split(" / ").str[1]).mean()
+    true = pd.DataFrame(truth["seasonal_indices"]).T
+    true.columns = est.columns
+    err = (est - true).loc[true.index]
+    assert err.drop(columns=[3, 4]).abs().to_numpy().max() < 0.03
+    # Easter falls in April in 6 of 7 years: April carries about 6/7 of the Easter uplift
+    for cat in ["apparel", "home"]:
+        expected = truth["easter_uplift"][cat] * true.loc[cat, 4] * 6 / 7
+        assert abs(err.loc[cat, 4] - expected) < 0.03, cat
+
+
+def test_chosen_ets_forms_are_seasonal(sample_run):
+    ets = sample_run.forecast[sample_run.forecast["model"] == "ets"].drop_duplicates("series_id")
+    assert ets["spec"].str.endswith("M)").mean() >= 0.8  # multiplicative seasonality planted
+
+
+def test_reconciled_forecasts_add_up_exactly(sample_run):
+    fc = sample_run.forecast
+    for method in ["bottom_up", "ols", "mint_shrink"]:
+        f = fc[fc["model"] == method]
+        total = f[f["level"] == "total"].set_index("date")["forecast"]
+        bottom = f[f["level"] == "region x category"].groupby("date")["forecast"].sum()
+        regions = f[f["level"] == "region"].groupby("date")["forecast"].sum()
+        np.testing.assert_allclose(bottom.to_numpy(), total.to_numpy(), rtol=1e-10)
+        np.testing.assert_allclose(regions.to_numpy(), total.to_numpy(), rtol=1e-10)
+        north = f[f["series_id"] == "North"].set_index("date")["forecast"]
+        north_b = f[f["series_id"].str.startswith("North / ")].groupby("date")["forecast"].sum()
+        np.testing.assert_allclose(north_b.to_numpy(), north.to_numpy(), rtol=1e-10)
+    rec = sample_run.reconciliation
+    assert set(rec["method"]) == {"base", "bottom_up", "ols", "mint_shrink"}
+    assert max(sample_run.summary["coherence_max_abs_error"].values()) < 1e-6
+
+
+def test_forecast_table_contract(sample_run):
+    fc = sample_run.forecast
+    for col in ["series_id", "date", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95",
+                "chosen"]:
+        assert col in fc.columns
+    assert fc.groupby("series_id")["chosen"].sum().eq(3).all()  # one model x 3 months
+    assert (fc["lo_95"] <= fc["lo_80"]).all() and (fc["hi_80"] <= fc["hi_95"]).all()
+    assert fc["date"].min() == pd.Timestamp("2026-01-01")
+    cols = ["series_id", "model", "mase", "rmsse", "smape", "bias", "coverage_80", "coverage_95"]
+    assert set(cols) <= set(sample_run.metrics.columns)
+
+
+# ---- statistics on known processes ---------------------------------------------------------
+
+def test_interval_coverage_near_nominal_on_simulated_ets():
+    """ETS(A,N,N), alpha 0.3, 40 series x 5 non-overlapping origins x 3 steps = 600 checks.
+
+    Tolerance: coverage within 8 points (80%) and 5 points (95%) of nominal, and not above it
+    by more than 3 points. Intervals ignore parameter and model-selection uncertainty, so a
+    few points of under-coverage are expected on short series.
+    """
+    rng = np.random.default_rng(11)
+    rows = []
+    dates = pd.date_range("2010-01-01", periods=100, freq="MS")
+    for s in range(40):
+        e = rng.normal(0, 1.0, len(dates))
+        level, y = 50.0, []
+        for t in range(len(dates)):
+            y.append(level + e[t])
+            level += 0.3 * e[t]
+        rows.append(pd.DataFrame({"date": dates, "sid": f"s{s:02d}", "sales": y}))
+    df = pd.concat(rows, ignore_index=True)
+    run = run_forecast(df, keys=["sid"], horizon=3, season_length=1, levels=[], models=["ets"],
+                       n_origins=5, step=3, selection="global")
+    ets = run.leaderboard.set_index("model").loc["ets"]
+    print("coverage", ets["coverage_80"], ets["coverage_95"])
+    assert -0.08 < ets["coverage_80"] - 0.80 < 0.03
+    assert -0.05 < ets["coverage_95"] - 0.95 < 0.03
+
+
+def test_arima_integration_matches_statsmodels_full_model():
+    """Simple differencing + psi-weight integration = SARIMAX with the differencing in the state."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from marksell.forecasting import _ARIMA
+
+    rng = np.random.default_rng(5)
+    t = np.arange(96)
+    y = 200 + 2 * t + 15 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 2, 96))
+    a = _ARIMA(12, True, 50)
+    a.d, a.D, a.order = 1, 1, (0, 1, 0, 1)
+    a.delta = a._delta()
+    a.res = a._model(a._diff(y), a.order).fit(disp=False)
+    a._after(y)
+    mean, bands = a.forecast(12, [95])
+    params = a.res.params  # ma.L1, ma.S.L12 (scale concentrated out)
+    full = SARIMAX(y, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).smooth(
+        np.r_[params, a.res.scale])
+    fc = full.get_forecast(12)
+    np.testing.assert_allclose(mean, fc.predicted_mean, rtol=1e-3)
+    np.testing.assert_allclose(bands[95][1] - mean, fc.conf_int(alpha=0.05)[:, 1] - fc.predicted_mean,
+                               rtol=0.02)
+    res = run_forecast(pd.DataFrame({"date": pd.date_range("2015-01-01", periods=96, freq="MS"),
+                                     "sales": y}), horizon=6, n_origins=1, models=["arima"])
+    assert res.forecast.loc[res.forecast["model"] == "arima", "spec"].iloc[0].startswith("ARIMA(")
+
+
+def test_shrinkage_and_mint_weights():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 4)) * np.array([1.0, 2.0, 0.5, 1.0])
+    W, lam = shrink_covariance(x)
+    assert 0 <= lam <= 1 and lam > 0.5  # independent columns: shrink strongly to the diagonal
+    np.testing.assert_allclose(np.diag(W), (x ** 2).mean(axis=0))
+    S = np.array([[1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
+    base = np.array([[10.0], [3.0], [4.0], [2.0]])
+    for method in ["bottom_up", "ols", "mint_shrink"]:
+        P, _ = reconciliation_matrix(S, method, [1, 2, 3], x)
+        rec = S @ P @ base
+        assert abs(rec[0, 0] - rec[1:, 0].sum()) < 1e-12
+        np.testing.assert_allclose(S @ P @ S, S, atol=1e-10)  # unbiased: keeps coherent forecasts
+    P, _ = reconciliation_matrix(S, "ols", [1, 2, 3])
+    np.testing.assert_allclose((S @ P @ base).ravel(), [9.75, 3.25, 4.25, 2.25])
+
+
+def test_results_identical_for_n_jobs_1_and_2(sample):
+    df, _ = sample
+    small = df[(df["region"] == "North") & (df["category"] != "home")]
+    kw = dict(keys=["region", "category"], horizon=3, levels=["total"], n_origins=2,
+              models=["ets", "theta", "combo"])
+    a = run_forecast(small, n_jobs=1, **kw)
+    b = run_forecast(small, n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(a.forecast, b.forecast)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics)
+
+
+# ---- input handling --------------------------------------------------------------------------
+
+def _monthly(n=40, start="2020-01-01", value=None):
+    dates = pd.date_range(start, periods=n, freq="MS")
+    t = np.arange(n)
+    y = value if value is not None else 100 + t + 10 * np.sin(2 * np.pi * t / 12)
+    return pd.DataFrame({"date": dates, "sales": y})
+
+
+def test_horizon_zero_and_bad_parameters():
+    df = _monthly()
+    with pytest.raises(ParameterError, match="horizon=0"):
+        run_forecast(df, horizon=0)
+    with pytest.raises(ParameterError, match="Unknown frequency 'fortnightly'"):
+        run_forecast(df, freq="fortnightly")
+    with pytest.raises(ParameterError, match="Unknown model"):
+        run_forecast(df, models=["prophet"])
+    with pytest.raises(ParameterError, match="per_series"):
+        run_forecast(df, selection="best")
+    with pytest.raises(ParameterError, match="not key columns"):
+        parse_levels(["country"], ["region"])
+    with pytest.raises(AnalysisError, match="not in the sales history"):
+        run_forecast(df, value_col="revenue")
+    assert normalise_freq("MS") == "M" and normalise_freq("quarterly") == "Q"
+    assert normalise_freq("W-MON") == "W" and normalise_freq("") is None
+
+
+def test_frequency_inference_and_failure():
+    _, freq, _ = prepare_history(_monthly(), keys=[])
+    assert freq == "M"
+    q = pd.DataFrame({"date": pd.date_range("2010-01-01", periods=12, freq="QS"), "sales": 1.0})
+    assert prepare_history(q)[1] == "Q"
+    w = pd.DataFrame({"date": pd.date_range("2024-01-03", periods=12, freq="7D"), "sales": 1.0})
+    bottom, freq, _ = prepare_history(w)
+    assert freq == "W" and (bottom["date"].dt.day_of_week == 2).all()  # weeks keep their weekday
+    d = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30, freq="D"), "sales": 1.0})
+    with pytest.raises(AnalysisError, match="median spacing of the dates is 1 days"):
+        prepare_history(d)
+
+
+def test_gaps_refused_or_filled():
+    df = _monthly().drop(index=[10, 11])
+    with pytest.raises(AnalysisError, match=r"2 missing period.*2020-11-01.*fill_gaps='zero'"):
+        prepare_history(df)
+    filled, _, notes = prepare_history(df, fill_gaps="interpolate")
+    assert len(filled) == 40 and "filled with 'interpolate'" in notes[0]
+    assert filled["value"].iloc[10] == pytest.approx((filled["value"].iloc[9] * 2
+                                                      + filled["value"].iloc[12]) / 3)
+    zero, _, _ = prepare_history(df, fill_gaps="zero")
+    assert zero["value"].iloc[10] == 0.0
+
+
+def test_duplicates_refused_or_aggregated():
+    df = _monthly()
+    dup = pd.concat([df, df.iloc[[5]].assign(date=df["date"].iloc[5] + pd.Timedelta(days=14))])
+    with pytest.raises(AnalysisError, match=r"several rows.*2020-06-01.*duplicates='sum'"):
+        prepare_history(dup)
+    out, _, notes = prepare_history(dup, duplicates="sum")
+    assert out["value"].iloc[5] == pytest.approx(2 * df["sales"].iloc[5]) and "combined" in notes[0]
+
+
+def test_short_series_falls_back_and_says_so():
+    run = run_forecast(_monthly(n=20), horizon=3, n_origins=1, models=["ets", "arima", "theta"])
+    assert any("shorter than two seasons" in n for n in run.notes)
+    spec = run.forecast.drop_duplicates("model").set_index("model")["spec"]
+    assert spec["ets"].endswith(",N)") and "[12]" not in spec["arima"]
+    with pytest.raises(AnalysisError, match="too short for a horizon of 12"):
+        run_forecast(_monthly(n=20), horizon=12, n_origins=3)
+
+
+def test_non_positive_values_skip_multiplicative_forms():
+    t = np.arange(48)
+    y = 5 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 1, 48)  # crosses 0
+    run = run_forecast(_monthly(n=48, value=y), horizon=3, n_origins=1, models=["ets", "theta"])
+    assert any("values <= 0" in n for n in run.notes)
+    assert "M" not in run.forecast.loc[run.forecast["model"] == "ets", "spec"].iloc[0]
+    assert np.isfinite(run.forecast["forecast"]).all()
+
+
+def test_hierarchy_summing_matrix():
+    df = pd.DataFrame({"date": pd.to_datetime(["2020-01-01"] * 4), "r": ["a", "a", "b", "b"],
+                       "c": ["x", "y", "x", "y"], "value": [1.0, 2.0, 3.0, 4.0]})
+    ss = build_hierarchy(df, ["r", "c"], ["total", "r", "c"], "M")
+    assert ss.level == ["total", "r", "r", "c", "c", "r x c", "r x c", "r x c", "r x c"]
+    assert ss.S.shape == (9, 4)
+    np.testing.assert_allclose([v[0] for v in ss.values], [10, 3, 7, 4, 6, 1, 2, 3, 4])
