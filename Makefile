@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+NBVAL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 NBVAL := -p no:python -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
@@ -28,13 +28,13 @@ report: env ## Run every notebook on the sample data into reports/YYYY-MM-DD/ (+
 
 test: env ## Run every test: unit and integration tests, then nbval on the committed notebooks
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest $(NBVAL) notebooks -q
+	$(NBVAL_ENV) $(PY) -m pytest $(NBVAL) notebooks -q
 
 test-unit: env ## Only the unit and integration tests
 	$(PY) -m pytest tests -q -m "not slow"
 
 test-notebooks: env ## Only the nbval regression tests of the notebooks
-	$(PY) -m pytest $(NBVAL) notebooks -q
+	$(NBVAL_ENV) $(PY) -m pytest $(NBVAL) notebooks -q
 
 lab: env ## Open JupyterLab on the notebooks with the project's kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -26,8 +27,9 @@ EXPECTED_ARTIFACTS = {
 @pytest.mark.slow
 def test_marksell_report_produces_the_full_report_set(tmp_path):
     reports = tmp_path / "reports"
+    env = {**os.environ, "MPLBACKEND": "Agg"}  # as in CI: the runner must still capture the figures
     proc = subprocess.run([sys.executable, "-m", "marksell.cli", "report", "--reports-dir", str(reports),
-                           "--jobs", "2"], capture_output=True, text=True, timeout=1800, cwd=tmp_path)
+                           "--jobs", "2"], capture_output=True, text=True, timeout=1800, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = set(runner.catalogue())
     assert f"{len(names)} ok, 0 failed" in proc.stdout
@@ -45,6 +47,7 @@ def test_marksell_report_produces_the_full_report_set(tmp_path):
             assert len(pd.read_csv(csv)) > 0, csv
         html = (folder / "report.html").read_text()
         assert "Data provenance" in html and "data/sample/" in html
+        assert "data:image/png;base64" in html, f"{name}: figures must be embedded in the report"
     index = json.loads((reports / "index.json").read_text())
     assert sorted(r["notebook"] for r in index) == sorted(names)
     assert "<table>" in (reports / "index.html").read_text()

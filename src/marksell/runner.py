@@ -202,6 +202,8 @@ def kernel_config():
     from traitlets.config import Config
 
     sockets = tempfile.mkdtemp(prefix="ms-")  # short path: Unix socket names are limited to ~107 bytes
+    # figures must reach the notebook whatever the caller's backend (e.g. MPLBACKEND=Agg in CI)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     cfg = Config()
     cfg.KernelManager.transport = "ipc"
     cfg.KernelManager.ip = os.path.join(sockets, "k")
