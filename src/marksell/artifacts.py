@@ -116,6 +116,23 @@ class Artifacts:
         neutralise_formulas(df).to_csv(path, index=False, float_format=float_format, lineterminator="\n")
         return path
 
+    def save_parquet(self, df: pd.DataFrame, name: str) -> Path | None:
+        """Write ``df`` as Parquet (typed, compact and fast for large tables; no formula risk)."""
+        if self.directory is None:
+            return None
+        path = self.directory / name
+        df.to_parquet(path, index=False)
+        return path
+
+    def save_table(self, df: pd.DataFrame, stem: str, formats: tuple[str, ...] = ("csv",)) -> list[Path]:
+        """Write ``df`` as ``stem.csv`` and/or ``stem.parquet``, as ``formats`` asks."""
+        unknown = set(formats) - {"csv", "parquet"}
+        if unknown:
+            raise ValueError(f"unknown artifact format(s) {sorted(unknown)}; use 'csv' and/or 'parquet'")
+        out = [self.save_csv(df, f"{stem}.csv") if "csv" in formats else None,
+               self.save_parquet(df, f"{stem}.parquet") if "parquet" in formats else None]
+        return [p for p in out if p is not None]
+
     def save_json(self, obj, name: str) -> Path | None:
         """Write ``obj`` as pretty, key-sorted JSON (NaN written as null)."""
         if self.directory is None:
