@@ -71,6 +71,9 @@ def run_marksell(df: pd.DataFrame, n_jobs: int = 2) -> dict:
             "mase_chosen": round(run.summary["mase_chosen"], 3),
             "mase_snaive": round(run.summary["mase_snaive"], 3),
             "mase_ets": round(float(run.leaderboard.set_index("model").loc["ets", "mase"]), 3),
+            "mase_by_model": {r["model"]: round(float(r["mase"]), 3)
+                              for r in run.leaderboard.to_dict(orient="records")},
+            "models_chosen": run.summary["models_chosen"],
             "coverage_chosen": run.summary["coverage_chosen"],
             "convergence_warnings": run.summary["convergence_warnings"]}
 

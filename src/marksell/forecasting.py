@@ -14,9 +14,10 @@ What :func:`run_forecast` does, and why:
 2. **Hierarchy**: aggregates the bottom series (all keys) to the requested levels (e.g. ``total``,
    ``region``) so every level gets a forecast.
 3. **Models** per series (statsmodels): ``naive``, ``snaive`` (baselines), ``ets`` (automatic
-   ETSModel over the admissible error/trend/damping/season set, chosen by AICc; multiplicative forms
-   only for strictly positive data), ``arima`` (SARIMA with a small AICc search after unit-root and
-   seasonal-strength tests), ``theta`` (ThetaModel) and ``combo`` (mean of ets, arima and theta).
+   ETSModel, stepwise AICc search over the admissible error/trend/damping/season set;
+   multiplicative forms only for strictly positive data), ``arima`` (SARIMA with a small AICc
+   search on conditional sums of squares after unit-root and seasonal-strength tests), ``theta``
+   (ThetaModel) and ``combo`` (mean of ets, arima and theta).
    Every model gives prediction intervals at each requested level.
 4. **Rolling-origin backtest** with ``n_origins`` origins and the forecast horizon: MASE, RMSSE,
    sMAPE, scaled bias and empirical interval coverage per series and model. To keep the cost down the
@@ -38,6 +39,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,10 @@ BASELINES = ("naive", "snaive")
 ALL_MODELS = ("naive", "snaive", "ets", "arima", "theta", "combo")
 DEFAULT_MODELS = list(ALL_MODELS)
 COMBO_MEMBERS = ("ets", "arima", "theta")
+#: With more series than this and no models named, ARIMA is left out (the fast default: it is the
+#: costliest model and rarely adds accuracy over ETS + Theta + their combination).
+FAST_ABOVE = 200
+FAST_MODELS = ("naive", "snaive", "ets", "theta", "combo")
 RECONCILIATIONS = ("bottom_up", "ols", "mint_shrink")
 SEASON_BY_FREQ = {"W": 52, "M": 12, "Q": 4}
 _FREQ_WORDS = {
@@ -195,26 +201,38 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
                      f"they were combined with '{duplicates}'.")
         work = (work.groupby(gcols, sort=False, dropna=False)["value"]
                 .agg(lambda s: s.sum(min_count=1) if duplicates == "sum" else s.mean()).reset_index())
-    parts = []
-    n_gap_total, first_gap = 0, None
-    for key, g in (work.groupby(keys, sort=True, dropna=False) if keys else [((), work)]):
-        key = key if isinstance(key, tuple) else (key,)
-        g = g.sort_values("date")
-        grid = pd.date_range(g["date"].iloc[0], g["date"].iloc[-1], freq=alias)
-        s = g.set_index("date")["value"].reindex(grid)
-        n_gap = int(s.isna().sum())
-        if n_gap:
-            n_gap_total += n_gap
-            if first_gap is None:
-                first_gap = _key_text(keys, key) + f", {s.index[s.isna()][0].date()}"
-            if fill_gaps == "zero":
-                s = s.fillna(0.0)
-            elif fill_gaps == "interpolate":
-                s = s.interpolate(limit_direction="both")
-        out = pd.DataFrame({"date": grid, "value": s.to_numpy()})
-        for k, v in zip(keys, key):
-            out.insert(len(out.columns) - 2, k, v)
-        parts.append(out)
+    # complete period grid per series, built for all series at once (a per-series loop is slow
+    # for thousands of series); series in key order, periods in date order
+    if keys:
+        work = work.sort_values([*keys, "date"], kind="stable", ignore_index=True)
+        span = work.groupby(keys, sort=False, dropna=False)["date"].agg(["first", "last"])
+    else:
+        work = work.sort_values("date", kind="stable", ignore_index=True)
+        span = pd.DataFrame({"first": [work["date"].iloc[0]], "last": [work["date"].iloc[-1]]})
+    cache: dict = {}
+    grids = [cache.setdefault((a, b), pd.date_range(a, b, freq=alias)) if (a, b) not in cache
+             else cache[(a, b)] for a, b in zip(span["first"], span["last"])]
+    lens = np.array([len(g) for g in grids])
+    full = pd.DataFrame({k: np.repeat(span.index.get_level_values(k).to_numpy(), lens)
+                         for k in keys})
+    full["date"] = np.concatenate([g.to_numpy() for g in grids])
+    vals = work.set_index([*keys, "date"])["value"]
+    value = (vals.reindex(pd.MultiIndex.from_frame(full)) if keys
+             else vals.reindex(pd.DatetimeIndex(full["date"]))).to_numpy(dtype=float).copy()
+    gap = np.isnan(value)
+    n_gap_total, first_gap = int(gap.sum()), None
+    if n_gap_total:
+        j = int(np.flatnonzero(gap)[0])
+        first_gap = (_key_text(keys, tuple(full[k].iloc[j] for k in keys))
+                     + f", {pd.Timestamp(full['date'].iloc[j]).date()}")
+        if fill_gaps == "zero":
+            value[gap] = 0.0
+        elif fill_gaps == "interpolate":
+            ends = np.cumsum(lens)
+            for lo, hi in zip(ends - lens, ends):
+                if gap[lo:hi].any():
+                    value[lo:hi] = pd.Series(value[lo:hi]).interpolate(
+                        limit_direction="both").to_numpy()
     if n_gap_total:
         if fill_gaps == "refuse":
             raise AnalysisError(
@@ -223,7 +241,7 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
                 "value was not recorded.")
         notes.append(f"{n_gap_total} missing period(s)/value(s) (first: {first_gap}) were filled "
                      f"with '{fill_gaps}'.")
-    bottom = pd.concat(parts, ignore_index=True)
+    bottom = full.assign(value=value)
     for k in keys:
         bottom[k] = bottom[k].astype("string")
     return bottom, freq, notes
@@ -255,18 +273,27 @@ class SeriesSet:
     alias: str
 
 
+def _joined(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+    """Key columns joined with `` / `` (vectorised; a row-wise join is slow on long frames)."""
+    out = df[cols[0]].astype(str)
+    for c in cols[1:]:
+        out = out + " / " + df[c].astype(str)
+    return out
+
+
 def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
     """Aggregate the bottom series to each level and build the summing matrix ``S``."""
     keys = list(keys)
     parsed = parse_levels(levels, keys) if keys else [()]
     alias = {"M": "MS", "Q": "QS"}.get(freq) or f"W-{_WEEKDAYS[bottom['date'].iloc[0].day_of_week]}"
-    bkeys = (bottom[keys].astype(str).agg(" / ".join, axis=1) if keys
-             else pd.Series("total", index=bottom.index))
+    bkeys = _joined(bottom, keys) if keys else pd.Series("total", index=bottom.index)
     wide = bottom.assign(_id=bkeys.to_numpy()).pivot(index="date", columns="_id", values="value")
     wide = wide.sort_index()
     bottom_ids = list(wide.columns)
     bmeta = (bottom.assign(_id=bkeys.to_numpy()).drop_duplicates("_id").set_index("_id")
              .loc[bottom_ids, keys] if keys else None)
+    W = wide.to_numpy(dtype=float)
+    col_of = pd.Series(np.arange(len(bottom_ids)), index=bottom_ids)
     ids, lev, vals, dts, rows = [], [], [], [], []
     for level in parsed:
         if level == tuple(keys):
@@ -274,19 +301,24 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
         elif not level:
             groups = [("total", bottom_ids)]
         else:
-            lab = bmeta[list(level)].astype(str).agg(" / ".join, axis=1)
+            lab = _joined(bmeta, list(level))
             groups = [(g, list(lab.index[lab == g])) for g in sorted(lab.unique())]
         for name, members in groups:
-            block = wide[members]
-            valid = block.notna().any(axis=1)
-            s = block.loc[valid].sum(axis=1, min_count=1)
+            cols = col_of.loc[members].to_numpy()
+            block = W[:, cols]
+            valid = ~np.isnan(block).all(axis=1)
             ids.append(name)
             lev.append(level_name(level))
-            vals.append(s.to_numpy(dtype=float))
-            dts.append(pd.DatetimeIndex(s.index))
-            rows.append([1.0 if b in members else 0.0 for b in bottom_ids])
+            vals.append(np.nansum(block[valid], axis=1))
+            dts.append(pd.DatetimeIndex(wide.index[valid]))
+            row = np.zeros(len(bottom_ids))
+            row[cols] = 1.0
+            rows.append(row)
     S = np.array(rows)
-    bottom_rows = [ids.index(b) for b in bottom_ids if lev[ids.index(b)] == level_name(tuple(keys))]
+    first = {}
+    for j, name in enumerate(ids):
+        first.setdefault(name, j)
+    bottom_rows = [first[b] for b in bottom_ids if lev[first[b]] == level_name(tuple(keys))]
     if len(set(ids)) != len(ids):  # e.g. a region and a category with the same name
         ids = [f"{l}: {i}" if l not in ("total",) else i for i, l in zip(ids, lev)]
     return SeriesSet(ids, lev, vals, dts, S, bottom_rows, alias)
@@ -297,7 +329,12 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
 # --------------------------------------------------------------------------------------------
 
 def _z(levels) -> dict:
-    return {lv: float(norm.ppf(0.5 + lv / 200.0)) for lv in levels}
+    return dict(_z_cached(tuple(levels)))
+
+
+@lru_cache(maxsize=32)
+def _z_cached(levels: tuple) -> tuple:
+    return tuple((lv, float(norm.ppf(0.5 + lv / 200.0))) for lv in levels)
 
 
 class _Naive:
@@ -327,7 +364,7 @@ class _Naive:
 
 
 class _ETS:
-    """Automatic ETS: every admissible form fitted (heuristic initial states), lowest AICc kept."""
+    """Automatic ETS: stepwise AICc search over the admissible forms (heuristic initial states)."""
 
     name = "ets"
 
@@ -356,18 +393,53 @@ class _ETS:
         return ETSModel(pd.Series(y), error=e, trend=t, damped_trend=d, seasonal=s,
                         seasonal_periods=self.m if s else None, initialization_method="heuristic")
 
+    def _score(self, y, spec):
+        """AICc and parameters of one form (no results object: it costs a numerical Hessian)."""
+        from statsmodels.tools.eval_measures import aicc
+
+        try:
+            mod = self._model(y, spec)
+            params = mod.fit(disp=False, maxiter=self.maxiter, return_params=True)
+            value = float(aicc(mod.loglike(params), len(y), mod.k_params + 1))
+        except Exception:  # an inadmissible form on this series: skip it
+            return None
+        return (value, params) if np.isfinite(value) else None
+
     def fit(self, y):
-        best = None
-        for spec in self.candidates():
-            try:
-                res = self._model(y, spec).fit(disp=False, maxiter=self.maxiter)
-            except Exception:  # an inadmissible form on this series: skip it
-                continue
-            if np.isfinite(res.aicc) and (best is None or res.aicc < best[1].aicc):
-                best = (spec, res)
-        if best is None:
+        """Stepwise search over :meth:`candidates` (about half of the forms, same winner mostly).
+
+        1. one error type (multiplicative for positive data), trend none/additive, every admissible
+           seasonal form; 2. the damped version of the winner if it has a trend; 3. the other error
+           type with the winner's trend and season. Lowest AICc over every fitted form wins.
+        """
+        cands = self.candidates()
+        rank = {c: j for j, c in enumerate(cands)}
+        fitted = {}
+
+        def run(specs):
+            for spec in specs:
+                if spec in rank and spec not in fitted:
+                    fitted[spec] = self._score(y, spec)
+
+        def best():
+            ok = [(v[0], rank[c], c) for c, v in fitted.items() if v is not None]
+            return min(ok)[2] if ok else None
+
+        e0 = "mul" if self.positive else "add"
+        run([c for c in cands if c[0] == e0 and not c[2]])
+        if best() is None:
+            run(cands)
+        b = best()
+        if b is not None and b[1] == "add":
+            run([(e0, "add", True, b[3])])
+        b = best()
+        if b is not None:
+            run([(e, b[1], b[2], b[3]) for e in ("add", "mul") if e != e0])
+        b = best()
+        if b is None:
             raise RuntimeError("no ETS form could be fitted")
-        self.spec_t, self.res = best
+        self.spec_t = b
+        self.res = self._model(y, b).smooth(fitted[b][1])
         return self._after(y)
 
     def refit(self, y):
@@ -402,8 +474,10 @@ class _ETS:
 class _ARIMA:
     """SARIMA with d and D from tests and a small AICc grid over (p, q)(P, Q).
 
-    The ARMA part is fitted to the differenced series (simple differencing: small state, fast);
-    forecasts and their variances are integrated back with the psi weights of the full model.
+    The ARMA part is fitted to the differenced series (simple differencing: small state, fast) by
+    conditional sum of squares (CSS; the order search and the estimate), then run once through
+    the exact Kalman filter for forecasts and residuals; forecasts and their variances are
+    integrated back with the psi weights of the full model.
     """
 
     name = "arima"
@@ -462,23 +536,32 @@ class _ARIMA:
             grid = [(0, 1, 0, 1), (1, 0, 0, 1), (1, 0, 1, 0)]
         else:
             grid = [(1, 0, 0, 0), (0, 1, 0, 0), (1, 1, 0, 0), (2, 0, 0, 0), (0, 0, 0, 0)]
-        best = None
-        for order in grid:
+        # order search and estimation by conditional sum of squares (auto.arima's cheap
+        # "approximation"; an exact-likelihood optimisation costs ~10x more for the same forecasts),
+        # then one Kalman filter pass with those parameters for forecasts and residuals
+        self.trend = self.d + self.D <= 1
+        self.n_cond = max(o[0] + o[2] * self.m for o in grid)
+        ranked = sorted(((score, j, order, start) for j, order in enumerate(grid)
+                         for score, start in [_css_arma(w, order, self.m, self.trend, self.n_cond,
+                                                         self.maxiter)]
+                         if np.isfinite(score)), key=lambda t: t[:2])
+        for _, _, order, start in ranked:
             try:
-                res = self._model(w, order).fit(disp=False, maxiter=self.maxiter)
+                res = self._model(w, order).smooth(start)
             except Exception:
                 continue
-            if np.isfinite(res.aicc) and (best is None or res.aicc < best[1].aicc):
-                best = (order, res)
-        if best is None:
-            raise RuntimeError("no ARIMA order could be fitted")
-        self.order, self.res = best
-        return self._after(y)
+            if np.isfinite(res.llf):
+                self.order, self.res = order, res
+                return self._after(y)
+        raise RuntimeError("no ARIMA order could be fitted")
 
     def refit(self, y):
         w = self._diff(y)
-        self.res = self._model(w, self.order).fit(disp=False, maxiter=self.maxiter,
-                                                  start_params=self.res.params)
+        score, start = _css_arma(w, self.order, self.m, self.trend, self.n_cond, self.maxiter)
+        if np.isfinite(score):
+            self.res = self._model(w, self.order).smooth(start)
+        else:  # keep the parameters of the first origin
+            self.res = self.res.apply(w)
         return self._after(y)
 
     def update(self, y):
@@ -500,7 +583,8 @@ class _ARIMA:
     def forecast(self, h, levels):
         from statsmodels.tsa.arima_process import arma2ma
 
-        fw = np.asarray(self.res.forecast(h), dtype=float)
+        fc = self.res.get_forecast(h)
+        fw = np.asarray(fc.predicted_mean, dtype=float)
         k = len(self.delta) - 1
         ext = np.concatenate([self.y, np.zeros(h)])
         n = len(self.y)
@@ -513,7 +597,7 @@ class _ARIMA:
         psi = arma2ma(ar, ma, lags=h)
         # the filter's one-step variance exceeds sigma^2 while an MA part has not converged
         # (short series, MA roots near 1): scale every horizon by that finite-sample factor
-        v1 = float(np.asarray(self.res.get_forecast(1).var_pred_mean)[0])
+        v1 = float(np.asarray(fc.var_pred_mean)[0])
         infl = max(1.0, v1 / float(self.res.scale)) if self.res.scale > 0 else 1.0
         sd = np.sqrt(float(self.res.scale) * infl * np.cumsum(psi ** 2))
         return mean, {lv: (mean - z * sd, mean + z * sd) for lv, z in _z(levels).items()}
@@ -534,17 +618,24 @@ class _Theta:
         self.m, self.seasonal, self.positive = m, seasonal, positive
 
     def fit(self, y):
-        from statsmodels.tsa.forecasting.theta import ThetaModel
+        from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
 
         self.y = y
         self.mod = ThetaModel(y, period=max(self.m, 1), deseasonalize=self.seasonal,
                               method="auto" if self.positive else "additive")
-        self.res = self.mod.fit()
-        x, _ = self.mod._deseasonalize_data()  # deseasonalised series (as statsmodels fits it)
+        # ThetaModel.fit's two-step estimate (OLS drift + SES alpha), with the SES alpha found by a
+        # grid + bounded search on the sum of squares (statsmodels runs a state-space optimiser:
+        # ~10x slower, and it can stop at a local optimum of this multimodal function)
+        if self.mod._deseasonalize and self.mod._use_test:
+            self.mod._test_seasonality()
+        x, seasonal = self.mod._deseasonalize_data()
         x = np.asarray(x, dtype=float)
+        tt = np.arange(len(x), dtype=float)
+        b0 = float(np.linalg.lstsq(np.column_stack([np.ones(len(x)), tt]), x, rcond=None)[0][1])
+        alpha = _ses_alpha(x)
+        self.res = ThetaModelResults(b0, alpha, None, _ses(x, alpha)[1], seasonal, False, self.mod)
         self.mult = bool(self.mod._has_seasonality and str(self.mod.method).startswith("mul"))
         self.factor = (y / x) if self.mult else np.ones(len(y))
-        alpha = float(self.res.params["alpha"])
         level, e = x[0], np.full(len(x), np.nan)
         for t in range(1, len(x)):
             e[t] = x[t] - level
@@ -564,6 +655,84 @@ class _Theta:
         fac = self.factor[n - self.m + (j % self.m)] if self.mult else 1.0
         sd = self.sigma * np.sqrt(1 + j * self.alpha ** 2) * fac
         return mean, {lv: (mean - z * sd, mean + z * sd) for lv, z in _z(levels).items()}
+
+
+def _ses(x: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Simple exponential smoothing from level x[0]: (sum of squared one-step errors, last level)."""
+    from scipy.signal import lfilter
+
+    if len(x) < 2:
+        return 0.0, float(x[-1])
+    lev = lfilter([alpha], [1.0, alpha - 1.0], x[1:], zi=[(1 - alpha) * x[0]])[0]
+    e = x[1:] - np.r_[x[0], lev[:-1]]
+    return float(e @ e), float(lev[-1])
+
+
+def _ses_alpha(x: np.ndarray) -> float:
+    """Least-squares SES smoothing weight in [1e-4, 0.9999]: coarse grid, then bounded refinement."""
+    from scipy.optimize import minimize_scalar
+
+    grid = np.r_[1e-4, 0.02, np.arange(0.05, 0.951, 0.05), 0.9999]
+    sse = [_ses(x, a)[0] for a in grid]
+    j = int(np.argmin(sse))
+    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
+    r = minimize_scalar(lambda a: _ses(x, a)[0], bounds=(lo, hi), method="bounded",
+                        options={"xatol": 1e-7})
+    return float(r.x) if r.fun <= sse[j] else float(grid[j])
+
+
+def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
+              maxiter: int = 50) -> tuple[float, np.ndarray]:
+    """Conditional-sum-of-squares fit of a multiplicative ARMA(p, q)(P, Q)[m] to ``w``.
+
+    Returns ``(AICc, start_params)``; AICc uses the same ``n_cond`` conditioning periods for every
+    order so that orders are comparable; start_params are in SARIMAX order (intercept, AR, MA,
+    seasonal AR, seasonal MA; scale concentrated out). ``(inf, None)`` when it cannot be fitted.
+    """
+    from scipy.optimize import least_squares
+    from scipy.signal import lfilter
+
+    p, q, P, Q = order
+    mu = float(np.mean(w)) if trend else 0.0
+    x = w - mu
+    k = p + q + P + Q
+    n_eff = len(x) - n_cond
+
+    def polys(b):
+        ar = np.r_[1.0, -b[:p]]
+        ma = np.r_[1.0, b[p:p + q]]
+        if P:
+            sar = np.zeros(m + 1)
+            sar[0], sar[m] = 1.0, -b[p + q]
+            ar = np.convolve(ar, sar)
+        if Q:
+            sma = np.zeros(m + 1)
+            sma[0], sma[m] = 1.0, b[p + q + P]
+            ma = np.convolve(ma, sma)
+        return ar, ma
+
+    def resid(b):
+        ar, ma = polys(b)
+        return lfilter(ar, ma, x)[n_cond:]
+
+    if n_eff <= k + 3:
+        return np.inf, None
+    if k:  # coefficients kept in (-0.98, 0.98) (stationary, invertible) by a tanh map
+        try:
+            u = least_squares(lambda u: resid(0.98 * np.tanh(u)), np.full(k, 0.1), method="lm",
+                              max_nfev=max(1, maxiter) * (k + 1)).x
+        except Exception:
+            return np.inf, None
+        b = 0.98 * np.tanh(u)
+    else:
+        b = np.zeros(0)
+    sse = float(np.sum(resid(b) ** 2))
+    if not np.isfinite(sse) or sse <= 0:
+        return np.inf, None
+    n_par = k + int(trend) + 1
+    aicc = n_eff * np.log(sse / n_eff) + 2 * n_par + 2 * n_par * (n_par + 1) / max(n_eff - n_par - 1, 1)
+    start = np.r_[[mu * np.sum(polys(b)[0])] if trend else [], b]
+    return float(aicc), start
 
 
 def _seasonal_strength(y: np.ndarray, m: int) -> float:
@@ -793,7 +962,10 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     frequency (W 52, M 12, Q 4; 1 = no seasonality); ``levels`` the hierarchy levels (bottom level
     always added); ``models`` a subset of :data:`ALL_MODELS` (baselines always added);
     ``n_origins`` backtest origins ``step`` periods apart (0 = ``horizon``); ``selection``
-    ``per_series`` or ``global``; ``n_jobs`` worker processes.
+    ``per_series`` or ``global``; ``n_jobs`` worker processes. With ``models`` empty and more than
+    :data:`FAST_ABOVE` series, the fast default :data:`FAST_MODELS` (no ARIMA) is used, and a note
+    says so. ``ets_maxiter`` bounds the ETS optimiser, ``arima_maxiter`` the CSS least squares
+    (iterations per parameter), ``sim_reps`` the simulated paths for multiplicative ETS intervals.
 
     Output columns:
 
@@ -818,6 +990,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         raise ParameterError(f"interval_levels={list(interval_levels)}: use percentages in (0, 100), "
                              "e.g. [80, 95].")
     levels_q = [int(x) if float(x).is_integer() else x for x in levels_q]
+    named = bool(models)
     models = list(models) if models else list(DEFAULT_MODELS)
     unknown = [x for x in models if x not in ALL_MODELS]
     if unknown:
@@ -832,6 +1005,11 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     step = int(step) if step else horizon
     ss = build_hierarchy(bottom, keys, levels, freq)
     n_all = len(ss.ids)
+    if not named and n_all > FAST_ABOVE:
+        models = [x for x in models if x in FAST_MODELS]
+        notes.append(f"{n_all} series: ARIMA was left out to keep the run time down (the fast default "
+                     f"above {FAST_ABOVE} series when no models are named); pass models to include "
+                     "it.")
     ends = {d[-1] for d in ss.dates}
     if len(ends) > 1 and n_all > len(ss.bottom):
         raise AnalysisError("The series end on different dates "
@@ -872,8 +1050,8 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                        "scale_mae": mae, "scale_mse": mse}
                 for lv in levels_q:
                     row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
-                bt_rows.append(pd.DataFrame(row))
-    backtest = pd.concat(bt_rows, ignore_index=True)
+                bt_rows.append(row)
+    backtest = _stack(bt_rows)
     metrics = _metrics(backtest, ["series_id", "level", "model"], levels_q)
     # ---- selection -------------------------------------------------------------------------
     order = {mdl: j for j, mdl in enumerate(models)}
@@ -882,10 +1060,10 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         best = min(overall.index, key=lambda x: (overall[x], order[x]))
         chosen = {sid: best for sid in ss.ids}
     else:
-        chosen = {}
-        for sid, g in metrics.groupby("series_id", sort=False):
-            g = g.assign(_o=g["model"].map(order)).sort_values(["mase", "_o"], na_position="last")
-            chosen[sid] = g["model"].iloc[0]
+        ranked = (metrics.assign(_o=metrics["model"].map(order))
+                  .sort_values(["mase", "_o"], na_position="last", kind="stable")
+                  .drop_duplicates("series_id"))
+        chosen = dict(zip(ranked["series_id"], ranked["model"]))
     metrics["chosen"] = [chosen[s] == mdl for s, mdl in zip(metrics["series_id"], metrics["model"])]
     metrics = metrics.sort_values(["series_id", "model"], key=_sort_key(ss, order)).reset_index(
         drop=True)
@@ -906,11 +1084,11 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                     n = tasks[i][2][k]
                     y = ss.values[i]
                     mae, mse = _scales(y[:n], m)
-                    rec_rows.append(pd.DataFrame({
+                    rec_rows.append({
                         "method": method, "series_id": ss.ids[i], "level": ss.level[i],
                         "origin": ss.dates[i][n - 1], "step": np.arange(1, horizon + 1),
                         "actual": y[n:n + horizon], "forecast": rec[i],
-                        "scale_mae": mae, "scale_mse": mse}))
+                        "scale_mae": mae, "scale_mse": mse})
         base = np.vstack([results[i]["final"][chosen[sid]][0] for sid, i in idx_of.items()])
         res = _resid_for(results, ss, chosen, None)
         for method in reconciliations:
@@ -919,7 +1097,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                 final_rec[method] = rec
     notes.extend(sorted(set(rec_notes)))
     if rec_rows:
-        rec_bt = pd.concat(rec_rows, ignore_index=True)
+        rec_bt = _stack(rec_rows)
         reconciliation = _metrics(rec_bt, ["method", "level"], [])
         lvl_order = {lv: j for j, lv in enumerate(dict.fromkeys(ss.level))}
         meth_order = {mm: j for j, mm in enumerate(["base", *reconciliations])}
@@ -940,7 +1118,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
             for lv in levels_q:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
             row["chosen"] = chosen[sid] == mdl
-            fc_rows.append(pd.DataFrame(row))
+            fc_rows.append(row)
         cmean, cbands, _ = r["final"][chosen[sid]]
         for method, rec in final_rec.items():
             shift = rec[i] - cmean
@@ -949,11 +1127,10 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
             for lv in levels_q:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = cbands[lv][0] + shift, cbands[lv][1] + shift
             row["chosen"] = False
-            fc_rows.append(pd.DataFrame(row))
-    forecast = pd.concat(fc_rows, ignore_index=True)
-    history = pd.concat([pd.DataFrame({"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
-                                       "value": ss.values[i]}) for i, sid in enumerate(ss.ids)],
-                        ignore_index=True)
+            fc_rows.append(row)
+    forecast = _stack(fc_rows)
+    history = _stack([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
+                       "value": ss.values[i]} for i, sid in enumerate(ss.ids)])
     # ---- leaderboard, error by horizon, summary ------------------------------------------------
     leaderboard = _leaderboard(metrics, chosen, levels_q, models)
     backtest["abs_scaled_error"] = (backtest["forecast"] - backtest["actual"]).abs() / backtest[
@@ -1010,6 +1187,29 @@ def _run_tasks(tasks, m, h, models, levels, opts, n_jobs):
         out = [x for p in parts for x in p]
     out.sort(key=lambda t: t[0])
     return [r for _, r in out]
+
+
+def _stack(parts: list[dict]) -> pd.DataFrame:
+    """One frame from many column dicts (equal-length arrays; scalars repeated to that length).
+
+    Same result as concatenating one small DataFrame per dict, without the per-frame cost (which
+    dominates the run time for thousands of series).
+    """
+    lens = [max((len(v) for v in d.values() if np.ndim(v) == 1), default=1) for d in parts]
+    out = {}
+    for col in parts[0]:
+        arrs = []
+        for d, n in zip(parts, lens):
+            v = d[col]
+            if np.ndim(v) == 0:
+                if isinstance(v, pd.Timestamp):
+                    v = v.to_datetime64()
+                v = np.repeat(np.array([v], dtype=object if isinstance(v, str) else None), n)
+            elif isinstance(v, (pd.Index, pd.Series)):
+                v = v.to_numpy()
+            arrs.append(np.asarray(v))
+        out[col] = np.concatenate(arrs)
+    return pd.DataFrame(out)
 
 
 def _metrics(bt: pd.DataFrame, by: list[str], levels) -> pd.DataFrame:
