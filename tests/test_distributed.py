@@ -44,3 +44,24 @@ def test_parallel_processes_give_the_same_artifacts_as_serial(tmp_path):
         assert all(r.status == "ok" for r in results)
         outs[jobs] = {f.name: (f / "table.csv").read_bytes() for f in reports.glob("20*/*")}
     assert outs[1] == outs[2] and len(outs[1]) == 3
+
+
+@pytest.mark.slow
+def test_per_series_forecasting_runs_on_the_dask_cluster(sample_company):
+    import joblib
+    import pandas as pd
+
+    from marksell.forecasting import run_forecast
+
+    tables, _ = sample_company
+    df = tables["sales_history"]
+    small = df[(df["region"] == "North") & (df["category"] != "home")]
+    kw = dict(keys=["region", "category"], horizon=3, levels=["total"], n_origins=2, models=["ets", "theta"])
+    local = run_forecast(small, n_jobs=1, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with joblib.parallel_config(backend="dask"), distributed.get_task_stream(client) as stream:
+            remote = run_forecast(small, n_jobs=2, **kw)
+        assert len(stream.data) > 0, "the series chunks were fitted on the cluster's workers"
+    pd.testing.assert_frame_equal(local.forecast, remote.forecast)
+    pd.testing.assert_frame_equal(local.metrics, remote.metrics)

@@ -1171,7 +1171,8 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
 
 
 def _run_tasks(tasks, m, h, models, levels, opts, n_jobs):
-    """Fit all series, sequentially or in loky worker processes (same results either way)."""
+    """Fit all series, sequentially or in worker processes (loky, or Dask through joblib's
+    ``parallel_config``): the same results either way."""
     if n_jobs is None or n_jobs == 0:
         n_jobs = 1
     if n_jobs == 1 or len(tasks) == 1:
@@ -1182,7 +1183,9 @@ def _run_tasks(tasks, m, h, models, levels, opts, n_jobs):
         n_w = n_jobs if n_jobs > 0 else (len(tasks))
         n_chunks = min(len(tasks), max(1, n_w) * 4)
         chunks = [tasks[j::n_chunks] for j in range(n_chunks)]
-        parts = Parallel(n_jobs=n_jobs, backend="loky")(
+        # loky processes by default; a joblib.parallel_config(backend="dask") context sends the
+        # chunks to a Dask distributed cluster instead
+        parts = Parallel(n_jobs=n_jobs)(
             delayed(_fit_chunk)(c, m, h, models, levels, opts) for c in chunks)
         out = [x for p in parts for x in p]
     out.sort(key=lambda t: t[0])
