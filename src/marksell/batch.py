@@ -17,7 +17,6 @@ Config file (``reports.yaml``)::
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import sys
 import tarfile
@@ -120,20 +119,8 @@ def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: st
     try:
         with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:
             tar.extractall(tmp, filter="data")  # refuses absolute paths and links out of tmp
-        folder = tmp / "run"
-        day = reports / started_day
-        day.mkdir(parents=True, exist_ok=True)
         base = runner.notebook_name(runner.resolve_notebook(spec.notebook)) + (f"-{spec.label}" if spec.label else "")
-        for i in range(1, 10_000):
-            target = day / (base if i == 1 else f"{base}-{i}")
-            if target.exists():
-                continue
-            try:
-                os.rename(folder, target)
-                return target
-            except OSError:
-                continue
-        raise RuntimeError(f"no free report folder name for {base}")
+        return runner.claim_folder(tmp / "run", reports / started_day, base)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -274,15 +274,19 @@ def _claim(tmp: Path, reports: Path, started: datetime, name: str, spec: RunSpec
             target.rmdir()
         os.rename(tmp, target)
         return target
-    day = reports / started.strftime("%Y-%m-%d")
-    day.mkdir(parents=True, exist_ok=True)
     base = name + (f"-{spec.label}" if spec.label else "")
+    return claim_folder(tmp, reports / started.strftime("%Y-%m-%d"), base)
+
+
+def claim_folder(src: Path, day: Path, base: str) -> Path:
+    """Rename ``src`` to ``day/base``, or ``base-2``, ``base-3``... if taken: never overwrites."""
+    day.mkdir(parents=True, exist_ok=True)
     for i in range(1, 10_000):
         target = day / (base if i == 1 else f"{base}-{i}")
         if target.exists():
             continue
         try:
-            os.rename(tmp, target)  # fails if another run took the name meanwhile (non-empty folder)
+            os.rename(src, target)  # fails if another run took the name meanwhile (non-empty folder)
             return target
         except OSError:
             continue
