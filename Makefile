@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+REPORT_JOBS ?= 2
 NBVAL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 NBVAL := -p no:python -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 env: $(STAMP) ## Create .venv and install marksell with its dependencies (once)
 
 report: env ## Run every notebook on the sample data into reports/YYYY-MM-DD/ (+ reports/index.html)
-	$(VENV)/bin/marksell report
+	$(VENV)/bin/marksell report --jobs $(REPORT_JOBS)
 
 test: env ## Run every test: unit and integration tests, then nbval on the committed notebooks
 	$(PY) -m pytest tests -q
