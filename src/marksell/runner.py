@@ -99,13 +99,14 @@ def check_label(label: str | None) -> None:
                              "(at most 64, starting with a letter or digit)")
 
 
-def prepare(spec: RunSpec) -> tuple[Path, dict]:
-    """Resolve the notebook and validate the parameters (no kernel is started)."""
+def prepare(spec: RunSpec) -> tuple[Path, list[notebook_params.Parameter], dict]:
+    """Resolve the notebook, read its declared parameters and validate the given values
+    (no kernel is started)."""
     check_label(spec.label)
     path = resolve_notebook(spec.notebook)
     declared = notebook_params.read_parameters(path)
     values = notebook_params.validate(declared, spec.parameters, spec.text_parameters)
-    return path, values
+    return path, declared, values
 
 
 # ----------------------------------------------------------------------------- running
@@ -116,7 +117,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     failing notebook; raises :class:`ParameterError` for bad parameters before starting)."""
     import papermill as pm
 
-    path, values = prepare(spec)
+    path, declared, values = prepare(spec)
     name = notebook_name(path)
     reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
     if spec.out and Path(spec.out).exists() and any(Path(spec.out).iterdir()):
@@ -133,7 +134,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     timings = {}
     try:
         params = dict(values)
-        if "artifacts_dir" in {p.name for p in notebook_params.read_parameters(path)}:
+        if any(p.name == "artifacts_dir" for p in declared):
             params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
         try:
             with kernel_config() as cfg:
@@ -148,7 +149,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
         for f in tmp.iterdir():
             if f.suffix in {".ipynb", ".csv", ".json", ".txt", ".html", ".md"}:
                 _scrub_file(f)
-        record = _run_record(path, name, spec, values, started, t0, status, error, tmp)
+        record = _run_record(path, name, spec, declared, values, started, t0, status, error, tmp)
         t1 = time.perf_counter()
         if out_nb.exists():
             try:
@@ -170,9 +171,8 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def effective_parameters(path: Path, values: dict) -> dict:
+def effective_parameters(declared: list[notebook_params.Parameter], values: dict) -> dict:
     """Every declared parameter's value in this run: the defaults, overridden by ``values``."""
-    declared = notebook_params.read_parameters(path)
     out = {p.name: p.default for p in declared if p.name not in notebook_params.RESERVED}
     out.update(values)
     return out
@@ -224,20 +224,21 @@ def _reason(exc: BaseException) -> str:
     return f"{name}: {str(exc).splitlines()[0] if str(exc) else ''}".strip()
 
 
-def _run_record(path, name, spec, values, started, t0, status, error, tmp) -> dict:
+def _run_record(path, name, spec, declared, values, started, t0, status, error, tmp) -> dict:
+    effective = effective_parameters(declared, values)
     ended = datetime.now(timezone.utc).astimezone()
     return {
         "notebook": name,
         "notebook_file": display_path(path),
         "label": spec.label or None,
-        "parameters": _scrubbed(effective_parameters(path, values)),
+        "parameters": _scrubbed(effective),
         "overrides": _scrubbed(values),
         "status": status,
         "error": scrub(error) if error else None,
         "started": started.isoformat(timespec="seconds"),
         "ended": ended.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "inputs": _inputs(tmp, path, values),
+        "inputs": _inputs(tmp, effective),
         "versions": versions(),
         "python": sys.version.split()[0],
         "git_commit": git_commit(),
@@ -245,7 +246,7 @@ def _run_record(path, name, spec, values, started, t0, status, error, tmp) -> di
     }
 
 
-def _inputs(tmp: Path, path: Path, values: dict) -> list[dict]:
+def _inputs(tmp: Path, effective: dict) -> list[dict]:
     """Provenance written by the notebook (inputs.json), else hashes of the path parameters."""
     f = tmp / "inputs.json"
     if f.exists():
@@ -253,15 +254,12 @@ def _inputs(tmp: Path, path: Path, values: dict) -> list[dict]:
             return json.loads(f.read_text(encoding="utf-8"))
         except ValueError:
             pass
-    declared = {p.name: p for p in notebook_params.read_parameters(path)}
     out = []
-    for pname, p in declared.items():
-        if pname.endswith("_path"):
-            value = values.get(pname, p.default)
-            if value:
-                fp = Path(value)
-                out.append({"kind": pname[:-5], "path": display_path(fp),
-                            "sha256": file_sha256(fp) if fp.is_file() else None, "rows": None})
+    for pname, value in effective.items():
+        if pname.endswith("_path") and value:
+            fp = Path(value)
+            out.append({"kind": pname[:-5], "path": display_path(fp),
+                        "sha256": file_sha256(fp) if fp.is_file() else None, "rows": None})
     return out
 
 
