@@ -143,7 +143,7 @@ def test_arima_integration_matches_statsmodels_full_model():
     """Simple differencing + psi-weight integration = SARIMAX with the differencing in the state."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    from marksell.forecasting import _ARIMA
+    from marksell.forecasting.models import _ARIMA
 
     rng = np.random.default_rng(5)
     t = np.arange(96)
@@ -287,7 +287,7 @@ def test_css_arma_recovers_planted_seasonal_arma_and_order():
     the CSS AICc search picks the planted order from the seasonal grid."""
     from scipy.signal import lfilter
 
-    from marksell.forecasting import _css_arma
+    from marksell.forecasting.models import _css_arma
 
     rng = np.random.default_rng(21)
     e = rng.normal(0, 1.0, 300)
@@ -304,7 +304,7 @@ def test_css_arma_recovers_planted_seasonal_arma_and_order():
 
 def test_stepwise_ets_finds_planted_multiplicative_seasonal_form():
     """ETS(M,N,M) simulated (alpha 0.2, gamma 0.1, 10% errors): the stepwise search keeps it."""
-    from marksell.forecasting import _ETS
+    from marksell.forecasting.models import _ETS
 
     rng = np.random.default_rng(8)
     season = 1 + 0.3 * np.sin(2 * np.pi * np.arange(12) / 12)

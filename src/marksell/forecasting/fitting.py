@@ -1,0 +1,149 @@
+"""Fitting one series at every backtest origin and on the full history, across processes."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from marksell.errors import ParameterError
+from marksell.forecasting.models import (MAX_ETS_SEASON, _ARIMA, _ETS, _Naive, _Theta,
+                                          _seasonal_strength)
+
+BASELINES = ("naive", "snaive")
+ALL_MODELS = ("naive", "snaive", "ets", "arima", "theta", "combo")
+DEFAULT_MODELS = list(ALL_MODELS)
+COMBO_MEMBERS = ("ets", "arima", "theta")
+#: With more series than this and no models named, ARIMA is left out (the fast default: it is the
+#: costliest model and rarely adds accuracy over ETS + Theta + their combination).
+FAST_ABOVE = 200
+FAST_MODELS = ("naive", "snaive", "ets", "theta", "combo")
+
+
+def _fit_series(y, m, h, train_lengths, models, levels, seed, opts):
+    """Fit every model on one series at each backtest origin and on the full history.
+
+    Returns a dict: ``origins`` (list of {model: (mean, bands, resid)}), ``final`` (same for the
+    full history plus ``spec``), ``notes``, ``conv`` (ConvergenceWarning count), ``cpu`` (seconds
+    per model).
+    """
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    notes: list[str] = []
+    n0 = train_lengths[0]
+    positive = bool(np.all(y > 0))
+    seasonal = m > 1 and n0 >= 2 * m
+    if m > 1 and not seasonal:
+        notes.append(f"shorter than two seasons ({n0} < {2 * m} periods at the first origin): "
+                     "non-seasonal ETS/ARIMA/Theta used")
+    snaive_m = m if n0 > m else 1
+    if m > 1 and snaive_m == 1:
+        notes.append("shorter than one season + 1: seasonal naive replaced by naive")
+    if not positive and any(x in models for x in ("ets", "theta")):
+        notes.append("has values <= 0: multiplicative ETS forms and multiplicative Theta "
+                     "deseasonalising were not considered (they need strictly positive data)")
+    simple_ok = n0 >= 10
+    if not simple_ok:
+        notes.append(f"only {n0} periods at the first origin: ETS/ARIMA/Theta replaced by naive")
+    cpu = {mdl: 0.0 for mdl in models}
+    out = {"origins": [dict() for _ in train_lengths], "final": {}, "spec": {}, "notes": notes}
+    n_conv = 0
+
+    strength = _seasonal_strength(y[:n0], m) if seasonal and n0 >= 3 * m else 0.0
+
+    def make(mdl):
+        if mdl == "naive" or (not simple_ok and mdl in COMBO_MEMBERS):
+            return _Naive(1)
+        if mdl == "snaive":
+            return _Naive(snaive_m)
+        if mdl == "ets":
+            return _ETS(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
+                        opts["sim_reps"], seed, strength)
+        if mdl == "arima":
+            return _ARIMA(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
+                          strength if n0 >= 3 * m else None)
+        if mdl == "theta":
+            return _Theta(m, seasonal, positive)
+        raise ParameterError(mdl)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for mdl in [x for x in models if x != "combo"]:
+            t0 = time.process_time()
+            obj = make(mdl)
+            try:
+                for i, n in enumerate(train_lengths):
+                    yi = y[:n]
+                    (obj.fit if i == 0 else obj.update)(yi)
+                    mean, bands = obj.forecast(h, levels)
+                    out["origins"][i][mdl] = (mean, bands, obj.resid)
+                getattr(obj, "refit", obj.fit)(y)
+                mean, bands = obj.forecast(h, levels)
+                out["final"][mdl] = (mean, bands, obj.resid)
+                out["spec"][mdl] = obj.spec
+            except Exception as exc:  # degrade to seasonal naive, say so
+                notes.append(f"{mdl} failed ({type(exc).__name__}: {str(exc)[:80]}); "
+                             "seasonal naive used instead")
+                fb = _Naive(snaive_m)
+                for i, n in enumerate(train_lengths):
+                    fb.fit(y[:n])
+                    out["origins"][i][mdl] = (*fb.forecast(h, levels), fb.resid)
+                fb.fit(y)
+                out["final"][mdl] = (*fb.forecast(h, levels), fb.resid)
+                out["spec"][mdl] = fb.spec + " (fallback)"
+            cpu[mdl] += time.process_time() - t0
+        n_conv = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if "combo" in models:
+        members = [x for x in COMBO_MEMBERS if x in out["final"]]
+        if not members:
+            raise ParameterError("models: 'combo' needs at least one of ets, arima, theta.")
+        for store in [*out["origins"], out["final"]]:
+            store["combo"] = _combine([store[x] for x in members], levels)
+        out["spec"]["combo"] = "mean of " + ", ".join(members)
+    out["conv"] = n_conv
+    out["cpu"] = cpu
+    out["positive"] = positive
+    return out
+
+
+def _combine(parts, levels):
+    """Mean of member forecasts; bounds averaged level by level (quantile averaging)."""
+    mean = np.mean([p[0] for p in parts], axis=0)
+    bands = {lv: (np.mean([p[1][lv][0] for p in parts], axis=0),
+                  np.mean([p[1][lv][1] for p in parts], axis=0)) for lv in levels}
+    res = [p[2] for p in parts if p[2] is not None]
+    with warnings.catch_warnings():  # all-NaN burn-in columns give NaN, as intended
+        warnings.simplefilter("ignore", RuntimeWarning)
+        resid = np.nanmean(np.vstack(res), axis=0) if res else None
+    return mean, bands, resid
+
+
+def _fit_chunk(tasks, m, h, models, levels, opts):
+    """Fit a list of ``(index, y, train_lengths, seed)`` tasks with one BLAS thread."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return [(i, _fit_series(y, m, h, tl, models, levels, seed, opts)) for i, y, tl, seed in tasks]
+
+
+def _run_tasks(tasks, m, h, models, levels, opts, n_jobs):
+    """Fit all series, sequentially or in worker processes (loky, or Dask through joblib's
+    ``parallel_config``): the same results either way."""
+    if n_jobs is None or n_jobs == 0:
+        n_jobs = 1
+    if n_jobs == 1 or len(tasks) == 1:
+        out = _fit_chunk(tasks, m, h, models, levels, opts)
+    else:
+        from joblib import Parallel, delayed
+
+        n_w = n_jobs if n_jobs > 0 else (len(tasks))
+        n_chunks = min(len(tasks), max(1, n_w) * 4)
+        chunks = [tasks[j::n_chunks] for j in range(n_chunks)]
+        # loky processes by default; a joblib.parallel_config(backend="dask") context sends the
+        # chunks to a Dask distributed cluster instead
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_chunk)(c, m, h, models, levels, opts) for c in chunks)
+        out = [x for p in parts for x in p]
+    out.sort(key=lambda t: t[0])
+    return [r for _, r in out]

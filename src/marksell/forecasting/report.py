@@ -1,0 +1,70 @@
+"""Reporting helpers for the notebook: seasonal indices, headline text, forecast tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from marksell.forecasting.run import ForecastRun
+
+
+def seasonal_indices(history: pd.DataFrame, m: int, value_col: str = "value",
+                     series_col: str = "series_id") -> pd.DataFrame:
+    """Multiplicative seasonal index per series and season position (classical decomposition).
+
+    ``history`` is long (series, date, value) with complete periods; returns a wide frame (rows =
+    series, columns = position 1..m by calendar order of the first date's period, mean 1 per row).
+    """
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    rows = {}
+    for sid, g in history.groupby(series_col, sort=False):
+        g = g.sort_values("date")
+        y = g[value_col].to_numpy(float)
+        if len(y) < 2 * m or np.any(y <= 0):
+            continue
+        dec = seasonal_decompose(y, model="multiplicative", period=m)
+        pos = (g["date"].dt.month.to_numpy() - 1) % m if m == 12 else np.arange(len(y)) % m
+        idx = pd.Series(dec.seasonal).groupby(pos).mean()
+        rows[sid] = (idx / idx.mean()).to_numpy()
+    return pd.DataFrame(rows, index=np.arange(1, m + 1)).T
+
+
+def headline(run: ForecastRun) -> str:
+    """A few sentences (markdown) a manager can act on: skill, trust in intervals, coherence."""
+    s = run.summary
+    lb = run.leaderboard.set_index("model")
+    cov = s["coverage_chosen"]
+    cov_txt = ", ".join(f"{float(lv):g}% intervals caught {100 * v:.0f}% of actuals"
+                        for lv, v in cov.items())
+    best = lb.drop(index=["chosen"]).sort_values("mase").index[0]
+    lines = [
+        f"- **Skill:** over {s['n_origins']} backtest origins the chosen forecasts have a MASE of "
+        f"{s['mase_chosen']:.2f} against {s['mase_snaive']:.2f} for seasonal naive "
+        f"({100 * s['skill_vs_snaive']:.0f}% lower error). The best single model overall is "
+        f"`{best}` (MASE {lb.loc[best, 'mase']:.2f}).",
+        f"- **Uncertainty:** {cov_txt}.",
+    ]
+    if len(run.reconciliation):
+        rec = run.reconciliation.groupby("method")["mase"].mean()
+        top = rec.drop(index="base", errors="ignore").idxmin()
+        lines.append(f"- **Coherence:** `{top}` reconciliation has the lowest average backtest MASE "
+                     f"across levels ({rec[top]:.2f} vs {rec.get('base', np.nan):.2f} unreconciled); "
+                     "its forecasts add up exactly from region x category to total.")
+    return "\n".join(lines)
+
+
+def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
+                   series_ids=None) -> pd.DataFrame:
+    """Wide table: one row per series, per future period 'forecast [lo, hi]' rounded to integers."""
+    fc = run.forecast
+    f = fc[fc["chosen"]] if model == "chosen" else fc[fc["model"] == model]
+    if series_ids is not None:
+        f = f[f["series_id"].isin(series_ids)]
+    lv = int(level) if float(level).is_integer() else level
+    cell = (f["forecast"].round(0).map("{:,.0f}".format) + " [" + f[f"lo_{lv}"].round(0)
+            .map("{:,.0f}".format) + ", " + f[f"hi_{lv}"].round(0).map("{:,.0f}".format) + "]")
+    out = f.assign(cell=cell.to_numpy(), month=f["date"].dt.strftime("%Y-%m-%d")).pivot(
+        index="series_id", columns="month", values="cell")
+    order = list(dict.fromkeys(f["series_id"]))
+    return out.loc[order]

@@ -1,0 +1,254 @@
+"""The whole forecasting run behind the notebook: :func:`run_forecast`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from marksell.errors import AnalysisError, ParameterError
+from marksell.forecasting.evaluation import _leaderboard, _metrics, _scales, _sort_key, _stack
+from marksell.forecasting.fitting import (ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE,
+                                          FAST_MODELS, _run_tasks)
+from marksell.forecasting.reconcile import RECONCILIATIONS, _reconcile, _resid_for
+from marksell.forecasting.series import SEASON_BY_FREQ, build_hierarchy, prepare_history
+
+
+@dataclass
+class ForecastRun:
+    """Everything a forecasting run produces (see :func:`run_forecast`)."""
+
+    forecast: pd.DataFrame
+    backtest: pd.DataFrame
+    metrics: pd.DataFrame
+    leaderboard: pd.DataFrame
+    by_horizon: pd.DataFrame
+    reconciliation: pd.DataFrame
+    history: pd.DataFrame
+    chosen: pd.DataFrame
+    summary: dict
+    notes: list[str] = field(default_factory=list)
+    cpu_by_model: dict = field(default_factory=dict)
+
+
+def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: str = "date",
+                 freq: str | None = None, horizon: int = 3, season_length: int = 0,
+                 levels=("total",), interval_levels=(80, 95), models=None, n_origins: int = 3,
+                 step: int = 0, selection: str = "per_series", n_jobs: int = 1,
+                 fill_gaps: str = "refuse", duplicates: str = "refuse",
+                 reconciliations=RECONCILIATIONS, seed: int = 0, ets_maxiter: int = 100,
+                 arima_maxiter: int = 50, sim_reps: int = 500) -> ForecastRun:
+    """Forecast every series of a (hierarchical) sales history and say how far to trust it.
+
+    Parameters mirror the notebook: ``horizon`` periods ahead; ``season_length`` 0 = from the
+    frequency (W 52, M 12, Q 4; 1 = no seasonality); ``levels`` the hierarchy levels (bottom level
+    always added); ``models`` a subset of :data:`ALL_MODELS` (baselines always added);
+    ``n_origins`` backtest origins ``step`` periods apart (0 = ``horizon``); ``selection``
+    ``per_series`` or ``global``; ``n_jobs`` worker processes. With ``models`` empty and more than
+    :data:`FAST_ABOVE` series, the fast default :data:`FAST_MODELS` (no ARIMA) is used, and a note
+    says so. ``ets_maxiter`` bounds the ETS optimiser, ``arima_maxiter`` the CSS least squares
+    (iterations per parameter), ``sim_reps`` the simulated paths for multiplicative ETS intervals.
+
+    Output columns:
+
+    - ``forecast``: series_id, level, date, model, spec, forecast, lo_<L>, hi_<L> per interval
+      level, chosen (bool: the selected model of that series); reconciled rows have model
+      ``bottom_up`` / ``ols`` / ``mint_shrink`` (reconciling the chosen forecasts).
+    - ``backtest``: one row per series, model, origin and step with actual, forecast, bounds.
+    - ``metrics``: series_id, level, model, mase, rmsse, smape, bias, coverage_<L>, chosen.
+    - ``leaderboard``: model, mean metrics over all series, skill_vs_snaive (1 - MASE/MASE_snaive).
+    - ``reconciliation``: method (base/bottom_up/ols/mint_shrink), level, mase, rmsse, smape, bias.
+    """
+    t_start = time.perf_counter()
+    if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ParameterError(f"horizon={horizon!r}: the forecast horizon must be a whole number of "
+                             "periods >= 1 (e.g. 3 for the next quarter of monthly data).")
+    if n_origins < 1:
+        raise ParameterError(f"n_origins={n_origins!r}: use at least 1 backtest origin.")
+    if selection not in ("per_series", "global"):
+        raise ParameterError(f"selection={selection!r}: use 'per_series' or 'global'.")
+    levels_q = [float(x) for x in interval_levels]
+    if not levels_q or any(not 0 < x < 100 for x in levels_q):
+        raise ParameterError(f"interval_levels={list(interval_levels)}: use percentages in (0, 100), "
+                             "e.g. [80, 95].")
+    levels_q = [int(x) if float(x).is_integer() else x for x in levels_q]
+    named = bool(models)
+    models = list(models) if models else list(DEFAULT_MODELS)
+    unknown = [x for x in models if x not in ALL_MODELS]
+    if unknown:
+        raise ParameterError(f"Unknown model(s) {unknown}: choose from {list(ALL_MODELS)}.")
+    models = [x for x in ALL_MODELS if x in set(models) | set(BASELINES)]
+    keys = list(keys or [])
+    bottom, freq, notes = prepare_history(df, date_col, keys, value_col, freq, fill_gaps, duplicates)
+    m = int(season_length) if season_length else SEASON_BY_FREQ[freq]
+    if m < 1:
+        raise ParameterError(f"season_length={season_length!r}: use 0 (from frequency), 1 (none) "
+                             "or the number of periods in a season.")
+    step = int(step) if step else horizon
+    ss = build_hierarchy(bottom, keys, levels, freq)
+    n_all = len(ss.ids)
+    if not named and n_all > FAST_ABOVE:
+        models = [x for x in models if x in FAST_MODELS]
+        notes.append(f"{n_all} series: ARIMA was left out to keep the run time down (the fast default "
+                     f"above {FAST_ABOVE} series when no models are named); pass models to include "
+                     "it.")
+    ends = {d[-1] for d in ss.dates}
+    if len(ends) > 1 and n_all > len(ss.bottom):
+        raise AnalysisError("The series end on different dates "
+                            f"({min(ends).date()} .. {max(ends).date()}); a hierarchy needs a "
+                            "common last period. Trim the history to a common end or fill the gaps.")
+    tasks = []
+    for i, y in enumerate(ss.values):
+        n = len(y)
+        tl = [n - horizon - (n_origins - 1 - k) * step for k in range(n_origins)]
+        if tl[0] < 3:
+            raise AnalysisError(
+                f"Series '{ss.ids[i]}' has {n} periods: too short for a horizon of {horizon} and "
+                f"{n_origins} backtest origin(s) {step} apart (needs at least "
+                f"{horizon + (n_origins - 1) * step + 3}). Lower horizon or n_origins.")
+        tasks.append((i, y, tl, seed + i))
+    opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps}
+    results = _run_tasks(tasks, m, horizon, models, levels_q, opts, n_jobs)
+    conv = sum(r["conv"] for r in results)
+    cpu_by_model = {mdl: sum(r["cpu"].get(mdl, 0.0) for r in results) for mdl in models}
+    for i, r in enumerate(results):
+        for note in r["notes"]:
+            notes.append(f"{ss.ids[i]}: {note}")
+    if conv:
+        notes.append(f"{conv} optimiser convergence warning(s) from statsmodels were suppressed "
+                     "(fits kept; they affect accuracy only through the backtest scores).")
+    # ---- backtest table -------------------------------------------------------------------
+    bt_rows = []
+    for i, r in enumerate(results):
+        y, dts = ss.values[i], ss.dates[i]
+        for k, n in enumerate(tasks[i][2]):
+            mae, mse = _scales(y[:n], m)
+            actual = y[n:n + horizon]
+            for mdl in models:
+                mean, bands, _ = r["origins"][k][mdl]
+                row = {"series_id": ss.ids[i], "level": ss.level[i], "model": mdl,
+                       "origin": dts[n - 1], "step": np.arange(1, horizon + 1),
+                       "date": dts[n:n + horizon], "actual": actual, "forecast": mean,
+                       "scale_mae": mae, "scale_mse": mse}
+                for lv in levels_q:
+                    row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
+                bt_rows.append(row)
+    backtest = _stack(bt_rows)
+    metrics = _metrics(backtest, ["series_id", "level", "model"], levels_q)
+    # ---- selection -------------------------------------------------------------------------
+    order = {mdl: j for j, mdl in enumerate(models)}
+    if selection == "global":
+        overall = metrics.groupby("model")["mase"].mean()
+        best = min(overall.index, key=lambda x: (overall[x], order[x]))
+        chosen = {sid: best for sid in ss.ids}
+    else:
+        ranked = (metrics.assign(_o=metrics["model"].map(order))
+                  .sort_values(["mase", "_o"], na_position="last", kind="stable")
+                  .drop_duplicates("series_id"))
+        chosen = dict(zip(ranked["series_id"], ranked["model"]))
+    metrics["chosen"] = [chosen[s] == mdl for s, mdl in zip(metrics["series_id"], metrics["model"])]
+    metrics = metrics.sort_values(["series_id", "model"], key=_sort_key(ss, order)).reset_index(
+        drop=True)
+    # ---- reconciliation in the backtest and for the final forecast ----------------------------
+    idx_of = {sid: i for i, sid in enumerate(ss.ids)}
+    do_rec = n_all > len(ss.bottom) and len(reconciliations) > 0
+    rec_rows, rec_notes = [], []
+    final_rec = {}
+    if do_rec:
+        for k in range(n_origins):
+            base = np.vstack([results[i]["origins"][k][chosen[sid]][0] for sid, i in idx_of.items()])
+            res = _resid_for(results, ss, chosen, k)
+            for method in ["base", *reconciliations]:
+                rec = _reconcile(ss, base, method, res, rec_notes)
+                if rec is None:
+                    continue
+                for i in range(n_all):
+                    n = tasks[i][2][k]
+                    y = ss.values[i]
+                    mae, mse = _scales(y[:n], m)
+                    rec_rows.append({
+                        "method": method, "series_id": ss.ids[i], "level": ss.level[i],
+                        "origin": ss.dates[i][n - 1], "step": np.arange(1, horizon + 1),
+                        "actual": y[n:n + horizon], "forecast": rec[i],
+                        "scale_mae": mae, "scale_mse": mse})
+        base = np.vstack([results[i]["final"][chosen[sid]][0] for sid, i in idx_of.items()])
+        res = _resid_for(results, ss, chosen, None)
+        for method in reconciliations:
+            rec = _reconcile(ss, base, method, res, rec_notes)
+            if rec is not None:
+                final_rec[method] = rec
+    notes.extend(sorted(set(rec_notes)))
+    if rec_rows:
+        rec_bt = _stack(rec_rows)
+        reconciliation = _metrics(rec_bt, ["method", "level"], [])
+        lvl_order = {lv: j for j, lv in enumerate(dict.fromkeys(ss.level))}
+        meth_order = {mm: j for j, mm in enumerate(["base", *reconciliations])}
+        reconciliation = reconciliation.sort_values(
+            ["method", "level"], key=lambda s: s.map(meth_order if s.name == "method" else lvl_order)
+        ).reset_index(drop=True)
+    else:
+        reconciliation = pd.DataFrame(columns=["method", "level", "mase", "rmsse", "smape", "bias"])
+    # ---- forecast table ----------------------------------------------------------------------
+    fc_rows = []
+    for i, r in enumerate(results):
+        sid = ss.ids[i]
+        fdates = pd.date_range(ss.dates[i][-1], periods=horizon + 1, freq=ss.alias)[1:]
+        for mdl in models:
+            mean, bands, _ = r["final"][mdl]
+            row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": mdl,
+                   "spec": r["spec"][mdl], "forecast": mean}
+            for lv in levels_q:
+                row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
+            row["chosen"] = chosen[sid] == mdl
+            fc_rows.append(row)
+        cmean, cbands, _ = r["final"][chosen[sid]]
+        for method, rec in final_rec.items():
+            shift = rec[i] - cmean
+            row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": method,
+                   "spec": f"{method} of chosen", "forecast": rec[i]}
+            for lv in levels_q:
+                row[f"lo_{lv}"], row[f"hi_{lv}"] = cbands[lv][0] + shift, cbands[lv][1] + shift
+            row["chosen"] = False
+            fc_rows.append(row)
+    forecast = _stack(fc_rows)
+    history = _stack([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
+                       "value": ss.values[i]} for i, sid in enumerate(ss.ids)])
+    # ---- leaderboard, error by horizon, summary ------------------------------------------------
+    leaderboard = _leaderboard(metrics, chosen, levels_q, models)
+    backtest["abs_scaled_error"] = (backtest["forecast"] - backtest["actual"]).abs() / backtest[
+        "scale_mae"]
+    by_horizon = (backtest.groupby(["model", "step"], sort=False)["abs_scaled_error"].mean()
+                  .rename("mase").reset_index())
+    chosen_df = pd.DataFrame({"series_id": ss.ids, "level": ss.level,
+                              "model": [chosen[s] for s in ss.ids],
+                              "spec": [results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)]})
+    coherence = None
+    if final_rec:
+        coherence = {mth: float(np.max(np.abs(ss.S @ rec[ss.bottom] - rec))) for mth, rec in
+                     final_rec.items()}
+    lb = leaderboard.set_index("model")
+    summary = {
+        "n_series": n_all, "n_bottom": len(ss.bottom), "frequency": freq, "season_length": m,
+        "horizon": horizon, "n_origins": n_origins, "origin_step": step, "selection": selection,
+        "models": models, "interval_levels": levels_q,
+        "levels": list(dict.fromkeys(ss.level)),
+        "mase_chosen": float(lb.loc["chosen", "mase"]),
+        "mase_snaive": float(lb.loc["snaive", "mase"]),
+        "skill_vs_snaive": float(lb.loc["chosen", "skill_vs_snaive"]),
+        "coverage_chosen": {str(lv): float(lb.loc["chosen", f"coverage_{lv}"]) for lv in levels_q},
+        "models_chosen": chosen_df["model"].value_counts().to_dict(),
+        "leaderboard": leaderboard.round(4).to_dict(orient="records"),
+        "reconciliation_mase": (reconciliation.pivot(index="method", columns="level", values="mase")
+                                .round(4).to_dict(orient="index") if len(reconciliation) else {}),
+        "coherence_max_abs_error": coherence,
+        "best_reconciliation": (reconciliation[reconciliation["method"] != "base"]
+                                .groupby("method")["mase"].mean().idxmin()
+                                if len(reconciliation) else None),
+        "convergence_warnings": conv,
+        "notes": notes,
+    }
+    cpu_by_model["_wall_s"] = time.perf_counter() - t_start
+    return ForecastRun(forecast, backtest, metrics, leaderboard, by_horizon, reconciliation,
+                       history, chosen_df, summary, notes, cpu_by_model)
