@@ -1,0 +1,106 @@
+"""Cross-price elasticities within each category (own and cross, OLS or 2SLS) and their matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from marksell.elasticity_estimators import Z95, _drop_constant, _partial, ols_fit, tsls_fit
+from marksell.elasticity_panel import _Design, check_panel, demean, term_values
+from marksell.errors import AnalysisError
+
+
+# --------------------------------------------------------------------------- cross-price
+def fit_cross_elasticities(panel: pd.DataFrame, method: str = "iv", fixed_effects: str = "both",
+                           controls: Sequence[str] = (), instruments: Sequence[str] = (),
+                           se_type: str = "HC1", seasonality: bool = True, min_obs: int = 30,
+                           min_price_sd: float = 0.01) -> pd.DataFrame:
+    """Own and cross-price elasticities within each category (long table).
+
+    For each product i: ``log units_i`` on the log prices of every product in its category in the
+    same store-week (plus i's promo and controls, fixed effects absorbed). With ``method="iv"``
+    every price is instrumented by the instruments of its own product (e.g. each product's unit
+    cost). Positive cross elasticity = substitutes, negative = complements. Needs a category and
+    a store and/or date column to match the weeks.
+    """
+    if method not in ("ols", "iv"):
+        raise AnalysisError(f"cross elasticities support method 'ols' or 'iv'; got '{method}'.")
+    if method == "iv" and not instruments:
+        raise AnalysisError("method 'iv' needs instruments (e.g. ['log(unit_cost)']).")
+    check_panel(panel)
+    for col in ("product_id", "category"):
+        if col not in panel.columns:
+            raise AnalysisError(f"Cross elasticities need a '{col}' column.")
+    keys = [c for c in ("store_id", "date") if c in panel.columns]
+    if not keys:
+        raise AnalysisError("Cross elasticities need store_id and/or date to line up prices of products.")
+    d = panel.copy()
+    d["product_id"] = d["product_id"].astype(str)
+    d["_lp"] = np.log(d["price"].to_numpy(float))
+    inst_names = list(instruments) if method == "iv" else []
+    for j, name in enumerate(inst_names):
+        d[f"_z{j}"] = term_values(d, name, "instrument")
+    rows = []
+    for cat, cd in d.groupby("category", sort=True):
+        prods = sorted(cd["product_id"].unique())
+        wide = cd.pivot_table(index=keys, columns="product_id", values=["_lp"] + [f"_z{j}" for j in range(len(inst_names))],
+                              aggfunc="mean")
+        for p in prods:
+            own = cd[cd["product_id"] == p].copy()
+            own = own.merge(wide.set_axis([f"{a}|{b}" for a, b in wide.columns], axis=1).reset_index(), on=keys)
+            price_cols = [f"_lp|{q}" for q in prods]
+            z_cols = [f"_z{j}|{q}" for q in prods for j in range(len(inst_names))]
+            own = own.dropna(subset=price_cols + z_cols)
+            n_zero = int((own["units"] <= 0).sum())
+            own = own[own["units"] > 0].reset_index(drop=True)
+            base = {"category": cat, "product_id": p, "method": method, "fixed_effects": fixed_effects}
+            if len(own) < min_obs:
+                for q in prods:
+                    rows.append(dict(base, price_of=q, identified=False, n_obs=len(own),
+                                     reason=f"too few matched observations: n={len(own)} < min_obs={min_obs}"))
+                continue
+            des = _Design(own.drop(columns=[c for c in own.columns if c.startswith(("_lp", "_z"))]),
+                          fixed_effects, controls, [], seasonality, se_type)
+            y, _, w, _ = des.demeaned()
+            w, _names = _drop_constant(w, des.w_names)
+            xp = demean(own[price_cols].to_numpy(float), des.groups)
+            dof_fe = des.dof_fe(np.arange(len(own)))
+            clusters = des.clusters
+            sds = np.sqrt((_partial(xp, w) ** 2).mean(axis=0))
+            if np.any(sds < min_price_sd):
+                bad = [prods[j] for j in np.where(sds < min_price_sd)[0]]
+                for q in prods:
+                    rows.append(dict(base, price_of=q, identified=False, n_obs=len(own),
+                                     reason=f"price of {bad} barely varies after fixed effects"))
+                continue
+            if method == "ols":
+                fit = ols_fit(y, np.column_stack([xp, w]), clusters, dof_fe)
+                fstat = None
+            else:
+                zz = demean(own[z_cols].to_numpy(float), des.groups)
+                fit = tsls_fit(y, xp, w, zz, clusters, dof_fe)
+                fstat = float(np.min(fit["first_stage_f"]))
+            for j, q in enumerate(prods):
+                b, se = float(fit["beta"][j]), float(np.sqrt(fit["cov"][j, j]))
+                rows.append(dict(base, price_of=q, elasticity=b, std_error=se, ci_low=b - Z95 * se,
+                                 ci_high=b + Z95 * se, n_obs=len(own), identified=True, reason="",
+                                 min_first_stage_f=fstat, n_zero_units=n_zero))
+    cols = ["category", "product_id", "price_of", "method", "elasticity", "std_error", "ci_low", "ci_high",
+            "n_obs", "identified", "reason", "min_first_stage_f", "n_zero_units", "fixed_effects"]
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    out["relation"] = np.select(
+        [out["product_id"] == out["price_of"], out["ci_low"] > 0, out["ci_high"] < 0],
+        ["own", "substitute", "complement"], default="no clear effect")
+    out.loc[~out["identified"].astype(bool), "relation"] = "not identified"
+    return out
+
+
+def cross_matrix(cross: pd.DataFrame, category: str, value: str = "elasticity") -> pd.DataFrame:
+    """Square matrix for one category: rows = demand of, columns = price of."""
+    sub = cross[cross["category"] == category]
+    if sub.empty:
+        raise AnalysisError(f"Category '{category}' not in the cross-elasticity table; known: "
+                            f"{sorted(cross['category'].unique())}.")
+    return sub.pivot(index="product_id", columns="price_of", values=value)

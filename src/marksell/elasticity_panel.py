@@ -1,0 +1,303 @@
+"""Preparing a price panel for the elasticity models: load, derive, filter and check it, control and
+instrument terms, within-demeaning of fixed effects, and the design arrays every estimator shares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from marksell.errors import AnalysisError
+
+FIXED_EFFECTS = ("none", "store", "time", "both")
+ALL = "all"  # product id used when the panel has no product_id column
+
+
+# --------------------------------------------------------------------------- input handling
+def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict | None = None,
+                  query: str = "") -> pd.DataFrame:
+    """Derive columns, filter rows and rename to the contract names.
+
+    ``derive`` maps a new column to a ``DataFrame.eval`` expression on the raw columns
+    (e.g. ``{"real_price": "price / cpi"}``); ``query`` is a ``DataFrame.query`` row filter
+    (e.g. ``"year == 1995"``); ``columns`` then maps source names to contract names
+    (e.g. ``{"packs": "units", "real_price": "price"}``). Returns a validated copy.
+    """
+    df = raw.copy()
+    for name, expr in (derive or {}).items():
+        try:
+            df[name] = df.eval(expr)
+        except Exception as exc:  # noqa: BLE001 - turned into a message naming the expression
+            raise AnalysisError(f"derive: cannot compute '{name}' = '{expr}': {exc}. "
+                                f"Available columns: {sorted(map(str, raw.columns))}.") from None
+    if query:
+        try:
+            df = df.query(query)
+        except Exception as exc:  # noqa: BLE001
+            raise AnalysisError(f"query '{query}' failed: {exc}. Available columns: "
+                                f"{sorted(map(str, df.columns))}.") from None
+    if columns:
+        missing = sorted(set(columns) - set(df.columns))
+        if missing:
+            raise AnalysisError(f"columns: source column(s) {missing} not found; available: "
+                                f"{sorted(map(str, df.columns))}.")
+        df = df.rename(columns=columns)
+    check_panel(df)
+    return df.reset_index(drop=True)
+
+
+def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict | None = None,
+               query: str = "") -> pd.DataFrame:
+    """Load a price panel for the notebook.
+
+    Without ``derive``/``query`` this is the project's loader (``marksell.loaders.load_price_panel``,
+    full data-contract validation; empty path = the sample company). With them (e.g. a cross-section
+    that needs real prices computed first) the file is read as it is (CSV, Parquet or Excel), then
+    :func:`prepare_panel` derives, filters, renames and checks it; provenance is attached either way.
+    """
+    from marksell import loaders
+
+    if not derive and not query:
+        return loaders.load_price_panel(panel_path, columns=columns or None)
+    src = loaders.resolve_input(panel_path, "price_panel")
+    if not src.exists():
+        raise AnalysisError(f"panel_path: file not found: {loaders.display_path(src)}.")
+    suffix = src.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        raw = pd.read_parquet(src)
+    elif suffix in (".xlsx", ".xls"):
+        raw = pd.read_excel(src)
+    else:
+        raw = pd.read_csv(src)
+    panel = prepare_panel(raw, columns, derive, query)
+    panel.attrs["provenance"] = {"kind": "price_panel", "path": loaders.display_path(src),
+                                 "sha256": loaders.file_sha256(src), "rows": int(len(panel)),
+                                 "derive": dict(derive or {}), "query": query}
+    return panel
+
+
+def check_panel(panel: pd.DataFrame, need_cost: bool = False) -> None:
+    """Raise ``AnalysisError`` naming the column and rows when the panel cannot be analysed.
+
+    Checks: ``price`` and ``units`` present and numeric; no missing, zero or negative price;
+    no missing or negative units; ``unit_cost`` present and positive when ``need_cost``.
+    """
+    missing = [c for c in ("price", "units") if c not in panel.columns]
+    if missing:
+        raise AnalysisError(f"Required column(s) {missing} missing from the price panel; found "
+                            f"{sorted(map(str, panel.columns))}. Map your names with `columns`.")
+    if len(panel) == 0:
+        raise AnalysisError("The price panel is empty (check the date window, product and store filters).")
+    for col in ("price", "units"):
+        if not pd.api.types.is_numeric_dtype(panel[col]):
+            raise AnalysisError(f"Column '{col}' must be numeric; found dtype {panel[col].dtype}.")
+    price, units = panel["price"], panel["units"]
+    bad = price.isna() | (price <= 0)
+    if bad.any():
+        raise AnalysisError(f"Column 'price': {int(bad.sum())} row(s) with missing, zero or negative price "
+                            f"(e.g. {_where(panel, bad)}); prices must be > 0. Remove or fix these rows.")
+    bad = units.isna() | (units < 0)
+    if bad.any():
+        raise AnalysisError(f"Column 'units': {int(bad.sum())} row(s) with missing or negative units "
+                            f"(e.g. {_where(panel, bad)}); units must be >= 0 (returns belong elsewhere).")
+    if need_cost:
+        if "unit_cost" not in panel.columns:
+            raise AnalysisError("Price recommendations need a 'unit_cost' column (cost per unit); map it "
+                                "with `columns` or drop the recommendation step.")
+        bad = panel["unit_cost"].isna() | (panel["unit_cost"] <= 0)
+        if bad.all():
+            raise AnalysisError("Column 'unit_cost' has no positive values; recommendations need unit costs.")
+
+
+def _where(panel: pd.DataFrame, mask: pd.Series) -> str:
+    keys = [c for c in ("product_id", "store_id", "date") if c in panel.columns]
+    row = panel.loc[mask].iloc[0]
+    if not keys:
+        return f"row {panel.index[mask.to_numpy()][0]}"
+    return ", ".join(f"{k}={row[k]}" for k in keys)
+
+
+def filter_panel(panel: pd.DataFrame, date_from: str = "", date_to: str = "",
+                 products: Sequence[str] = (), stores: Sequence[str] = ()) -> pd.DataFrame:
+    """Keep rows in ``[date_from, date_to]`` (inclusive, ISO dates; empty = open) and the listed
+    products/stores (empty = all). Raises when a listed product/store is unknown or nothing is left."""
+    out = panel
+    if (date_from or date_to) and "date" not in out.columns:
+        raise AnalysisError("date_from/date_to given but the panel has no 'date' column.")
+    if date_from:
+        out = out[out["date"] >= pd.Timestamp(date_from)]
+    if date_to:
+        out = out[out["date"] <= pd.Timestamp(date_to)]
+    for col, wanted in (("product_id", products), ("store_id", stores)):
+        if wanted:
+            if col not in out.columns:
+                raise AnalysisError(f"Filter on {col} given but the panel has no '{col}' column.")
+            unknown = sorted(set(map(str, wanted)) - set(panel[col].astype(str)))
+            if unknown:
+                raise AnalysisError(f"Unknown {col} value(s) {unknown}; known: "
+                                    f"{sorted(panel[col].astype(str).unique())[:20]}.")
+            out = out[out[col].astype(str).isin([str(w) for w in wanted])]
+    if len(out) == 0:
+        raise AnalysisError("No rows left after the date/product/store filters; widen them.")
+    return out.reset_index(drop=True)
+
+
+_LOG_RE = re.compile(r"^\s*log\((.+)\)\s*$")
+
+
+def term_values(panel: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    """Values of a control/instrument term: a column name, or ``log(column)`` for its logarithm."""
+    m = _LOG_RE.match(name)
+    col = m.group(1).strip() if m else name
+    if col not in panel.columns:
+        raise AnalysisError(f"Unknown {role} column '{col}' (from '{name}'); available columns: "
+                            f"{sorted(map(str, panel.columns))}.")
+    s = panel[col]
+    if s.dtype == bool:
+        s = s.astype(int)
+    if not pd.api.types.is_numeric_dtype(s):
+        raise AnalysisError(f"{role.capitalize()} column '{col}' must be numeric; found {s.dtype}.")
+    v = s.to_numpy(dtype=float)
+    if m:
+        bad = ~(v > 0) & ~np.isnan(v)
+        if bad.any():
+            raise AnalysisError(f"{role.capitalize()} '{name}': column '{col}' has {int(bad.sum())} zero or "
+                                f"negative value(s), so its log is undefined; use '{col}' in levels.")
+        v = np.log(v)
+    return v
+
+
+# --------------------------------------------------------------------------- within-demeaning
+def demean(values: np.ndarray, groups: Sequence[np.ndarray], tol: float = 1e-10,
+           max_iter: int = 1000, weights: np.ndarray | None = None) -> np.ndarray:
+    """Subtract (optionally weighted) group means for one or more grouping factors.
+
+    ``values`` is an (n, k) array, ``groups`` a list of integer code arrays (0..G-1) of length n.
+    Several factors are handled by alternating projections until a full sweep moves no value by
+    more than ``tol`` times the column scale. Memory: one copy of ``values`` plus O(G) buffers;
+    no dummy matrix is built.
+    """
+    x = np.array(values, dtype=float, copy=True)
+    if x.ndim == 1:
+        x = x[:, None]
+    if not groups:
+        return x
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    sizes = [np.bincount(g, weights=w) for g in groups]
+    scale = np.maximum(np.abs(x).max(axis=0) if len(x) else np.ones(x.shape[1]), 1e-300)
+    for _ in range(max_iter):
+        moved = np.zeros(x.shape[1])
+        for g, c in zip(groups, sizes):
+            for j in range(x.shape[1]):
+                wx = x[:, j] if weights is None else x[:, j] * w
+                means = np.bincount(g, weights=wx, minlength=len(c)) / np.where(c > 0, c, 1)
+                x[:, j] -= means[g]
+                moved[j] = max(moved[j], np.abs(means).max())
+        if len(groups) == 1 or np.all(moved <= tol * scale):
+            break
+    return x
+
+
+# --------------------------------------------------------------------------- design
+def _codes(s: pd.Series) -> np.ndarray:
+    return pd.factorize(s, sort=True)[0].astype(np.int64)
+
+
+def _fe_groups(d: pd.DataFrame, fixed_effects: str, prod: np.ndarray) -> list[np.ndarray]:
+    if fixed_effects not in FIXED_EFFECTS:
+        raise AnalysisError(f"fixed_effects must be one of {list(FIXED_EFFECTS)}; got '{fixed_effects}'.")
+    groups = []
+    if fixed_effects in ("store", "both"):
+        if "store_id" not in d.columns:
+            raise AnalysisError(f"fixed_effects='{fixed_effects}' needs a 'store_id' column; use 'none' or "
+                                "'time', or map your store/region column to store_id.")
+        groups.append(_codes(pd.Series(prod) * 1_000_003 + _codes(d["store_id"])))
+    if fixed_effects in ("time", "both"):
+        if "date" not in d.columns:
+            raise AnalysisError(f"fixed_effects='{fixed_effects}' needs a 'date' column; use 'none' or 'store'.")
+        groups.append(_codes(pd.Series(prod) * 1_000_003 + _codes(d["date"])))
+    if not groups:
+        groups.append(prod)  # product intercepts
+    return groups
+
+
+def _fourier(dates: pd.Series, harmonics: int = 2) -> tuple[np.ndarray, list[str]]:
+    doy = pd.to_datetime(dates).dt.day_of_year.to_numpy(dtype=float)
+    cols, names = [], []
+    for k in range(1, harmonics + 1):
+        cols += [np.sin(2 * np.pi * k * doy / 365.25), np.cos(2 * np.pi * k * doy / 365.25)]
+        names += [f"season_sin{k}", f"season_cos{k}"]
+    return np.column_stack(cols), names
+
+
+def _parse_se(panel: pd.DataFrame, se_type: str) -> tuple[np.ndarray | None, str]:
+    if se_type.upper() == "HC1":
+        return None, "HC1"
+    if se_type.startswith("cluster:"):
+        col = se_type.split(":", 1)[1]
+        if col not in panel.columns:
+            raise AnalysisError(f"se_type '{se_type}': cluster column '{col}' not found.")
+        return _codes(panel[col]), f"CR1 clustered by {col}"
+    raise AnalysisError(f"se_type must be 'HC1' or 'cluster:<column>'; got '{se_type}'.")
+
+
+class _Design:
+    """Arrays shared by every method: logs, controls, instruments, codes (positive-unit rows)."""
+
+    def __init__(self, panel, fixed_effects, controls, instruments, seasonality, se_type, keep_zeros=False):
+        check_panel(panel)
+        d = panel if "product_id" in panel.columns else panel.assign(product_id=ALL)
+        self.n_zero = d.loc[d["units"] <= 0, "product_id"].astype(str).value_counts()
+        instruments = list(instruments or [])
+        controls = list(controls or [])
+        extra_w, w_names = [], []
+        if "promo" in d.columns:
+            extra_w.append(term_values(d, "promo", "control"))
+            w_names.append("promo")
+        for c in controls:
+            extra_w.append(term_values(d, c, "control"))
+            w_names.append(c)
+        time_fe = fixed_effects in ("time", "both")
+        use_season = seasonality and "date" in d.columns and not time_fe
+        if use_season and pd.to_datetime(d["date"]).nunique() >= 26:
+            f, names = _fourier(d["date"])
+            extra_w += list(f.T)
+            w_names += names
+        z = [term_values(d, c, "instrument") for c in instruments]
+        mask = (d["units"].to_numpy() > 0) if not keep_zeros else np.ones(len(d), bool)
+        cols = extra_w + z
+        missing = np.isnan(np.column_stack(cols)).any(axis=1) if cols else np.zeros(len(d), bool)
+        # rows left out because a control or instrument is missing: counted and reported per product
+        self.n_missing = d.loc[missing, "product_id"].astype(str).value_counts()
+        mask &= ~missing
+        d = d.loc[mask].reset_index(drop=True)
+        self.d = d
+        self.product = d["product_id"].astype(str).to_numpy()
+        self.prod_code = _codes(d["product_id"].astype(str))
+        self.y = np.log(d["units"].to_numpy(dtype=float)) if not keep_zeros else d["units"].to_numpy(float)
+        self.x = np.log(d["price"].to_numpy(dtype=float))
+        self.w = np.column_stack([v[mask] for v in extra_w]) if extra_w else np.zeros((len(d), 0))
+        self.w_names = w_names
+        self.z = np.column_stack([v[mask] for v in z]) if z else np.zeros((len(d), 0))
+        self.z_names = instruments
+        self.groups = _fe_groups(d, fixed_effects, self.prod_code)
+        self.clusters, self.se_label = _parse_se(d, se_type)
+        self.fixed_effects = fixed_effects
+        self.category = (d["category"].astype(str).to_numpy() if "category" in d.columns else None)
+
+    def demeaned(self):
+        if not hasattr(self, "_dm"):
+            stacked = np.column_stack([self.y, self.x, self.w, self.z])
+            self._dm = demean(stacked, self.groups)
+        k_w = self.w.shape[1]
+        dm = self._dm
+        return dm[:, 0], dm[:, 1], dm[:, 2:2 + k_w], dm[:, 2 + k_w:]
+
+    def dof_fe(self, idx: np.ndarray) -> int:
+        """Absorbed fixed-effect levels among the rows ``idx`` (two-way: minus one per product)."""
+        levels = sum(len(np.unique(g[idx])) for g in self.groups)
+        if len(self.groups) == 2:
+            levels -= len(np.unique(self.prod_code[idx]))
+        return levels

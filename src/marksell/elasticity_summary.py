@@ -1,0 +1,148 @@
+"""Reading fitted elasticities: promotion lift, comparison with planted truth, the wide table, naive vs
+corrected with the endogeneity test, and short descriptions and a summary for the notebook."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from marksell.elasticity_estimators import Z95
+from marksell.errors import AnalysisError
+
+
+# --------------------------------------------------------------------------- promotions
+def promo_lift(fits: pd.DataFrame, method: str = "iv") -> pd.DataFrame:
+    """Promotion lift per product: % more units in a promo week at the same price (95 % CI).
+
+    The lift is ``exp(b) - 1`` for the promo coefficient ``b`` of the log-log model, i.e. the effect
+    of the promotion itself (display, feature) on top of its price cut, which the elasticity covers.
+    """
+    sub = fits[(fits["method"] == method) & (fits["level"] == "product")]
+    if sub.empty:
+        raise AnalysisError(f"No '{method}' rows in the elasticity table; run fit_elasticities with it.")
+    b, se = sub["promo_coef"].astype(float), sub["promo_se"].astype(float)
+    out = pd.DataFrame({
+        "product_id": sub["product_id"], "category": sub["category"], "method": method,
+        "lift_pct": np.expm1(b) * 100, "ci_low_pct": np.expm1(b - Z95 * se) * 100,
+        "ci_high_pct": np.expm1(b + Z95 * se) * 100, "identified": sub["identified"] & b.notna(),
+    })
+    out["reason"] = np.where(out["identified"], "", np.where(sub["identified"], "no promo variation",
+                                                              sub["reason"].fillna("")))
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- truth & summary
+def compare_to_truth(fits: pd.DataFrame, truth: dict) -> pd.DataFrame:
+    """Join product rows with planted elasticities: error and whether the 95 % CI covers the truth."""
+    sub = fits[fits["level"] == "product"].copy()
+    sub["true_elasticity"] = sub["product_id"].map(truth)
+    sub = sub[sub["true_elasticity"].notna()]
+    sub["error"] = sub["elasticity"] - sub["true_elasticity"]
+    sub["covered"] = (sub["ci_low"] <= sub["true_elasticity"]) & (sub["true_elasticity"] <= sub["ci_high"])
+    return sub[["product_id", "method", "elasticity", "ci_low", "ci_high", "true_elasticity", "error",
+                "covered", "identified"]].reset_index(drop=True)
+
+
+def wide_table(fits: pd.DataFrame, level: str = "product", digits: int = 2) -> pd.DataFrame:
+    """One row per product (or category), one column per method: ``estimate [ci_low, ci_high]``.
+
+    Unidentified cells read ``not identified``; ``n_obs`` and the 2SLS first-stage F are appended.
+    """
+    sub = fits[fits["level"] == level]
+    cells = np.where(sub["identified"],
+                     sub["elasticity"].map(lambda v: f"{v:.{digits}f}") + " [" + sub["ci_low"].map(lambda v: f"{v:.{digits}f}")
+                     + ", " + sub["ci_high"].map(lambda v: f"{v:.{digits}f}") + "]", "not identified")
+    out = sub.assign(cell=cells).pivot(index="product_id", columns="method", values="cell")
+    out = out[[m for m in fits["method"].unique() if m in out.columns]]
+    first = sub.drop_duplicates("product_id").set_index("product_id")
+    out["n_obs"] = sub.groupby("product_id")["n_obs"].max()
+    if "iv" in set(sub["method"]):
+        out["first_stage_f"] = sub[sub["method"] == "iv"].set_index("product_id")["first_stage_f"].round(1)
+    out.insert(0, "category", first["category"])
+    return out
+
+
+def naive_vs_corrected(fits: pd.DataFrame, naive: str = "ols", corrected: str = "iv",
+                       truth: dict | None = None, alpha: float = 0.01) -> pd.DataFrame:
+    """Naive and corrected elasticities side by side, with a test of whether prices are endogenous.
+
+    ``endogeneity_p`` is the heteroskedasticity-robust regression-based Durbin-Wu-Hausman test of the
+    2SLS fit (the first-stage residual added to the naive equation); when the 2SLS rows are missing it
+    falls back to the classic Hausman contrast ``(corrected - naive) / sqrt(se_c^2 - se_n^2)``.
+    ``prices_respond_to_demand`` = p < ``alpha`` (1 % by default: many products are tested at once, so a
+    stricter level keeps false alarms rare). With ``truth`` (product -> elasticity) the absolute
+    errors of both estimates are added.
+    """
+    cols = ["product_id", "elasticity", "std_error", "identified", "endogeneity_p"]
+    a = fits[(fits["method"] == naive) & (fits["level"] == "product")][cols].set_index("product_id")
+    b = fits[(fits["method"] == corrected) & (fits["level"] == "product")][cols].set_index("product_id")
+    if a.empty or b.empty:
+        raise AnalysisError(f"Need both '{naive}' and '{corrected}' rows; fitted methods: "
+                            f"{sorted(fits['method'].unique())}.")
+    out = pd.DataFrame({naive: a["elasticity"], corrected: b["elasticity"]})
+    out["gap"] = out[corrected] - out[naive]
+    iv = fits[(fits["method"] == "iv") & (fits["level"] == "product")].set_index("product_id")["endogeneity_p"]
+    if iv.notna().any():
+        out["endogeneity_p"] = iv.reindex(out.index).astype(float)
+    else:
+        var = (b["std_error"] ** 2 - a["std_error"] ** 2).astype(float)
+        z = out["gap"] / np.sqrt(var.where(var > 0, np.nan))
+        out["endogeneity_p"] = 2 * stats.norm.sf(z.abs())
+    out["prices_respond_to_demand"] = out["endogeneity_p"] < alpha
+    both = (a["identified"] & b["identified"]).reindex(out.index).fillna(False).astype(bool)
+    out.loc[~both, ["gap", "endogeneity_p"]] = np.nan
+    out.loc[~both, "prices_respond_to_demand"] = False
+    if truth:
+        out["truth"] = out.index.map(truth)
+        out[f"abs_error_{naive}"] = (out[naive] - out["truth"]).abs()
+        out[f"abs_error_{corrected}"] = (out[corrected] - out["truth"]).abs()
+    return out.reset_index()
+
+
+def describe_panel(panel: pd.DataFrame) -> str:
+    """One line on what the panel holds: rows, products, stores, weeks, zero-unit weeks."""
+    parts = [f"{len(panel):,} rows"]
+    for col, word in (("product_id", "products"), ("store_id", "stores"), ("category", "categories")):
+        if col in panel.columns:
+            parts.append(f"{panel[col].nunique()} {word}")
+    if "date" in panel.columns:
+        parts.append(f"{panel['date'].nunique()} weeks ({panel['date'].min():%Y-%m-%d} to {panel['date'].max():%Y-%m-%d})")
+    parts.append(f"{int((panel['units'] == 0).sum())} zero-unit rows")
+    return ", ".join(parts)
+
+
+def explain_comparison(comparison: pd.DataFrame, naive: str = "ols", corrected: str = "iv") -> str:
+    """A few sentences on which products the naive estimate misleads, for the notebook."""
+    flagged = comparison[comparison["prices_respond_to_demand"]]
+    n = len(comparison)
+    if flagged.empty:
+        what = "the product" if n == 1 else f"any of the {n} products"
+        return (f"For {what} the {corrected} estimate does not differ from the naive one by more than chance "
+                "(endogeneity test p >= 0.01): prices look unrelated to demand shocks here, and the (more "
+                "precise) naive estimates can be used; the corrected ones remain the safer reading.")
+    lines = [f"For **{len(flagged)} of {n}** products the naive and corrected estimates differ by more than "
+             f"chance ({', '.join(flagged['product_id'])}):"]
+    for _, r in flagged.iterrows():
+        direction = "more" if r["gap"] < 0 else "less"
+        lines.append(f"- {r['product_id']}: naive {r[naive]:.2f} vs corrected {r[corrected]:.2f} — demand is "
+                     f"{direction} price-sensitive than the naive regression says.")
+    lines.append("Use the corrected estimates for these products; the naive ones would mis-price them.")
+    return "\n".join(lines)
+
+
+def summarise(fits: pd.DataFrame, recs: pd.DataFrame | None = None, **settings) -> dict:
+    """Small JSON-able summary of a run: settings, counts, median elasticity per method."""
+    prod = fits[fits["level"] == "product"]
+    out = {"settings": settings, "n_products": int(prod["product_id"].nunique()), "methods": {}}
+    for m, g in prod.groupby("method", sort=True):
+        ok = g[g["identified"]]
+        out["methods"][m] = {
+            "identified": int(len(ok)), "not_identified": int((~g["identified"]).sum()),
+            "median_elasticity": float(ok["elasticity"].median()) if len(ok) else None,
+            "weak_instrument": int(g["weak_instrument"].sum()),
+        }
+    out["zero_unit_weeks_excluded"] = int(prod.drop_duplicates("product_id")["n_zero_units"].sum())
+    if recs is not None:
+        out["recommendations"] = {s: int(n) for s, n in recs["status"].str.split(":").str[0].value_counts().items()}
+    return out

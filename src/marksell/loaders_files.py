@@ -1,0 +1,288 @@
+"""Reading input files: CSV (delimiter and encoding detected), Parquet (only the needed columns) and
+Excel (the sheet that holds the contract's columns), plus the path and hash shown in provenance."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from marksell.contracts import Contract
+from marksell.errors import DataContractError
+from marksell.loaders_columns import _name_mapping, _problem
+from marksell.paths import PROJ_ROOT
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_NA_TOKENS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "#N/A"]
+_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "a zip archive or Excel workbook (.xlsx)",
+    b"PAR1": "a Parquet file",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def display_path(path: Path) -> str:
+    """A path safe to print in reports: relative to the project, or with the home folder as ``~``."""
+    p = Path(path).expanduser()
+    try:
+        resolved = p.resolve()
+    except (OSError, RuntimeError):
+        resolved = p.absolute()
+    try:
+        return str(resolved.relative_to(PROJ_ROOT))
+    except ValueError:
+        pass
+    home = Path.home()
+    if str(home) not in ("", "/"):
+        for candidate in (resolved, p.absolute()):
+            try:
+                return str(Path("~") / candidate.relative_to(home))
+            except ValueError:
+                continue
+    return str(resolved)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes (read in 1 MB chunks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_table(
+    path: Path, contract: Contract, *, columns: dict | None = None, keys: list[str] | None = None,
+    sheet: str | int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Read a file (text columns for CSV); returns the frame and the offset from index to a 1-based file row.
+
+    Column names are stripped text; blank cells and the usual "missing" spellings become NA.
+    ``df.attrs["file_columns"]`` lists every column of the file (Parquet reads only the needed ones).
+    """
+    path = Path(path)
+    shown = display_path(path)
+    if not path.exists():
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "an existing file", "no such file",
+            fix="check the path (relative paths are resolved from the folder you run in) or leave it empty "
+                "for the sample company")])
+    if path.is_dir():
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a file", "a folder", fix="point the parameter at a CSV, Parquet or Excel file")])
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        df, offset = _read_parquet(path, contract, columns or {}, keys or []), 1
+    elif suffix in EXCEL_SUFFIXES:
+        df, offset = _read_excel(path, contract, columns or {}, keys or [], sheet), 2
+    elif suffix in CSV_SUFFIXES or suffix == "":
+        df, offset = _read_csv(path, contract)
+    else:
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a .csv, .tsv, .parquet or .xlsx file", f"a '{suffix}' file",
+            fix="export the data as CSV, Parquet or Excel")])
+    attrs = dict(df.attrs)
+    df = _clean_frame(df)
+    df.attrs = attrs
+    df.attrs.setdefault("file_columns", list(df.columns))
+    return df, offset
+
+
+def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Strip column names and text cells; blank cells and NA spellings become missing."""
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    # a trailing delimiter adds an empty, unnamed column: drop it
+    empty_unnamed = [c for c in df.columns if re.fullmatch(r"Unnamed: \d+", c) and df[c].isna().all()]
+    if empty_unnamed:
+        df = df.drop(columns=empty_unnamed)
+    for i, name in enumerate(df.columns):
+        s = df.iloc[:, i]
+        if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+            s = s.str.strip()
+            df.isetitem(i, s.mask(s.isin(_NA_TOKENS)))
+        elif s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "mixed", "mixed-integer"):
+            is_str = s.map(lambda v: isinstance(v, str))
+            stripped = s.where(~is_str, s.astype("string").str.strip().astype(object))
+            df.isetitem(i, stripped.mask(is_str & stripped.isin(_NA_TOKENS)))
+    return df
+
+
+def _binary_kind(head: bytes) -> str | None:
+    for magic, what in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            return what
+    if b"\x00" in head[:4096]:
+        return "binary content"
+    return None
+
+
+def _detect_encoding(head: bytes, complete: bool) -> str:
+    """The encoding of the file's first bytes: UTF-8 (with or without BOM), Windows-1252 or Latin-1."""
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)  # a cut character is fine
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _detect_delimiter(text: str) -> str | None:
+    """The delimiter that splits the header into most columns and every sampled row alike."""
+    best, best_score = None, (0.0, 0)
+    for d in _DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(text), delimiter=d) if r][:50]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        consistent = sum(len(r) == width for r in rows) / len(rows)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
+    shown = display_path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    complete = len(head) >= size
+    if not head.strip():
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a header row and data rows", "an empty file",
+            fix="export the data again; the file has no content")])
+    encoding = _detect_encoding(head, complete)
+    binary = None if encoding == "utf-16" else _binary_kind(head)
+    if binary:
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a text (CSV) file", binary,
+            fix="give the file its real suffix (.xlsx, .parquet) or export the data again as CSV")])
+    text = head.decode(encoding, errors="ignore")
+    if not complete:  # drop a possibly cut last line
+        text = text.rsplit("\n", 1)[0]
+    skip = 0
+    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    hint = re.fullmatch(r'"?sep=(.)"?', first)  # Excel's "sep=;" first line
+    if hint:
+        sep, skip = hint.group(1), 1
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    else:
+        sep = _detect_delimiter(text) or ","
+    read_kw = dict(sep=sep, dtype=str, keep_default_na=False, na_values=_NA_TOKENS, skiprows=skip,
+                   skipinitialspace=True)
+    try:
+        try:
+            df = pd.read_csv(path, encoding=encoding, **read_kw)
+        except UnicodeDecodeError:  # the first 64 kB looked like UTF-8, the rest is not
+            df = pd.read_csv(path, encoding="cp1252", encoding_errors="replace", **read_kw)
+    except pd.errors.EmptyDataError:
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a header row and data rows", "no columns",
+            fix="export the data again; the file has no content")]) from None
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, f"a well-formed file delimited by {_DELIMITER_NAMES.get(sep, repr(sep))}",
+            f"unreadable text ({msg})",
+            fix="check the delimiter and quoting (a stray quote or an extra delimiter in a row), "
+                "or export the data again as CSV")]) from None
+    return df, 2 + skip
+
+
+def _wanted(file_cols: list[str], contract: Contract, keys: list[str], columns: dict) -> list[str]:
+    """The file's columns the loader needs (all of them when the contract keeps extra numeric columns)."""
+    if contract.extra_numeric:
+        return list(file_cols)
+    mapping = _name_mapping(file_cols, contract, keys, columns)
+    needed = {c.name for c in contract.columns} | set(keys)
+    return [n for n in file_cols if mapping.get(n, n) in needed]
+
+
+def _read_parquet(path: Path, contract: Contract, columns: dict, keys: list[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    shown = display_path(path)
+    try:
+        schema_names = [str(n) for n in pq.read_schema(path).names]
+        schema_names = [n for n in schema_names if not n.startswith("__index_level_")]
+        wanted = _wanted([n.strip() for n in schema_names], contract, keys, columns)
+        wanted_raw = [n for n in schema_names if n.strip() in wanted]
+        df = pq.read_table(path, columns=wanted_raw).to_pandas()
+    except Exception as exc:  # corrupt or truncated file, or a type pandas cannot hold
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a readable Parquet file", f"an unreadable file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
+            fix="write the file again, e.g. with pandas.DataFrame.to_parquet")]) from None
+    df = df.reset_index(drop=True)
+    df.attrs["file_columns"] = [n.strip() for n in schema_names]
+    return df
+
+
+def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], sheet) -> pd.DataFrame:
+    shown = display_path(path)
+    try:
+        with pd.ExcelFile(path) as book:
+            names = list(book.sheet_names)
+            if sheet is not None and sheet != "":
+                if isinstance(sheet, int) and not isinstance(sheet, bool):
+                    if not 0 <= sheet < len(names):
+                        raise _SheetMissing(str(sheet))
+                    chosen = names[sheet]
+                elif str(sheet) in names:
+                    chosen = str(sheet)
+                else:
+                    raise _SheetMissing(str(sheet))
+                frame = pd.read_excel(book, sheet_name=chosen, dtype=object)
+                frame.attrs["sheet"] = chosen
+                return frame
+            required = set(contract.required) | set(keys)
+            seen = []
+            for name in names:
+                frame = pd.read_excel(book, sheet_name=name, dtype=object)
+                cols = [str(c).strip() for c in frame.columns]
+                mapping = _name_mapping(cols, contract, keys, columns)
+                if required <= {mapping.get(c, c) for c in cols}:
+                    frame.attrs["sheet"] = name
+                    return frame
+                seen.append(f"'{name}' ({', '.join(cols[:6]) or 'empty'})")
+    except _SheetMissing as exc:
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, f"a sheet named {exc}", f"the sheets {names}",
+            fix=f"pass sheet= one of {names} (a name, or a 0-based position)")]) from None
+    except Exception as exc:  # not a workbook, corrupt, or a missing engine (.xls needs xlrd)
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a readable Excel workbook", f"an unreadable file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
+            fix="open and save it again as .xlsx in Excel, or export it as CSV")]) from None
+    raise DataContractError(shown, contract.kind, [_problem(
+        None, f"a sheet with the columns {sorted(required)}", "sheets without them: " + "; ".join(seen),
+        fix="name the sheet to read (sheet=...) or map your column names with `columns`")])
+
+
+class _SheetMissing(Exception):
+    pass
