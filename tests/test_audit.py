@@ -107,6 +107,19 @@ def test_outliers_are_judged_within_groups():
     assert pooled.loc["price", "count"] == 0  # pooled fences are too wide to see it
 
 
+def test_mostly_zero_share_is_not_flagged_but_a_real_outlier_is():
+    """A promotion share that is 0 in most months has no spread to judge by: no false alarms."""
+    months = pd.date_range("2020-01-01", periods=48, freq="MS")
+    rng = np.random.default_rng(2)
+    promo = np.where(rng.random(48) < 0.3, rng.choice([0.25, 0.5, 1.0], 48), 0.0)
+    sales = np.round(rng.normal(1000, 30, 48), 2)
+    sales[20] = 20_000.0
+    df = pd.DataFrame({"date": months, "region": "North", "sales": sales, "promo": promo})
+    o = audit.outliers(df, CONTRACTS["sales_history"], keys=["region"]).set_index("column")
+    assert o.loc["sales", "count"] == 1 and "2021-09-01" in o.loc["sales", "examples"]
+    assert o.loc["promo", "count"] == 0 and (promo > 0).sum() >= 8
+
+
 def test_negative_values_and_their_rule():
     df = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "order_date": pd.to_datetime(["2024-01-01"] * 4),
                        "revenue": [10.0, -4.0, 5.0, -1.0], "quantity": [1, -1, 1, 1]})

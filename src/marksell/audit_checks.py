@@ -147,6 +147,9 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
     With ``by`` (default: the kind's natural group - a price panel's store, product and promotion
     flag, a funnel's channel, a sales history's series keys), fences are computed within each
     group of at least 8 values, so a big store or a promotion week is not an outlier by itself.
+    Columns that are 0 in over a quarter of the rows (a promotion share, a spend that is often nil)
+    are judged on their non-zero values; groups whose fences have no width (over half of the values
+    equal) are not judged.
 
     Columns: ``column, scale, n, median, low_fence, high_fence`` (of the whole column, or the
     range over groups), ``n_low, n_high, count, share, examples`` (the most extreme flagged rows).
@@ -172,7 +175,10 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
         log = bool(log_positive and n_pos >= _MIN_GROUP and n_pos >= 0.5 * len(valid))
         signed = bool(log and (valid < 0).any())
         sign = np.sign(x)
-        z = np.log(x.abs().where(x != 0)) if log else x
+        # a column that is 0 in over a quarter of the rows (no promotion, no spend) is zero-inflated:
+        # the zeros are a state, not a measurement, so only the other values are judged
+        zero_heavy = bool(not log and len(valid) and (valid == 0).mean() > 0.25)
+        z = np.log(x.abs().where(x != 0)) if log else (x.where(x != 0) if zero_heavy else x)
         keys_ = [df[c] for c in by] + ([sign] if signed else [])
         lo = pd.Series(np.nan, index=df.index)
         hi = pd.Series(np.nan, index=df.index)
@@ -181,6 +187,8 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
             if zg.notna().sum() < _MIN_GROUP:
                 continue
             lf, hf = _fences(zg.to_numpy(dtype=float), method, k)
+            if not hf > lf:  # over half the values are equal (e.g. a promotion share that is
+                continue     # mostly 0): zero spread would flag every other value
             lo.loc[zg.index], hi.loc[zg.index] = lf, hf
         below, above = (z < lo).fillna(False), (z > hi).fillna(False)
         neg = (sign < 0).fillna(False)
@@ -195,7 +203,7 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
         back = np.exp if log else (lambda v: v)
         lo_pos, hi_pos = (lo[sign > 0], hi[sign > 0]) if signed else (lo, hi)
         n = int(valid.size)
-        scale = "linear"
+        scale = "linear, zeros not judged" if zero_heavy else "linear"
         if log:
             scale = "log, by sign" if signed else ("log, zeros not judged" if (valid == 0).any() else "log")
         rows.append({
