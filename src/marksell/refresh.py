@@ -35,8 +35,18 @@ def refresh(path: Path, timeout: int = 900) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    paths = [Path(a) for a in args] or sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m marksell.refresh",
+                                 description="Re-execute notebooks in place on the sample data "
+                                             "(the golden outputs nbval compares against).")
+    ap.add_argument("notebooks", nargs="*", type=Path,
+                    help="notebooks to refresh (default: every numbered notebook in notebooks/)")
+    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        ap.error(f"no such notebook: {', '.join(missing)}")
+    paths = args.notebooks or sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
     for p in paths:
         print(f"refreshing {p.name} ...", end=" ", flush=True)
         print(f"{refresh(p):.1f} s", flush=True)
