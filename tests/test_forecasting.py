@@ -29,6 +29,12 @@ def sample():
 
 
 @pytest.fixture(scope="module")
+def sample_plan():
+    tables, _ = sales_history.generate(np.random.default_rng(1))
+    return tables["sales_plan"]
+
+
+@pytest.fixture(scope="module")
 def sample_run(sample):
     df, _ = sample
     # two regions and no ARIMA keep the test file fast (ARIMA has its own test below)
@@ -41,8 +47,10 @@ def sample_run(sample):
 
 def test_generator_shape_and_truth(sample):
     df, truth = sample
-    assert list(df.columns) == ["date", "region", "category", "sales"]
+    assert list(df.columns) == ["date", "region", "category", "sales", "promo", "easter"]
     assert len(df) == 12 * 84 and df["date"].min() == pd.Timestamp("2019-01-01")
+    assert df["promo"].between(0, 1).all() and 0.2 < (df["promo"] > 0).mean() < 0.4
+    assert df.loc[df["date"] == "2024-03-01", "easter"].eq(1).all()
     assert df["date"].max() == pd.Timestamp("2025-12-01") and (df["sales"] > 0).all()
     assert truth["easter_month"]["2024"] == 3 and truth["easter_month"]["2025"] == 4
     for idx in truth["seasonal_indices"].values():
@@ -77,9 +85,124 @@ def test_planted_seasonality_recovered(sample):
         assert abs(err.loc[cat, 4] - expected) < 0.03, cat
 
 
+def test_regression_recovers_planted_promotion_and_easter_effects(sample, sample_plan):
+    """Regression with ARIMA errors on promo + easter: planted log effects recovered.
+
+    Promotion (per category, mean of 4 regions; s.e. of one series ~0.015): within 0.035.
+    Easter moves month only once in 7 years (2024), so its effect is weakly identified: the mean
+    over the 12 series within 0.04 of the planted mean (0.064).
+    """
+    df, truth = sample
+    run = run_forecast(df, keys=["region", "category"], horizon=3, levels=["region x category"],
+                       n_origins=2, models=["snaive", "regression"], exog_cols=["promo", "easter"],
+                       future=sample_plan)
+    coef = run.coefficients
+    assert len(coef) == 24 and set(coef["scale"]) == {"log"}
+    coef = coef.assign(category=coef["series_id"].str.split(" / ").str[1])
+    promo = coef[coef["term"] == "promo"].groupby("category")["estimate"].mean()
+    for cat, lift in truth["promo_lift_log"].items():
+        assert abs(promo[cat] - lift) < 0.035, (cat, promo[cat], lift)
+    easter = coef.loc[coef["term"] == "easter", "estimate"].mean()
+    assert abs(easter - np.mean(list(truth["easter_lift_log"].values()))) < 0.04
+    np.testing.assert_allclose(coef["effect_pct"], 100 * np.expm1(coef["estimate"]))
+    assert (coef["std_error"] > 0).all()
+    # knowing the promotions removes most of seasonal naive's error, and the intervals hold
+    lb = run.leaderboard.set_index("model")
+    assert lb.loc["regression", "mase"] < 0.55 * lb.loc["snaive", "mase"]
+    assert 0.68 <= lb.loc["regression", "coverage_80"] <= 0.9
+    assert run.forecast.loc[run.forecast["model"] == "regression", "spec"].str.startswith(
+        "log regression on promo, easter with ARIMA").all()
+
+
+def test_regression_forecast_uses_the_future_plan(sample, sample_plan):
+    """A planned promotion raises the forecast by about the planted lift; no plan, no forecast."""
+    df, truth = sample
+    one = df[(df["region"] == "North") & (df["category"] == "apparel")]
+    plan = sample_plan[(sample_plan["region"] == "North") & (sample_plan["category"] == "apparel")]
+    kw = dict(keys=["region", "category"], horizon=3, n_origins=1, models=["regression"],
+              exog_cols=["promo"])
+    off = run_forecast(one, future=plan.assign(promo=0.0), **kw).forecast
+    on = run_forecast(one, future=plan.assign(promo=1.0), **kw).forecast
+    ratio = (on.loc[on["model"] == "regression", "forecast"].to_numpy()
+             / off.loc[off["model"] == "regression", "forecast"].to_numpy())
+    np.testing.assert_allclose(np.log(ratio), truth["promo_lift_log"]["apparel"], atol=0.04)
+    with pytest.raises(AnalysisError, match=r"needs their future values.*future_path"):
+        run_forecast(one, **kw)
+    short = plan.iloc[:2]
+    with pytest.raises(AnalysisError, match=r"no \['promo'\] values for series North / apparel on "
+                       r"2026-03-01.*Add those rows, or lower the horizon"):
+        run_forecast(one, future=short, **kw)
+    with pytest.raises(AnalysisError, match=r"Exogenous column 'promo' in the future table has 1 "
+                       r"missing or non-numeric value\(s\) \(e.g. 'soon'"):
+        run_forecast(one, future=plan.astype({"promo": object}).assign(
+            promo=lambda d: d["promo"].where(d.index != d.index[1], "soon")), **kw)
+    with pytest.raises(AnalysisError, match=r"Exogenous column\(s\) \['price'\] not in the sales history"):
+        run_forecast(one, future=plan, **{**kw, "exog_cols": ["price"]})
+    with pytest.raises(ParameterError, match="'regression' needs exogenous columns"):
+        run_forecast(one, keys=["region", "category"], horizon=3, models=["regression"])
+
+
+def test_regression_aggregates_exogenous_columns_by_mean_or_sum(sample, sample_plan):
+    from marksell.forecasting.exog import exog_matrices
+    from marksell.forecasting.series import build_hierarchy, prepare_history
+
+    df, _ = sample
+    bottom, freq, _ = prepare_history(df, keys=["region", "category"], value_col="sales")
+    ss = build_hierarchy(bottom, ["region", "category"], ["total", "region"], freq)
+    mats, notes = exog_matrices(df, sample_plan, ss, ["region", "category"], ["promo", "easter"], 3,
+                                freq, exog_sum=["promo"])
+    total = mats[ss.ids.index("total")]
+    assert total.shape == (84 + 3, 2) and notes == []
+    by_date = df.groupby("date")
+    np.testing.assert_allclose(total[:84, 0], by_date["promo"].sum().to_numpy())
+    np.testing.assert_allclose(total[:84, 1], by_date["easter"].mean().to_numpy())
+    fut = sample_plan[sample_plan["date"] <= "2026-03-01"].groupby("date")["promo"].sum()
+    np.testing.assert_allclose(total[84:, 0], fut.to_numpy())
+
+
+def test_regression_without_variation_or_with_non_positive_sales(sample, sample_plan):
+    """A driver that never changes is left out (plain ARIMA errors, said in the spec); a series with
+    zero sales is modelled on the sales scale (effects in sales units, no percentage)."""
+    df, _ = sample
+    one = df[(df["region"] == "West") & (df["category"] == "home")].copy()
+    plan = sample_plan[(sample_plan["region"] == "West") & (sample_plan["category"] == "home")]
+    kw = dict(keys=["region", "category"], horizon=3, n_origins=1, models=["regression"])
+    flat = run_forecast(one.assign(promo=0.0), future=plan.assign(promo=0.0), exog_cols=["promo"],
+                        **kw)
+    spec = flat.forecast.loc[flat.forecast["model"] == "regression", "spec"].iloc[0]
+    assert spec.startswith("log regression on nothing (no variation) with ARIMA") and len(
+        flat.coefficients) == 0
+    one.loc[one.index[5], "sales"] = 0.0
+    lev = run_forecast(one, future=plan, exog_cols=["promo"], **kw)
+    coef = lev.coefficients.iloc[0]
+    assert coef["scale"] == "level" and np.isnan(coef["effect_pct"])
+    # on the sales scale the promotion effect is in money: about lift x the mean monthly level
+    assert 0.5 < coef["estimate"] / (0.14 * one["sales"].mean()) < 1.6
+
+
+def test_combination_averages_the_best_few_per_series(sample):
+    df, _ = sample
+    one = df[(df["region"] == "South") & (df["category"] == "home")]
+    kw = dict(horizon=3, n_origins=3, models=["ets", "arima", "theta", "combo"])
+    full = run_forecast(one, combo_size=3, **kw)
+    two = run_forecast(one, combo_size=2, **kw)
+    fc2 = two.forecast.set_index("model")
+    spec = fc2.loc["combo", "spec"].iloc[0]
+    assert spec.endswith("(best 2 of 3 by backtest MASE)")
+    members = spec.removeprefix("mean of ").split(" (")[0].split(", ")
+    mase = two.metrics.set_index("model")["mase"]
+    assert set(members) == set(mase[["ets", "arima", "theta"]].nsmallest(2).index)
+    np.testing.assert_allclose(fc2.loc["combo", "forecast"].to_numpy(),
+                               np.mean([fc2.loc[x, "forecast"].to_numpy() for x in members], axis=0))
+    assert full.forecast.set_index("model").loc["combo", "spec"].iloc[0] == "mean of ets, arima, theta"
+    with pytest.raises(ParameterError, match="combo_size=0"):
+        run_forecast(one, combo_size=0, **kw)
+
+
 def test_chosen_ets_forms_are_seasonal(sample_run):
     ets = sample_run.forecast[sample_run.forecast["model"] == "ets"].drop_duplicates("series_id")
-    assert ets["spec"].str.endswith("M)").mean() >= 0.8  # multiplicative seasonality planted
+    # multiplicative seasonality planted; the promotions (not modelled by ETS) blur it for a few
+    assert ets["spec"].str.endswith("M)").mean() >= 0.7
 
 
 def test_reconciled_forecasts_add_up_exactly(sample_run):

@@ -110,6 +110,17 @@ SALES_HISTORY = Contract(
     notes=("Key columns (e.g. region, category) are named by the `keys` parameter and read as text.",),
 )
 
+SALES_PLAN = Contract(
+    kind="sales_plan",
+    description="Planned values of the forecast's exogenous columns (price, promotion, calendar flags) for "
+    "the periods ahead: one row per future date and series.",
+    columns=(Column("date", "datetime", "Period start of a future period"),),
+    date_column="date",
+    extra_numeric=True,
+    notes=("Same key columns as the sales history (parameter `keys`); the exogenous columns are named by "
+           "`exog_cols` and must also be in the history.",),
+)
+
 OPPORTUNITIES = Contract(
     kind="opportunities",
     description="One row per market opportunity with numeric criteria (named by the criteria specification).",
@@ -153,7 +164,8 @@ MARKET_SIZE = Contract(
 
 CONTRACTS: dict[str, Contract] = {
     c.kind: c
-    for c in (TRANSACTIONS, CUSTOMERS, PRICE_PANEL, SALES_HISTORY, OPPORTUNITIES, MARKETING_FUNNEL, MARKET_SIZE)
+    for c in (TRANSACTIONS, CUSTOMERS, PRICE_PANEL, SALES_HISTORY, SALES_PLAN, OPPORTUNITIES, MARKETING_FUNNEL,
+              MARKET_SIZE)
 }
 
 

@@ -77,6 +77,16 @@ def load_sales_history(
     return load("sales_history", path, columns, keys=keys, **kw)
 
 
+def load_sales_plan(
+    path: str | os.PathLike | None = "",
+    columns: dict | None = None,
+    keys: list[str] | None = None,
+    **kw,
+) -> pd.DataFrame:
+    """Sales plan: ``date`` (future periods), the ``keys`` columns (text) and numeric driver
+    columns (promotion, price, calendar flags) for the forecast's regression model."""
+    return load("sales_plan", path, columns, keys=keys, **kw)
+
 
 def load_opportunities(path: str | os.PathLike | None = "", columns: dict | None = None, **kw) -> pd.DataFrame:
     """Opportunities: ``opportunity_id, name`` (+ group) and numeric criteria columns."""

@@ -15,6 +15,7 @@ SAMPLE_FILES = {
     "customers": "customers.csv",
     "price_panel": "price_panel.csv",
     "sales_history": "sales_history.csv",
+    "sales_plan": "sales_plan.csv",
     "opportunities": "opportunities.csv",
     "marketing_funnel": "marketing_funnel.csv",
     "market_size": "market_size.csv",

@@ -64,6 +64,12 @@ KINDS = {
         date="date", num="sales", text="region", nonneg=None, warn_negative="sales",
         unique=None, kwargs={"keys": ["region"]},
     ),
+    "sales_plan": dict(
+        header=["date", "region", "promo"],
+        rows=[[m.replace("2024", "2027"), r, v] for m in MONTHS for r, v in (("North", "0.5"), ("Zürich", "0"))],
+        date="date", num=None, text="region", nonneg=None, warn_negative=None,
+        unique=None, kwargs={"keys": ["region"]},
+    ),
     "opportunities": dict(
         header=["opportunity_id", "name", "group", "market_size", "growth"],
         rows=[
@@ -237,8 +243,11 @@ def build() -> dict:
                 mixed[i][d] = f"{day}/{m}/{y}"
             put("mixed_date_formats.csv", _csv(header, mixed), "fails", column=spec["date"],
                 fragments=["YYYY-MM-DD", "one format for the whole column"])
-            put("future_dates.csv", _csv(header, _replace(rows, d, n - 1, "2099-01-01")), "fails",
-                column=spec["date"], fragments=["dates not in the future", "mistyped years"])
+            if kind == "sales_plan":  # a plan is about the future
+                put("future_dates.csv", _csv(header, _replace(rows, d, n - 1, "2099-01-01")), "loads", rows=n)
+            else:
+                put("future_dates.csv", _csv(header, _replace(rows, d, n - 1, "2099-01-01")), "fails",
+                    column=spec["date"], fragments=["dates not in the future", "mistyped years"])
             put("ancient_dates.csv", _csv(header, _replace(rows, d, 0, "0024-01-01")), "fails",
                 column=spec["date"], fragments=["dates from 1900-01-01 on", "mistyped years"])
             put("datetimes_with_offsets.csv",

@@ -6,6 +6,8 @@ Input contract (long form, one row per series and period):
   mapped to its first day (week start on the data's weekday, month start, quarter start).
 - ``keys`` (strings): zero or more key columns (e.g. ``region``, ``category``); no keys = one series.
 - ``value_col`` (float): the quantity to forecast (e.g. ``sales``).
+- ``exog_cols`` (float, optional): exogenous columns, also in a *future* table with the same date
+  and key columns covering the horizon (see :mod:`marksell.forecasting.exog`).
 
 What :func:`run_forecast` does, and why:
 
@@ -17,8 +19,11 @@ What :func:`run_forecast` does, and why:
    ETSModel, stepwise AICc search over the admissible error/trend/damping/season set;
    multiplicative forms only for strictly positive data), ``arima`` (SARIMA with a small AICc
    search on conditional sums of squares after unit-root and seasonal-strength tests), ``theta``
-   (ThetaModel) and ``combo`` (mean of ets, arima and theta).
-   Every model gives prediction intervals at each requested level.
+   (ThetaModel), ``regression`` (regression with ARIMA errors on exogenous columns such as price,
+   promotion or calendar flags, when their future values are given; log scale for positive data)
+   and ``combo`` (mean of the ``combo_size`` best of ets, arima, theta and regression by backtest
+   MASE; all three of ets, arima and theta by default). Every model gives prediction intervals at
+   each requested level.
 4. **Rolling-origin backtest** with ``n_origins`` origins and the forecast horizon: MASE, RMSSE,
    sMAPE, scaled bias and empirical interval coverage per series and model. To keep the cost down the
    model *structure* (ETS form, ARIMA order) is chosen once per series on the first origin's training
@@ -38,7 +43,8 @@ from __future__ import annotations
 from marksell.forecasting.fitting import (
     ALL_MODELS, BASELINES, COMBO_MEMBERS, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS)
 from marksell.forecasting.reconcile import RECONCILIATIONS, reconciliation_matrix, shrink_covariance
-from marksell.forecasting.report import forecast_table, headline, seasonal_indices
+from marksell.forecasting.report import (
+    driver_adjusted_history, effects_table, forecast_table, headline, seasonal_indices)
 from marksell.forecasting.run import ForecastRun, run_forecast
 from marksell.forecasting.series import (
     DUPLICATES, FILL_GAPS, SEASON_BY_FREQ, SeriesSet, build_hierarchy, infer_freq, level_name,
@@ -47,7 +53,7 @@ from marksell.forecasting.series import (
 __all__ = [
     "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES", "FAST_ABOVE",
     "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
-    "build_hierarchy", "forecast_table", "headline", "infer_freq", "level_name", "normalise_freq",
-    "parse_levels", "prepare_history", "reconciliation_matrix", "run_forecast", "seasonal_indices",
-    "shrink_covariance",
+    "build_hierarchy", "driver_adjusted_history", "effects_table", "forecast_table", "headline", "infer_freq", "level_name",
+    "normalise_freq", "parse_levels", "prepare_history", "reconciliation_matrix", "run_forecast",
+    "seasonal_indices", "shrink_covariance",
 ]

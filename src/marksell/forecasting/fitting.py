@@ -8,25 +8,31 @@ import warnings
 import numpy as np
 
 from marksell.errors import ParameterError
+from marksell.forecasting.evaluation import _scales
 from marksell.forecasting.models import (MAX_ETS_SEASON, _ARIMA, _ETS, _Naive, _Theta,
                                           _seasonal_strength)
+from marksell.forecasting.regression import _RegressionARIMA
 
 BASELINES = ("naive", "snaive")
-ALL_MODELS = ("naive", "snaive", "ets", "arima", "theta", "combo")
-DEFAULT_MODELS = list(ALL_MODELS)
-COMBO_MEMBERS = ("ets", "arima", "theta")
+ALL_MODELS = ("naive", "snaive", "ets", "arima", "theta", "regression", "combo")
+#: The default candidates (``regression`` joins them when exogenous columns are given).
+DEFAULT_MODELS = ["naive", "snaive", "ets", "arima", "theta", "combo"]
+#: Models the combination may draw on (the best ``combo_size`` of them per series).
+COMBO_MEMBERS = ("ets", "arima", "theta", "regression")
 #: With more series than this and no models named, ARIMA is left out (the fast default: it is the
 #: costliest model and rarely adds accuracy over ETS + Theta + their combination).
 FAST_ABOVE = 200
-FAST_MODELS = ("naive", "snaive", "ets", "theta", "combo")
+FAST_MODELS = ("naive", "snaive", "ets", "theta", "regression", "combo")
 
 
-def _fit_series(y, m, h, train_lengths, models, levels, seed, opts):
+def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
     """Fit every model on one series at each backtest origin and on the full history.
 
-    Returns a dict: ``origins`` (list of {model: (mean, bands, resid)}), ``final`` (same for the
-    full history plus ``spec``), ``notes``, ``conv`` (ConvergenceWarning count), ``cpu`` (seconds
-    per model).
+    ``X`` holds the exogenous columns (rows: the history, then the ``h`` future periods) for the
+    ``regression`` model. Returns a dict: ``origins`` (list of {model: (mean, bands, resid)}),
+    ``final`` (same for the full history), ``spec`` (model description), ``coef`` (regression
+    coefficients: {column: (estimate, standard error)}), ``notes``, ``conv`` (ConvergenceWarning
+    count), ``cpu`` (seconds per model).
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -47,7 +53,8 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts):
     if not simple_ok:
         notes.append(f"only {n0} periods at the first origin: ETS/ARIMA/Theta replaced by naive")
     cpu = {mdl: 0.0 for mdl in models}
-    out = {"origins": [dict() for _ in train_lengths], "final": {}, "spec": {}, "notes": notes}
+    out = {"origins": [{} for _ in train_lengths], "final": {}, "spec": {}, "coef": {},
+           "notes": notes}
     n_conv = 0
 
     strength = _seasonal_strength(y[:n0], m) if seasonal and n0 >= 3 * m else 0.0
@@ -65,6 +72,10 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts):
                           strength if n0 >= 3 * m else None)
         if mdl == "theta":
             return _Theta(m, seasonal, positive)
+        if mdl == "regression":
+            return _RegressionARIMA(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
+                                    opts["exog_names"], positive,
+                                    strength if n0 >= 3 * m else None)
         raise ParameterError(mdl)
 
     with warnings.catch_warnings(record=True) as caught:
@@ -82,6 +93,8 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts):
                 mean, bands = obj.forecast(h, levels)
                 out["final"][mdl] = (mean, bands, obj.resid)
                 out["spec"][mdl] = obj.spec
+                if mdl == "regression" and isinstance(obj, _RegressionARIMA):
+                    out["coef"] = obj.coefficients()
             except Exception as exc:  # degrade to seasonal naive, say so
                 notes.append(f"{mdl} failed ({type(exc).__name__}: {str(exc)[:80]}); "
                              "seasonal naive used instead")
@@ -95,16 +108,36 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts):
             cpu[mdl] += time.process_time() - t0
         n_conv = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     if "combo" in models:
-        members = [x for x in COMBO_MEMBERS if x in out["final"]]
-        if not members:
-            raise ParameterError("models: 'combo' needs at least one of ets, arima, theta.")
+        fitted = [x for x in COMBO_MEMBERS if x in out["final"]]
+        if not fitted:
+            raise ParameterError("models: 'combo' needs at least one of "
+                                 f"{', '.join(COMBO_MEMBERS)}.")
+        members = _best_members(y, m, h, train_lengths, out["origins"], fitted,
+                                opts.get("combo_size", 3))
         for store in [*out["origins"], out["final"]]:
             store["combo"] = _combine([store[x] for x in members], levels)
-        out["spec"]["combo"] = "mean of " + ", ".join(members)
+        out["spec"]["combo"] = "mean of " + ", ".join(members) + (
+            f" (best {len(members)} of {len(fitted)} by backtest MASE)"
+            if len(members) < len(fitted) else "")
     out["conv"] = n_conv
     out["cpu"] = cpu
     out["positive"] = positive
     return out
+
+
+def _best_members(y, m, h, train_lengths, origins, fitted, size):
+    """The ``size`` members with the lowest backtest MASE on this series (ties: listed order)."""
+    if size >= len(fitted):
+        return fitted
+    score = {}
+    for mdl in fitted:
+        errs = []
+        for k, n in enumerate(train_lengths):
+            mae, _ = _scales(y[:n], m)
+            errs.append(np.mean(np.abs(origins[k][mdl][0] - y[n:n + h])) / mae)
+        score[mdl] = np.nanmean(errs) if np.isfinite(errs).any() else np.inf
+    ranked = sorted(fitted, key=lambda x: (score[x], fitted.index(x)))
+    return [x for x in fitted if x in ranked[:max(1, size)]]
 
 
 def _combine(parts, levels):
@@ -120,11 +153,12 @@ def _combine(parts, levels):
 
 
 def _fit_chunk(tasks, m, h, models, levels, opts):
-    """Fit a list of ``(index, y, train_lengths, seed)`` tasks with one BLAS thread."""
+    """Fit a list of ``(index, y, train_lengths, seed, X)`` tasks with one BLAS thread."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return [(i, _fit_series(y, m, h, tl, models, levels, seed, opts)) for i, y, tl, seed in tasks]
+        return [(i, _fit_series(y, m, h, tl, models, levels, seed, opts, X))
+                for i, y, tl, seed, X in tasks]
 
 
 def _run_tasks(tasks, m, h, models, levels, opts, n_jobs):

@@ -212,18 +212,37 @@ class _ARIMA:
         k = len(self.delta) - 1
         return np.convolve(y, self.delta, mode="valid") if k else y.copy()
 
-    def _model(self, w, order):
+    # hooks for regression with ARIMA errors (marksell.forecasting.regression): the base model
+    # has no exogenous columns and works on the data's own scale
+    def _scale(self, y):
+        """The series the ARIMA part models (identity here; log for the regression model)."""
+        return y
+
+    def _xd(self, n):
+        """Differenced exogenous columns for the first ``n`` periods (None: no regressors)."""
+        return None
+
+    def _xd_future(self, n, h):
+        return None
+
+    def _order_input(self, z):
+        """The series whose unit roots set d and D (regression: the residual of a first OLS)."""
+        return z
+
+    def _model(self, w, order, xd=None):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         p, q, P, Q = order
         trend = "c" if self.d + self.D <= 1 else "n"
-        return SARIMAX(w, order=(p, 0, q), seasonal_order=(P, 0, Q, self.m if (P or Q) else 0),
+        return SARIMAX(w, exog=xd, order=(p, 0, q),
+                       seasonal_order=(P, 0, Q, self.m if (P or Q) else 0),
                        trend=trend, concentrate_scale=True)
 
     def fit(self, y):
-        self.d, self.D = self._orders(y)
+        z = self._scale(y)
+        self.d, self.D = self._orders(self._order_input(z))
         self.delta = self._delta()
-        w = self._diff(y)
+        w, xd = self._diff(z), self._xd(len(y))
         if self.seasonal and len(w) >= 2 * self.m + 4:
             grid = [(0, 1, 0, 1), (1, 0, 0, 1), (1, 0, 1, 0)]
         else:
@@ -235,11 +254,11 @@ class _ARIMA:
         self.n_cond = max(o[0] + o[2] * self.m for o in grid)
         ranked = sorted(((score, j, order, start) for j, order in enumerate(grid)
                          for score, start in [_css_arma(w, order, self.m, self.trend, self.n_cond,
-                                                         self.maxiter)]
+                                                         self.maxiter, xd)]
                          if np.isfinite(score)), key=lambda t: t[:2])
         for _, _, order, start in ranked:
             try:
-                res = self._model(w, order).smooth(start)
+                res = self._model(w, order, xd).smooth(start)
             except Exception:
                 continue
             if np.isfinite(res.llf):
@@ -248,16 +267,16 @@ class _ARIMA:
         raise RuntimeError("no ARIMA order could be fitted")
 
     def refit(self, y):
-        w = self._diff(y)
-        score, start = _css_arma(w, self.order, self.m, self.trend, self.n_cond, self.maxiter)
+        w, xd = self._diff(self._scale(y)), self._xd(len(y))
+        score, start = _css_arma(w, self.order, self.m, self.trend, self.n_cond, self.maxiter, xd)
         if np.isfinite(score):
-            self.res = self._model(w, self.order).smooth(start)
+            self.res = self._model(w, self.order, xd).smooth(start)
         else:  # keep the parameters of the first origin
-            self.res = self.res.apply(w)
+            self.res = self.res.apply(w, exog=xd)
         return self._after(y)
 
     def update(self, y):
-        self.res = self.res.apply(self._diff(y))
+        self.res = self.res.apply(self._diff(self._scale(y)), exog=self._xd(len(y)))
         return self._after(y)
 
     def _after(self, y):
@@ -272,14 +291,16 @@ class _ARIMA:
                                                   if (P or Q or self.D) else "")
         return self
 
-    def forecast(self, h, levels):
+    def _forecast_scaled(self, h, levels):
+        """Forecast mean and bands of the modelled series (:meth:`_scale`)."""
         from statsmodels.tsa.arima_process import arma2ma
 
-        fc = self.res.get_forecast(h)
+        z = self._scale(self.y)
+        n = len(z)
+        fc = self.res.get_forecast(h, exog=self._xd_future(n, h))
         fw = np.asarray(fc.predicted_mean, dtype=float)
         k = len(self.delta) - 1
-        ext = np.concatenate([self.y, np.zeros(h)])
-        n = len(self.y)
+        ext = np.concatenate([z, np.zeros(h)])
         for t in range(n, n + h):
             ext[t] = fw[t - n] - (np.dot(self.delta[1:], ext[t - k:t][::-1]) if k else 0.0)
         mean = ext[n:]
@@ -292,7 +313,10 @@ class _ARIMA:
         v1 = float(np.asarray(fc.var_pred_mean)[0])
         infl = max(1.0, v1 / float(self.res.scale)) if self.res.scale > 0 else 1.0
         sd = np.sqrt(float(self.res.scale) * infl * np.cumsum(psi ** 2))
-        return mean, {lv: (mean - z * sd, mean + z * sd) for lv, z in _z(levels).items()}
+        return mean, {lv: (mean - z_ * sd, mean + z_ * sd) for lv, z_ in _z(levels).items()}
+
+    def forecast(self, h, levels):
+        return self._forecast_scaled(h, levels)
 
 
 class _Theta:
@@ -374,21 +398,29 @@ def _ses_alpha(x: np.ndarray) -> float:
 
 
 def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
-              maxiter: int = 50) -> tuple[float, np.ndarray]:
+              maxiter: int = 50, X: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Conditional-sum-of-squares fit of a multiplicative ARMA(p, q)(P, Q)[m] to ``w``.
 
+    With ``X`` (one row per element of ``w``) the model is a regression on the columns of ``X``
+    with ARMA errors; the coefficients are estimated jointly with the ARMA part, from OLS starts.
     Returns ``(AICc, start_params)``; AICc uses the same ``n_cond`` conditioning periods for every
-    order so that orders are comparable; start_params are in SARIMAX order (intercept, AR, MA,
-    seasonal AR, seasonal MA; scale concentrated out). ``(inf, None)`` when it cannot be fitted.
+    order so that orders are comparable; start_params are in SARIMAX order (intercept, exogenous
+    coefficients, AR, MA, seasonal AR, seasonal MA; scale concentrated out). ``(inf, None)`` when
+    it cannot be fitted.
     """
     from scipy.optimize import least_squares
     from scipy.signal import lfilter
 
     p, q, P, Q = order
-    mu = float(np.mean(w)) if trend else 0.0
-    x = w - mu
+    kx = 0 if X is None else X.shape[1]
+    if kx:
+        A = np.column_stack([np.ones(len(w)), X]) if trend else X
+        coef = np.linalg.lstsq(A, w, rcond=None)[0]
+        mu, beta0 = (float(coef[0]), coef[1:]) if trend else (0.0, coef)
+    else:
+        mu, beta0 = (float(np.mean(w)) if trend else 0.0), np.zeros(0)
     k = p + q + P + Q
-    n_eff = len(x) - n_cond
+    n_eff = len(w) - n_cond
 
     def polys(b):
         ar = np.r_[1.0, -b[:p]]
@@ -403,27 +435,30 @@ def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
             ma = np.convolve(ma, sma)
         return ar, ma
 
-    def resid(b):
+    def resid(b, beta):
         ar, ma = polys(b)
+        x = w - mu - (X @ beta if kx else 0.0)
         return lfilter(ar, ma, x)[n_cond:]
 
-    if n_eff <= k + 3:
+    if n_eff <= k + kx + 3:
         return np.inf, None
+    beta = beta0
     if k:  # coefficients kept in (-0.98, 0.98) (stationary, invertible) by a tanh map
         try:
-            u = least_squares(lambda u: resid(0.98 * np.tanh(u)), np.full(k, 0.1), method="lm",
-                              max_nfev=max(1, maxiter) * (k + 1)).x
+            u = least_squares(lambda u: resid(0.98 * np.tanh(u[:k]), u[k:]),
+                              np.r_[np.full(k, 0.1), beta0], method="lm",
+                              max_nfev=max(1, maxiter) * (k + kx + 1)).x
         except Exception:
             return np.inf, None
-        b = 0.98 * np.tanh(u)
+        b, beta = 0.98 * np.tanh(u[:k]), u[k:]
     else:
         b = np.zeros(0)
-    sse = float(np.sum(resid(b) ** 2))
+    sse = float(np.sum(resid(b, beta) ** 2))
     if not np.isfinite(sse) or sse <= 0:
         return np.inf, None
-    n_par = k + int(trend) + 1
+    n_par = k + kx + int(trend) + 1
     aicc = n_eff * np.log(sse / n_eff) + 2 * n_par + 2 * n_par * (n_par + 1) / max(n_eff - n_par - 1, 1)
-    start = np.r_[[mu * np.sum(polys(b)[0])] if trend else [], b]
+    start = np.r_[[mu * np.sum(polys(b)[0])] if trend else [], beta, b]
     return float(aicc), start
 
 

@@ -45,6 +45,13 @@ def headline(run: ForecastRun) -> str:
         f"`{best}` (MASE {lb.loc[best, 'mase']:.2f}).",
         f"- **Uncertainty:** {cov_txt}.",
     ]
+    eff = effects_table(run)
+    eff = eff[eff["scale"] == "log"]
+    if len(eff):
+        parts = [f"`{r.term}` {r.effect_pct:+.1f}% (95% {r.lo_95_pct:+.1f}% to {r.hi_95_pct:+.1f}%)"
+                 for r in eff.itertuples()]
+        lines.append("- **Drivers** (regression, pooled over the bottom series; effect of one unit of "
+                     "each column on sales): " + ", ".join(parts) + ".")
     if len(run.reconciliation):
         rec = run.reconciliation.groupby("method")["mase"].mean()
         top = rec.drop(index="base", errors="ignore").idxmin()
@@ -68,3 +75,72 @@ def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
         index="series_id", columns="month", values="cell")
     order = list(dict.fromkeys(f["series_id"]))
     return out.loc[order]
+
+
+def effects_table(run: ForecastRun, keys=(), by: str | None = None) -> pd.DataFrame:
+    """The regression's effect of each exogenous column, pooled over the bottom series.
+
+    Per term (and per value of the key column ``by``): the precision-weighted mean of the series'
+    estimates (a common effect; weights 1 / s.e.^2) with its 95 % interval. On the log scale the
+    effect is in % of sales (``effect_pct`` = 100 (exp(b) - 1)); on the level scale in sales units
+    (``effect``). Empty when no regression was fitted.
+    """
+    coef = run.coefficients
+    cols = ["term", *([by] if by else []), "n_series", "scale", "estimate", "std_error",
+            "effect_pct", "lo_95_pct", "hi_95_pct"]
+    if not len(coef):
+        return pd.DataFrame(columns=cols)
+    bottom_level = run.chosen["level"].iloc[-1]
+    c = coef[(coef["level"] == bottom_level) & np.isfinite(coef["std_error"])
+             & (coef["std_error"] > 0)].copy()
+    keys = list(keys)
+    if by:
+        if by not in keys:
+            raise ValueError(f"by={by!r} is not one of the key columns {keys}")
+        c[by] = c["series_id"].str.split(" / ").str[keys.index(by)]
+    rows = []
+    for group, g in c.groupby(["term", *([by] if by else []), "scale"], sort=False):
+        w = 1.0 / g["std_error"] ** 2
+        est = float((w * g["estimate"]).sum() / w.sum())
+        se = float(1.0 / np.sqrt(w.sum()))
+        row = dict(zip(["term", *([by] if by else []), "scale"], group))
+        row.update(n_series=len(g), estimate=est, std_error=se)
+        log = row["scale"] == "log"
+        for name, b in (("effect_pct", est), ("lo_95_pct", est - 1.96 * se),
+                        ("hi_95_pct", est + 1.96 * se)):
+            row[name] = 100 * np.expm1(b) if log else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def driver_adjusted_history(run: ForecastRun, df: pd.DataFrame, keys=(), date_col: str = "date"
+                            ) -> pd.DataFrame:
+    """The bottom series' history with the regression's driver effects taken out.
+
+    ``value`` / exp(b'x) on the log scale, ``value`` - b'x on the level scale, with each series'
+    own coefficients: what sales would have been with every driver at 0 (no promotion, no
+    holiday), e.g. to read the seasonal pattern. Series without a regression keep their values.
+    """
+    from marksell.forecasting.series import _joined, _period_start
+
+    keys = list(keys)
+    bottom_level = run.chosen["level"].iloc[-1]
+    hist = run.history[run.history["level"] == bottom_level].copy()
+    coef = run.coefficients[run.coefficients["level"] == bottom_level]
+    if not len(coef):
+        return hist
+    terms = list(dict.fromkeys(coef["term"]))
+    x = df[terms].astype(float).copy()
+    x["series_id"] = (_joined(df, keys) if keys else pd.Series("total", index=df.index)).to_numpy()
+    dates = pd.to_datetime(df[date_col])
+    x["date"] = _period_start(dates, run.summary["frequency"])[0].to_numpy()
+    x = x.groupby(["series_id", "date"], sort=False)[terms].mean()
+    b = coef.pivot(index="series_id", columns="term", values="estimate").reindex(columns=terms)
+    scale = coef.groupby("series_id")["scale"].first()
+    xb = x.reindex(pd.MultiIndex.from_frame(hist[["series_id", "date"]])).fillna(0.0)
+    bb = b.reindex(hist["series_id"]).fillna(0.0).to_numpy()
+    effect = (xb.to_numpy() * bb).sum(axis=1)
+    log = scale.reindex(hist["series_id"]).eq("log").to_numpy()
+    value = hist["value"].to_numpy(float)
+    hist["value"] = np.where(log, value / np.exp(effect), value - effect)
+    return hist

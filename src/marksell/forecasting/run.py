@@ -10,6 +10,7 @@ import pandas as pd
 
 from marksell.errors import AnalysisError, ParameterError
 from marksell.forecasting.evaluation import _leaderboard, _metrics, _scales, _sort_key, _stack
+from marksell.forecasting.exog import exog_matrices
 from marksell.forecasting.fitting import (ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE,
                                           FAST_MODELS, _run_tasks)
 from marksell.forecasting.reconcile import RECONCILIATIONS, _reconcile, _resid_for
@@ -31,6 +32,8 @@ class ForecastRun:
     summary: dict
     notes: list[str] = field(default_factory=list)
     cpu_by_model: dict = field(default_factory=dict)
+    coefficients: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["series_id", "level", "term", "scale", "estimate", "std_error", "effect_pct"]))
 
 
 def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: str = "date",
@@ -39,14 +42,21 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                  step: int = 0, selection: str = "per_series", n_jobs: int = 1,
                  fill_gaps: str = "refuse", duplicates: str = "refuse",
                  reconciliations=RECONCILIATIONS, seed: int = 0, ets_maxiter: int = 100,
-                 arima_maxiter: int = 50, sim_reps: int = 500) -> ForecastRun:
+                 arima_maxiter: int = 50, sim_reps: int = 500, exog_cols=(),
+                 future: pd.DataFrame | None = None, exog_sum=(),
+                 combo_size: int = 3) -> ForecastRun:
     """Forecast every series of a (hierarchical) sales history and say how far to trust it.
 
     Parameters mirror the notebook: ``horizon`` periods ahead; ``season_length`` 0 = from the
     frequency (W 52, M 12, Q 4; 1 = no seasonality); ``levels`` the hierarchy levels (bottom level
     always added); ``models`` a subset of :data:`ALL_MODELS` (baselines always added);
     ``n_origins`` backtest origins ``step`` periods apart (0 = ``horizon``); ``selection``
-    ``per_series`` or ``global``; ``n_jobs`` worker processes. With ``models`` empty and more than
+    ``per_series`` or ``global``; ``n_jobs`` worker processes. ``exog_cols`` names numeric
+    columns of ``df`` (price, promotion, calendar flags) for the ``regression`` model (regression
+    with ARIMA errors; added to the candidates when columns are given); ``future`` holds their
+    values for the ``horizon`` periods after the history (same date and key columns); aggregated
+    series take the mean of their members' values, or the sum for columns in ``exog_sum``.
+    ``combo`` averages the ``combo_size`` candidates with the lowest backtest MASE per series. With ``models`` empty and more than
     :data:`FAST_ABOVE` series, the fast default :data:`FAST_MODELS` (no ARIMA) is used, and a note
     says so. ``ets_maxiter`` bounds the ETS optimiser, ``arima_maxiter`` the CSS least squares
     (iterations per parameter), ``sim_reps`` the simulated paths for multiplicative ETS intervals.
@@ -60,6 +70,9 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     - ``metrics``: series_id, level, model, mase, rmsse, smape, bias, coverage_<L>, chosen.
     - ``leaderboard``: model, mean metrics over all series, skill_vs_snaive (1 - MASE/MASE_snaive).
     - ``reconciliation``: method (base/bottom_up/ols/mint_shrink), level, mase, rmsse, smape, bias.
+    - ``coefficients`` (regression only): series_id, level, term, scale (``log``: the estimate is a
+      log effect, ``effect_pct`` = 100 (exp(estimate) - 1); ``level``: sales per unit), estimate,
+      std_error.
     """
     t_start = time.perf_counter()
     if not isinstance(horizon, (int, np.integer)) or horizon < 1:
@@ -79,8 +92,21 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     unknown = [x for x in models if x not in ALL_MODELS]
     if unknown:
         raise ParameterError(f"Unknown model(s) {unknown}: choose from {list(ALL_MODELS)}.")
+    exog_cols = [exog_cols] if isinstance(exog_cols, str) else list(exog_cols or [])
+    if "regression" in models and not exog_cols:
+        raise ParameterError("models: 'regression' needs exogenous columns: name them in "
+                             "exog_cols (e.g. ['price', 'promo']) and give their future values.")
+    if exog_cols and "regression" not in models:
+        models.append("regression")
+    if not isinstance(combo_size, (int, np.integer)) or combo_size < 1:
+        raise ParameterError(f"combo_size={combo_size!r}: use a whole number >= 1 (how many of the "
+                             "best models per series the combination averages).")
     models = [x for x in ALL_MODELS if x in set(models) | set(BASELINES)]
     keys = list(keys or [])
+    clash = [c for c in exog_cols if c in (date_col, value_col, *keys)]
+    if clash:
+        raise ParameterError(f"exog_cols {clash} are the date, value or key columns; name other "
+                             "columns (price, promotion, calendar flags).")
     bottom, freq, notes = prepare_history(df, date_col, keys, value_col, freq, fill_gaps, duplicates)
     m = int(season_length) if season_length else SEASON_BY_FREQ[freq]
     if m < 1:
@@ -108,8 +134,14 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                 f"Series '{ss.ids[i]}' has {n} periods: too short for a horizon of {horizon} and "
                 f"{n_origins} backtest origin(s) {step} apart (needs at least "
                 f"{horizon + (n_origins - 1) * step + 3}). Lower horizon or n_origins.")
-        tasks.append((i, y, tl, seed + i))
-    opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps}
+        tasks.append((i, y, tl, seed + i, None))
+    if exog_cols:
+        mats, exog_notes = exog_matrices(df, future, ss, keys, exog_cols, horizon, freq, date_col,
+                                         exog_sum)
+        notes.extend(exog_notes)
+        tasks = [(i, y, tl, sd, mats[i]) for i, y, tl, sd, _ in tasks]
+    opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps,
+            "exog_names": exog_cols, "combo_size": int(combo_size)}
     results = _run_tasks(tasks, m, horizon, models, levels_q, opts, n_jobs)
     conv = sum(r["conv"] for r in results)
     cpu_by_model = {mdl: sum(r["cpu"].get(mdl, 0.0) for r in results) for mdl in models}
@@ -249,6 +281,23 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         "convergence_warnings": conv,
         "notes": notes,
     }
+    coefficients = _coefficients(results, ss)
+    if len(coefficients):
+        bottom_level = ss.level[ss.bottom[0]]
+        summary["exog_cols"] = exog_cols
+        summary["regression_effects_bottom_mean"] = (
+            coefficients[coefficients["level"] == bottom_level].groupby("term", sort=False)
+            [["estimate", "effect_pct"]].mean().round(4).to_dict(orient="index"))
     cpu_by_model["_wall_s"] = time.perf_counter() - t_start
     return ForecastRun(forecast, backtest, metrics, leaderboard, by_horizon, reconciliation,
-                       history, chosen_df, summary, notes, cpu_by_model)
+                       history, chosen_df, summary, notes, cpu_by_model, coefficients)
+
+
+def _coefficients(results, ss) -> pd.DataFrame:
+    """The regression model's coefficients per series (empty without exogenous columns)."""
+    rows = [{"series_id": ss.ids[i], "level": ss.level[i], "term": term,
+             "scale": "log" if r["positive"] else "level", "estimate": est, "std_error": se,
+             "effect_pct": 100 * np.expm1(est) if r["positive"] else np.nan}
+            for i, r in enumerate(results) for term, (est, se) in r["coef"].items()]
+    cols = ["series_id", "level", "term", "scale", "estimate", "std_error", "effect_pct"]
+    return pd.DataFrame(rows, columns=cols)

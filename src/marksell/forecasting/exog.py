@@ -1,0 +1,128 @@
+"""Exogenous columns (price, promotion, calendar) for the regression model: history and future.
+
+Contract: the exogenous columns are numeric columns of the sales history (one value per series and
+period) and of a *future* table with the same date and key columns, covering the ``horizon``
+periods after the last period of every bottom series. Aggregated series (total, region, ...) get
+the mean of their members' values (a price or a promotion share) or, for columns named in
+``exog_sum``, the sum (e.g. advertising spend).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from marksell.errors import AnalysisError, ParameterError
+from marksell.forecasting.series import SeriesSet, _joined, _key_text, _period_start
+
+
+def _numeric(df: pd.DataFrame, cols, where: str) -> pd.DataFrame:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise AnalysisError(f"Exogenous column(s) {missing} not in the {where} (columns: "
+                            f"{list(df.columns)}). Add them, map them with `columns`, or remove them "
+                            "from `exog_cols`.")
+    out = {}
+    for c in cols:
+        v = pd.to_numeric(df[c], errors="coerce")
+        bad = v.isna()
+        if bad.any():
+            ex = df.loc[bad, c].iloc[0]
+            raise AnalysisError(
+                f"Exogenous column '{c}' in the {where} has {int(bad.sum())} missing or non-numeric "
+                f"value(s) (e.g. {ex!r} in row {int(np.flatnonzero(bad.to_numpy())[0])}). The "
+                "regression needs a number for every period, in the history and the future: fill "
+                "them (e.g. 0 for 'no promotion').")
+        out[c] = v.to_numpy(dtype=float)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _periods(df: pd.DataFrame, date_col: str, freq: str, where: str) -> pd.Series:
+    if date_col not in df.columns:
+        raise AnalysisError(f"Column '{date_col}' not in the {where} (columns: {list(df.columns)}).")
+    dates = pd.to_datetime(df[date_col], errors="coerce")
+    if dates.isna().any():
+        raise AnalysisError(f"Column '{date_col}' in the {where} has {int(dates.isna().sum())} "
+                            "value(s) that are not dates; fix or drop those rows.")
+    return pd.Series(_period_start(dates, freq)[0].to_numpy(), index=df.index)
+
+
+def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: SeriesSet, keys,
+                  exog_cols, horizon: int, freq: str, date_col: str = "date",
+                  exog_sum=()) -> tuple[list[np.ndarray], list[str]]:
+    """One ``(n_i + horizon, k)`` matrix per series of ``ss`` (history rows, then future rows).
+
+    Raises :class:`AnalysisError` naming the column, series and dates when a value is missing or
+    the future table does not cover the horizon. Returns ``(matrices, notes)``.
+    """
+    keys, cols = list(keys or []), list(exog_cols)
+    bad_sum = [c for c in exog_sum if c not in cols]
+    if bad_sum:
+        raise ParameterError(f"exog_sum names {bad_sum}, which are not in exog_cols {cols}.")
+    if future is None or len(future) == 0:
+        raise AnalysisError(
+            f"The regression on {cols} needs their future values: give a future table (parameter "
+            f"`future_path`) with columns {[date_col, *keys, *cols]} for the {horizon} period(s) "
+            "after the history, or leave `exog_cols` empty.")
+    missing_keys = [k for k in keys if k not in future.columns]
+    if missing_keys:
+        raise AnalysisError(f"Key column(s) {missing_keys} not in the future table (columns: "
+                            f"{list(future.columns)}); it needs the same keys as the history.")
+    notes: list[str] = []
+    frames = []
+    for df, where in ((history, "sales history"), (future, "future table")):
+        part = _numeric(df, cols, where)
+        part["date"] = _periods(df, date_col, freq, where)
+        part["_id"] = (_joined(df, keys) if keys else pd.Series("total", index=df.index)).to_numpy()
+        frames.append(part)
+    hist, fut = frames
+    # the history wins where both tables have a period; several rows per period are averaged
+    seen = pd.MultiIndex.from_frame(hist[["_id", "date"]])
+    fut = fut[~pd.MultiIndex.from_frame(fut[["_id", "date"]]).isin(seen)]
+    grid = pd.concat([hist, fut], ignore_index=True).groupby(["_id", "date"], sort=False)[cols].mean()
+    bottom_ids = [ss.ids[j] for j in ss.bottom]
+    raw_ids = _bottom_raw_ids(ss, keys)
+    wide = {}
+    for sid, raw, j in zip(bottom_ids, raw_ids, ss.bottom):
+        last = ss.dates[j][-1]
+        fdates = pd.date_range(last, periods=horizon + 1, freq=ss.alias)[1:]
+        dates = ss.dates[j].append(fdates)
+        idx = pd.MultiIndex.from_arrays([np.repeat(raw, len(dates)), dates])
+        block = grid.reindex(idx)
+        gap = block.isna().any(axis=1).to_numpy()
+        if gap[len(ss.dates[j]):].any():
+            miss = dates[len(ss.dates[j]):][gap[len(ss.dates[j]):]]
+            raise AnalysisError(
+                f"The future table has no {cols} values for {_key_text(keys, raw.split(' / '))} "
+                f"on {', '.join(str(d.date()) for d in miss[:3])}{' ...' if len(miss) > 3 else ''}"
+                f" (the horizon is {horizon} period(s) after {last.date()}). Add those rows, or "
+                "lower the horizon.")
+        if gap.any():
+            notes.append(f"{int(gap.sum())} period(s) of {sid} had no exogenous values (filled "
+                         "gaps): interpolated.")
+            block = block.interpolate(limit_direction="both")
+        wide[j] = block.to_numpy(dtype=float)
+    sums = np.array([c in set(exog_sum) for c in cols])
+    out = []
+    for i in range(len(ss.ids)):
+        members = np.flatnonzero(ss.S[i])
+        n_i = len(ss.dates[i])
+        mats = []
+        for j in (ss.bottom[b] for b in members):
+            X = wide[j]
+            # align each member on the aggregate's dates (members may start later)
+            start = n_i - (len(X) - horizon)
+            X = np.vstack([np.full((max(start, 0), X.shape[1]), np.nan), X[max(-start, 0):]])
+            mats.append(X)
+        stack = np.stack(mats)
+        with np.errstate(all="ignore"):
+            agg = np.where(sums, np.nansum(stack, axis=0), np.nanmean(stack, axis=0))
+        out.append(agg)
+    return out, notes
+
+
+def _bottom_raw_ids(ss: SeriesSet, keys) -> list[str]:
+    """Bottom series ids as joined key values (``build_hierarchy`` may prefix them with a level)."""
+    lev = ss.level[ss.bottom[0]] if ss.bottom else ""
+    return [ss.ids[j][len(lev) + 2:] if ss.ids[j].startswith(f"{lev}: ") else ss.ids[j]
+            for j in ss.bottom]
