@@ -142,6 +142,21 @@ def test_regression_forecast_uses_the_future_plan(sample, sample_plan):
         run_forecast(one, keys=["region", "category"], horizon=3, models=["regression"])
 
 
+def test_notebook_plan_loading_refuses_the_sample_plan_for_user_data(tmp_path, sample_plan):
+    from marksell.forecasting import load_plan
+
+    assert load_plan("", "", [], ["region", "category"]) is None
+    with pytest.raises(ParameterError, match=r"exog_cols=\['promo'\] need the drivers' future values.*"
+                       r"set future_path.*or set exog_cols=\[\]"):
+        load_plan("", "my_sales.csv", ["promo"], ["region"])
+    path = tmp_path / "plan.csv"
+    sample_plan.rename(columns={"date": "month"}).to_csv(path, index=False)
+    plan = load_plan(str(path), "my_sales.csv", ["promo"], ["region", "category"],
+                     columns={"month": "date", "revenue": "sales"})
+    assert len(plan) == len(sample_plan) and {"date", "promo", "easter"} <= set(plan.columns)
+    assert plan.attrs["provenance"]["kind"] == "sales_plan"
+
+
 def test_regression_aggregates_exogenous_columns_by_mean_or_sum(sample, sample_plan):
     from marksell.forecasting.exog import exog_matrices
     from marksell.forecasting.series import build_hierarchy, prepare_history
@@ -440,3 +455,28 @@ def test_stepwise_ets_finds_planted_multiplicative_seasonal_form():
         s[t % 12] *= 1 + 0.1 * eps
     ets = _ETS(12, True, True, 100, 200, 0, strength=0.9).fit(np.array(y))
     assert ets.spec == "ETS(M,N,M)"
+
+
+def test_effects_table_pools_by_precision_and_compare_effects_flags_coverage():
+    from types import SimpleNamespace
+
+    from marksell.forecasting import compare_effects, effects_table
+
+    coef = pd.DataFrame({
+        "series_id": ["N / a", "S / a", "N / b", "N", "S / b"],
+        "level": ["region x cat"] * 3 + ["region", "region x cat"],
+        "term": ["promo"] * 5, "scale": ["log"] * 5,
+        "estimate": [0.10, 0.20, 0.05, 0.9, np.nan], "std_error": [0.01, 0.02, 0.01, 0.01, np.nan]})
+    run = SimpleNamespace(coefficients=coef, chosen=pd.DataFrame({"level": ["region", "region x cat"]}))
+    eff = effects_table(run, ["region", "cat"], by="cat").set_index("cat")
+    w = np.array([1 / 0.01 ** 2, 1 / 0.02 ** 2])
+    est = (w * [0.10, 0.20]).sum() / w.sum()
+    assert eff.loc["a", "estimate"] == pytest.approx(est) and eff.loc["a", "n_series"] == 2
+    assert eff.loc["a", "std_error"] == pytest.approx(1 / np.sqrt(w.sum()))
+    assert eff.loc["a", "effect_pct"] == pytest.approx(100 * np.expm1(est))
+    assert eff.loc["b", "n_series"] == 1  # the aggregate and the NaN row are left out
+    comp = compare_effects(eff.reset_index(), {"promo": {"a": np.log(1.12), "b": np.log(1.2)}}, "cat")
+    assert comp["planted_pct"].tolist() == pytest.approx([12.0, 20.0])
+    assert comp["inside"].tolist() == [True, False]
+    with pytest.raises(ValueError, match="not one of the key columns"):
+        effects_table(run, ["region", "cat"], by="store")

@@ -47,3 +47,21 @@ def test_notebook_tells_its_story_and_stores_its_default_run(path):
     text = nbformat.writes(nb)
     assert not re.search(r"/(root|home/\w+|work|tmp)/[\w/.-]+", text.replace("\\n", "\n")), \
         "no absolute paths in stored outputs"
+
+
+#: What a notebook may import: marksell for every computation, and display/plumbing libraries.
+NOTEBOOK_IMPORTS = {"json", "warnings", "matplotlib.pyplot", "pandas", "IPython.display"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_import_only_marksell_for_computation(path):
+    """One direction of imports: notebooks -> marksell -> libraries (no scikit-learn, statsmodels,
+    scipy or numpy in a notebook: a computation there would be untested)."""
+    nb = nbformat.read(str(path), as_version=4)
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            found |= {m.group(1) or m.group(2) for m in re.finditer(
+                r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", cell.source, re.M)}
+    bad = sorted(m for m in found if m not in NOTEBOOK_IMPORTS and m.split(".")[0] != "marksell")
+    assert not bad, f"move the computation behind {bad} into a marksell helper"

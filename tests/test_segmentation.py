@@ -198,3 +198,32 @@ def test_all_customers_with_one_order_get_frequency_score_1_not_a_middle_score()
     scored, edges = sg.rfm_scores(sg.rfm_table(tx))
     assert (scored["f_score"] == 1).all()
     assert set(sg.rfm_segments(scored)) <= {"New", "Promising", "About to sleep", "Hibernating", "Lost"}
+
+
+def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
+    from sklearn.metrics import adjusted_rand_score
+
+    from marksell import clv
+    from marksell import segmentation_report as sr
+
+    tables, truth, rfm = sample
+    scored, _ = sg.rfm_scores(rfm)
+    scored["rfm_segment"] = sg.rfm_segments(scored)
+    scored["cluster"] = fm_fit.labels
+    scored["cluster_name"] = scored["cluster"].map(fm_fit.names)
+    ari, table = sr.agreement_with_planted(scored, truth["segment_of"])
+    planted = scored["customer_id"].map(truth["segment_of"])
+    assert ari == pytest.approx(adjusted_rand_score(planted, scored["cluster"])) and ari >= 0.6
+    assert table.to_numpy().sum() == len(scored) and set(table.columns) == set(planted)
+    res = clv.fit_clv(tables["transactions"])
+    customers = sr.score_customers(scored, res)
+    assert len(customers) == len(scored) and list(customers[sr.CUSTOMER_COLUMNS].columns) == sr.CUSTOMER_COLUMNS
+    one = customers.set_index("customer_id").loc[res.customers["customer_id"].iloc[0]]
+    assert one["clv"] == pytest.approx(res.customers["clv"].iloc[0])
+    rows = sr.summary_rows(sg.segment_profiles(customers, by="rfm_segment"),
+                           sg.segment_profiles(customers, by="cluster_name"))
+    assert set(rows["kind"]) == {"rfm_segment", "cluster"}
+    s = sr.run_summary(rfm, {"gini": 0.5}, fm_fit, ["frequency", "monetary"], res, customers, None, ari)
+    assert s["customers"] == len(rfm) and s["clusters"]["ari_vs_planted"] == ari
+    assert s["clv"]["total_clv"] == pytest.approx(customers["clv"].sum()) and s["holdout"] is None
+    assert set(s["clv"]["params"]) >= {"r", "alpha", "a", "b"}

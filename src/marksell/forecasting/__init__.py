@@ -40,11 +40,13 @@ identical for any ``n_jobs`` because every series uses its own seed and one BLAS
 
 from __future__ import annotations
 
+from marksell.forecasting.exog import load_plan
 from marksell.forecasting.fitting import (
     ALL_MODELS, BASELINES, COMBO_MEMBERS, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS)
 from marksell.forecasting.reconcile import RECONCILIATIONS, reconciliation_matrix, shrink_covariance
 from marksell.forecasting.report import (
-    driver_adjusted_history, effects_table, forecast_table, headline, seasonal_indices)
+    compare_effects, driver_adjusted_history, effects_table, forecast_table, headline,
+    seasonal_indices)
 from marksell.forecasting.run import ForecastRun, run_forecast
 from marksell.forecasting.series import (
     DUPLICATES, FILL_GAPS, SEASON_BY_FREQ, SeriesSet, build_hierarchy, infer_freq, level_name,
@@ -53,7 +55,7 @@ from marksell.forecasting.series import (
 __all__ = [
     "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES", "FAST_ABOVE",
     "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
-    "build_hierarchy", "driver_adjusted_history", "effects_table", "forecast_table", "headline", "infer_freq", "level_name",
+    "build_hierarchy", "compare_effects", "driver_adjusted_history", "effects_table", "load_plan", "forecast_table", "headline", "infer_freq", "level_name",
     "normalise_freq", "parse_levels", "prepare_history", "reconciliation_matrix", "run_forecast",
     "seasonal_indices", "shrink_covariance",
 ]

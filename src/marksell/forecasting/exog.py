@@ -126,3 +126,24 @@ def _bottom_raw_ids(ss: SeriesSet, keys) -> list[str]:
     lev = ss.level[ss.bottom[0]] if ss.bottom else ""
     return [ss.ids[j][len(lev) + 2:] if ss.ids[j].startswith(f"{lev}: ") else ss.ids[j]
             for j in ss.bottom]
+
+
+def load_plan(future_path: str, sales_path: str, exog_cols, keys=(), columns: dict | None = None
+              ) -> pd.DataFrame | None:
+    """The sales plan for the notebook's parameters (None when no drivers are used).
+
+    With the user's own history (``sales_path`` set) an empty ``future_path`` would fall back to
+    the sample company's plan, which cannot match: that is refused with the fix. Only the date
+    mapping of ``columns`` applies to the plan (its other columns are the keys and drivers).
+    """
+    from marksell.loaders import load_sales_plan
+
+    if not exog_cols:
+        return None
+    if str(sales_path or "").strip() and not str(future_path or "").strip():
+        raise ParameterError(
+            f"exog_cols={list(exog_cols)} need the drivers' future values for your sales history: "
+            "set future_path to a file with the date, the key columns and those columns for the "
+            "periods to forecast, or set exog_cols=[] to forecast without drivers.")
+    date_map = {k: v for k, v in (columns or {}).items() if v == "date"}
+    return load_sales_plan(future_path, columns=date_map or None, keys=list(keys or []))

@@ -144,3 +144,13 @@ def driver_adjusted_history(run: ForecastRun, df: pd.DataFrame, keys=(), date_co
     value = hist["value"].to_numpy(float)
     hist["value"] = np.where(log, value / np.exp(effect), value - effect)
     return hist
+
+
+def compare_effects(effects: pd.DataFrame, planted_log: dict, by: str) -> pd.DataFrame:
+    """Estimated driver effects (:func:`effects_table` by ``by``) against planted log effects
+    ``{term: {group: effect}}``: planted_pct, effect_pct, lo_95_pct, hi_95_pct and ``inside``
+    (the planted effect lies in the 95 % interval), indexed by term and group."""
+    comp = effects.set_index(["term", by])[["effect_pct", "lo_95_pct", "hi_95_pct"]].copy()
+    comp.insert(0, "planted_pct", [100 * np.expm1(planted_log[t][g]) for t, g in comp.index])
+    comp["inside"] = comp["planted_pct"].between(comp["lo_95_pct"], comp["hi_95_pct"])
+    return comp
