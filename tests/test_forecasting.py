@@ -480,3 +480,28 @@ def test_effects_table_pools_by_precision_and_compare_effects_flags_coverage():
     assert comp["inside"].tolist() == [True, False]
     with pytest.raises(ValueError, match="not one of the key columns"):
         effects_table(run, ["region", "cat"], by="store")
+
+
+def test_charts_show_what_they_claim(sample_run):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from marksell.plots import forecasting as fplots
+
+    run = sample_run
+    ids = ["total", "North", "North / home"]
+    fig = fplots.plot_forecast_fan(run.history, run.forecast, ids)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ids
+    fig = fplots.plot_leaderboard(run.leaderboard)
+    bars = fig.axes[0].patches
+    assert len(bars) == len(run.leaderboard)
+    assert sorted(round(b.get_width(), 6) for b in bars) == sorted(run.leaderboard["mase"].round(6))
+    fig = fplots.plot_error_by_horizon(run.by_horizon)
+    assert len(fig.axes[0].lines) == run.by_horizon["model"].nunique()
+    eff = pd.DataFrame({"term": ["promo", "easter"], "category": ["home", "home"], "scale": "log",
+                        "effect_pct": [15.0, 4.0], "lo_95_pct": [13.0, -1.0], "hi_95_pct": [17.0, 9.0]})
+    fig = fplots.plot_driver_effects(eff, by="category")
+    ax = fig.axes[0]
+    rows = dict(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
+    assert [rows[y] for y in sorted(rows, reverse=True)] == ["promo (home)", "easter (home)"]  # top down
+    assert [t.get_text() for t in ax.texts] == ["+15.0%", "+4.0%"]

@@ -1,4 +1,5 @@
-"""Charts for the sales forecast: history with forecast fans, the model leaderboard, error by horizon.
+"""Charts for the sales forecast: history with forecast fans, the model leaderboard, error by horizon,
+the drivers' effects.
 
 Each function takes the tables of :class:`marksell.forecasting.ForecastRun` and returns a Figure.
 """
@@ -76,5 +77,26 @@ def plot_error_by_horizon(by_horizon: pd.DataFrame):
     ax.set_xticks(sorted(by_horizon["step"].unique()))
     ax.set_title("Error by horizon (backtest)")
     ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_driver_effects(effects: pd.DataFrame, by: str | None = None):
+    """The regression's driver effects (:func:`marksell.forecasting.effects_table`, log scale) as
+    points with 95 % interval bars, one row per driver (and value of ``by``)."""
+    e = effects[effects["scale"] == "log"].reset_index(drop=True)
+    labels = [f"{r['term']} ({r[by]})" if by else str(r["term"]) for _, r in e.iterrows()]
+    fig, ax = plt.subplots(figsize=(6.5, 0.42 * len(e) + 1.3))
+    y = np.arange(len(e))[::-1]
+    err = np.vstack([e["effect_pct"] - e["lo_95_pct"], e["hi_95_pct"] - e["effect_pct"]])
+    ax.errorbar(e["effect_pct"], y, xerr=err, fmt="o", color="tab:blue", ecolor="0.45", capsize=3)
+    ax.axvline(0, color="0.3", lw=1)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.6, len(e) - 0.1)  # room for the top row's label
+    for yy, v in zip(y, e["effect_pct"]):
+        ax.annotate(f"{v:+.1f}%", (v, yy), textcoords="offset points", xytext=(0, 7), ha="center",
+                    fontsize=8)
+    ax.set_xlabel("effect on sales of one unit of the driver, % (95% interval)")
+    ax.set_title("What moves sales (regression, pooled over series)")
     fig.tight_layout()
     return fig
