@@ -505,3 +505,16 @@ def test_charts_show_what_they_claim(sample_run):
     rows = dict(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
     assert [rows[y] for y in sorted(rows, reverse=True)] == ["promo (home)", "easter (home)"]  # top down
     assert [t.get_text() for t in ax.texts] == ["+15.0%", "+4.0%"]
+
+
+def test_drivers_of_a_filled_gap_are_interpolated_and_said(sample, sample_plan):
+    df, _ = sample
+    one = df[(df["region"] == "East") & (df["category"] == "apparel")]
+    gap_date = one["date"].iloc[40]
+    one = one[one["date"] != gap_date]
+    plan = sample_plan[(sample_plan["region"] == "East") & (sample_plan["category"] == "apparel")]
+    run = run_forecast(one, keys=["region", "category"], horizon=3, n_origins=1,
+                       models=["regression"], exog_cols=["promo"], future=plan,
+                       fill_gaps="interpolate")
+    assert any("1 period(s) of East / apparel had no exogenous values" in n for n in run.notes)
+    assert len(run.coefficients) == 2 and np.isfinite(run.coefficients["estimate"]).all()  # total + series

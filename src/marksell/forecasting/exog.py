@@ -82,30 +82,37 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
     grid = pd.concat([hist, fut], ignore_index=True).groupby(["_id", "date"], sort=False)[cols].mean()
     bottom_ids = [ss.ids[j] for j in ss.bottom]
     raw_ids = _bottom_raw_ids(ss, keys)
+    # one reindex for all bottom series (history dates, then the horizon's dates)
+    dates = [ss.dates[j].append(pd.date_range(ss.dates[j][-1], periods=horizon + 1,
+                                              freq=ss.alias)[1:]) for j in ss.bottom]
+    lens = np.array([len(d) for d in dates])
+    idx = pd.MultiIndex.from_arrays([np.repeat(raw_ids, lens), np.concatenate(dates)])
+    values = grid.reindex(idx).to_numpy(dtype=float)
+    ends = np.cumsum(lens)
     wide = {}
-    for sid, raw, j in zip(bottom_ids, raw_ids, ss.bottom):
-        last = ss.dates[j][-1]
-        fdates = pd.date_range(last, periods=horizon + 1, freq=ss.alias)[1:]
-        dates = ss.dates[j].append(fdates)
-        idx = pd.MultiIndex.from_arrays([np.repeat(raw, len(dates)), dates])
-        block = grid.reindex(idx)
-        gap = block.isna().any(axis=1).to_numpy()
-        if gap[len(ss.dates[j]):].any():
-            miss = dates[len(ss.dates[j]):][gap[len(ss.dates[j]):]]
-            raise AnalysisError(
-                f"The future table has no {cols} values for {_key_text(keys, raw.split(' / '))} "
-                f"on {', '.join(str(d.date()) for d in miss[:3])}{' ...' if len(miss) > 3 else ''}"
-                f" (the horizon is {horizon} period(s) after {last.date()}). Add those rows, or "
-                "lower the horizon.")
+    for sid, raw, j, d, lo, hi in zip(bottom_ids, raw_ids, ss.bottom, dates, ends - lens, ends):
+        block = values[lo:hi]
+        gap = np.isnan(block).any(axis=1)
         if gap.any():
+            n_hist = len(ss.dates[j])
+            if gap[n_hist:].any():
+                miss = d[n_hist:][gap[n_hist:]]
+                raise AnalysisError(
+                    f"The future table has no {cols} values for {_key_text(keys, raw.split(' / '))} "
+                    f"on {', '.join(str(x.date()) for x in miss[:3])}"
+                    f"{' ...' if len(miss) > 3 else ''} (the horizon is {horizon} period(s) after "
+                    f"{ss.dates[j][-1].date()}). Add those rows, or lower the horizon.")
             notes.append(f"{int(gap.sum())} period(s) of {sid} had no exogenous values (filled "
                          "gaps): interpolated.")
-            block = block.interpolate(limit_direction="both")
-        wide[j] = block.to_numpy(dtype=float)
+            block = pd.DataFrame(block).interpolate(limit_direction="both").to_numpy()
+        wide[j] = block
     sums = np.array([c in set(exog_sum) for c in cols])
     out = []
     for i in range(len(ss.ids)):
         members = np.flatnonzero(ss.S[i])
+        if len(members) == 1 and ss.bottom[members[0]] == i:  # a bottom series: its own values
+            out.append(wide[i])
+            continue
         n_i = len(ss.dates[i])
         mats = []
         for j in (ss.bottom[b] for b in members):
