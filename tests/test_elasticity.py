@@ -372,3 +372,11 @@ def test_recommendation_below_cost_says_so(fits, sample):
     rec = ep.recommend_prices(fits, d, method="iv").set_index("product_id")
     assert "at or below unit cost" in rec.at["P04", "status"]
     assert np.isnan(rec.at["P04", "profit_change_pct"])
+
+
+def test_truth_coverage_counts_covered_products_and_mean_abs_error():
+    check = pd.DataFrame({"product_id": ["P1", "P2", "P1", "P2"], "method": ["ols", "ols", "iv", "iv"],
+                          "error": [0.5, -0.3, 0.1, -0.1], "covered": [False, True, True, True]})
+    cov = el.truth_coverage(check)
+    assert cov.loc["ols", "covered"] == 1 and cov.loc["iv", "covered"] == 2
+    assert cov.loc["ols", "mean_abs_error"] == pytest.approx(0.4) and (cov["products"] == 2).all()

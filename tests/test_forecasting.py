@@ -9,6 +9,8 @@ import pytest
 from marksell.errors import AnalysisError, ParameterError
 from marksell.forecasting import (
     build_hierarchy,
+    chosen_table,
+    compare_seasonality,
     normalise_freq,
     parse_levels,
     prepare_history,
@@ -73,16 +75,18 @@ def test_planted_seasonality_recovered(sample):
     df, truth = sample
     hist = df.rename(columns={"sales": "value"})
     hist["series_id"] = hist["region"] + " / " + hist["category"]
-    est = seasonal_indices(hist, 12)
-    est = est.groupby(est.index.str.split(" / ").str[1]).mean()
-    true = pd.DataFrame(truth["seasonal_indices"]).T
-    true.columns = est.columns
-    err = (est - true).loc[true.index]
-    assert err.drop(columns=[3, 4]).abs().to_numpy().max() < 0.03
+    comp, err = compare_seasonality(hist, truth["seasonal_indices"], 12, skip=(3, 4))
+    assert err < 0.03
+    assert list(comp.columns[:4]) == [(1, "planted"), (1, "recovered"), (2, "planted"), (2, "recovered")]
+    np.testing.assert_allclose(comp.xs("planted", axis=1, level=1).to_numpy(),
+                               pd.DataFrame(truth["seasonal_indices"]).T.to_numpy())
+    est = comp.xs("recovered", axis=1, level=1)
+    true = comp.xs("planted", axis=1, level=1)
+    assert err == pytest.approx((est - true).drop(columns=[3, 4]).abs().to_numpy().max())
     # Easter falls in April in 6 of 7 years: April carries about 6/7 of the Easter uplift
     for cat in ["apparel", "home"]:
         expected = truth["easter_uplift"][cat] * true.loc[cat, 4] * 6 / 7
-        assert abs(err.loc[cat, 4] - expected) < 0.03, cat
+        assert abs(est.loc[cat, 4] - true.loc[cat, 4] - expected) < 0.03, cat
 
 
 def test_regression_recovers_planted_promotion_and_easter_effects(sample, sample_plan):
@@ -235,6 +239,14 @@ def test_reconciled_forecasts_add_up_exactly(sample_run):
     rec = sample_run.reconciliation
     assert set(rec["method"]) == {"base", "bottom_up", "ols", "mint_shrink"}
     assert max(sample_run.summary["coherence_max_abs_error"].values()) < 1e-6
+
+
+def test_chosen_table_has_each_series_chosen_model_and_its_scores(sample_run):
+    tab = chosen_table(sample_run).set_index("series_id")
+    assert len(tab) == len(sample_run.chosen) and {"mase", "coverage_80"} <= set(tab.columns)
+    m = sample_run.metrics.set_index(["series_id", "model"])
+    for sid, row in tab.iterrows():
+        assert row["mase"] == m.loc[(sid, row["model"]), "mase"]
 
 
 def test_forecast_table_contract(sample_run):

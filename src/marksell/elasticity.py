@@ -59,7 +59,7 @@ from marksell.elasticity_panel import (  # noqa: F401 (re-exported)
 )
 from marksell.elasticity_summary import (  # noqa: F401 (re-exported)
     compare_to_truth, describe_panel, explain_comparison, naive_vs_corrected, promo_lift, summarise,
-    wide_table,
+    truth_coverage, wide_table,
 )
 from marksell.errors import AnalysisError
 

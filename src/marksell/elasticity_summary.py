@@ -44,6 +44,13 @@ def compare_to_truth(fits: pd.DataFrame, truth: dict) -> pd.DataFrame:
                 "covered", "identified"]].reset_index(drop=True)
 
 
+def truth_coverage(check: pd.DataFrame) -> pd.DataFrame:
+    """Per method, from :func:`compare_to_truth`: products compared, how many 95 % intervals cover
+    the planted elasticity, and the mean absolute error."""
+    return check.groupby("method").agg(products=("product_id", "size"), covered=("covered", "sum"),
+                                       mean_abs_error=("error", lambda s: s.abs().mean()))
+
+
 def wide_table(fits: pd.DataFrame, level: str = "product", digits: int = 2) -> pd.DataFrame:
     """One row per product (or category), one column per method: ``estimate [ci_low, ci_high]``.
 

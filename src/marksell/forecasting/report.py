@@ -154,3 +154,29 @@ def compare_effects(effects: pd.DataFrame, planted_log: dict, by: str) -> pd.Dat
     comp.insert(0, "planted_pct", [100 * np.expm1(planted_log[t][g]) for t, g in comp.index])
     comp["inside"] = comp["planted_pct"].between(comp["lo_95_pct"], comp["hi_95_pct"])
     return comp
+
+
+def chosen_table(run: ForecastRun, level: float = 80) -> pd.DataFrame:
+    """Each series' chosen model with its backtest MASE and interval coverage at ``level``."""
+    lv = int(level) if float(level).is_integer() else level
+    m = run.metrics[run.metrics["chosen"]][["series_id", "mase", f"coverage_{lv}"]]
+    return run.chosen.merge(m, on="series_id")
+
+
+def compare_seasonality(history: pd.DataFrame, planted: dict, m: int, group_position: int = -1,
+                        skip=()) -> tuple[pd.DataFrame, float]:
+    """Recovered seasonal indices (:func:`seasonal_indices`, averaged over the series of each group:
+    the key at ``group_position`` of the series id) against planted ones ``{group: [m indices]}``.
+
+    Returns the table (columns: season position x planted/recovered) and the largest absolute error
+    outside the positions in ``skip`` (e.g. the months a moving holiday falls in).
+    """
+    est = seasonal_indices(history, m)
+    est = est.groupby(est.index.str.split(" / ").str[group_position]).mean()
+    true = pd.DataFrame(planted).T
+    true.columns = est.columns
+    est = est.loc[true.index]
+    comp = pd.concat({"planted": true, "recovered": est}, axis=1).swaplevel(axis=1)
+    comp = comp[[c for pos in true.columns for c in [(pos, "planted"), (pos, "recovered")]]]
+    err = float((est - true).drop(columns=list(skip)).abs().to_numpy().max())
+    return comp, err
