@@ -161,6 +161,38 @@ def test_notebook_plan_loading_refuses_the_sample_plan_for_user_data(tmp_path, s
     assert plan.attrs["provenance"]["kind"] == "sales_plan"
 
 
+def test_plan_contribution_is_the_planted_lift_of_the_planned_drivers(sample, sample_plan):
+    from marksell.forecasting import contribution_by_period, plan_contribution
+
+    df, truth = sample
+    keys = ["region", "category"]
+    run = run_forecast(df, keys=keys, horizon=3, levels=["total"], n_origins=1,
+                       models=["snaive", "regression"], exog_cols=["promo", "easter"],
+                       future=sample_plan)
+    c = plan_contribution(run, sample_plan, keys)
+    assert len(c) == 12 * 3 and (c["contribution_lo"] <= c["contribution"]).all()
+    assert (c["contribution"] <= c["contribution_hi"]).all()
+    x = sample_plan.assign(series_id=sample_plan["region"] + " / " + sample_plan["category"])
+    c = c.merge(x[["series_id", "date", "promo", "easter"]], on=["series_id", "date"])
+    off = (c["promo"] == 0) & (c["easter"] == 0)
+    assert off.any() and (c.loc[off, "contribution"] == 0).all()
+    np.testing.assert_allclose(c["forecast"] - c["without_drivers"], c["contribution"])
+    # promotion months (no Easter in Jan-Mar 2026): implied log lift = planted lift per category
+    on = c[(c["promo"] > 0) & (c["easter"] == 0)].copy()
+    on["lift"] = np.log(on["forecast"] / on["without_drivers"]) / on["promo"]
+    got = on.groupby(on["series_id"].str.split(" / ").str[1])["lift"].mean()
+    for cat, lift in truth["promo_lift_log"].items():
+        assert abs(got[cat] - lift) < 0.05, (cat, got[cat], lift)
+    per = contribution_by_period(plan_contribution(run, sample_plan, keys))
+    assert list(per.index) == ["2026-01-01", "2026-02-01", "2026-03-01", "total"]
+    assert per.loc["total", "contribution"] == pytest.approx(per["contribution"].iloc[:3].sum())
+    assert per.loc["total", "share_pct"] == pytest.approx(
+        100 * per.loc["total", "contribution"] / per.loc["total", "forecast"])
+    # a baseline of a half-month promotion everywhere: months at 0 now subtract
+    half = plan_contribution(run, sample_plan, keys, baseline={"promo": 0.5})
+    assert (half["contribution"] < 0).any()
+
+
 def test_regression_aggregates_exogenous_columns_by_mean_or_sum(sample, sample_plan):
     from marksell.forecasting.exog import exog_matrices
     from marksell.forecasting.series import build_hierarchy, prepare_history

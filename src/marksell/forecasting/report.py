@@ -180,3 +180,65 @@ def compare_seasonality(history: pd.DataFrame, planted: dict, m: int, group_posi
     comp = comp[[c for pos in true.columns for c in [(pos, "planted"), (pos, "recovered")]]]
     err = float((est - true).drop(columns=list(skip)).abs().to_numpy().max())
     return comp, err
+
+
+def plan_contribution(run: ForecastRun, plan: pd.DataFrame, keys=(), date_col: str = "date",
+                      baseline: dict | None = None) -> pd.DataFrame:
+    """What the planned drivers add to the regression forecast of each bottom series and period.
+
+    In a regression with ARIMA errors the future drivers enter the forecast only through ``b'x``,
+    so the forecast with every driver at its ``baseline`` value (default 0: no promotion, no
+    holiday) is the regression forecast times ``exp(-b'(x - baseline))`` on the log scale (minus
+    ``b'(x - baseline)`` on the level scale). The 95 % range moves ``b'(x - baseline)`` by 1.96
+    standard errors, combining the drivers' standard errors as if independent.
+
+    Columns: series_id, date, forecast (regression, with the plan), without_drivers,
+    contribution (forecast - without_drivers), contribution_lo, contribution_hi.
+    """
+    from marksell.forecasting.series import _joined, _period_start
+
+    cols = ["series_id", "date", "forecast", "without_drivers", "contribution", "contribution_lo",
+            "contribution_hi"]
+    keys = list(keys)
+    bottom_level = run.chosen["level"].iloc[-1]
+    coef = run.coefficients[run.coefficients["level"] == bottom_level]
+    if not len(coef) or plan is None:
+        return pd.DataFrame(columns=cols)
+    terms = list(dict.fromkeys(coef["term"]))
+    base = pd.Series({t: float((baseline or {}).get(t, 0.0)) for t in terms})
+    x = plan[terms].astype(float).sub(base, axis=1)
+    x["series_id"] = (_joined(plan, keys) if keys else pd.Series("total", index=plan.index)).to_numpy()
+    x["date"] = _period_start(pd.to_datetime(plan[date_col]), run.summary["frequency"])[0].to_numpy()
+    x = x.groupby(["series_id", "date"], sort=False)[terms].mean()
+    f = run.forecast[(run.forecast["model"] == "regression")
+                     & (run.forecast["level"] == bottom_level)][["series_id", "date", "forecast"]]
+    f = f[f["series_id"].isin(set(coef["series_id"]))].reset_index(drop=True)
+    xv = x.reindex(pd.MultiIndex.from_frame(f[["series_id", "date"]])).fillna(0.0).to_numpy()
+    b = coef.pivot(index="series_id", columns="term", values="estimate").reindex(columns=terms)
+    se = coef.pivot(index="series_id", columns="term", values="std_error").reindex(columns=terms)
+    bb, ss = b.reindex(f["series_id"]).fillna(0.0).to_numpy(), se.reindex(f["series_id"]).to_numpy()
+    eta = (xv * bb).sum(axis=1)
+    eta_se = np.sqrt(np.nansum((xv * ss) ** 2, axis=1))
+    log = coef.groupby("series_id")["scale"].first().reindex(f["series_id"]).eq("log").to_numpy()
+    fc = f["forecast"].to_numpy(float)
+
+    def without(e):
+        return np.where(log, fc * np.exp(-e), fc - e)
+
+    out = f.assign(without_drivers=without(eta))
+    out["contribution"] = fc - out["without_drivers"]
+    lo, hi = fc - without(eta - 1.96 * eta_se), fc - without(eta + 1.96 * eta_se)
+    out["contribution_lo"], out["contribution_hi"] = np.minimum(lo, hi), np.maximum(lo, hi)
+    return out[cols]
+
+
+def contribution_by_period(contribution: pd.DataFrame) -> pd.DataFrame:
+    """:func:`plan_contribution` summed over series per period, plus a ``total`` row: forecast,
+    contribution, its share of the forecast (%) and its range (the series' bounds added up: a
+    conservative range, as if every series' effect erred the same way)."""
+    cols = ["forecast", "contribution", "contribution_lo", "contribution_hi"]
+    per = contribution.groupby(contribution["date"].dt.strftime("%Y-%m-%d"))[cols].sum()
+    per.loc["total"] = per.sum()
+    per.insert(2, "share_pct", 100 * per["contribution"] / per["forecast"])
+    per.index.name = "period"
+    return per
