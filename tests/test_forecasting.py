@@ -109,6 +109,10 @@ def test_regression_recovers_planted_promotion_and_easter_effects(sample, sample
     easter = coef.loc[coef["term"] == "easter", "estimate"].mean()
     assert abs(easter - np.mean(list(truth["easter_lift_log"].values()))) < 0.04
     np.testing.assert_allclose(coef["effect_pct"], 100 * np.expm1(coef["estimate"]))
+    pooled = run.summary["driver_effects"]
+    assert set(pooled) == {"promo", "easter"} and pooled["promo"]["n_series"] == 12
+    assert abs(pooled["promo"]["estimate"] - np.mean(list(truth["promo_lift_log"].values()))) < 0.03
+    assert pooled["promo"]["lo_95_pct"] < pooled["promo"]["effect_pct"] < pooled["promo"]["hi_95_pct"]
     assert (coef["std_error"] > 0).all()
     # knowing the promotions removes most of seasonal naive's error, and the intervals hold
     lb = run.leaderboard.set_index("model")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from marksell.errors import AnalysisError, ParameterError
+from marksell.forecasting.drivers import pool_coefficients
 from marksell.forecasting.evaluation import _leaderboard, _metrics, _scales, _sort_key, _stack
 from marksell.forecasting.exog import exog_matrices
 from marksell.forecasting.fitting import (ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE,
@@ -285,9 +286,9 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     if len(coefficients):
         bottom_level = ss.level[ss.bottom[0]]
         summary["exog_cols"] = exog_cols
-        summary["regression_effects_bottom_mean"] = (
-            coefficients[coefficients["level"] == bottom_level].groupby("term", sort=False)
-            [["estimate", "effect_pct"]].mean().round(4).to_dict(orient="index"))
+        pooled = pool_coefficients(coefficients[coefficients["level"] == bottom_level])
+        summary["driver_effects"] = pooled.set_index("term").drop(columns="scale").round(4).to_dict(
+            orient="index")
     cpu_by_model["_wall_s"] = time.perf_counter() - t_start
     return ForecastRun(forecast, backtest, metrics, leaderboard, by_horizon, reconciliation,
                        history, chosen_df, summary, notes, cpu_by_model, coefficients)
