@@ -40,11 +40,8 @@ class _RegressionARIMA(_ARIMA):
         return np.log(y) if self.log else y
 
     def _diff_x(self, X):
-        k = len(self.delta) - 1
-        if not k:
-            return X.copy()
-        return np.column_stack([np.convolve(X[:, j], self.delta, mode="valid")
-                                for j in range(X.shape[1])])
+        """The regressors differenced like the series (column by column)."""
+        return np.column_stack([self._diff(X[:, j]) for j in range(X.shape[1])])
 
     def _xd(self, n):
         d = self._diff_x(self.X_all[:n])
