@@ -37,6 +37,21 @@ def _examples(values: pd.Series, index, row_offset: int) -> str:
     return "; ".join(pairs)
 
 
+def _number_problems(name: str, s: pd.Series, bad: pd.Series, num: pd.Series, row_offset: int,
+                     fix: str) -> list[dict]:
+    """Problems of a column read as numbers: non-numeric values (with ``fix``) and infinities."""
+    problems = []
+    if bad.any():
+        problems.append(_problem(name, "numbers", f"{int(bad.sum())} non-numeric value(s)",
+                                 _examples(s[bad], s.index[bad], row_offset), fix=fix))
+    inf = np.isinf(num.to_numpy())
+    if inf.any():
+        problems.append(_problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
+                                 _examples(s[inf], s.index[inf], row_offset),
+                                 fix="replace infinite values with real figures"))
+    return problems
+
+
 def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: int, notes: list[str]):
     """Coerce every column to its contract type; unparseable cells become problems (and NA)."""
     problems = []
@@ -50,19 +65,12 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
                 out[name] = _to_string(s)
             elif contract.extra_numeric:
                 num, bad = _to_number(s)
-                if bad.any():
-                    if bad.sum() == s.notna().sum() and contract.kind != "opportunities":
-                        out[name] = _to_string(s)  # a text column (e.g. a label): keep it as text
-                        continue
-                    problems.append(_problem(
-                        name, "numbers", f"{int(bad.sum())} non-numeric value(s)",
-                        _examples(s[bad], s.index[bad], row_offset),
-                        fix="remove text such as units or thousands separators from the column, or drop it"))
-                inf = np.isinf(num.to_numpy())
-                if inf.any():
-                    problems.append(_problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
-                                             _examples(s[inf], s.index[inf], row_offset),
-                                             fix="replace infinite values with real figures"))
+                if bad.any() and bad.sum() == s.notna().sum() and contract.kind != "opportunities":
+                    out[name] = _to_string(s)  # a text column (e.g. a label): keep it as text
+                    continue
+                problems += _number_problems(
+                    name, s, bad, num, row_offset,
+                    "remove text such as units or thousands separators from the column, or drop it")
                 out[name] = num
             continue
         if col.dtype == "string":
@@ -89,17 +97,9 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
             out[name] = parsed
         else:
             num, bad = _to_number(s)
-            if bad.any():
-                problems.append(_problem(
-                    name, "numbers", f"{int(bad.sum())} non-numeric value(s)",
-                    _examples(s[bad], s.index[bad], row_offset),
-                    fix="remove text such as currency signs, units or thousands separators"))
-            inf = np.isinf(num.to_numpy())
-            if inf.any():
-                problems.append(_problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
-                                         _examples(s[inf], s.index[inf], row_offset),
-                                         fix="replace infinite values with real figures"))
-                num = num.mask(inf)
+            problems += _number_problems(name, s, bad, num, row_offset,
+                                         "remove text such as currency signs, units or thousands separators")
+            num = num.mask(np.isinf(num.to_numpy()))
             if col.dtype in ("int", "flag"):
                 frac = num.notna() & (num != np.round(num))
                 huge = num.abs() > _MAX_EXACT_INT
