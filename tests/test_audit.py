@@ -14,7 +14,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from marksell import audit
-from marksell.contracts import CONTRACTS
+from marksell.data.contracts import CONTRACTS
 from marksell.plots import audit as audit_plots
 
 FUNNEL = CONTRACTS["marketing_funnel"]

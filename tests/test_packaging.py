@@ -35,9 +35,9 @@ def test_makefile_has_the_documented_targets():
 
 
 def test_readme_documents_the_current_contracts():
-    from marksell.contracts import contracts_markdown
+    from marksell.data.contracts import contracts_markdown
 
     text = (ROOT / "README.md").read_text()
     block = text.split("<!-- contracts:start -->\n", 1)[1].split("<!-- contracts:end -->", 1)[0]
-    assert block == contracts_markdown(), "run: python -c 'from marksell.contracts import ...' to refresh README"
+    assert block == contracts_markdown(), "run: python -c 'from marksell.data.contracts import ...' to refresh README"
     assert text.index("make report") < 400 and text.index("make test") < 400

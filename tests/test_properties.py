@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from marksell import loaders
+from marksell.data import load as loaders
 from marksell.artifacts import _FORMULA_PREFIXES, neutralise_formulas, to_jsonable
-from marksell.contracts import CONTRACTS
+from marksell.data.contracts import CONTRACTS
 from marksell.errors import DataContractError
 
 TODAY = dt.datetime(2025, 6, 30)

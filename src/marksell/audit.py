@@ -5,7 +5,7 @@ The audit is the first thing an analyst runs on new data. Every check here is de
 the others.
 
 Frame-level checks (pure functions over a loaded DataFrame and its
-:class:`~marksell.contracts.Contract`):
+:class:`~marksell.data.contracts.Contract`):
 
 - :func:`date_coverage` - first/last date, periods present, missing periods (gaps) on the
   contract's frequency (or the frequency the dates show), optionally per series;
@@ -18,7 +18,7 @@ Frame-level checks (pure functions over a loaded DataFrame and its
 - :func:`audit_frame` - all of the above, plus :func:`frame_issues` to list the findings.
 
 File-level: :func:`audit_file` loads one file with :func:`marksell.loaders.load`, turning
-:class:`~marksell.errors.DataContractError` and :class:`~marksell.loaders.DataQualityWarning` into
+:class:`~marksell.errors.DataContractError` and :class:`~marksell.data.load.DataQualityWarning` into
 sentences; :func:`audit_all` does it for every input kind and builds the overview table.
 """
 
@@ -44,7 +44,7 @@ from marksell.audit_tables import (  # noqa: F401 (re-exported)
     action_list, coverage_table, duplicates_table, missing_matrix, missing_table, negatives_table,
     outliers_table, overview_sentences, overview_table, rows_by_month, summary, zero_runs_table,
 )
-from marksell.contracts import CONTRACTS, Contract  # noqa: F401 (re-exported)
+from marksell.data.contracts import CONTRACTS, Contract  # noqa: F401 (re-exported)
 from marksell.errors import DataContractError  # noqa: F401 (re-exported)
 
 

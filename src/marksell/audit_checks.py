@@ -8,7 +8,7 @@ import pandas as pd
 from scipy.stats import median_abs_deviation
 
 from marksell.audit_dates import _sales_keys, series_keys
-from marksell.contracts import Contract
+from marksell.data.contracts import Contract
 
 #: Columns within which numeric values are comparable, for outlier fences (when present).
 OUTLIER_GROUPS = {

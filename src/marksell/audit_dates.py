@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marksell.contracts import Contract
+from marksell.data.contracts import Contract
 
 # ----------------------------------------------------------------------------- dates
 

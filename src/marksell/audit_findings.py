@@ -11,7 +11,7 @@ from marksell.audit_checks import (
     _N_EXAMPLES, ZERO_COLUMNS, duplicates, missing_values, negative_values, outliers, zero_runs,
 )
 from marksell.audit_dates import date_coverage, series_keys
-from marksell.contracts import CONTRACTS, Contract
+from marksell.data.contracts import CONTRACTS, Contract
 
 #: Short names (the notebook's parameter prefixes) accepted for the input kinds.
 KIND_ALIASES = {

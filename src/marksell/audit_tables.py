@@ -8,7 +8,7 @@ import pandas as pd
 from marksell.audit_dates import _period_code, file_frequency, rows_per_period
 from marksell.audit_files import AuditResult
 from marksell.audit_findings import FrameAudit, normalise_kind
-from marksell.contracts import CONTRACTS
+from marksell.data.contracts import CONTRACTS
 
 
 def _stack(frames: dict[str, FrameAudit], attr: str) -> pd.DataFrame:

@@ -35,3 +35,7 @@ class ParameterError(MarksellError, ValueError):
 
 class AnalysisError(MarksellError, ValueError):
     """The data are valid but an analysis cannot be carried out on them (says why)."""
+
+
+class DataQualityWarning(UserWarning):
+    """Data that satisfies the contract but looks suspicious (returns, gaps, duplicates)."""

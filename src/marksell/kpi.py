@@ -1,6 +1,6 @@
 """Marketing and sales KPI scorecard: acquisition cost, customer value, returns, conversion, growth.
 
-Inputs (contract column names, see :mod:`marksell.contracts`):
+Inputs (contract column names, see :mod:`marksell.data.contracts`):
 
 - ``transactions``: ``customer_id, order_date, revenue`` and, for the breakdowns, ``channel`` (the
   customer's acquisition channel) and ``region``; optionally a cost column (``cost_col``).

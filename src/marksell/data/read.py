@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from marksell.contracts import Contract
+from marksell.data.contracts import Contract
 from marksell.errors import DataContractError
-from marksell.loaders_columns import _name_mapping, _problem
+from marksell.data.columns import _name_mapping, _problem
 from marksell.paths import PROJ_ROOT
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}

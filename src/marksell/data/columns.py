@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from marksell.contracts import Contract
+from marksell.data.contracts import Contract
 from marksell.errors import DataContractError
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of marksell.loaders and marksell.contracts: messages, mapping, formats, provenance, warnings."""
+"""Unit tests of marksell.data.load and marksell.data.contracts: messages, mapping, formats, provenance, warnings."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marksell import loaders
-from marksell.contracts import CONTRACTS, contract_table_markdown
+from marksell.data import load as loaders
+from marksell.data.contracts import CONTRACTS, contract_table_markdown
 from marksell.errors import DataContractError
 from marksell.paths import PROJ_ROOT
 
@@ -169,10 +169,10 @@ def test_excel_sheet_selection(tmp_path):
 
 
 def test_provenance_inside_project(tmp_path):
-    path = PROJ_ROOT / "tests" / "bad_inputs" / "transactions" / "valid.csv"
+    path = PROJ_ROOT / "tests" / "data" / "bad_inputs" / "transactions" / "valid.csv"
     df = loaders.load_transactions(path, today=TODAY)
     prov = df.attrs["provenance"]
-    assert prov == {"kind": "transactions", "path": "tests/bad_inputs/transactions/valid.csv",
+    assert prov == {"kind": "transactions", "path": "tests/data/bad_inputs/transactions/valid.csv",
                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "rows": 5}
 
 

@@ -26,20 +26,16 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from marksell.contracts import CONTRACTS, Column, Contract
-from marksell.errors import DataContractError
-from marksell.loaders_columns import _check_keys, _check_mapping, _name_mapping, _structure_problems
-from marksell.loaders_files import (  # noqa: F401 (re-exported)
+from marksell.data.contracts import CONTRACTS, Column, Contract
+from marksell.errors import DataContractError, DataQualityWarning
+from marksell.data.columns import _check_keys, _check_mapping, _name_mapping, _structure_problems
+from marksell.data.read import (  # noqa: F401 (re-exported)
     CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, read_table,
 )
-from marksell.loaders_validation import _coerce, _missing_problems, _validate
+from marksell.data.validate import _coerce, _missing_problems, _validate
 from marksell.paths import PROJ_ROOT, resolve_input  # noqa: F401 (PROJ_ROOT re-exported)
 
 _MAGNITUDE_RATIO = 1e6  # a value this many times the median size is flagged
-
-
-class DataQualityWarning(UserWarning):
-    """Data that satisfies the contract but looks suspicious (returns, gaps, duplicates)."""
 
 
 # ----------------------------------------------------------------------------- public API
@@ -112,7 +108,7 @@ def load(
     sheet: str | int | None = None,
     today: datetime | None = None,
 ) -> pd.DataFrame:
-    """Read, map, coerce and validate one input file of ``kind`` (see :mod:`marksell.contracts`)."""
+    """Read, map, coerce and validate one input file of ``kind`` (see :mod:`marksell.data.contracts`)."""
     if kind not in CONTRACTS:
         raise ValueError(f"unknown input kind {kind!r}; known kinds: {sorted(CONTRACTS)}")
     contract = CONTRACTS[kind]

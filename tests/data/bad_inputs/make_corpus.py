@@ -1,8 +1,8 @@
 """Write the bad-input corpus (and its ``expectations.yaml``) for every loader, deterministically.
 
-Run from the repository root: ``python tests/bad_inputs/make_corpus.py``. Every file is tiny; the
+Run from the repository root: ``python tests/data/bad_inputs/make_corpus.py``. Every file is tiny; the
 expected outcome of each file is declared next to the code that writes it, and
-``tests/test_bad_inputs.py`` checks the loaders against it. Re-running gives byte-identical files
+``tests/data/test_bad_inputs.py`` checks the loaders against it. Re-running gives byte-identical files
 (Excel zip entries carry a fixed timestamp; Parquet files carry no pandas metadata).
 """
 

@@ -1,4 +1,4 @@
-"""Every loader against the bad-input corpus in ``tests/bad_inputs`` (see ``make_corpus.py``).
+"""Every loader against the bad-input corpus in ``tests/data/bad_inputs`` (see ``make_corpus.py``).
 
 Each corpus file has an expected outcome in ``expectations.yaml``: it loads (with a row count),
 loads with a :class:`DataQualityWarning`, or fails with a :class:`DataContractError` whose message
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from marksell import loaders
+from marksell.data import load as loaders
 from marksell.errors import DataContractError
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
@@ -54,7 +54,7 @@ def test_corpus_file(rel):
         assert isinstance(err, ValueError)
         message = str(err)
         assert Path(rel).name in message
-        assert message.startswith("tests/bad_inputs/" + rel)  # shown relative to the project
+        assert message.startswith("tests/data/bad_inputs/" + rel)  # shown relative to the project
         if exp.get("column"):
             assert exp["column"] in message
         for fragment in exp["fragments"]:
@@ -88,7 +88,7 @@ def test_corpus_file(rel):
     if exp.get("sheet"):
         assert df.attrs["provenance"]["sheet"] == exp["sheet"]
     prov = df.attrs["provenance"]
-    assert prov["path"] == "tests/bad_inputs/" + rel and prov["rows"] == exp["rows"] and len(prov["sha256"]) == 64
+    assert prov["path"] == "tests/data/bad_inputs/" + rel and prov["rows"] == exp["rows"] and len(prov["sha256"]) == 64
 
 
 def test_corpus_same_rows_whatever_the_format():
