@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from marksell.audit_findings import ISSUE_COLUMNS, FrameAudit, _issue, normalise_kind
+from marksell.audit.findings import ISSUE_COLUMNS, FrameAudit, _issue, normalise_kind
 from marksell.data.contracts import CONTRACTS
 from marksell.errors import DataContractError
 

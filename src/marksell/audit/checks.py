@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import median_abs_deviation
 
-from marksell.audit_dates import _sales_keys, series_keys
+from marksell.audit.dates import _sales_keys, series_keys
 from marksell.data.contracts import Contract
 
 #: Columns within which numeric values are comparable, for outlier fences (when present).

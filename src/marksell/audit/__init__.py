@@ -29,18 +29,18 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from marksell.audit_checks import (  # noqa: F401 (re-exported)
+from marksell.audit.checks import (  # noqa: F401 (re-exported)
     OUTLIER_GROUPS, ZERO_COLUMNS, duplicates, key_columns, missing_values, negative_values, numeric_columns,
     outliers, zero_runs,
 )
-from marksell.audit_dates import (  # noqa: F401 (re-exported)
+from marksell.audit.dates import (  # noqa: F401 (re-exported)
     date_coverage, expected_frequency, file_frequency, rows_per_period, series_keys,
 )
-from marksell.audit_files import AuditResult, FileAudit, audit_file, problem_sentence  # noqa: F401 (re-exported)
-from marksell.audit_findings import (  # noqa: F401 (re-exported)
+from marksell.audit.files import AuditResult, FileAudit, audit_file, problem_sentence  # noqa: F401 (re-exported)
+from marksell.audit.findings import (  # noqa: F401 (re-exported)
     ISSUE_COLUMNS, KIND_ALIASES, FrameAudit, audit_frame, frame_issues, normalise_kind,
 )
-from marksell.audit_tables import (  # noqa: F401 (re-exported)
+from marksell.audit.summary import (  # noqa: F401 (re-exported)
     action_list, coverage_table, duplicates_table, missing_matrix, missing_table, negatives_table,
     outliers_table, overview_sentences, overview_table, rows_by_month, summary, zero_runs_table,
 )

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from marksell.audit_checks import (
+from marksell.audit.checks import (
     _N_EXAMPLES, ZERO_COLUMNS, duplicates, missing_values, negative_values, outliers, zero_runs,
 )
-from marksell.audit_dates import date_coverage, series_keys
+from marksell.audit.dates import date_coverage, series_keys
 from marksell.data.contracts import CONTRACTS, Contract
 
 #: Short names (the notebook's parameter prefixes) accepted for the input kinds.

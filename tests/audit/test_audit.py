@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from marksell import audit
 from marksell.data.contracts import CONTRACTS
-from marksell.plots import audit as audit_plots
+from marksell.audit import plots as audit_plots
 
 FUNNEL = CONTRACTS["marketing_funnel"]
 PANEL = CONTRACTS["price_panel"]

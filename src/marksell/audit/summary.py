@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marksell.audit_dates import _period_code, file_frequency, rows_per_period
-from marksell.audit_files import AuditResult
-from marksell.audit_findings import FrameAudit, normalise_kind
+from marksell.audit.dates import _period_code, file_frequency, rows_per_period
+from marksell.audit.files import AuditResult
+from marksell.audit.findings import FrameAudit, normalise_kind
 from marksell.data.contracts import CONTRACTS
 
 
