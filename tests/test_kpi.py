@@ -424,10 +424,10 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
     tx, f = _mini()
     inp = kpi.prepare_inputs(tx, f, dimensions=["channel"])
     end = pd.Timestamp("2025-12-01")
-    monkeypatch.setitem(sys.modules, "marksell.clv", None)  # import fails
+    monkeypatch.setitem(sys.modules, "marksell.segmentation.clv", None)  # import fails
     vals, why = kpi.predictive_clv(inp, end, ["channel"])
     assert vals is None and why.startswith("historical") and "not available" in why
-    fake = types.ModuleType("marksell.clv")
+    fake = types.ModuleType("marksell.segmentation.clv")
 
     def fit_clv(transactions, horizon_months, gross_margin, as_of):
         assert transactions["order_date"].max() < as_of == pd.Timestamp("2026-01-01")
@@ -436,7 +436,7 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
                                      customers=pd.DataFrame({"customer_id": ids, "clv": 10.0}))
 
     fake.fit_clv = fit_clv
-    monkeypatch.setitem(sys.modules, "marksell.clv", fake)
+    monkeypatch.setitem(sys.modules, "marksell.segmentation.clv", fake)
     rep = kpi.kpi_report(tx, f, dimensions=["channel"])
     assert rep.clv_method.startswith("predictive")
     upto = tx[tx["order_date"] < "2026-01-01"]  # the mini data run into 2026-01 (a partial month)
@@ -457,7 +457,7 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
 
 
 def test_planted_economics_hold_with_predictive_clv(company):
-    pytest.importorskip("marksell.clv")
+    pytest.importorskip("marksell.segmentation.clv")
     tables, truth = company
     rep = kpi.kpi_report(tables["transactions"], tables["marketing_funnel"], None, dimensions=["channel"])
     assert rep.clv_method.startswith("predictive"), rep.clv_method

@@ -17,7 +17,7 @@ region where the inputs allow it):
   without new customers has an undefined CAC: NaN with the reason, never infinity.
 - *CLV* (historical) = gross profit to the end of the period of the customers acquired up to then,
   per customer: realised value per customer, a lower bound of lifetime value. With
-  ``clv_method="auto"`` the predictive CLV of :mod:`marksell.clv` replaces it for the reporting and
+  ``clv_method="auto"`` the predictive CLV of :mod:`marksell.segmentation.clv` replaces it for the reporting and
   comparison periods when that module is installed and its fit works; ``KpiReport.clv_method`` says
   which was used and why.
 - *CLV:CAC* = CLV / CAC of the period (1 = the customer just pays back the cost of winning them).
@@ -231,18 +231,18 @@ def period_kpis(inp: KpiInputs, p: Period, targets: dict, dims: list[str], clv: 
 
 def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
                    horizon_months: int = 12) -> tuple[dict | None, str]:
-    """Mean predictive CLV per segment from :mod:`marksell.clv`, or (None, why it is not used).
+    """Mean predictive CLV per segment from :mod:`marksell.segmentation.clv`, or (None, why it is not used).
 
     A customer's value = realised gross profit to the end of ``end``'s month + the expected discounted
-    gross profit of the next ``horizon_months`` (BG/NBD + Gamma-Gamma, ``marksell.clv.fit_clv``),
+    gross profit of the next ``horizon_months`` (BG/NBD + Gamma-Gamma, ``marksell.segmentation.clv.fit_clv``),
     averaged over the customers acquired up to then.
     """
     historical = "historical (gross profit to date per customer acquired)"
     try:
-        clv_module = importlib.import_module("marksell.clv")
+        clv_module = importlib.import_module("marksell.segmentation.clv")
         fit_clv = clv_module.fit_clv
     except Exception as exc:  # noqa: BLE001 - any import problem means: use the historical value
-        return None, f"{historical}: the predictive model marksell.clv is not available ({type(exc).__name__})"
+        return None, f"{historical}: the predictive model marksell.segmentation.clv is not available ({type(exc).__name__})"
     as_of = end + pd.offsets.MonthBegin(1)
     tx = inp.tx[inp.tx["order_date"] < as_of]
     try:
@@ -262,7 +262,7 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
     for d in dims:
         out[d] = value.groupby(cust[d]).mean()
     return out, (f"predictive (realised gross profit to date + expected gross profit of the next "
-                 f"{horizon_months} months per customer, BG/NBD + Gamma-Gamma from marksell.clv)")
+                 f"{horizon_months} months per customer, BG/NBD + Gamma-Gamma from marksell.segmentation.clv)")
 
 
 # ----------------------------------------------------------------------------- drivers and scorecard
@@ -457,7 +457,7 @@ def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: 
 
     ``period``: "2025-12", "2025-Q4" or "2025"; empty = the last full month of the transactions.
     ``compare_period``: same forms; empty = the same period a year earlier (not available -> changes
-    are NaN, said in ``notes``). ``clv_method``: "auto" (predictive when :mod:`marksell.clv` works,
+    are NaN, said in ``notes``). ``clv_method``: "auto" (predictive when :mod:`marksell.segmentation.clv` works,
     else historical), "historical" or "predictive" (error when not possible). A reporting period
     outside the data raises :class:`~marksell.errors.AnalysisError`.
     """

@@ -5,7 +5,7 @@ string, integer or categorical), ``order_date`` (datetime64), ``revenue`` (float
 return); optional ``order_id``, ``channel``, ``region``. Every function is a pure function of
 DataFrames; nothing reads files.
 
-Conventions (shared with :mod:`marksell.clv`):
+Conventions (shared with :mod:`marksell.segmentation.clv`):
 
 * ``as_of`` is the first day *not* observed (default: the day after the last order); orders on or
   after it are left out. Recency is counted in days from the last order to ``as_of``.

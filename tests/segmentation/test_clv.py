@@ -1,4 +1,4 @@
-"""Tests of marksell.clv: BG/NBD and Gamma-Gamma maximum likelihood, predictions, CLV, holdout.
+"""Tests of marksell.segmentation.clv: BG/NBD and Gamma-Gamma maximum likelihood, predictions, CLV, holdout.
 
 Published CDNOW set-up (Fader, Hardie & Lee 2005): r = 0.243, alpha = 4.414, a = 0.793, b = 2.426;
 Gamma-Gamma p = 6.25, q = 3.74, gamma = 15.44. The real data are not read here: we simulate a
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from marksell import clv
+from marksell.segmentation import clv
 from marksell.errors import AnalysisError
 from marksell.sample import customers as sample_customers
 

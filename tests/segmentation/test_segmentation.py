@@ -1,4 +1,4 @@
-"""Tests of marksell.segmentation: RFM table/scores/segments, clusters vs the planted segments."""
+"""Tests of marksell.segmentation.rfm: RFM table/scores/segments, clusters vs the planted segments."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from marksell import segmentation as sg
+from marksell.segmentation import rfm as sg
 from marksell.errors import AnalysisError
 from marksell.sample import customers as sample_customers
 
@@ -203,8 +203,8 @@ def test_all_customers_with_one_order_get_frequency_score_1_not_a_middle_score()
 def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
     from sklearn.metrics import adjusted_rand_score
 
-    from marksell import clv
-    from marksell import segmentation_report as sr
+    from marksell.segmentation import clv
+    from marksell.segmentation import summary as sr
 
     tables, truth, rfm = sample
     scored, _ = sg.rfm_scores(rfm)

@@ -2,14 +2,14 @@
 
 Entry point for other modules (e.g. the KPI helper)::
 
-    from marksell.clv import fit_clv
+    from marksell.segmentation.clv import fit_clv
     res = fit_clv(transactions, horizon_months=12, discount_rate=0.10, gross_margin=0.30)
     res.available          # False (with res.reason) when the models cannot be fitted
     res.customers          # one row per customer: customer_id, frequency, recency, T,
                            # monetary_value, p_alive, expected_purchases, expected_spend, clv
     res.bgnbd.params       # {"r", "alpha", "a", "b"};  res.gamma_gamma.params: {"p", "q", "gamma"}
 
-``transactions`` follows the contract of :mod:`marksell.segmentation` (``customer_id``,
+``transactions`` follows the contract of :mod:`marksell.segmentation.rfm` (``customer_id``,
 ``order_date``, ``revenue``; returns negative). ``clv`` is the discounted gross margin expected
 from the customer over the next ``horizon_months`` (net of the base's return rate).
 
@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from marksell.errors import AnalysisError
-from marksell.segmentation import Occasions, _per_customer, purchase_occasions
+from marksell.segmentation.rfm import Occasions, _per_customer, purchase_occasions
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 MONTH_DAYS = 30.4375

@@ -10,7 +10,7 @@ import pandas as pd
 def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: str = "Segment map"):
     """Bubbles at (average spend per order, average orders); size = customers, colour = recency.
 
-    ``profiles`` comes from :func:`marksell.segmentation.segment_profiles`. Both axes are on log
+    ``profiles`` comes from :func:`marksell.segmentation.rfm.segment_profiles`. Both axes are on log
     scales; labels give the group's share of customers and of revenue.
     """
     fig, ax = plt.subplots(figsize=(9, 6))
