@@ -27,8 +27,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import cli, measure# noqa: E402
 
-from marksell import prioritisation as pr  # noqa: E402
-from marksell import prioritisation_sensitivity as ps  # noqa: E402
+from marksell.prioritisation import scoring as pr  # noqa: E402
+from marksell.prioritisation import sensitivity as ps  # noqa: E402
 
 N_CRITERIA = 12
 

@@ -1,7 +1,7 @@
 """Assemble the opportunity prioritisation: ranking table, summary figures and recommendation.
 
-:func:`run_prioritisation` runs every step of :mod:`marksell.prioritisation` and
-:mod:`marksell.prioritisation_sensitivity` on one opportunities table; the notebook calls the
+:func:`run_prioritisation` runs every step of :mod:`marksell.prioritisation.scoring` and
+:mod:`marksell.prioritisation.sensitivity` on one opportunities table; the notebook calls the
 steps one by one to explain them, and uses :func:`ranking_table`, :func:`prioritisation_summary`
 and :func:`recommendation_text` to write ``ranking.csv``, ``summary.json`` and the words.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from marksell import prioritisation as pr
-from marksell import prioritisation_sensitivity as ps
+from marksell.prioritisation import scoring as pr
+from marksell.prioritisation import sensitivity as ps
 from marksell.errors import AnalysisError
 
 
@@ -39,7 +39,7 @@ class PrioritisationResult:
 def run_prioritisation(opps: pd.DataFrame, criteria=None, ahp_matrix=None, methods=pr.METHODS,
                        top_k: int = 3, n_draws: int = 2000, seed: int = 0, concentration: float = 50.0,
                        id_col: str = "opportunity_id", name_col: str = "name") -> PrioritisationResult:
-    """Run the whole prioritisation on ``opps`` (contract in :mod:`marksell.prioritisation`)."""
+    """Run the whole prioritisation on ``opps`` (contract in :mod:`marksell.prioritisation.scoring`)."""
     spec = pr.criteria_spec(criteria)
     ahp = None
     if ahp_matrix is not None and len(ahp_matrix):

@@ -12,11 +12,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from marksell import prioritisation as pr  # noqa: E402
-from marksell import prioritisation_report as rp  # noqa: E402
-from marksell import prioritisation_sensitivity as ps  # noqa: E402
+from marksell.prioritisation import scoring as pr  # noqa: E402
+from marksell.prioritisation import summary as rp  # noqa: E402
+from marksell.prioritisation import sensitivity as ps  # noqa: E402
 from marksell.errors import AnalysisError  # noqa: E402
-from marksell.plots import prioritisation as pplots  # noqa: E402
+from marksell.prioritisation import plots as pplots  # noqa: E402
 from marksell.sample import opportunities as sample  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from marksell.prioritisation import METHOD_LABELS, ge_zone
+from marksell.prioritisation.scoring import METHOD_LABELS, ge_zone
 
 ZONE_COLOURS = {"invest": "#b7e1b0", "selective": "#fbe7a1", "harvest": "#f4b6b0"}
 
@@ -56,7 +56,7 @@ def rank_stability(mc, names: pd.Series | None = None, max_rank: int = 12) -> Fi
     """Heat map: share of weight draws in which each leading option takes each rank.
 
     A single dark cell in a row means a stable rank; a smeared row means the rank depends on the
-    weights. ``mc`` is a :class:`marksell.prioritisation_sensitivity.MonteCarloResult`.
+    weights. ``mc`` is a :class:`marksell.prioritisation.sensitivity.MonteCarloResult`.
     """
     counts = mc.rank_counts.iloc[:, :max_rank]
     order = mc.table.loc[counts.index, "rank_mean"].sort_values().index

@@ -9,7 +9,7 @@ The criteria specification is a table with one row per criterion:
 (``attractiveness`` or ``ability``, used by the GE-McKinsey matrix). It is given as a dict, a
 DataFrame, or a CSV/YAML file (see :func:`criteria_spec`); empty means :data:`DEFAULT_CRITERIA`.
 
-Stability under weight changes lives in :mod:`marksell.prioritisation_sensitivity`.
+Stability under weight changes lives in :mod:`marksell.prioritisation.sensitivity`.
 """
 
 from __future__ import annotations

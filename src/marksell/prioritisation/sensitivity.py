@@ -8,8 +8,8 @@
 * :func:`weight_change_to_flip`: for each criterion, the smallest increase or decrease of its
   weight (others rescaled proportionally) that changes the top choice.
 
-Inputs are the criteria matrix ``x`` (from :func:`marksell.prioritisation.decision_matrix`) and
-the specification ``spec`` (from :func:`marksell.prioritisation.criteria_spec`).
+Inputs are the criteria matrix ``x`` (from :func:`marksell.prioritisation.scoring.decision_matrix`) and
+the specification ``spec`` (from :func:`marksell.prioritisation.scoring.criteria_spec`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from marksell.errors import AnalysisError
-from marksell.prioritisation import benefit_matrix, vector_normalise
+from marksell.prioritisation.scoring import benefit_matrix, vector_normalise
 
 
 # --------------------------------------------------------------------------- batch scoring
