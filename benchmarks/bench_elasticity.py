@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import cli, measure# noqa: E402
 
-from marksell import elasticity as el  # noqa: E402
+from marksell import pricing as el  # noqa: E402
 
 N_PRODUCTS, N_WEEKS = 40, 52
 

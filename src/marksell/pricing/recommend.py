@@ -1,7 +1,7 @@
 """Price recommendations from estimated elasticities: Lerner rule, caps, uncertainty, curves.
 
-Input: the table of :func:`marksell.elasticity.fit_elasticities` and the price panel (its contract is
-in :mod:`marksell.elasticity`; ``unit_cost`` is required here). "Today" is the last ``recent_weeks``
+Input: the table of :func:`marksell.pricing.fit_elasticities` and the price panel (its contract is
+in :mod:`marksell.pricing`; ``unit_cost`` is required here). "Today" is the last ``recent_weeks``
 weeks: the mean regular (non-promotion) price, the mean unit cost and mean weekly units per row.
 Demand is taken as constant-elasticity through today's point, so changes are
 ``units: r^e - 1``, ``revenue: r^(1+e) - 1`` and ``profit: (r p0 - c) / (p0 - c) r^e - 1`` for a price
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marksell.elasticity import ALL, check_panel
+from marksell.pricing.panel import ALL, check_panel
 from marksell.errors import AnalysisError
 
 

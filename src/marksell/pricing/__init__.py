@@ -39,7 +39,7 @@ Choices stated once, here:
 * Identification guard: too few observations, a single price level, or too little price variation
   after fixed effects and controls give ``identified=False`` with the ``reason`` and no estimate.
 
-Price recommendations from these estimates live in :mod:`marksell.elasticity_pricing`.
+Price recommendations from these estimates live in :mod:`marksell.pricing.recommend`.
 """
 
 from __future__ import annotations
@@ -49,15 +49,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from marksell.elasticity_cross import cross_matrix, fit_cross_elasticities  # noqa: F401 (re-exported)
-from marksell.elasticity_estimators import (  # noqa: F401 (re-exported)
+from marksell.pricing.cross import cross_matrix, fit_cross_elasticities  # noqa: F401 (re-exported)
+from marksell.pricing.estimators import (  # noqa: F401 (re-exported)
     METHODS, RESULT_COLUMNS, Z95, _empty_row, _fit_linear, _fit_ppml, ols_fit, ppml_fit, tsls_fit,
 )
-from marksell.elasticity_panel import (  # noqa: F401 (re-exported)
+from marksell.pricing.panel import (  # noqa: F401 (re-exported)
     ALL, FIXED_EFFECTS, _Design, _fourier, check_panel, demean, filter_panel, load_panel, prepare_panel,
     term_values,
 )
-from marksell.elasticity_summary import (  # noqa: F401 (re-exported)
+from marksell.pricing.recommend import (  # noqa: F401 (re-exported)
+    current_position, explain_recommendations, recommend_prices, response_curves,
+)
+from marksell.pricing.summary import (  # noqa: F401 (re-exported)
     compare_to_truth, describe_panel, explain_comparison, naive_vs_corrected, promo_lift, summarise,
     truth_coverage, wide_table,
 )

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from marksell.elasticity import cross_matrix
-from marksell.elasticity_pricing import response_curves
+from marksell.pricing import cross_matrix
+from marksell.pricing.recommend import response_curves
 
 METHOD_LABELS = {"ols": "naive OLS", "iv": "2SLS (instrumented)", "dml": "double ML", "ppml": "Poisson PML"}
 METHOD_COLOURS = {"ols": "#d62728", "iv": "#1f77b4", "dml": "#2ca02c", "ppml": "#9467bd"}

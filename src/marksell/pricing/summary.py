@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marksell.elasticity_estimators import Z95
+from marksell.pricing.estimators import Z95
 from marksell.errors import AnalysisError
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marksell.elasticity_panel import _codes, _Design, demean
+from marksell.pricing.panel import _codes, _Design, demean
 from marksell.errors import AnalysisError
 
 METHODS = ("ols", "iv", "dml", "ppml")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from marksell import elasticity as el
-from marksell import elasticity_pricing as ep
+from marksell import pricing as el
+from marksell.pricing import recommend as ep
 from marksell.errors import AnalysisError
 from marksell.sample import price_panel as pp
 
