@@ -47,7 +47,7 @@ from marksell.forecasting.exog import load_plan
 from marksell.forecasting.fitting import (
     ALL_MODELS, BASELINES, COMBO_MEMBERS, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS)
 from marksell.forecasting.reconcile import RECONCILIATIONS, reconciliation_matrix, shrink_covariance
-from marksell.forecasting.report import (
+from marksell.forecasting.summary import (
     chosen_table, compare_seasonality, forecast_table, headline, seasonal_indices)
 from marksell.forecasting.run import ForecastRun, run_forecast
 from marksell.forecasting.series import (

@@ -534,7 +534,7 @@ def test_charts_show_what_they_claim(sample_run):
     import matplotlib
 
     matplotlib.use("Agg")
-    from marksell.plots import forecasting as fplots
+    from marksell.forecasting import plots as fplots
 
     run = sample_run
     ids = ["total", "North", "North / home"]
