@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import cli, measure# noqa: E402
 
-from marksell import kpi  # noqa: E402
+from marksell.kpi import scorecard as kpi  # noqa: E402
 from marksell.sample import customers as customers_gen  # noqa: E402
 from marksell.sample import funnel as funnel_gen  # noqa: E402
 

@@ -39,3 +39,7 @@ class AnalysisError(MarksellError, ValueError):
 
 class DataQualityWarning(UserWarning):
     """Data that satisfies the contract but looks suspicious (returns, gaps, duplicates)."""
+
+
+class KpiWarning(UserWarning):
+    """Inputs that can be analysed only in part (channels in one file only, spend without leads)."""

@@ -6,7 +6,7 @@ import warnings
 
 import pandas as pd
 
-from marksell.kpi import METRICS, KpiReport, fmt_change, fmt_value, split_column_maps
+from marksell.kpi.scorecard import METRICS, KpiReport, fmt_change, fmt_value, split_column_maps
 
 
 def load_kpi_inputs(transactions_path: str = "", funnel_path: str = "", market_path: str = "",

@@ -1,4 +1,4 @@
-"""Charts for the KPI scorecard; every function takes a :class:`marksell.kpi.KpiReport` and returns a Figure."""
+"""Charts for the KPI scorecard; every function takes a :class:`marksell.kpi.scorecard.KpiReport` and returns a Figure."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from marksell.kpi import METRICS, SCORECARD_METRICS, fmt_value
-from marksell.kpi_measures import retention_matrix
+from marksell.kpi.scorecard import METRICS, SCORECARD_METRICS, fmt_value
+from marksell.kpi.measures import retention_matrix
 
 STATUS_COLOURS = {"on target": "#b7e1b0", "watch": "#fbe7a1", "off target": "#f4b6b0",
                   "no target": "#e8e8e8", "not available": "#ffffff"}

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from marksell.errors import AnalysisError
-from marksell.kpi_measures import (  # noqa: F401 (re-exported)
+from marksell.kpi.measures import (  # noqa: F401 (re-exported)
     KpiInputs, KpiWarning, Period, _div, cohort_retention, last_full_month, measure_notes, measures_from_sums,
     panel, parse_period, payback_months, period_sums, prepare_inputs, retention_matrix, shifted, trailing_sums,
 )

@@ -3,7 +3,7 @@
 Every measure is a ratio of *additive components* (revenue, gross profit, new customers, spend,
 leads, ...) summed over the months of a period and the members of a segment, so the same code gives
 monthly trends, quarters and years, overall and by channel or region, and the change decomposition
-of the scorecard. The definitions are in :mod:`marksell.kpi`.
+of the scorecard. The definitions are in :mod:`marksell.kpi.scorecard`.
 
 A monthly *panel* has one row per (month, segment) of a dimension: ``overall`` (segment ``"all"``),
 ``channel`` or ``region``. NaN marks a component the inputs do not have for a segment (spend by
@@ -19,11 +19,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from marksell.errors import AnalysisError
-
-
-class KpiWarning(UserWarning):
-    """Inputs that can be analysed only in part (channels in one file only, spend without leads)."""
+from marksell.errors import AnalysisError, KpiWarning
 
 
 FLOW = ["revenue", "gross_profit", "new_customers", "attr_revenue", "attr_profit", "ret3_active", "ret3_base"]
