@@ -41,7 +41,7 @@ lab: env ## Open JupyterLab on the notebooks with the project's kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 refresh-notebooks: env ## Re-execute the committed notebooks in place on the sample data (review the diff!)
-	$(PY) -m marksell.refresh
+	$(PY) -m marksell.reporting.refresh
 
 sample-data: env ## Regenerate data/sample/ from the default seed (byte-identical)
 	$(VENV)/bin/marksell sample-data

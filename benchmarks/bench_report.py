@@ -22,8 +22,8 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import cli# noqa: E402
 
-from marksell import batch, runner  # noqa: E402
-from marksell.render import render_html  # noqa: E402
+from marksell.reporting import batch, runner  # noqa: E402
+from marksell.reporting.render import render_html  # noqa: E402
 
 PARAM_RUN_NOTEBOOK = "opportunity_prioritisation"
 

@@ -26,7 +26,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from marksell.data import load as loaders
-from marksell.artifacts import _FORMULA_PREFIXES, neutralise_formulas, to_jsonable
+from marksell.jsonable import to_jsonable
+from marksell.reporting.artifacts import _FORMULA_PREFIXES, neutralise_formulas
 from marksell.data.contracts import CONTRACTS
 from marksell.errors import DataContractError
 

@@ -65,6 +65,6 @@ def write_company(out: str | os.PathLike, seed: int = DEFAULT_SEED) -> list[Path
 
 
 def _plain(obj):
-    from marksell.artifacts import to_jsonable
+    from marksell.jsonable import to_jsonable
 
     return to_jsonable(obj)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from marksell import batch, runner
-from tests.test_runner import make_toy
+from marksell.reporting import batch, runner
+from tests.reporting.test_runner import make_toy
 
 distributed = pytest.importorskip("distributed")
 

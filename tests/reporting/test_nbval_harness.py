@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SANITIZE = ROOT / "notebooks" / "nbval_sanitize.cfg"
 
 CODE = '''import datetime, os

@@ -27,9 +27,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from marksell import index, runner
+from marksell.reporting import index, runner
 from marksell.errors import ParameterError
-from marksell.notebook_params import load_yaml_parameters
+from marksell.reporting.parameters import load_yaml_parameters
 from marksell.paths import REPORTS_DIR
 
 

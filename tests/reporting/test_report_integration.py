@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from marksell import runner
+from marksell.reporting import runner
 
 #: Artifacts each notebook must write (from the issues' output contracts).
 EXPECTED_ARTIFACTS = {
@@ -28,7 +28,7 @@ EXPECTED_ARTIFACTS = {
 def test_marksell_report_produces_the_full_report_set(tmp_path):
     reports = tmp_path / "reports"
     env = {**os.environ, "MPLBACKEND": "Agg"}  # as in CI: the runner must still capture the figures
-    proc = subprocess.run([sys.executable, "-m", "marksell.cli", "report", "--reports-dir", str(reports),
+    proc = subprocess.run([sys.executable, "-m", "marksell.reporting.cli", "report", "--reports-dir", str(reports),
                            "--jobs", "2"], capture_output=True, text=True, timeout=1800, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = set(runner.catalogue())

@@ -4,7 +4,7 @@ The stored outputs are the golden outputs nbval compares against, so after a del
 analysis they are refreshed in one step. Volatile cell metadata (execution timestamps) is dropped so that
 the notebook diff shows only what changed in the outputs: review it before committing.
 
-    python -m marksell.refresh [NOTEBOOK ...]     (default: every notebooks/NN_*.ipynb)
+    python -m marksell.reporting.refresh [NOTEBOOK ...]     (default: every notebooks/NN_*.ipynb)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from marksell.paths import NOTEBOOKS_DIR
-from marksell.runner import kernel_config
+from marksell.reporting.runner import kernel_config
 
 
 def refresh(path: Path, timeout: int = 900) -> float:
@@ -37,7 +37,7 @@ def refresh(path: Path, timeout: int = 900) -> float:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m marksell.refresh",
+    ap = argparse.ArgumentParser(prog="python -m marksell.reporting.refresh",
                                  description="Re-execute notebooks in place on the sample data "
                                              "(the golden outputs nbval compares against).")
     ap.add_argument("notebooks", nargs="*", type=Path,

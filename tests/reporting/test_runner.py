@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from marksell import batch, index, notebook_params, runner
+from marksell.reporting import batch, index, parameters as notebook_params, runner
 from marksell.errors import ParameterError
 
 TOY_PARAMS = '''x: int = 3  # a number
@@ -25,7 +25,7 @@ artifacts_dir: str = ""  # set by the runner'''
 
 TOY_BODY = '''import os, time
 import pandas as pd
-from marksell.artifacts import Artifacts
+from marksell.reporting.artifacts import Artifacts
 art = Artifacts(artifacts_dir)
 art.save_csv(pd.DataFrame({"x": [x, -1], "name": [name, "=1+1"]}), "table.csv")
 art.save_json({"x": x, "n_items": len(items)}, "summary.json")
@@ -229,7 +229,7 @@ def test_index_skips_corrupt_and_foreign_entries(tmp_path):
 
 
 def _cli(*args, cwd, env=None):
-    return subprocess.Popen([sys.executable, "-m", "marksell.cli", *args], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "marksell.reporting.cli", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args) -> int:
-    from marksell import notebook_params, runner
+    from marksell.reporting import parameters as notebook_params, runner
 
     for name, path in runner.catalogue().items():
         print(f"{name}  ({path.name})")
@@ -69,8 +69,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from marksell import index, runner
-    from marksell.notebook_params import load_yaml_parameters
+    from marksell.reporting import index, runner
+    from marksell.reporting.parameters import load_yaml_parameters
 
     params: dict = {}
     for f in args.parameters_file:
@@ -92,7 +92,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from marksell import batch
+    from marksell.reporting import batch
 
     if args.jobs < 1:
         raise _usage("--jobs must be at least 1")
@@ -102,7 +102,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from marksell import index
+    from marksell.reporting import index
 
     path, skipped = index.build_index(args.reports_dir)
     for s in skipped:
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print("marksell: interrupted; unfinished runs were discarded, finished reports are kept",
               file=sys.stderr)
         try:
-            from marksell import index
+            from marksell.reporting import index
 
             index.build_index(getattr(args, "reports_dir", None))
         except Exception:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from marksell import runner
-from marksell.display import escape_text
+from marksell.reporting import runner
+from marksell.reporting.display import escape_text
 from marksell.paths import sample_path
 
 EVIL_NAME = '<script>alert("x")</script><img src=x onerror=alert(1)>'

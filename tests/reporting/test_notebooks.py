@@ -8,7 +8,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from marksell import notebook_params, runner
+from marksell.reporting import parameters as notebook_params, runner
 from marksell.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from marksell.artifacts import Artifacts
+from marksell.reporting.artifacts import Artifacts
 
 
 def test_no_folder_means_nothing_is_written(tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from marksell import notebook_params
+from marksell.reporting import parameters as notebook_params
 from marksell.errors import ParameterError
 from marksell.data.load import display_path, file_sha256
 from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
@@ -153,7 +153,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
         t1 = time.perf_counter()
         if out_nb.exists():
             try:
-                from marksell.render import render_html
+                from marksell.reporting.render import render_html
 
                 render_html(out_nb, tmp / "report.html", record)
             except Exception as exc:
@@ -292,7 +292,7 @@ def claim_folder(src: Path, day: Path, base: str) -> Path:
 
 
 def _write_json(path: Path, obj) -> None:
-    from marksell.artifacts import to_jsonable
+    from marksell.jsonable import to_jsonable
 
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
