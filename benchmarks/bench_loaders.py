@@ -46,7 +46,7 @@ def _rss_mb() -> float:
 def load_marksell(path: str) -> dict:
     import warnings
 
-    from marksell.data.load import load_transactions
+    from marksell.data.loaders import load_transactions
 
     before = _rss_mb()
     t0 = time.perf_counter()

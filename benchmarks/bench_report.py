@@ -30,7 +30,7 @@ PARAM_RUN_NOTEBOOK = "opportunity_prioritisation"
 
 def env_check_s() -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import marksell.data.load, pandas, statsmodels.api, sklearn, matplotlib"],
+    subprocess.run([sys.executable, "-c", "import marksell.data.loaders, pandas, statsmodels.api, sklearn, matplotlib"],
                    check=True)
     return time.perf_counter() - t0
 

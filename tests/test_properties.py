@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from marksell.data import load as loaders
+from marksell.data import loaders
 from marksell.jsonable import to_jsonable
 from marksell.reporting.artifacts import _FORMULA_PREFIXES, neutralise_formulas
 from marksell.data.contracts import CONTRACTS

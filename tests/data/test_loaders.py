@@ -1,4 +1,4 @@
-"""Unit tests of marksell.data.load and marksell.data.contracts: messages, mapping, formats, provenance, warnings."""
+"""Unit tests of marksell.data.loaders and marksell.data.contracts: messages, mapping, formats, provenance, warnings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marksell.data import load as loaders
+from marksell.data import loaders
 from marksell.data.contracts import CONTRACTS, contract_table_markdown
 from marksell.errors import DataContractError
 from marksell.paths import PROJ_ROOT

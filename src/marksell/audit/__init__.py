@@ -18,7 +18,7 @@ Frame-level checks (pure functions over a loaded DataFrame and its
 - :func:`audit_frame` - all of the above, plus :func:`frame_issues` to list the findings.
 
 File-level: :func:`audit_file` loads one file with :func:`marksell.loaders.load`, turning
-:class:`~marksell.errors.DataContractError` and :class:`~marksell.data.load.DataQualityWarning` into
+:class:`~marksell.errors.DataContractError` and :class:`~marksell.data.loaders.DataQualityWarning` into
 sentences; :func:`audit_all` does it for every input kind and builds the overview table.
 """
 

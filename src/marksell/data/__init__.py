@@ -1,11 +1,11 @@
 """Input data: the contracts every input file must meet, and one loader per input kind.
 
 ``contracts`` declares each kind's columns; ``read`` reads CSV, Parquet and Excel files; ``columns``
-maps the user's column names; ``validate`` coerces and checks them; ``load`` puts the steps together.
+maps the user's column names; ``validate`` coerces and checks them; ``loaders`` puts the steps together.
 """
 
 from marksell.data.contracts import CONTRACTS, Column, Contract, contract_table_markdown, contracts_markdown
-from marksell.data.load import (
+from marksell.data.loaders import (
     load,
     load_customers,
     load_market_size,

@@ -1,6 +1,6 @@
 """Data contracts: the columns, types and rules each input kind must satisfy.
 
-Each contract is declared once here; ``marksell.data.load`` reads files, maps and coerces the
+Each contract is declared once here; ``marksell.data.loaders`` reads files, maps and coerces the
 columns, and checks them against these declarations with pandera. The README renders the
 same declarations as tables, so documentation and validation cannot drift apart.
 

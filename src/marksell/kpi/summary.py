@@ -17,7 +17,7 @@ def load_kpi_inputs(transactions_path: str = "", funnel_path: str = "", market_p
     warnings of the loaders (returns, gaps) are collected as notes instead of being printed.
     Returns ``({"transactions", "funnel", "market"}, notes)``.
     """
-    from marksell.data.load import load_market_size, load_marketing_funnel, load_transactions
+    from marksell.data.loaders import load_market_size, load_marketing_funnel, load_transactions
 
     maps = split_column_maps(columns)
     with warnings.catch_warnings(record=True) as caught:

@@ -52,12 +52,12 @@ def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict |
                query: str = "") -> pd.DataFrame:
     """Load a price panel for the notebook.
 
-    Without ``derive``/``query`` this is the project's loader (``marksell.data.load.load_price_panel``,
+    Without ``derive``/``query`` this is the project's loader (``marksell.data.loaders.load_price_panel``,
     full data-contract validation; empty path = the sample company). With them (e.g. a cross-section
     that needs real prices computed first) the file is read as it is (CSV, Parquet or Excel), then
     :func:`prepare_panel` derives, filters, renames and checks it; provenance is attached either way.
     """
-    from marksell.data import load as loaders
+    from marksell.data import loaders
 
     if not derive and not query:
         return loaders.load_price_panel(panel_path, columns=columns or None)

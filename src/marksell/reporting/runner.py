@@ -27,7 +27,7 @@ from pathlib import Path
 
 from marksell.reporting import parameters as notebook_params
 from marksell.errors import ParameterError
-from marksell.data.load import display_path, file_sha256
+from marksell.data.loaders import display_path, file_sha256
 from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
 
 SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
