@@ -1,7 +1,8 @@
 """Input data: the contracts every input file must meet, and one loader per input kind.
 
 ``contracts`` declares each kind's columns; ``read`` reads CSV, Parquet and Excel files; ``columns``
-maps the user's column names; ``validate`` coerces and checks them; ``loaders`` puts the steps together.
+maps the user's column names; ``validate`` coerces and checks them (``arrow``: the same checks on the Arrow
+arrays of a clean Parquet file); ``loaders`` puts the steps together.
 """
 
 from marksell.data.contracts import CONTRACTS, Column, Contract, contract_table_markdown, contracts_markdown

@@ -9,7 +9,8 @@ One function per input kind (``load_transactions``, ``load_price_panel``, ...). 
 3. renames the user's columns with ``columns={"their name": "contract name"}``; a column whose
    name differs from a contract name only in case, spaces or hyphens ("Order Date") is mapped
    automatically,
-4. coerces every contract column to its type and validates the contract with pandera,
+4. coerces every contract column to its type and validates the contract with pandera (a clean
+   Parquet file is checked on its Arrow arrays instead and converted once, see :mod:`marksell.data.arrow`),
 5. raises one :class:`~marksell.errors.DataContractError` listing *every* problem found, or warns
    with :class:`DataQualityWarning` about data that is legal but suspicious,
 6. attaches provenance (path, sha256, rows) in ``df.attrs["provenance"]``.
@@ -20,17 +21,21 @@ Everything is vectorised, so a million-row file costs seconds, not minutes.
 from __future__ import annotations
 
 import os
+import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from marksell.data.arrow import clean_frame, repeated_rows
 from marksell.data.contracts import CONTRACTS, Column, Contract
 from marksell.errors import DataContractError, DataQualityWarning
 from marksell.data.columns import _check_keys, _check_mapping, _name_mapping, _structure_problems
 from marksell.data.read import (  # noqa: F401 (re-exported)
-    CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, read_table,
+    CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, parquet_table, read_table,
 )
 from marksell.data.validate import _coerce, _missing_problems, _validate
 from marksell.paths import PROJ_ROOT, resolve_input  # noqa: F401 (PROJ_ROOT re-exported)
@@ -117,6 +122,11 @@ def load(
     columns = _check_mapping(columns, shown, contract)
     keys = _check_keys(keys, shown, contract)
 
+    fast, sha256 = _load_clean(src, contract, columns, keys, today or datetime.now())
+    if fast is not None:
+        _warn_suspicious(fast, contract, keys, shown)
+        return _with_provenance(fast, kind, shown, sha256, sheet=None)
+
     raw, row_offset = read_table(src, contract, columns=columns, keys=keys, sheet=sheet)
     file_columns = list(raw.attrs.get("file_columns", raw.columns))
     mapping = _name_mapping(list(raw.columns), contract, keys, columns)
@@ -137,15 +147,34 @@ def load(
     for note in notes:
         warnings.warn(f"{shown}: {note}", DataQualityWarning, stacklevel=3)
     _warn_suspicious(df, contract, keys, shown)
-    df.attrs["provenance"] = {
-        "kind": kind,
-        "path": shown,
-        "sha256": file_sha256(src),
-        "rows": int(len(df)),
-    }
-    if raw.attrs.get("sheet") is not None:
-        df.attrs["provenance"]["sheet"] = raw.attrs["sheet"]
+    return _with_provenance(df, kind, shown, sha256 or file_sha256(src), raw.attrs.get("sheet"))
+
+
+def _with_provenance(df: pd.DataFrame, kind: str, shown: str, sha256: str, sheet) -> pd.DataFrame:
+    df.attrs["provenance"] = {"kind": kind, "path": shown, "sha256": sha256, "rows": int(len(df))}
+    if sheet is not None:
+        df.attrs["provenance"]["sheet"] = sheet
     return df
+
+
+def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], today: datetime):
+    """The fast path for Parquet: the contract checked on the Arrow table (:mod:`marksell.data.arrow`) while
+    the file is hashed. Returns (frame, sha256); the frame is None when the file needs the general path,
+    which then reports or repairs exactly as before."""
+    if src.suffix.lower() not in PARQUET_SUFFIXES or not src.is_file():
+        return None, None
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(file_sha256, src)
+        table, file_columns = parquet_table(src, contract, columns, keys)
+        names = [str(n).strip() for n in table.column_names]
+        mapping = _name_mapping(names, contract, keys, columns)
+        table = table.rename_columns([mapping.get(n, n) for n in names])
+        clean = (table.num_rows > 0 and not any(re.fullmatch(r"Unnamed: \d+", n) for n in names)
+                 and not _structure_problems(pd.DataFrame(columns=table.column_names, index=range(1)), contract, keys,
+                                             columns, file_columns))
+        df = clean_frame(table, contract, keys, today) if clean else None
+        del table
+        return df, digest.result()
 
 
 # ----------------------------------------------------------------------------- warnings
@@ -157,7 +186,7 @@ def _n_duplicate_rows(df: pd.DataFrame) -> int:
     if len(df) < 2:
         return 0
     key = ["order_id"] if "order_id" in df.columns else [c for c in ("customer_id", "order_date") if c in df]
-    maybe = df.duplicated(key, keep=False).to_numpy() if key else np.ones(len(df), bool)
+    maybe = repeated_rows(df[key]) if key else np.ones(len(df), bool)
     if not maybe.any():
         return 0
     return int(df[maybe].duplicated().sum())
@@ -192,7 +221,8 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
             warnings.warn(f"{shown}: {n} exact duplicate row(s); kept as separate orders", DataQualityWarning,
                           stacklevel=4)
     if contract.kind == "sales_history" and len(df):
-        n = int(df.duplicated(["date", *keys]).sum())
+        maybe = repeated_rows(df[["date", *keys]])  # candidates first: hashing every key costs seconds
+        n = int(df.loc[maybe, ["date", *keys]].duplicated().sum()) if maybe.any() else 0
         if n:
             warnings.warn(f"{shown}: {n} duplicated date(s) within a series; the forecast aggregates or refuses "
                           "them (parameter `duplicates`)", DataQualityWarning, stacklevel=4)

@@ -223,24 +223,37 @@ def _wanted(file_cols: list[str], contract: Contract, keys: list[str], columns: 
     return [n for n in file_cols if mapping.get(n, n) in needed]
 
 
-def _read_parquet(path: Path, contract: Contract, columns: dict, keys: list[str]) -> pd.DataFrame:
+def parquet_table(path: Path, contract: Contract, columns: dict, keys: list[str]):
+    """The columns of a Parquet file the loader needs, as an Arrow table, and every column name of the file."""
     import pyarrow.parquet as pq
 
-    shown = display_path(path)
     try:
         schema_names = [str(n) for n in pq.read_schema(path).names]
         schema_names = [n for n in schema_names if not n.startswith("__index_level_")]
         wanted = _wanted([n.strip() for n in schema_names], contract, keys, columns)
         wanted_raw = [n for n in schema_names if n.strip() in wanted]
-        df = pq.read_table(path, columns=wanted_raw).to_pandas()
-    except Exception as exc:  # corrupt or truncated file, or a type pandas cannot hold
-        raise DataContractError(shown, contract.kind, [_problem(
-            None, "a readable Parquet file", f"an unreadable file ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
-            fix="write the file again, e.g. with pandas.DataFrame.to_parquet")]) from None
+        table = pq.read_table(path, columns=wanted_raw)
+    except Exception as exc:  # corrupt or truncated file
+        raise _unreadable_parquet(path, contract, exc) from None
+    return table, [n.strip() for n in schema_names]
+
+
+def _read_parquet(path: Path, contract: Contract, columns: dict, keys: list[str]) -> pd.DataFrame:
+    table, file_columns = parquet_table(path, contract, columns, keys)
+    try:
+        df = table.to_pandas()
+    except Exception as exc:  # a type pandas cannot hold
+        raise _unreadable_parquet(path, contract, exc) from None
     df = df.reset_index(drop=True)
-    df.attrs["file_columns"] = [n.strip() for n in schema_names]
+    df.attrs["file_columns"] = file_columns
     return df
+
+
+def _unreadable_parquet(path: Path, contract: Contract, exc: Exception) -> DataContractError:
+    return DataContractError(display_path(path), contract.kind, [_problem(
+        None, "a readable Parquet file", f"an unreadable file ({type(exc).__name__}: "
+        f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
+        fix="write the file again, e.g. with pandas.DataFrame.to_parquet")])
 
 
 def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], sheet) -> pd.DataFrame:

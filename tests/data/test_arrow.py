@@ -1,0 +1,237 @@
+"""The Parquet fast path (contract checked on Arrow arrays) against the general path (pandas + pandera).
+
+Every Parquet file of the bad-input corpus and a set of generated clean and nearly clean files is loaded
+twice: as the loader does (fast path first) and with the fast path switched off. Frames, warnings and
+error messages must be identical; the clean files must actually take the fast path.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from marksell.data import loaders
+from marksell.data.arrow import fingerprint, repeated_rows
+from marksell.errors import DataContractError, DataQualityWarning
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+EXPECTATIONS = yaml.safe_load((CORPUS / "expectations.yaml").read_text(encoding="utf-8"))
+TODAY = datetime(2025, 6, 30)
+
+
+def _outcome(kind, path, monkeypatch=None, **kwargs):
+    """(frame or None, error message or None, warning messages) of one load."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            df = loaders.load(kind, path, kwargs.pop("columns", None), today=TODAY, **kwargs)
+            error = None
+        except DataContractError as exc:
+            df, error = None, str(exc)
+    return df, error, [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+
+
+def _both(kind, path, monkeypatch, **kwargs):
+    fast = _outcome(kind, path, **dict(kwargs))
+    with monkeypatch.context() as m:
+        m.setattr(loaders, "_load_clean", lambda *a, **k: (None, None))
+        general = _outcome(kind, path, **dict(kwargs))
+    return fast, general
+
+
+def _assert_same(fast, general):
+    (df_f, err_f, warn_f), (df_g, err_g, warn_g) = fast, general
+    assert err_f == err_g
+    assert warn_f == warn_g
+    if df_g is None:
+        assert df_f is None
+        return
+    pd.testing.assert_frame_equal(df_f, df_g, check_exact=True)
+    assert df_f.attrs == df_g.attrs
+
+
+PARQUET = sorted(rel for rel in EXPECTATIONS if rel.endswith(".parquet"))
+
+
+@pytest.mark.parametrize("rel", PARQUET)
+def test_corpus_parquet_same_on_both_paths(rel, monkeypatch):
+    exp = EXPECTATIONS[rel]
+    kwargs = dict(exp.get("kwargs") or {})
+    _assert_same(*_both(exp["kind"], CORPUS / rel, monkeypatch, **kwargs))
+
+
+def test_clean_corpus_files_take_the_fast_path():
+    taken = []
+    for rel in PARQUET:
+        exp = EXPECTATIONS[rel]
+        if not rel.endswith("typed.parquet") or exp["outcome"] == "fails":
+            continue
+        kw = dict(exp.get("kwargs") or {})
+        contract = loaders.CONTRACTS[exp["kind"]]
+        cols = loaders._check_mapping(kw.get("columns"), rel, contract)
+        keys = loaders._check_keys(kw.get("keys"), rel, contract)
+        df, sha = loaders._load_clean(CORPUS / rel, contract, cols, keys, TODAY)
+        taken.append((rel, df is not None))
+    assert len(taken) >= 6
+    assert all(ok for _, ok in taken), taken
+
+
+def _transactions(n=500, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "order_id": [f"O{i:06d}" for i in range(n)],
+        "customer_id": [f"C{i:04d}" for i in rng.integers(0, 60, n)],
+        "order_date": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
+        "revenue": np.round(rng.gamma(2.0, 30.0, n), 2),
+        "quantity": rng.integers(1, 5, n),
+        "channel": pd.Categorical(rng.choice([" email ", "search", "social"], n)),
+        "region": rng.choice(["North", "South"], n),
+    })
+
+
+def _variants():
+    base = _transactions()
+    v = {"clean": base}
+    d = base.copy()
+    d["order_date"] = d["order_date"] + pd.to_timedelta(np.arange(len(d)) % 7, unit="h")  # times of day
+    v["times_of_day"] = d
+    d = base.copy()
+    d["order_date"] = d["order_date"].astype("datetime64[ms]")
+    v["ms_timestamps"] = d
+    d = base.copy()
+    d["customer_id"] = np.arange(len(d)) % 40  # integer ids
+    v["int_ids"] = d
+    d = base.copy()
+    d.loc[3, "customer_id"] = "  C0003 "
+    d.loc[5, "region"] = "NA"
+    d.loc[7, "channel"] = np.nan
+    d["quantity"] = d["quantity"].astype("Int64")
+    d.loc[9, "quantity"] = pd.NA
+    v["spaces_na_tokens_nullable"] = d
+    d = base.copy()
+    d.loc[4, "customer_id"] = "NULL"
+    v["missing_id_token"] = d
+    d = base.copy()
+    d.loc[2, "revenue"] = np.inf
+    v["infinite_revenue"] = d
+    d = base.copy()
+    d.loc[2, "revenue"] = -12.5
+    d.loc[10] = d.loc[11]
+    v["return_and_duplicate_row"] = d
+    d = base.copy()
+    d["quantity"] = d["quantity"].astype(float)
+    d.loc[6, "quantity"] = 1.5
+    v["fractional_quantity"] = d
+    d = base.copy()
+    d.loc[8, "order_date"] = pd.Timestamp("2031-01-01")
+    v["future_date"] = d
+    d = base.copy()
+    d["order_date"] = d["order_date"].dt.date  # date32
+    v["date32"] = d
+    d = base.copy()
+    d["order_date"] = d["order_date"].dt.tz_localize("Europe/Berlin")
+    v["time_zone"] = d
+    d = base.copy().drop(columns="order_id")
+    d.loc[12] = d.loc[13]
+    v["no_order_id_duplicate"] = d
+    return v
+
+
+@pytest.mark.parametrize("name", sorted(_variants()))
+def test_generated_transactions_same_on_both_paths(name, tmp_path, monkeypatch):
+    path = tmp_path / f"{name}.parquet"
+    _variants()[name].to_parquet(path, index=False)
+    _assert_same(*_both("transactions", path, monkeypatch))
+
+
+def _panel(n_weeks=30, seed=1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    weeks = pd.date_range("2024-01-01", periods=n_weeks, freq="7D")
+    rows = [(w, s, p) for w in weeks for s in ("S1", "S2") for p in ("P1", "P2", "P3")]
+    df = pd.DataFrame(rows, columns=["date", "store_id", "product_id"])
+    df["price"] = np.round(rng.uniform(1, 5, len(df)), 2)
+    df["units"] = rng.integers(0, 50, len(df)).astype(float)
+    df["promo"] = rng.integers(0, 2, len(df))
+    df["temperature"] = rng.normal(15, 5, len(df))
+    return df
+
+
+@pytest.mark.parametrize("case", ["clean", "duplicate_key", "zero_price", "promo_2", "gap"])
+def test_generated_price_panels_same_on_both_paths(case, tmp_path, monkeypatch):
+    df = _panel()
+    if case == "duplicate_key":
+        df.loc[5, ["date", "store_id", "product_id"]] = df.loc[4, ["date", "store_id", "product_id"]].to_numpy()
+    elif case == "zero_price":
+        df.loc[3, "price"] = 0.0
+    elif case == "promo_2":
+        df.loc[3, "promo"] = 2
+    elif case == "gap":
+        df = df[df["date"] != df["date"].iloc[60]]
+    path = tmp_path / f"{case}.parquet"
+    df.to_parquet(path, index=False)
+    _assert_same(*_both("price_panel", path, monkeypatch))
+
+
+@pytest.mark.parametrize("case", ["clean", "duplicate_dates", "monthly_mid_month"])
+def test_generated_sales_histories_same_on_both_paths(case, tmp_path, monkeypatch):
+    dates = pd.date_range("2022-01-01", periods=24, freq="MS")
+    df = pd.DataFrame([(d, r) for d in dates for r in ("North", "South")], columns=["date", "region"])
+    df["sales"] = np.arange(len(df), dtype=float) * 3.5 + 100
+    if case == "duplicate_dates":
+        df.loc[3, "date"] = df.loc[1, "date"]
+    elif case == "monthly_mid_month":
+        df["date"] = df["date"] + pd.Timedelta(days=14)
+    path = tmp_path / f"{case}.parquet"
+    df.to_parquet(path, index=False)
+    _assert_same(*_both("sales_history", path, monkeypatch, keys=["region"]))
+
+
+def test_fingerprints_flag_every_duplicate_and_separate_short_strings():
+    """Equal cells get equal fingerprints wherever they sit in the Arrow buffer; strings up to 16 bytes
+    that differ get different ones; every exact duplicate row is among the repeated rows."""
+    rng = np.random.default_rng(3)
+    alphabet = ["", "a", " a", "ab", "abcdefgh", "abcdefghi", "xbcdefghij", "abcdefgh1234567890",
+                "abcdefgh1234567891", "é", "ée", None]
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        vals = [alphabet[i] for i in rng.integers(0, len(alphabet), n)]
+        s = pd.Series(pd.array(vals, dtype="string"))
+        f = fingerprint(s)
+        for i in range(n):
+            for j in range(n):
+                if vals[i] == vals[j] or (vals[i] is None and vals[j] is None):
+                    assert f[i] == f[j]
+                elif vals[i] is not None and vals[j] is not None and len(vals[i].encode()) <= 16 \
+                        and len(vals[j].encode()) <= 16:
+                    assert f[i] != f[j], (vals[i], vals[j])
+        df = pd.DataFrame({"s": s, "x": rng.integers(0, 2, n).astype(float), "d": pd.Timestamp("2024-01-01")})
+        exact = df.duplicated(keep=False).to_numpy()
+        assert not (exact & ~repeated_rows(df)).any()
+    f = fingerprint(pd.Series([0.0, -0.0, np.nan, float("nan")]))
+    assert f[0] == f[1] and f[2] == f[3]
+
+
+def test_duplicate_row_count_matches_pandas():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"order_id": pd.array([f"O{i}" for i in rng.integers(0, 300, 2000)], dtype="string"),
+                       "revenue": rng.integers(0, 3, 2000).astype(float)})
+    assert loaders._n_duplicate_rows(df) == int(df.duplicated().sum()) > 0
+
+
+def test_fingerprints_do_not_depend_on_chunks():
+    """A column read from several row groups gets the fingerprints of the same column in one piece."""
+    vals = ["a", "bb", None, "abcdefghijk", "", "zz", "a", "abcdefghijk", "é", "bb"]
+    whole = pa.chunked_array([pa.array(vals, pa.large_string())])
+    parts = pa.chunked_array([pa.array(vals[i:i + 3], pa.large_string()) for i in range(0, len(vals), 3)])
+    f_whole = fingerprint(pd.Series(pd.arrays.ArrowStringArray(whole)))
+    f_parts = fingerprint(pd.Series(pd.arrays.ArrowStringArray(parts)))
+    assert (f_whole == f_parts).all()
+    assert f_whole[0] == f_whole[6] and f_whole[1] == f_whole[9] and f_whole[3] == f_whole[7]
