@@ -1,0 +1,195 @@
+"""Tables for people: one display helper that every notebook uses for the tables a reviewer reads.
+
+``table(df)`` returns an object that JupyterLab, nbval and the HTML report show the same way: no positional
+index, thousands separators, money with the run's currency, shares as percentages, one number of decimals per
+column, missing values as "—", long tables cut with a note that names the artifact holding all rows, and wide
+tables that scroll inside the page instead of pushing it sideways. Column kinds are inferred from names and
+values; pass ``kinds`` to say them where a name misleads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+MISSING = "—"
+KINDS = ("money", "count", "number", "share", "percent", "ratio", "text", "date", "flag")
+
+_SHARE = re.compile(r"(^|_)(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
+                    r"($|_)")
+_PERCENT = re.compile(r"(_pct$|^pct_|_pct_|percent)")
+_MONEY = re.compile(r"(^|_)(revenue|spend|sales|value|clv|cac|price|cost|profit|budget|contribution|monetary|"
+                    r"margin_value|arpu|aov|ltv|amount|uplift|forecast|gross_margin)($|_)")
+_COUNT = re.compile(r"(^|_)(n|count|customers|orders|units|rows|rank|frequency|members|size|leads|days|weeks)($|_)")
+_RATIO = re.compile(r"(^|_)(roas|roi|mroas|ratio|lift_x|multiple|elasticity|mase|tau|rho)($|_)")
+
+
+def infer_kind(name: str, values: pd.Series) -> str:
+    """The display kind of one column, from its name and values."""
+    if pd.api.types.is_bool_dtype(values):
+        return "flag"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "date"
+    if not pd.api.types.is_numeric_dtype(values):
+        return "text"
+    lower = str(name).lower()
+    if _PERCENT.search(lower):
+        return "percent"
+    if _SHARE.search(lower):
+        return "share"
+    if _RATIO.search(lower):
+        return "ratio"
+    if _MONEY.search(lower):
+        return "money"
+    finite = values[np.isfinite(values.astype(float))] if len(values) else values
+    whole = len(finite) > 0 and bool((finite.astype(float) % 1 == 0).all())
+    if pd.api.types.is_integer_dtype(values) or (whole and _COUNT.search(lower)):
+        return "count"
+    return "number"
+
+
+def decimals_for(values: pd.Series, kind: str) -> int:
+    """One number of decimals for a whole column, from the size of its typical value."""
+    if kind in ("count", "flag", "text", "date"):
+        return 0
+    if kind in ("share", "percent"):
+        return 1
+    finite = pd.to_numeric(values, errors="coerce").astype(float)
+    finite = finite[np.isfinite(finite)]
+    if finite.empty:
+        return 0
+    if kind == "money":
+        return 0 if finite.abs().median() >= 100 else 2
+    if kind == "ratio":
+        return 2
+    if (finite % 1 == 0).all():
+        return 0
+    typical = finite.abs().median()
+    if typical >= 1000:
+        return 0
+    if typical >= 10:
+        return 1
+    if typical >= 0.1:
+        return 2
+    return 3
+
+
+def format_value(value, kind: str, decimals: int, currency: str = "") -> str:
+    """``value`` as text for a person: separators, currency, %, "—" for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return MISSING
+    if kind == "text":
+        return str(value)
+    if kind == "date":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "flag":
+        return "yes" if bool(value) else "no"
+    number = float(value)
+    if math.isinf(number):
+        return "∞" if number > 0 else "−∞"
+    if kind == "share":
+        return f"{number * 100:,.{decimals}f} %"
+    if kind == "percent":
+        return f"{number:,.{decimals}f} %"
+    text = f"{abs(number):,.{decimals}f}"
+    sign = "-" if number < 0 and float(text.replace(",", "")) != 0 else ""
+    if kind == "money" and currency:
+        return f"{sign}{currency}{text}" if len(currency) == 1 else f"{sign}{currency} {text}"
+    return sign + text
+
+
+def _heading(name) -> str:
+    text = str(name)
+    return text.replace("_", " ") if re.fullmatch(r"[a-z0-9_]+", text) else text
+
+
+class Table:
+    """A formatted table: ``_repr_html_`` for notebooks and reports, ``__repr__`` for text and nbval."""
+
+    def __init__(self, shown: pd.DataFrame, kinds: dict[str, str], *, caption: str = "", note: str = ""):
+        self.frame = shown  # formatted strings, one column per source column
+        self.kinds = kinds
+        self.caption = caption
+        self.note = note
+
+    def __repr__(self) -> str:
+        body = self.frame.to_string(index=False) if len(self.frame.columns) else "(no columns)"
+        parts = [self.caption] if self.caption else []
+        parts.append(body)
+        if self.note:
+            parts.append(self.note)
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        e = lambda v: html.escape(str(v), quote=True)  # noqa: E731 - text from data is escaped
+        numeric = {c for c, k in self.kinds.items() if k not in ("text", "date", "flag")}
+        head = "".join(f"<th class='{'ms-num' if c in numeric else ''}'>{e(_heading(c))}</th>"
+                       for c in self.frame.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td class='{'ms-num' if c in numeric else ''}'>{e(v)}</td>"
+                             for c, v in zip(self.frame.columns, row)) + "</tr>"
+            for row in self.frame.itertuples(index=False, name=None))
+        caption = f"<caption>{e(self.caption)}</caption>" if self.caption else ""
+        note = f"<p class='ms-table-note'>{e(self.note)}</p>" if self.note else ""
+        digest = hashlib.sha1((head + rows).encode()).hexdigest()[:8]
+        return (f"<div class='ms-table-wrap' id='t{digest}' style='overflow-x:auto;max-width:100%'>"
+                f"<table class='ms-table' style='border-collapse:collapse'>{caption}<thead><tr>{head}</tr></thead>"
+                f"<tbody>{rows}</tbody></table>{note}</div>")
+
+
+def table(df: pd.DataFrame | pd.Series, *, kinds: dict[str, str] | None = None, currency: str = "",
+          max_rows: int = 25, artifact: str = "", caption: str = "", missing_reason: str = "",
+          keep_index: bool | None = None) -> Table:
+    """``df`` formatted for a reviewer.
+
+    ``kinds`` overrides the inferred kind of named columns (one of ``KINDS``); ``currency`` prefixes money
+    (a symbol such as "€" or a code such as "EUR"); tables longer than ``max_rows`` are cut with a note naming
+    ``artifact`` (the file that holds every row); ``missing_reason`` explains the "—" cells in the note.
+    A meaningful index (named, or not 0..n-1) becomes the first column; a positional one is dropped.
+    """
+    frame = df.to_frame() if isinstance(df, pd.Series) else df
+    unknown = sorted(set(kinds or {}) - set(map(str, frame.columns)) - set(map(str, frame.index.names)))
+    if unknown:
+        raise ValueError(f"table(): kinds names columns that are not in the table: {unknown}")
+    bad = sorted(k for k in (kinds or {}).values() if k not in KINDS)
+    if bad:
+        raise ValueError(f"table(): unknown kind(s) {bad}; use one of {list(KINDS)}")
+    if keep_index is None:
+        keep_index = not _positional(frame.index)
+    if keep_index:
+        frame = frame.reset_index()
+    frame = frame.copy()
+    frame.columns = [_flat(c) for c in frame.columns]
+    total = len(frame)
+    shown = frame.head(max_rows) if max_rows and total > max_rows else frame
+    resolved = {c: (kinds or {}).get(c) or infer_kind(c, frame[c]) for c in frame.columns}
+    out = pd.DataFrame(index=range(len(shown)))
+    for col in frame.columns:
+        kind = resolved[col]
+        places = decimals_for(frame[col], kind)
+        out[col] = [format_value(v, kind, places, currency) for v in shown[col].tolist()]
+    notes = []
+    if len(shown) < total:
+        where = f"; every row is in `{artifact}`" if artifact else ""
+        notes.append(f"Showing the first {len(shown):,} of {total:,} rows{where}.")
+    if missing_reason and (shown.isna().any().any()):
+        notes.append(f"{MISSING}: {missing_reason}")
+    return Table(out, resolved, caption=caption, note=" ".join(notes))
+
+
+def _positional(index: pd.Index) -> bool:
+    if isinstance(index, pd.MultiIndex) or any(n is not None for n in index.names):
+        return False
+    return isinstance(index, pd.RangeIndex) or (
+        pd.api.types.is_integer_dtype(index) and index.equals(pd.RangeIndex(len(index))))
+
+
+def _flat(column) -> str:
+    if isinstance(column, tuple):
+        return " ".join(str(part) for part in column if str(part))
+    return str(column)
