@@ -151,17 +151,11 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
                 _scrub_file(f)
         record = _run_record(path, name, spec, declared, values, started, t0, status, error, tmp)
         t1 = time.perf_counter()
-        if out_nb.exists():
-            try:
-                from marksell.reporting.render import render_html
-
-                render_html(out_nb, tmp / "report.html", record)
-            except Exception as exc:
-                record["render_error"] = _reason(exc)
-        timings["render_s"] = time.perf_counter() - t1
-        record["timings"] = timings
         if tb:
             (tmp / "error.txt").write_text(scrub(tb), encoding="utf-8")
+        _publish(tmp, out_nb, record, index_href=None if spec.out else "../../index.html")
+        timings["render_s"] = time.perf_counter() - t1
+        record["timings"] = timings
         _write_json(tmp / "run.json", record)
         final = _claim(tmp, reports, started, name, spec)
         tmp = None
@@ -169,6 +163,27 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _publish(tmp: Path, out_nb: Path, record: dict, index_href: str | None) -> None:
+    """Write the reviewer's outputs: results.xlsx from the CSV artifacts, then report.html linking them.
+
+    A failure here is recorded in ``record`` (``workbook_error``/``render_error``) and never loses the run.
+    """
+    from marksell.reporting.render import render_html
+    from marksell.reporting.workbook import write_workbook
+
+    try:
+        write_workbook(tmp)
+    except (OSError, ValueError) as exc:
+        record["workbook_error"] = _reason(exc)
+    if not out_nb.exists():
+        return
+    outputs = sorted({f.name for f in tmp.iterdir() if f.is_file() and not f.name.startswith(".")} | {"run.json"})
+    try:
+        render_html(out_nb, tmp / "report.html", record, outputs=outputs, index_href=index_href)
+    except Exception as exc:  # noqa: BLE001 - the run is kept; the failure is recorded in run.json
+        record["render_error"] = _reason(exc)
 
 
 def effective_parameters(declared: list[notebook_params.Parameter], values: dict) -> dict:
