@@ -59,3 +59,10 @@ def test_pdf_printed_by_chromium(tmp_path):
                                           "<p>The summary.</p></body></html>")
     out = render_pdf(tmp_path)
     assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 1000
+
+
+def test_cli_pdf_of_a_folder_without_report_exits_2(tmp_path, capsys):
+    from marksell.reporting.cli import main
+
+    assert main(["pdf", str(tmp_path)]) == 2
+    assert "no report.html here" in capsys.readouterr().err

@@ -38,12 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--label", help="suffix of the report folder name (letters, digits, . _ -)")
     r.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
     r.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 600)")
+    r.add_argument("--pdf", action="store_true", help="also print report.pdf (needs Chromium)")
 
     b = sub.add_parser("report", help="run a batch (default: every notebook on the sample data)")
     b.add_argument("--config", help="YAML batch file with a list of runs")
     b.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
     b.add_argument("--jobs", "-j", type=int, default=1, help="parallel processes on this machine")
     b.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://host:8786")
+    b.add_argument("--pdf", action="store_true", help="also print report.pdf for every run (needs Chromium)")
+
+    d = sub.add_parser("pdf", help="print finished runs' report.html to report.pdf (needs Chromium)")
+    d.add_argument("folders", nargs="+", metavar="RUN_FOLDER", help="a run folder, e.g. reports/2026-01-31/kpi_scorecard")
 
     i = sub.add_parser("index", help="rebuild reports/index.html from the run folders")
     i.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
@@ -88,6 +93,8 @@ def cmd_run(args) -> int:
         index.build_index(args.reports_dir)
     print(f"marksell: {res.name} {res.status} in {res.duration_s:.1f} s -> {res.folder}"
           + (f"\n  reason: {res.error}" if res.error else ""))
+    if args.pdf:
+        _print_pdfs([res.folder])
     return EXIT_OK if res.status == "ok" else EXIT_FAILED
 
 
@@ -98,7 +105,22 @@ def cmd_report(args) -> int:
         raise _usage("--jobs must be at least 1")
     specs = batch.specs_from_config(args.config, args.reports_dir)
     results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler)
+    if args.pdf:
+        _print_pdfs([r.folder for r in results if r.folder is not None])
     return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED
+
+
+def _print_pdfs(folders) -> None:
+    """Print each run's report.pdf; raises PdfError (exit 2) when no PDF could be made."""
+    from marksell.reporting.pdf import render_pdf
+
+    for folder in folders:
+        print(f"marksell: wrote {render_pdf(folder)}")
+
+
+def cmd_pdf(args) -> int:
+    _print_pdfs(args.folders)
+    return EXIT_OK
 
 
 def cmd_index(args) -> int:
@@ -136,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    handler = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "index": cmd_index,
+    handler = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "index": cmd_index, "pdf": cmd_pdf,
                "sample-data": cmd_sample_data}[args.command]
     try:
         return handler(args)
