@@ -72,3 +72,18 @@ def test_unknown_kind_or_column_is_a_clear_error():
 def test_multiindex_columns_flattened():
     frame = pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("wsum", "p_first"), ("topsis", "p_first")]))
     assert list(table(frame).frame.columns) == ["wsum p_first", "topsis p_first"]
+
+
+def test_brief_reads_answer_first_and_escapes_data():
+    from marksell.reporting.brief import Brief, amount, share
+
+    b = Brief(["Grow <b>email</b>.", " "], confidence="Intervals exclude zero.", action="Shift 10 % of display.",
+              skipped=["No cost column: margin not computed."])
+    assert repr(b).splitlines() == ["In short: Grow <b>email</b>.", "How sure: Intervals exclude zero.",
+                                    "What to do: Shift 10 % of display.",
+                                    "Not covered: No cost column: margin not computed."]
+    assert "&lt;b&gt;email" in b._repr_html_() and "<b>email" not in b._repr_html_()
+    assert b.as_dict()["answer"] == ["Grow <b>email</b>."]
+    assert amount(1_234_567, "€") == "€1.23 m" and amount(950, "EUR") == "EUR 950" and share(0.1234) == "12 %"
+    with pytest.raises(ValueError, match="at least one answer"):
+        Brief([""])
