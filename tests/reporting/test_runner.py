@@ -121,7 +121,7 @@ def test_run_writes_the_full_report_folder(toy, tmp_path):
     assert res.status == "ok", res.error
     assert res.folder.parent.parent == reports and res.folder.name == "toy-weekly"
     files = sorted(p.name for p in res.folder.iterdir())
-    assert files == ["report.html", "run.json", "summary.json", "table.csv", "toy.ipynb"]
+    assert files == ["report.html", "results.xlsx", "run.json", "summary.json", "table.csv", "toy.ipynb"]
     rec = json.loads((res.folder / "run.json").read_text())
     assert rec["status"] == "ok" and rec["error"] is None
     assert rec["overrides"] == {"x": 5, "name": "<b>Acme & Co</b>"}
