@@ -1,0 +1,160 @@
+"""One call from data to every result of an experiment: health, effects, sequential, Bayes, plan, decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from marksell.errors import DataContractError
+from marksell.experiments import bayes, decision, effects, health, power, segments, sequential, validate
+from marksell.experiments.stats import Metric, Moments, moments_from_aggregates, unit_moments
+
+
+@dataclass
+class ExperimentRun:
+    """Everything :func:`run_experiment` found; ``notes`` say in one line what was skipped and why."""
+
+    control: str
+    variants: list[str]
+    metrics: list[Metric]
+    primary_metric: str
+    alpha: float
+    moments: Moments
+    results: pd.DataFrame
+    health: pd.DataFrame
+    guardrails: pd.DataFrame
+    decisions: pd.DataFrame
+    power: pd.DataFrame
+    srm: dict
+    looks: pd.DataFrame | None = None
+    first_significant: pd.DataFrame | None = None
+    segment_effects: pd.DataFrame | None = None
+    heterogeneity: pd.DataFrame | None = None
+    prior: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _counts(moments: Moments) -> dict[str, int]:
+    first = moments.table.drop_duplicates("variant")
+    return {str(v): int(n) for v, n in zip(first["variant"], first["n"])}
+
+
+def _plan_rows(run_moments: Moments, results: pd.DataFrame, control: str, primary: str, split: np.ndarray,
+               variants: list[str], alpha: float, power_target: float, traffic_per_day: float) -> pd.DataFrame:
+    est = effects.estimates(run_moments.table, cuped=False)
+    c = est[(est["variant"] == control) & (est["metric"] == primary)].iloc[0]
+    shares = dict(zip(variants, split))
+    treat_share = float(np.mean([s for v, s in shares.items() if v != control]))
+    baseline = float(c["estimate"])
+    sd = float(np.sqrt(c["unit_var"]))
+    table = power.plan(primary, baseline, sd, traffic_per_day, float(shares[control]), treat_share,
+                       alpha=alpha, power=power_target, current_control_units=float(c["n"]))
+    prim = results[results["metric"] == primary]
+    if prim["cuped"].any():
+        reduction = float(prim["variance_reduction"].mean())
+        adjusted = power.plan(primary, baseline, sd * np.sqrt(max(1 - reduction, 1e-12)), traffic_per_day,
+                              float(shares[control]), treat_share, alpha=alpha, power=power_target,
+                              current_control_units=float(c["n"]))
+        adjusted["basis"] = adjusted["basis"] + " with CUPED"
+        table = pd.concat([table, adjusted], ignore_index=True)
+    return table
+
+
+def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metric: str = "",
+                   guardrails: dict | None = None, covariates: dict | None = None,
+                   expected_split: dict | None = None, alpha: float = 0.05, segment_cols=None,
+                   sequential_looks: bool = True, prior: dict | None = None, seed: int = 0,
+                   min_effect: float = 0.0, power_target: float = 0.8, traffic_per_day: float = 0.0,
+                   drop_crossovers: bool = False, unit_col: str = "unit_id", variant_col: str = "variant",
+                   time_col: str = "timestamp", source: str = "experiment data") -> ExperimentRun:
+    """Analyse one experiment from unit rows or from a ``variant, metric, n, sum, sum_sq`` table.
+
+    ``metrics``: list or dict (see :func:`validate.parse_metrics`); ``primary_metric``: the one that
+    decides (default: the first metric); ``guardrails``: metric -> tolerated relative drop;
+    ``covariates``: metric -> pre-period column for CUPED; ``expected_split``: variant -> planned
+    share (empty: equal); ``segment_cols``: columns to split effects by; ``sequential_looks``:
+    always-valid intervals over the days of ``time_col`` (when present); ``prior``: see
+    :mod:`bayes`; ``min_effect``: the smallest relative lift of the primary metric worth shipping;
+    ``traffic_per_day``: eligible units a day for the planner (0 = as observed, when timestamps
+    exist).
+    """
+    notes: list[str] = []
+    guardrails = {str(k): float(v) for k, v in (guardrails or {}).items()}
+    segment_cols = list(segment_cols or [])
+    looks = first = seg_levels = seg_q = None
+    crossovers = 0
+    exposure = None
+    if validate.is_aggregate(data):
+        validate.check_aggregates(data, control, source)
+        moments = moments_from_aggregates(data, kinds=metrics if isinstance(metrics, dict) else None)
+        if metrics:
+            wanted = list(metrics)
+            moments.metrics = [m for m in moments.metrics if m.name in wanted]
+            moments.table = moments.table[moments.table["metric"].isin(wanted)].reset_index(drop=True)
+        notes.append("Summary table input (n, sum, sum_sq): no unit rows, so no CUPED, ratio metrics, "
+                     "segments, crossover check or sequential looks.")
+        metric_list = moments.metrics
+    else:
+        exclude = {unit_col, variant_col, time_col, "experiment", *segment_cols}
+        metric_list = validate.parse_metrics(data, metrics, covariates, exclude)
+        data, crossovers = validate.check_units(
+            data, metric_list, control, source, variant_col=variant_col,
+            unit_col=unit_col if unit_col in data.columns else None, covariates=covariates,
+            segments=segment_cols, drop_crossovers=drop_crossovers)
+        variants = sorted(pd.unique(data[variant_col].astype(str)))
+        variants = [str(control)] + [v for v in variants if v != str(control)]
+        moments = unit_moments(data, metric_list, variant_col, variants)
+        if time_col in data.columns:
+            days = pd.to_datetime(data[time_col]).dt.normalize()
+            exposure = health.exposure_balance(days, data[variant_col].astype(str))
+        else:
+            notes.append(f"No '{time_col}' column: exposure balance over time and sequential looks skipped.")
+    variants = [str(control)] + [v for v in moments.variants if v != str(control)]
+    names = [m.name for m in metric_list]
+    primary = primary_metric or names[0]
+    if primary not in names:
+        raise DataContractError(source, "experiment", [{
+            "column": primary, "expected": "the primary metric among the metrics",
+            "found": f"metrics {names}", "fix": "set `primary_metric` to one of them"}])
+    unknown = [g for g in guardrails if g not in names]
+    if unknown:
+        raise DataContractError(source, "experiment", [{
+            "column": g, "expected": "a guardrail among the metrics", "found": f"metrics {names}",
+            "fix": "add it to `metrics` or remove it from `guardrails`"} for g in unknown])
+    counts = _counts(moments)
+    table = health.health_table({v: counts[v] for v in variants}, expected_split, crossovers,
+                                drop_crossovers, exposure)
+    srm = health.sample_ratio({v: counts[v] for v in variants}, expected_split)
+    results = effects.adjust(effects.lift_table(moments, str(control), alpha), primary, alpha)
+    chance = bayes.chance_to_beat(results, prior, seed)
+    results["prob_beat_control"] = chance["prob_beat_control"]
+    results["expected_loss"] = chance["expected_loss"]
+    results["prior"] = chance["prior"]
+    results["role"] = np.where(results["metric"] == primary, "primary",
+                               np.where(results["metric"].isin(list(guardrails)), "guardrail", "secondary"))
+    guard = effects.guardrail_status(results, guardrails)
+    if not validate.is_aggregate(data) and time_col in data.columns:
+        cum = sequential.cumulative_moments(data, metric_list, variants, time_col, variant_col)
+        looks = sequential.looks(cum, str(control), alpha, bonferroni=len(variants) - 1)
+        first = sequential.first_significant(looks, alpha / max(len(variants) - 1, 1))
+        if traffic_per_day <= 0:
+            traffic_per_day = float(len(data)) / max(exposure["days"], 1)
+    if traffic_per_day <= 0:
+        notes.append("No traffic per day given and no timestamps: the planner shows units, not days.")
+    if segment_cols and not validate.is_aggregate(data):
+        seg_levels, seg_q = segments.segment_effects(data, segment_cols, metric_list, variants, str(control),
+                                                     alpha, variant_col)
+    split = health.planned_split(variants, expected_split)
+    plan = _plan_rows(moments, results, str(control), primary, split, variants, alpha, power_target,
+                      traffic_per_day)
+    seq_for_decision = None
+    if sequential_looks and looks is not None:
+        seq_for_decision = looks[looks["metric"] == primary]
+    elif not sequential_looks:
+        looks = first = None
+    decisions = decision.decide(results, table, guard, primary, alpha, min_effect, seq_for_decision)
+    return ExperimentRun(str(control), variants, metric_list, primary, alpha, moments, results, table, guard,
+                         decisions, plan, srm, looks, first, seg_levels, seg_q,
+                         {**bayes.DEFAULT_PRIOR, **(prior or {})}, notes)
