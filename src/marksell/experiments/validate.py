@@ -116,7 +116,7 @@ def check_units(frame: pd.DataFrame, metrics: list[Metric], control: str, source
                 continue
             if np.nanvar(values.to_numpy(float)) == 0:
                 problems.append({"column": col, "expected": "a metric or covariate that varies between units",
-                                 "found": f"the same value {values.iloc[0]!r} for every unit",
+                                 "found": f"the same value {values.iloc[0]:g} for every unit",
                                  "fix": "remove it from `metrics` (or `covariates`): no effect can be "
                                         "estimated from a constant"})
         if m.kind == "binary":
@@ -125,7 +125,7 @@ def check_units(frame: pd.DataFrame, metrics: list[Metric], control: str, source
             if other.any():
                 problems.append({"column": m.numerator, "expected": "0 or 1 (a binary metric)",
                                  "found": f"{int(other.sum())} other values",
-                                 "examples": _examples(pd.unique(values[other])),
+                                 "examples": ", ".join(f"{v:g}" for v in pd.unique(values[other])[:3]),
                                  "fix": "map the column to 0/1 (e.g. converted = orders > 0), or declare "
                                         "it a 'mean' metric in `metrics`"})
         if m.kind not in KINDS:
