@@ -103,7 +103,7 @@ def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metri
             data, metric_list, control, source, variant_col=variant_col,
             unit_col=unit_col if unit_col in data.columns else None, covariates=covariates,
             segments=segment_cols, drop_crossovers=drop_crossovers)
-        variants = sorted(pd.unique(data[variant_col].astype(str)))
+        variants = sorted({str(v) for v in data[variant_col].dropna().unique()})
         variants = [str(control)] + [v for v in variants if v != str(control)]
         moments = unit_moments(data, metric_list, variant_col, variants)
         if time_col in data.columns:

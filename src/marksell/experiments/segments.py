@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from marksell.experiments.effects import compare, estimates
-from marksell.experiments.stats import MOMENT_COLUMNS, Metric, group_moments
+from marksell.experiments.stats import MOMENT_COLUMNS, Metric, group_moments, variant_codes
 
 MIN_UNITS = 2
 
@@ -26,7 +26,7 @@ def segment_moments(units: pd.DataFrame, segment_col: str, metrics: list[Metric]
     """Moments per (segment level, variant, metric), with a ``segment`` column holding the level."""
     levels = pd.Categorical(units[segment_col].astype(str))
     cats = list(levels.categories)
-    v = pd.Categorical(units[variant_col].astype(str), categories=variants).codes
+    v = variant_codes(units[variant_col], variants)
     k, m = len(variants), len(metrics)
     cols = {c: units[c].to_numpy(dtype=float) for x in metrics for c in x.columns}
     mom = group_moments((levels.codes * k + v).astype(np.intp), len(cats) * k, cols, metrics)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from marksell.experiments.effects import compare, estimates
-from marksell.experiments.stats import MOMENT_COLUMNS, Metric, cell_sums, sums_to_moments
+from marksell.experiments.stats import MOMENT_COLUMNS, Metric, cell_sums, sums_to_moments, variant_codes
 
 
 def mixing_rho(n_plan: float, alpha: float) -> float:
@@ -59,7 +59,7 @@ def cumulative_moments(units: pd.DataFrame, metrics: list[Metric], variants: lis
     days = pd.to_datetime(units[day_col]).dt.normalize()
     day_index = pd.DatetimeIndex(sorted(days.unique()))
     d = day_index.get_indexer(days)
-    v = pd.Categorical(units[variant_col].astype(str), categories=variants).codes
+    v = variant_codes(units[variant_col], variants)
     k = len(variants)
     cols = {c: units[c].to_numpy(dtype=float) for m in metrics for c in m.columns}
     sums = cell_sums((d * k + v).astype(np.intp), len(day_index) * k, cols, metrics)

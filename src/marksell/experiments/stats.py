@@ -153,16 +153,25 @@ def _frame(arrays: dict[str, np.ndarray], variants: list[str], metrics: list[Met
     return table
 
 
+def variant_codes(values: pd.Series, variants: list[str]) -> np.ndarray:
+    """Integer code of each row's variant in ``variants`` (-1: not listed or missing), without
+    converting every row to text (only the distinct values are)."""
+    cat = pd.Categorical(values)
+    lookup = np.array([variants.index(str(c)) if str(c) in variants else -1 for c in cat.categories] + [-1],
+                      dtype=np.intp)
+    return lookup[cat.codes]  # code -1 (missing) picks the trailing -1
+
+
 def unit_moments(units: pd.DataFrame, metrics: list[Metric], variant_col: str = "variant",
                  variants: list[str] | None = None) -> Moments:
     """Moments from unit-level rows (one row per unit), variants in the given (or sorted) order."""
     if variants is None:
-        variants = sorted(pd.unique(units[variant_col].astype(str)))
-    codes = pd.Categorical(units[variant_col].astype(str), categories=variants).codes
+        variants = sorted(str(v) for v in units[variant_col].dropna().unique())
+    codes = variant_codes(units[variant_col], variants)
     if (codes < 0).any():
         raise ValueError(f"{variant_col!r} holds variants outside {variants}")
     cols = {c: units[c].to_numpy(dtype=float) for m in metrics for c in m.columns}
-    arrays = group_moments(codes.astype(np.intp), len(variants), cols, metrics)
+    arrays = group_moments(codes, len(variants), cols, metrics)
     return Moments(_frame(arrays, variants, metrics), list(variants), list(metrics))
 
 

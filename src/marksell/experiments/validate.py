@@ -73,7 +73,7 @@ def check_units(frame: pd.DataFrame, metrics: list[Metric], control: str, source
                                 "`metrics`/`covariates`/`segments`"})
     if missing:
         raise DataContractError(source, "experiment", problems)
-    variants = sorted(pd.unique(frame[variant_col].dropna().astype(str)))
+    variants = sorted({str(v) for v in frame[variant_col].dropna().unique()})
     if len(variants) < 2:
         problems.append({"column": variant_col, "expected": "at least two variants (control and a treatment)",
                          "found": f"{len(variants)} variant(s): {_examples(variants)}",
@@ -85,7 +85,8 @@ def check_units(frame: pd.DataFrame, metrics: list[Metric], control: str, source
                          "fix": f"set the `control` parameter to one of {variants}"})
     crossovers = 0
     if unit_col:
-        per_unit = frame.groupby(unit_col, sort=False)[variant_col].nunique()
+        repeated = frame[frame[unit_col].duplicated(keep=False)]  # cheap first pass: most units appear once
+        per_unit = repeated.groupby(unit_col, sort=False)[variant_col].nunique()
         several = per_unit[per_unit > 1]
         crossovers = len(several)
         if crossovers and not drop_crossovers:

@@ -36,7 +36,7 @@ ACTIVE_RATE = 0.25
 EXTRA_ORDERS = 0.3  # Poisson mean of orders beyond the first
 ORDER_SHAPE, ORDER_SCALE = 2.0, 40.0  # Gamma order value: mean 80
 CONVERSION_LIFT = 0.40
-SRM_LOSS = 0.25
+SRM_LOSS = 0.35
 SLOPE = 0.8
 REVENUE_LIFT = 0.05
 
