@@ -15,5 +15,5 @@ def sample_experiments(sample_company):
         from marksell.sample import experiments
 
         t, tr = experiments.generate(np.random.default_rng(1), tables["customers"], tables["transactions"])
-        return t["experiments"], tr["experiments"]
-    return tables["experiments"], truth["experiments"]["experiments"]
+        return t["experiments"], tr
+    return tables["experiments"], truth["experiments"]

@@ -75,7 +75,8 @@ def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metri
     decides (default: the first metric); ``guardrails``: metric -> tolerated relative drop;
     ``covariates``: metric -> pre-period column for CUPED; ``expected_split``: variant -> planned
     share (empty: equal); ``segment_cols``: columns to split effects by; ``sequential_looks``:
-    always-valid intervals over the days of ``time_col`` (when present); ``prior``: see
+    decide on the always-valid interval at the last look (looks over the days of ``time_col`` are
+    computed whenever that column exists); ``prior``: see
     :mod:`bayes`; ``min_effect``: the smallest relative lift of the primary metric worth shipping;
     ``traffic_per_day``: eligible units a day for the planner (0 = as observed, when timestamps
     exist).
@@ -152,8 +153,6 @@ def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metri
     seq_for_decision = None
     if sequential_looks and looks is not None:
         seq_for_decision = looks[looks["metric"] == primary]
-    elif not sequential_looks:
-        looks = first = None
     decisions = decision.decide(results, table, guard, primary, alpha, min_effect, seq_for_decision)
     return ExperimentRun(str(control), variants, metric_list, primary, alpha, moments, results, table, guard,
                          decisions, plan, srm, looks, first, seg_levels, seg_q,

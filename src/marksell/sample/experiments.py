@@ -91,7 +91,7 @@ def _funnel_truth(p0: np.ndarray, variants: list[str], lifts: dict) -> dict:
 
 def generate(rng: np.random.Generator, customers: pd.DataFrame, transactions: pd.DataFrame):
     """``experiments`` table (every experiment, an ``experiment`` column) and the planted truth."""
-    frames, truth = [], {"columns": COLUMNS, "experiments": {}}
+    frames, truth = [], {}
     for name, (start, variants, split, lifts) in EXPERIMENTS.items():
         start = pd.Timestamp(start)
         units = _eligible(customers, transactions, start)
@@ -123,6 +123,6 @@ def generate(rng: np.random.Generator, customers: pd.DataFrame, transactions: pd
             info["covariate"] = "pre_revenue"
         units = units.assign(experiment=name, unit_id=units["customer_id"])
         frames.append(units[COLUMNS])
-        truth["experiments"][name] = info
+        truth[name] = info
     table = pd.concat(frames, ignore_index=True)
     return {"experiments": table}, truth
