@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from exp_sim import simulated_units
 
 from marksell.errors import DataContractError
 from marksell.experiments import run_experiment
 
 
 @pytest.fixture
-def units():
+def units(simulated_units):
     return simulated_units(1, n=400)
 
 

@@ -11,14 +11,12 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from marksell.experiments import Metric, adjust, lift_table, moments_from_aggregates, run_experiment, unit_moments
 
-from exp_sim import simulated_units
-
 METRICS = [Metric("converted", "binary", "converted"), Metric("y", "mean", "y"),
            Metric("revenue/orders", "ratio", "revenue", "orders")]
 
 
 @pytest.fixture(scope="module")
-def units():
+def units(simulated_units):
     return simulated_units(3, n=5000, lift=0.3, variants=("control", "b", "c"))
 
 
@@ -72,7 +70,7 @@ def test_ratio_delta_method_equals_numpy(units, results):
     assert r["p_value"] == pytest.approx(2 * sps.norm.sf(abs(rt - rc) / np.sqrt(vt + vc)), rel=1e-9)
 
 
-def test_cuped_lift_equals_ancova_coefficient():
+def test_cuped_lift_equals_ancova_coefficient(simulated_units):
     units = simulated_units(5, n=6000, lift=0.4)
     res = lift_table(unit_moments(units, [Metric("y", "mean", "y", covariate="pre")],
                                   variants=["control", "treatment"]), "control")
@@ -114,9 +112,7 @@ def test_holm_for_primary_and_bh_for_the_rest(results):
     assert rest["p_adjusted"].to_numpy() == pytest.approx(multipletests(rest["p_value"], method="fdr_bh")[1])
 
 
-def test_run_recovers_the_planted_conversion_lift(sample_experiments):
-    from exp_sim import one_experiment
-
+def test_run_recovers_the_planted_conversion_lift(sample_experiments, one_experiment):
     table, truth = sample_experiments
     units = one_experiment(table, "free_shipping")
     run = run_experiment(units, "control", metrics=["converted", "orders", "revenue"], primary_metric="converted",

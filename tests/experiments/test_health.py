@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from exp_sim import one_experiment
 from scipy import stats as sps
 
 from marksell.experiments import SRM_ALPHA, run_experiment, sample_ratio
@@ -13,7 +12,7 @@ from marksell.experiments.health import exposure_balance
 
 
 @pytest.mark.parametrize("name", ["free_shipping", "subject_line", "landing_page", "loyalty_reminder"])
-def test_srm_flagged_only_where_planted(sample_experiments, name):
+def test_srm_flagged_only_where_planted(sample_experiments, one_experiment, name):
     table, truth = sample_experiments
     units = one_experiment(table, name)
     run = run_experiment(units, truth[name]["control"], metrics=["converted", "revenue"],
@@ -41,7 +40,7 @@ def test_exposure_drift_is_flagged():
     assert not exposure_balance(pd.Series(days), pd.Series(balanced))["flagged"]
 
 
-def test_cuped_on_the_sample_removes_about_half_the_variance(sample_experiments):
+def test_cuped_on_the_sample_removes_about_half_the_variance(sample_experiments, one_experiment):
     table, truth = sample_experiments
     info = truth["loyalty_reminder"]
     units = one_experiment(table, "loyalty_reminder")

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from exp_sim import simulated_units
 
 from marksell.errors import DataContractError
 from marksell.experiments import HEALTH_COLUMNS, POWER_COLUMNS, RESULT_COLUMNS, run_experiment
@@ -15,7 +14,7 @@ from marksell.experiments import summary as exsum
 from marksell.experiments.inputs import select_inputs
 
 
-def test_defaults_naming_absent_columns_are_skipped_with_a_note():
+def test_defaults_naming_absent_columns_are_skipped_with_a_note(simulated_units):
     units = simulated_units(2, n=2000)
     got = select_inputs(units, "", {"converted": "binary", "y": "mean", "revenue/clicks": "ratio"}, "clicks",
                         {"margin": 0.1, "y": 0.05}, {"y": "pre", "converted": "pre_conv"}, ["segment", "region"])
@@ -27,7 +26,7 @@ def test_defaults_naming_absent_columns_are_skipped_with_a_note():
         assert word in text
 
 
-def test_experiment_column_selects_one_and_says_so():
+def test_experiment_column_selects_one_and_says_so(simulated_units):
     a, b = simulated_units(3, n=500), simulated_units(4, n=300)
     both = pd.concat([a.assign(experiment="first"), b.assign(experiment="second")], ignore_index=True)
     got = select_inputs(both, "", ["y"])
@@ -37,12 +36,12 @@ def test_experiment_column_selects_one_and_says_so():
         select_inputs(both, "third", ["y"])
 
 
-def test_no_requested_metric_is_an_error_naming_the_fix():
+def test_no_requested_metric_is_an_error_naming_the_fix(simulated_units):
     with pytest.raises(DataContractError, match="name your metric columns in `metrics`"):
         select_inputs(simulated_units(5, n=100), "", {"clicks": "binary"})
 
 
-def test_aggregate_input_runs_without_unit_level_parts():
+def test_aggregate_input_runs_without_unit_level_parts(simulated_units):
     units = simulated_units(6, n=3000)
     agg = pd.concat([
         units.groupby("variant")[m].agg(n="size", sum="sum", sum_sq=lambda s: (s**2).sum()).reset_index()
@@ -55,7 +54,7 @@ def test_aggregate_input_runs_without_unit_level_parts():
 
 
 @pytest.fixture(scope="module")
-def run():
+def run(simulated_units):
     units = simulated_units(7, n=6000, lift=0.4, variants=("control", "b", "c"))
     units["timestamp"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(len(units)) % 10, unit="D")
     return run_experiment(units, "control", metrics={"converted": "binary", "y": "mean", "revenue/orders": "ratio"},

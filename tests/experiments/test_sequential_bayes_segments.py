@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from exp_sim import one_experiment, simulated_units
 from scipy import integrate
 from scipy import stats as sps
 
@@ -62,7 +61,7 @@ def test_cochran_q_equals_statsmodels_meta_analysis():
     assert q["i2"] == pytest.approx(ref.i2)
 
 
-def test_heterogeneous_effect_is_detected_and_homogeneous_not():
+def test_heterogeneous_effect_is_detected_and_homogeneous_not(simulated_units):
     units = simulated_units(8, n=30_000, lift=0.0)
     units["y"] += np.where((units["variant"] == "treatment") & (units["segment"] == "A"), 0.5, 0.0)
     run = run_experiment(units, "control", metrics=["y"], segment_cols=["segment"], seed=1)
@@ -71,7 +70,7 @@ def test_heterogeneous_effect_is_detected_and_homogeneous_not():
     assert flat.heterogeneity.iloc[0]["p_value"] > 0.001
 
 
-def test_guardrail_breach_blocks_a_winner():
+def test_guardrail_breach_blocks_a_winner(simulated_units):
     units = simulated_units(12, n=20_000, lift=0.5)
     units["revenue"] *= np.where(units["variant"] == "treatment", 0.8, 1.0)
     run = run_experiment(units, "control", metrics=["y", "revenue"], primary_metric="y", guardrails={"revenue": 0.05})
@@ -82,7 +81,7 @@ def test_guardrail_breach_blocks_a_winner():
     assert ok.decisions.iloc[0]["decision"] == "ship"
 
 
-def test_sample_decisions(sample_experiments):
+def test_sample_decisions(sample_experiments, one_experiment):
     table, truth = sample_experiments
     kw = {"metrics": ["converted", "orders", "revenue"], "primary_metric": "converted", "seed": 1}
     ship = run_experiment(one_experiment(table, "free_shipping"), "control", sequential_looks=False, **kw)
@@ -92,7 +91,7 @@ def test_sample_decisions(sample_experiments):
     assert not (null.looks["seq_p_value"] < 0.05 / 2).any()  # no always-valid false win in the null test
 
 
-def test_looks_end_at_the_fixed_result(sample_experiments):
+def test_looks_end_at_the_fixed_result(sample_experiments, one_experiment):
     table, _ = sample_experiments
     run = run_experiment(one_experiment(table, "free_shipping"), "control", metrics=["converted"], seed=1)
     last = run.looks.iloc[-1]
