@@ -19,6 +19,7 @@ SAMPLE_FILES = {
     "opportunities": "opportunities.csv",
     "marketing_funnel": "marketing_funnel.csv",
     "market_size": "market_size.csv",
+    "experiment": "experiments.csv",
     "ground_truth": "ground_truth.json",
 }
 

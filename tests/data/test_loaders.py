@@ -238,4 +238,5 @@ def test_contract_table_markdown():
     table = contract_table_markdown("price_panel")
     assert "| `price` | float | yes | > 0, no missing values | Average selling price in the period, > 0 |" in table
     assert set(CONTRACTS) == {"transactions", "customers", "price_panel", "sales_history", "sales_plan",
-                              "opportunities", "marketing_funnel", "market_size"}
+                              "opportunities", "marketing_funnel", "market_size", "experiment",
+                              "experiment_summary"}

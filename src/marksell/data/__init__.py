@@ -9,6 +9,7 @@ from marksell.data.contracts import CONTRACTS, Column, Contract, contract_table_
 from marksell.data.loaders import (
     load,
     load_customers,
+    load_experiment,
     load_market_size,
     load_marketing_funnel,
     load_opportunities,
@@ -24,6 +25,6 @@ from marksell.paths import sample_path
 __all__ = [
     "CONTRACTS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "Column", "Contract", "DataContractError",
     "DataQualityWarning", "contract_table_markdown", "contracts_markdown", "display_path", "file_sha256", "load",
-    "load_customers", "load_market_size", "load_marketing_funnel", "load_opportunities", "load_price_panel",
-    "load_sales_history", "load_sales_plan", "load_transactions", "read_table", "sample_path",
+    "load_customers", "load_experiment", "load_market_size", "load_marketing_funnel", "load_opportunities",
+    "load_price_panel", "load_sales_history", "load_sales_plan", "load_transactions", "read_table", "sample_path",
 ]

@@ -162,10 +162,40 @@ MARKET_SIZE = Contract(
     date_freq="MS",
 )
 
+EXPERIMENT = Contract(
+    kind="experiment",
+    description="One row per randomisation unit of an A/B test (customer, visitor, account): its variant, "
+    "metrics and optional pre-period covariates, segments and exposure day.",
+    columns=(
+        Column("unit_id", "string", "Unit that was randomised (once per experiment)"),
+        Column("variant", "string", "Variant the unit was assigned to; one of them is the control"),
+        Column("timestamp", "datetime", "Day of assignment or first exposure (for the daily view)", required=False,
+               not_in_future=True),
+        Column("experiment", "string", "Name of the experiment when one file holds several", required=False),
+    ),
+    date_column="timestamp",
+    extra_numeric=True,
+    notes=("Metric and pre-period covariate columns are the other numeric columns (named by `metrics` and "
+           "`covariates`); segment columns are other text columns (named by `segments`).",),
+)
+
+EXPERIMENT_SUMMARY = Contract(
+    kind="experiment_summary",
+    description="An A/B test's aggregates when unit rows are not available: one row per variant and metric.",
+    columns=(
+        Column("variant", "string", "Variant; one of them is the control"),
+        Column("metric", "string", "Metric name"),
+        Column("n", "int", "Units in the variant, >= 2", min_value=2),
+        Column("sum", "float", "Sum of the metric over the units"),
+        Column("sum_sq", "float", "Sum of the squared metric over the units, >= 0", min_value=0),
+    ),
+    unique=("variant", "metric"),
+)
+
 CONTRACTS: dict[str, Contract] = {
     c.kind: c
     for c in (TRANSACTIONS, CUSTOMERS, PRICE_PANEL, SALES_HISTORY, SALES_PLAN, OPPORTUNITIES, MARKETING_FUNNEL,
-              MARKET_SIZE)
+              MARKET_SIZE, EXPERIMENT, EXPERIMENT_SUMMARY)
 }
 
 

@@ -104,6 +104,23 @@ def load_market_size(path: str | os.PathLike | None = "", columns: dict | None =
     return load("market_size", path, columns, **kw)
 
 
+def load_experiment(path: str | os.PathLike | None = "", columns: dict | None = None, **kw) -> pd.DataFrame:
+    """Experiment: unit rows ``unit_id, variant`` (+ timestamp, experiment, numeric metrics and covariates,
+    text segments), or a summary table ``variant, metric, n, sum, sum_sq`` when the file has no unit ids."""
+    try:
+        return load("experiment", path, columns, **kw)
+    except DataContractError as err:
+        missing = {p.get("column") for p in err.problems if p.get("expected") == "a required column"}
+        if missing != {"unit_id"}:
+            raise
+        try:
+            return load("experiment_summary", path, columns, **kw)
+        except DataContractError as summary_err:
+            if any(p.get("expected") == "a required column" for p in summary_err.problems):
+                raise err from None  # not a summary table either: the unit-row message is the useful one
+            raise
+
+
 def load(
     kind: str,
     path: str | os.PathLike | None = "",

@@ -93,6 +93,28 @@ KINDS = {
         date="month", num="market_size", text="region", nonneg="market_size", warn_negative=None,
         unique="month, region", kwargs={},
     ),
+    "experiment": dict(
+        header=["unit_id", "variant", "timestamp", "converted", "revenue", "region"],
+        rows=[
+            ["U1", "control", "2024-01-03", "0", "0", "North"],
+            ["U2", "treatment", "2024-01-03", "1", "35.50", "Zürich"],
+            ["U3", "control", "2024-01-04", "1", "80.25", "North"],
+            ["U4", "treatment", "2024-01-05", "1", "12.00", "South"],
+        ],
+        date="timestamp", num="revenue", text="unit_id", nonneg=None, warn_negative=None,
+        unique=None, kwargs={},
+    ),
+    "experiment_summary": dict(
+        header=["variant", "metric", "n", "sum", "sum_sq"],
+        rows=[
+            ["control", "converted", "1000", "100", "100"],
+            ["treatment", "converted", "1010", "121", "121"],
+            ["control", "revenue", "1000", "5000.5", "90000.25"],
+            ["treatment", "revenue", "1010", "5200", "95000"],
+        ],
+        date=None, num="sum", text="variant", nonneg="sum_sq", warn_negative=None,
+        unique="variant, metric", kwargs={},
+    ),
 }
 
 
@@ -211,6 +233,10 @@ def build() -> dict:
             req = "channel"
         if kind == "opportunities":
             req = "name"
+        if kind == "experiment":  # its numeric columns (metrics) are not contract columns
+            req = "variant"
+        if kind == "experiment_summary":
+            req = "metric"
         j = header.index(req)
         put("missing_column.csv", _csv([h for i, h in enumerate(header) if i != j],
                                        [[c for i, c in enumerate(r) if i != j] for r in rows]),
