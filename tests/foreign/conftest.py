@@ -32,13 +32,14 @@ def marksell_command() -> list[str]:
 
 
 def _identifiers() -> set[str]:
-    """Ids and names from the sample files (products, stores, regions, series, opportunities, channels)."""
+    """Ids and names from the sample files (products, stores, regions, series, opportunities, experiments)."""
     found: set[str] = set()
     text_cols = {
         "price_panel.csv": ["product_id", "store_id", "category"],
         "sales_history.csv": ["region", "category"],
         "opportunities.csv": ["opportunity_id", "name"],
         "customers.csv": ["region"],
+        "experiments.csv": ["experiment"],
     }
     for name, cols in text_cols.items():
         path = SAMPLE_DIR / name

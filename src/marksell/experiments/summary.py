@@ -91,8 +91,8 @@ def effect_sentences(run: ExperimentRun) -> list[str]:
             f"{r['prob_beat_control']:.1%}.")
     hidden = int(((run.results["role"] == "secondary") & ~(run.results["p_adjusted"] < run.alpha)).sum())
     if hidden:
-        out.append(f"{hidden} other metric/variant comparisons show no significant change after the "
-                   f"Benjamini-Hochberg correction.")
+        what = "other comparison shows" if hidden == 1 else "other metric/variant comparisons show"
+        out.append(f"{hidden} {what} no significant change after the Benjamini-Hochberg correction.")
     for _, r in run.results[run.results["cuped"]].iterrows():
         narrower = 1 - np.sqrt(max(1 - r["variance_reduction"], 0.0))
         out.append(f"CUPED on {r['metric']} ({r['variant']}) removed {r['variance_reduction']:.0%} of the "
