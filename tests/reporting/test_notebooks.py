@@ -17,7 +17,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
 def test_every_analysis_has_its_notebook():
     names = set(runner.catalogue())
     assert {"data_audit", "customer_segmentation", "opportunity_prioritisation", "pricing_elasticity",
-            "sales_forecasting", "kpi_scorecard"} <= names
+            "sales_forecasting", "kpi_scorecard", "campaign_experiments"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
