@@ -94,12 +94,12 @@ KINDS = {
         unique="month, region", kwargs={},
     ),
     "experiment": dict(
-        header=["unit_id", "variant", "timestamp", "converted", "revenue", "region"],
+        header=["unit_id", "variant", "timestamp", "converted", "revenue"],
         rows=[
-            ["U1", "control", "2024-01-03", "0", "0", "North"],
-            ["U2", "treatment", "2024-01-03", "1", "35.50", "Zürich"],
-            ["U3", "control", "2024-01-04", "1", "80.25", "North"],
-            ["U4", "treatment", "2024-01-05", "1", "12.00", "South"],
+            ["U1", "control", "2024-01-03", "0", "0"],
+            ["U2", "treatment", "2024-01-03", "1", "35.50"],
+            ["U3", "control", "2024-01-04", "1", "80.25"],
+            ["U4", "tréatment", "2024-01-05", "1", "12.00"],
         ],
         date="timestamp", num="revenue", text="unit_id", nonneg=None, warn_negative=None,
         unique=None, kwargs={},
