@@ -82,8 +82,13 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
                 else "correct the name in `columns`"))
     dupes = sorted({c for c in names if names.count(c) > 1})
     for c in dupes:
-        problems.append(_problem(c, "one column of this name", "several columns with this name after mapping",
-                                 fix="map only one of your columns onto it, or rename the others"))
+        sources = [k for k, v in columns.items() if v == c] + ([c] if c in file_columns and c not in columns else [])
+        found = "several columns with this name after mapping" + (
+            f" ({', '.join(repr(s) for s in sources)})" if len(sources) > 1 else "")
+        fix = "map only one of your columns onto it, or rename the others"
+        if c in sources and len(sources) > 1:
+            fix += f" (e.g. add '{c}': '{c}_original' to `columns`)"
+        problems.append(_problem(c, "one column of this name", found, fix=fix))
     for name in missing:
         candidates = [c for c in file_columns if c not in columns]
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) or \

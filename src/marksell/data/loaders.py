@@ -20,6 +20,7 @@ Everything is vectorised, so a million-row file costs seconds, not minutes.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import warnings
@@ -145,6 +146,36 @@ def load(
         return _with_provenance(fast, kind, shown, sha256, sheet=None)
 
     raw, row_offset = read_table(src, contract, columns=columns, keys=keys, sheet=sheet)
+    df = validate_frame(raw, kind, columns, shown=shown, keys=keys, today=today, row_offset=row_offset,
+                        stacklevel=4)
+    return _with_provenance(df, kind, shown, sha256 or file_sha256(src), raw.attrs.get("sheet"))
+
+
+def validate_frame(
+    raw: pd.DataFrame,
+    kind: str,
+    columns: dict | None = None,
+    *,
+    shown: str = "the table",
+    keys: list[str] | None = None,
+    today: datetime | None = None,
+    row_offset: int = 2,
+    optional: tuple[str, ...] = (),
+    stacklevel: int = 2,
+) -> pd.DataFrame:
+    """Map, coerce and validate a frame already in memory as :func:`load` does a file's.
+
+    ``shown`` names the source in messages; ``row_offset`` turns an index into a file row (2: a header
+    line, then data); ``optional`` names required contract columns this caller can do without. Raises
+    one :class:`DataContractError` listing every problem, e.g. two columns that would carry the same
+    contract name after mapping.
+    """
+    contract = CONTRACTS[kind]
+    if optional:
+        contract = dataclasses.replace(contract, columns=tuple(
+            dataclasses.replace(c, required=False) if c.name in optional else c for c in contract.columns))
+    columns = _check_mapping(columns, shown, contract)
+    keys = _check_keys(keys, shown, contract)
     file_columns = list(raw.attrs.get("file_columns", raw.columns))
     mapping = _name_mapping(list(raw.columns), contract, keys, columns)
     df = raw.rename(columns=mapping)
@@ -162,9 +193,9 @@ def load(
         raise DataContractError(shown, kind, problems)
 
     for note in notes:
-        warnings.warn(f"{shown}: {note}", DataQualityWarning, stacklevel=3)
+        warnings.warn(f"{shown}: {note}", DataQualityWarning, stacklevel=stacklevel)
     _warn_suspicious(df, contract, keys, shown)
-    return _with_provenance(df, kind, shown, sha256 or file_sha256(src), raw.attrs.get("sheet"))
+    return df
 
 
 def _with_provenance(df: pd.DataFrame, kind: str, shown: str, sha256: str, sheet) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,17 +15,88 @@ from marksell.errors import AnalysisError
 FIXED_EFFECTS = ("none", "store", "time", "both")
 ALL = "all"  # product id used when the panel has no product_id column
 
+#: The notebook's defaults; each applies only where the panel has the columns it names (:func:`resolve_settings`).
+DEFAULT_METHODS = ("ols", "iv", "dml")
+DEFAULT_FIXED_EFFECTS = "both"
+DEFAULT_INSTRUMENTS = ("log(unit_cost)",)
+
+NO_INSTRUMENT_NOTE = ("no instrument column: 2SLS and double ML skipped; OLS only, which is biased where prices "
+                      "react to demand — name a cost shifter in `instruments`")
+
+
+@dataclass
+class Settings:
+    """The methods, fixed effects and instruments a run uses, and one line per default left out."""
+
+    methods: list[str]
+    fixed_effects: str
+    instruments: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_settings(panel: pd.DataFrame, methods: Sequence[str] = DEFAULT_METHODS,
+                     fixed_effects: str = DEFAULT_FIXED_EFFECTS,
+                     instruments: Sequence[str] = DEFAULT_INSTRUMENTS) -> Settings:
+    """Apply the defaults only where the panel has their columns; other values pass unchanged.
+
+    * instruments: the default ``log(unit_cost)`` needs a ``unit_cost`` column; without it there is no
+      instrument, and the default methods shrink to OLS (2SLS and double ML need an instrument);
+    * fixed effects: the default ``both`` keeps store effects only with a ``store_id`` column and week
+      effects only with a ``date`` column and several rows per product and week (with one row per week
+      they would absorb every price change); the season is then modelled by yearly Fourier terms.
+
+    Values that differ from the defaults are the user's and are not changed: a column they name that
+    does not exist fails in :func:`marksell.elasticity.fit_elasticities` with the column's name.
+    """
+    methods = [str(m).lower() for m in methods]
+    instruments = [str(i) for i in instruments]
+    notes = []
+    if tuple(instruments) == DEFAULT_INSTRUMENTS and "unit_cost" not in panel.columns:
+        instruments = []
+        if tuple(methods) == DEFAULT_METHODS:
+            methods = ["ols"]
+            notes.append(NO_INSTRUMENT_NOTE)
+        else:
+            notes.append("no unit_cost column, so no default instrument: name a cost shifter in `instruments` "
+                         "for 2SLS")
+    if fixed_effects == DEFAULT_FIXED_EFFECTS:
+        fixed_effects, note = _default_fixed_effects(panel)
+        if note:
+            notes.append(note)
+    return Settings(methods, fixed_effects, instruments, notes)
+
+
+def _default_fixed_effects(panel: pd.DataFrame) -> tuple[str, str]:
+    """The fixed effects of the default ``both`` that this panel supports, and a note on what was left out."""
+    has_store = "store_id" in panel.columns
+    store = has_store and panel["store_id"].nunique() > 1
+    keys = [c for c in ("product_id", "date") if c in panel.columns]
+    time = "date" in panel.columns and bool(panel.duplicated(keys).any())
+    chosen = "both" if store and time else ("store" if store else ("time" if time else "none"))
+    parts = []
+    if not store:
+        parts.append(f"{'one store' if has_store else 'no store column'}: store fixed effects skipped")
+    if "date" not in panel.columns:
+        parts.append("no date column: week fixed effects skipped")
+    elif not time:
+        parts.append("one row per product and week, so week fixed effects skipped too (they would absorb every "
+                     "price change); the season is modelled by yearly Fourier terms instead")
+    return chosen, "; ".join(parts)
+
 
 # --------------------------------------------------------------------------- input handling
 def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict | None = None,
-                  query: str = "") -> pd.DataFrame:
-    """Derive columns, filter rows and rename to the contract names.
+                  query: str = "", shown: str = "the price panel") -> pd.DataFrame:
+    """Derive columns, filter rows, then map and validate the result as the loader does a file.
 
     ``derive`` maps a new column to a ``DataFrame.eval`` expression on the raw columns
     (e.g. ``{"real_price": "price / cpi"}``); ``query`` is a ``DataFrame.query`` row filter
-    (e.g. ``"year == 1995"``); ``columns`` then maps source names to contract names
-    (e.g. ``{"packs": "units", "real_price": "price"}``). Returns a validated copy.
+    (e.g. ``"year == 1995"``); ``columns`` then maps source names to contract names. A derived column
+    mapped onto a name the file already has needs the file's column mapped away too
+    (``{"real_price": "price", "price": "nominal_price"}``); otherwise the contract error names both.
     """
+    from marksell import loaders
+
     df = raw.copy()
     for name, expr in (derive or {}).items():
         try:
@@ -38,14 +110,13 @@ def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict |
         except Exception as exc:  # noqa: BLE001
             raise AnalysisError(f"query '{query}' failed: {exc}. Available columns: "
                                 f"{sorted(map(str, df.columns))}.") from None
-    if columns:
-        missing = sorted(set(columns) - set(df.columns))
-        if missing:
-            raise AnalysisError(f"columns: source column(s) {missing} not found; available: "
-                                f"{sorted(map(str, df.columns))}.")
-        df = df.rename(columns=columns)
+    df = df.reset_index(drop=True)
+    df.attrs = {"file_columns": [str(c) for c in df.columns]}
+    # a cross-section (one row per state, say) has no date and may have no product column
+    df = loaders.validate_frame(df, "price_panel", columns, shown=shown, optional=("date", "product_id"),
+                                stacklevel=3)
     check_panel(df)
-    return df.reset_index(drop=True)
+    return df
 
 
 def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict | None = None,
@@ -55,7 +126,7 @@ def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict |
     Without ``derive``/``query`` this is the project's loader (``marksell.data.loaders.load_price_panel``,
     full data-contract validation; empty path = the sample company). With them (e.g. a cross-section
     that needs real prices computed first) the file is read as it is (CSV, Parquet or Excel), then
-    :func:`prepare_panel` derives, filters, renames and checks it; provenance is attached either way.
+    :func:`prepare_panel` derives, filters, maps and validates it; provenance is attached either way.
     """
     from marksell.data import loaders
 
@@ -71,7 +142,7 @@ def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict |
         raw = pd.read_excel(src)
     else:
         raw = pd.read_csv(src)
-    panel = prepare_panel(raw, columns, derive, query)
+    panel = prepare_panel(raw, columns, derive, query, shown=loaders.display_path(src))
     panel.attrs["provenance"] = {"kind": "price_panel", "path": loaders.display_path(src),
                                  "sha256": loaders.file_sha256(src), "rows": int(len(panel)),
                                  "derive": dict(derive or {}), "query": query}

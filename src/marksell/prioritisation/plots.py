@@ -117,9 +117,11 @@ def ge_bubble_matrix(portfolio: pd.DataFrame, names: pd.Series | None = None, si
     ax.set_ylim(-0.03, 1.03)
     ax.set_xticks([1 / 6, 0.5, 5 / 6], ["low", "medium", "high"])
     ax.set_yticks([1 / 6, 0.5, 5 / 6], ["low", "medium", "high"])
-    ax.set_xlabel("ability to win (share, capability fit, investment, risk)")
-    ax.set_ylabel("market attractiveness (size, growth, margin, competition)")
-    ax.set_title(f"GE-McKinsey matrix (bubble area = {size_col})")
+    axes = portfolio.attrs.get("axes", {})
+    ax.set_xlabel("ability to win" + (f" ({', '.join(axes['ability'])})" if axes.get("ability") else ""))
+    ax.set_ylabel("market attractiveness"
+                  + (f" ({', '.join(axes['attractiveness'])})" if axes.get("attractiveness") else ""))
+    ax.set_title("GE-McKinsey matrix" + (f" (bubble area = {size_col})" if size_col in portfolio else ""))
     fig.tight_layout(rect=(0, 0, 0.72 if names is not None else 1, 1))
     return fig
 

@@ -60,24 +60,73 @@ def run_prioritisation(opps: pd.DataFrame, criteria=None, ahp_matrix=None, metho
                                 portfolio, ranking, summary)
 
 
+#: The two axes of the GE-McKinsey matrix: the ``group`` value in the criteria specification, and its label.
+GE_AXES = {"attractiveness": "market attractiveness", "ability": "ability to win"}
+
+
 def portfolio_view(opps: pd.DataFrame, x: pd.DataFrame, spec: pd.DataFrame) -> pd.DataFrame:
     """GE-McKinsey coordinates and zone, plus the expected-value view when its columns exist.
 
-    ``opps`` is indexed by opportunity id; the bubble size column ``market_size`` is copied
-    when present. When the specification has no criteria for one of the two axes, the
-    coordinates are NaN and ``zone`` is "not available" (``attrs["note"]`` says why).
+    ``opps`` is indexed by opportunity id. The matrix needs criteria in both groups (``attractiveness``
+    and ``ability``); without them the coordinates are NaN and ``zone`` is "not available". The expected
+    value needs a ``market_size`` column (copied as the bubble size). ``attrs["notes"]`` holds one line
+    per view left out, ``attrs["axes"]`` the criteria of each axis.
     """
-    try:
-        out = pr.ge_matrix(x, spec)
-    except AnalysisError as exc:
+    groups = spec.set_index("criterion")["group"]
+    axes = {g: groups.index[groups == g].tolist() for g in GE_AXES}
+    notes = []
+    lacking = [GE_AXES[g] for g, crits in axes.items() if not crits]
+    if lacking:
         out = pd.DataFrame({"attractiveness": np.nan, "ability_to_win": np.nan, "zone": "not available"},
                            index=x.index)
-        out.attrs["note"] = str(exc)
+        notes.append(f"GE-McKinsey matrix left out: no criterion for {' or '.join(lacking)}; give the criteria a "
+                     "`group` (attractiveness or ability) to draw it")
+    else:
+        out = pr.ge_matrix(x, spec)
     if "market_size" in opps.columns:
         out["market_size"] = opps.loc[x.index, "market_size"].astype(float).to_numpy()
-        ev = pr.expected_value(opps.loc[x.index])
-        out = out.join(ev)
+        out = out.join(pr.expected_value(opps.loc[x.index]))
+    else:
+        notes.append("expected-value view left out: it needs a `market_size` column (multiplied by growth_pct, "
+                     "achievable_share_pct and margin_pct where present)")
+    out.attrs.update(notes=notes, axes=axes)
     return out
+
+
+def expected_value_table(portfolio: pd.DataFrame, names: pd.Series, top: int = 8) -> pd.DataFrame | None:
+    """The options with the largest expected value (name, zone, size, value, value per investment), or
+    None when the expected-value view was left out."""
+    if "expected_value" not in portfolio.columns:
+        return None
+    cols = [c for c in ("name", "zone", "market_size", "expected_value", "value_per_investment")
+            if c in portfolio.columns or c == "name"]
+    view = portfolio.join(names)[cols]
+    if view["zone"].eq("not available").all():
+        view = view.drop(columns="zone")
+    return view.sort_values("expected_value", ascending=False).head(top)
+
+
+def ahp_view(ahp: pr.AHPResult | None, spec: pd.DataFrame) -> pr.AHPResult | None:
+    """The AHP result to show: the user's, else the illustrative workshop matrix when it covers exactly
+    the specification's criteria (the default ones), else None."""
+    if ahp is not None:
+        return ahp
+    if sorted(pr.EXAMPLE_AHP["criteria"]) == sorted(spec["criterion"]):
+        return pr.ahp_weights(pr.EXAMPLE_AHP)
+    return None
+
+
+def weighting_views(x: pd.DataFrame, spec: pd.DataFrame, ahp: pr.AHPResult | None, methods, top_k: int,
+                    names: pd.Series) -> pd.DataFrame:
+    """The top ``top_k`` options under the weights used, the AHP weights (when shown) and the entropy
+    weights: one column per weighting, rows are ranks."""
+    views = {"weights used": spec}
+    if ahp is not None:
+        views["AHP weights"] = pr.apply_ahp(spec, ahp)
+    views["entropy weights"] = spec.assign(weight=pr.entropy_weights(x, spec).to_numpy())
+    k = min(top_k, len(x))
+    return pd.DataFrame({view: pr.score_methods(x, s, methods)[f"rank_{methods[0]}"].nsmallest(k).index.map(names)
+                         for view, s in views.items()}, index=pd.RangeIndex(1, k + 1, name="rank"))
 
 
 def ranking_table(opps: pd.DataFrame, scores: pd.DataFrame, dominance: pd.DataFrame,
