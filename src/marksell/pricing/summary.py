@@ -153,3 +153,74 @@ def summarise(fits: pd.DataFrame, recs: pd.DataFrame | None = None, **settings) 
     if recs is not None:
         out["recommendations"] = {s: int(n) for s, n in recs["status"].str.split(":").str[0].value_counts().items()}
     return out
+
+
+# --------------------------------------------------------------------------- findings in words
+def _ids(ids, limit: int = 6) -> str:
+    ids = [str(i) for i in ids]
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def explain_fits(fits: pd.DataFrame, method: str) -> str:
+    """What the product elasticities of ``method`` say: how many are clearly negative, which are
+    inelastic (|e| < 1), the range, and how many could not be estimated."""
+    sub = fits[(fits["method"] == method) & (fits["level"] == "product")]
+    ok = sub[sub["identified"]]
+    if ok.empty:
+        return f"No product could be estimated by {method} (see the identification guard below)."
+    n = len(ok)
+    clear = ok[ok["ci_high"] < 0]
+    inelastic = ok[ok["elasticity"] > -1]
+    what = "the product" if n == 1 else f"{len(clear)} of {n} products"
+    lines = [f"By {method}, {what} {'has' if n == 1 else 'have'} a clearly negative elasticity (whole 95 % "
+             f"interval below 0); estimates range from {ok['elasticity'].min():.2f} to {ok['elasticity'].max():.2f} "
+             f"(median {ok['elasticity'].median():.2f}), with intervals "
+             f"{(ok['ci_high'] - ok['ci_low']).median():.2f} wide in the median."]
+    if len(inelastic):
+        lines.append(f"Inelastic (|e| < 1): {_ids(inelastic['product_id'])}: their volume reacts less than "
+                     "proportionally to price.")
+    else:
+        lines.append("No product is inelastic (every estimate is below -1).")
+    bad = sub[~sub["identified"]]
+    if len(bad):
+        lines.append(f"Not estimated: {_ids(bad['product_id'])} (see the identification guard).")
+    return " ".join(lines)
+
+
+def explain_zero_weeks(zero_view: pd.DataFrame, n_rows: int) -> str:
+    """Share of zero-unit rows and how far the Poisson and log-log estimates are apart."""
+    zeros = int(zero_view["zero_unit_weeks"].sum())
+    gap = (zero_view["ppml"] - zero_view["ols"]).abs() if {"ppml", "ols"} <= set(zero_view.columns) else None
+    text = f"{zeros:,} of {n_rows:,} rows ({zeros / max(n_rows, 1):.1%}) have zero units."
+    if gap is not None and gap.notna().any():
+        text += (f" The Poisson and log-log estimates differ by at most {gap.max():.2f} "
+                 f"({zero_view['ppml'].sub(zero_view['ols']).abs().idxmax()}).")
+    return text
+
+
+def explain_cross(relations: pd.DataFrame) -> str:
+    """The clear substitute and complement pairs found, in words."""
+    if relations.empty:
+        return "No pair of products shows a clear cross-price effect (every interval contains 0)."
+    lines = []
+    for kind in ("substitute", "complement"):
+        part = relations[relations["relation"] == kind]
+        if len(part):
+            pairs = [f"{r['product_id']} when {r['price_of']} gets dearer ({r['elasticity']:+.2f})"
+                     for _, r in part.iterrows()]
+            verb = "sells more" if kind == "substitute" else "sells less"
+            lines.append(f"- {kind.capitalize()}s ({len(part)}): {verb}: " + "; ".join(pairs[:6])
+                         + (f"; and {len(pairs) - 6} more" if len(pairs) > 6 else "") + ".")
+    return "\n".join(lines)
+
+
+def explain_lift(lift: pd.DataFrame) -> str:
+    """The range of promotion lifts and the products where promotions work hardest."""
+    ok = lift[lift["identified"]]
+    if ok.empty:
+        return "No promotion lift could be estimated (no product has promotion weeks with price variation)."
+    top = ok.sort_values("lift_pct", ascending=False).head(3)
+    return (f"Promotions add between {ok['lift_pct'].min():.0f} % and {ok['lift_pct'].max():.0f} % volume on top of "
+            f"their price cut ({len(ok)} products); the largest lifts: "
+            + ", ".join(f"{r['product_id']} {r['lift_pct']:+.0f} % ({r['ci_low_pct']:.0f} to {r['ci_high_pct']:.0f})"
+                        for _, r in top.iterrows()) + ".")

@@ -264,3 +264,94 @@ def criterion_tradeoffs(x: pd.DataFrame, spec: pd.DataFrame, a: str, b: str) -> 
     out["weighted_advantage"] = out["advantage"] * out["weight"]
     out.index.name = "criterion"
     return out.sort_values("weighted_advantage", key=np.abs, ascending=False)
+
+
+# --------------------------------------------------------------------------- findings in words
+def weights_text(weights: pd.DataFrame) -> str:
+    """Where the weights put the emphasis (by group when the criteria have groups), and where the entropy
+    view would put it instead."""
+    w = weights.set_index("criterion")
+    groups = w["group"].fillna("no group")
+    if groups.nunique() > 1 or groups.iloc[0] != "no group":
+        by = w.groupby(groups)["weight"].sum().sort_values(ascending=False)
+        text = "The weights put " + ", ".join(f"{v:.0%} on {g}" for g, v in by.items()) + "."
+    else:
+        top = w["weight"].sort_values(ascending=False)
+        text = f"The largest weight is on {top.index[0]} ({top.iloc[0]:.0%})."
+    if "entropy_weight" in w:
+        gain = (w["entropy_weight"] - w["weight"]).sort_values(ascending=False)
+        text += (f" The entropy view would lean most on {gain.index[0]} ({w.at[gain.index[0], 'entropy_weight']:.0%} "
+                 f"instead of {w.at[gain.index[0], 'weight']:.0%}), where the options differ most.")
+    return text
+
+
+def agreement_text(agreement: pd.DataFrame, scores: pd.DataFrame, names: pd.Series) -> str:
+    """Whether the scoring methods agree on the first choice and on the order."""
+    if agreement.empty:
+        return "One scoring method was used, so there is no second ranking to compare with."
+    lines = []
+    for _, r in agreement.iterrows():
+        a, b = pr.METHOD_LABELS.get(r["method_a"], r["method_a"]), pr.METHOD_LABELS.get(r["method_b"], r["method_b"])
+        top_a = scores.index[scores[f"rank_{r['method_a']}"] == 1][0]
+        top_b = scores.index[scores[f"rank_{r['method_b']}"] == 1][0]
+        first = (f"both put {names[top_a]} first" if r["same_top_choice"] else
+                 f"the {a} puts {names[top_a]} first, {b} {names[top_b]}")
+        lines.append(f"The {a} and {b}: {first}; Kendall's tau {r['kendall_tau']:.2f}, Spearman's rho "
+                     f"{r['spearman_rho']:.2f}, largest shift of one option {r['max_rank_shift']} place(s).")
+    return " ".join(lines)
+
+
+def stability_text(mc: ps.MonteCarloResult, names: pd.Series) -> str:
+    """How often the leader stays first and which options hold the top k across the random weightings."""
+    t = mc.table.sort_values("p_first", ascending=False)
+    lead = t.index[0]
+    text = (f"{names[lead]} comes first in {t['p_first'].iloc[0]:.0%} of {mc.n_draws:,} weightings"
+            + (f", {names[t.index[1]]} in {t['p_first'].iloc[1]:.0%}" if len(t) > 1 and t["p_first"].iloc[1] > 0
+               else "") + ".")
+    steady = mc.table[mc.table["p_top_k"] >= 0.8].sort_values("p_top_k", ascending=False)
+    text += (f" In the top {mc.top_k} in at least 80 % of them: "
+             + (", ".join(f"{names[i]} ({p:.0%})" for i, p in steady["p_top_k"].items()) if len(steady) else "none")
+             + ".")
+    return text
+
+
+def flips_text(flips: pd.DataFrame, names: pd.Series) -> str:
+    """Which single weights can change the first choice on their own, and by how much."""
+    can = flips.dropna(subset=["change"])
+    if can.empty:
+        return "No single weight, moved on its own anywhere between 0 and 1, changes the first choice."
+    parts = [f"{r['criterion']} from {r['weight']:.2f} to {r['weight_needed']:.2f} ({names[r['new_top']]} first)"
+             for _, r in can.iterrows()]
+    return (f"{len(can)} of {len(flips)} weights can change the first choice on their own: " + "; ".join(parts)
+            + ".")
+
+
+def views_text(views: pd.DataFrame) -> str:
+    """Whether the weightings compared agree on the first choice and on the shortlist."""
+    firsts = views.iloc[0]
+    same_first = firsts.nunique() == 1
+    same_list = len({frozenset(views[c]) for c in views.columns}) == 1
+    if same_first and same_list:
+        return f"All {views.shape[1]} weightings give the same first choice ({firsts.iloc[0]}) and the same shortlist."
+    only = sorted({v for c in views.columns for v in views[c]
+                   if sum(v in set(views[o]) for o in views.columns) == 1})
+    return ((f"All weightings put {firsts.iloc[0]} first" if same_first else
+             "The first choice depends on the weighting: " + ", ".join(f"{c}: {v}" for c, v in firsts.items()))
+            + (f"; options in only one shortlist: {', '.join(only)}." if only else "."))
+
+
+def portfolio_text(portfolio: pd.DataFrame, names: pd.Series) -> str:
+    """Zones of the GE-McKinsey matrix and the expected-value leader, when those views exist."""
+    lines = []
+    z = portfolio["zone"]
+    if z.ne("not available").any():
+        lines.append(f"{int((z == 'invest').sum())} option(s) sit in 'invest', {int((z == 'selective').sum())} in "
+                     f"'selective' and {int((z == 'harvest').sum())} in 'harvest'.")
+    if "expected_value" in portfolio.columns and portfolio["expected_value"].notna().any():
+        ev = portfolio["expected_value"].sort_values(ascending=False)
+        lead = ev.index[0]
+        ratio = ev.iloc[0] / ev.iloc[1] if len(ev) > 1 and ev.iloc[1] > 0 else np.nan
+        lines.append(f"The largest expected value is {names[lead]}'s ({ev.iloc[0]:,.2f}"
+                     + (f", {ratio:.1f} times the next" if np.isfinite(ratio) else "") + ")"
+                     + (f", in the '{z[lead]}' zone." if z[lead] != "not available" else "."))
+    return " ".join(lines)

@@ -54,3 +54,52 @@ def run_summary(rfm: pd.DataFrame, concentration: dict, clusters, cluster_featur
     if ari_vs_planted is not None:
         out["clusters"]["ari_vs_planted"] = ari_vs_planted
     return out
+
+
+# --------------------------------------------------------------------------- findings in words
+def describe_rfm(rfm: pd.DataFrame) -> str:
+    """How the typical customer compares with the average one (frequency and spend)."""
+    f, m = rfm["frequency"], rfm["monetary"]
+    one = float((f <= 1).mean())
+    text = (f"The median customer has made {f.median():.0f} purchase(s) and spends {m.median():,.0f} per purchase; "
+            f"the averages are {f.mean():.1f} purchases and {m.mean():,.0f}. {one:.0%} of customers bought once.")
+    if f.mean() > 1.2 * f.median() or m.mean() > 1.2 * m.median():
+        text += (" The averages sit above the medians: a smaller group of frequent or high-spending customers "
+                 "pulls them up, which is why the groups below say more than the average customer.")
+    return text
+
+
+def explain_groups(profiles: pd.DataFrame, what: str = "segment") -> str:
+    """Which groups bring more revenue than their headcount, and which bring less."""
+    p = profiles[profiles["customers"] > 0]
+    ratio = p["share_revenue"] / p["share_customers"]
+    over = p[ratio > 1.5].sort_values("share_revenue", ascending=False)
+    under = p[ratio < 0.5].sort_values("share_customers", ascending=False)
+    lines = []
+    if len(over):
+        lines.append("More revenue than headcount: " + "; ".join(
+            f"{r['group']} ({r['share_customers']:.0%} of customers, {r['share_revenue']:.0%} of revenue)"
+            for _, r in over.iterrows()) + ".")
+    if len(under):
+        lines.append("Many customers, little revenue: " + "; ".join(
+            f"{r['group']} ({r['share_customers']:.0%} of customers, {r['share_revenue']:.0%} of revenue)"
+            for _, r in under.iterrows()) + ".")
+    return " ".join(lines) or f"Revenue is spread roughly in proportion to the customers in each {what}."
+
+
+def explain_value(profiles: pd.DataFrame) -> str:
+    """Where the expected future value sits, compared with past revenue (needs ``total_clv``)."""
+    if "total_clv" not in profiles or not profiles["total_clv"].notna().any():
+        return "Future value is not available (the CLV models could not be fitted)."
+    p = profiles.assign(share_clv=profiles["total_clv"] / profiles["total_clv"].sum())
+    p = p.sort_values("share_clv", ascending=False)
+    top = p.head(2)
+    text = ("Most future value sits in " + " and ".join(
+        f"{r['group']} ({r['share_clv']:.0%} of expected value, {r['share_revenue']:.0%} of past revenue)"
+        for _, r in top.iterrows()) + ".")
+    fading = p[(p["share_revenue"] > 0.1) & (p["share_clv"] < 0.5 * p["share_revenue"])]
+    if len(fading):
+        text += (" Past revenue that is unlikely to come back: " + "; ".join(
+            f"{r['group']} ({r['share_revenue']:.0%} of past revenue, {r['share_clv']:.0%} of expected value)"
+            for _, r in fading.iterrows()) + ".")
+    return text
