@@ -46,7 +46,7 @@ def one_product_panel(path, elasticity: float = -1.5, seed: int = 31) -> None:
     rng = np.random.default_rng(seed)
     cpi = np.linspace(1.0, 1.12, len(WEEKS))
     real = 3.0 * np.exp(rng.normal(0, 0.12, len(WEEKS)))
-    season = 0.2 * np.sin(2 * np.pi * WEEKS.dayofyear / 365.25)
+    season = 0.2 * np.sin(2 * np.pi * WEEKS.day_of_year / 365.25)
     units = np.round(400 * real ** elasticity * np.exp(season + rng.normal(0, 0.08, len(WEEKS))))
     pd.DataFrame({"Woche": WEEKS.date, "Artikel": "TEA-9", "price": (real * cpi).round(3),
                   "cpi": cpi.round(4), "Absatz": units}).to_csv(path, index=False)

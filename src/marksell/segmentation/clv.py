@@ -264,7 +264,8 @@ def expected_purchases(params: dict, t, frequency, recency, T) -> np.ndarray:
 
     Uses the Euler transform of the Gauss hypergeometric term of Fader, Hardie & Lee (2005, eq. 10),
     ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1;
-    a+b+x-1; z)`` with ``z = t/(alpha+T+t)``, which stays finite for heavy buyers.
+    a+b+x-1; z)`` with ``z = t/(alpha+T+t)``, which stays finite for heavy buyers. Where it overflows
+    (very large ``a`` and ``b``: the data show almost no dropout) the untransformed form is used.
     """
     r, al, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     x, tx, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
@@ -273,6 +274,8 @@ def expected_purchases(params: dict, t, frequency, recency, T) -> np.ndarray:
     c = a + b + x - 1
     with np.errstate(all="ignore"):
         term = (1 - z) ** (a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
+        direct = ((al + TT) / (al + TT + t)) ** (r + x) * special.hyp2f1(r + x, b + x, c, z)
+        term = np.where(np.isfinite(term), term, direct)
         num = c / (a - 1) * (1 - term)
     return np.where(t > 0, num * p_alive(params, x, tx, TT), 0.0)
 
