@@ -54,8 +54,8 @@ from marksell.pricing.estimators import (  # noqa: F401 (re-exported)
     METHODS, RESULT_COLUMNS, Z95, _empty_row, _fit_linear, _fit_ppml, ols_fit, ppml_fit, tsls_fit,
 )
 from marksell.pricing.panel import (  # noqa: F401 (re-exported)
-    ALL, FIXED_EFFECTS, _Design, _fourier, check_panel, demean, filter_panel, load_panel, prepare_panel,
-    term_values,
+    ALL, DEFAULT_FIXED_EFFECTS, DEFAULT_INSTRUMENTS, DEFAULT_METHODS, FIXED_EFFECTS, NO_INSTRUMENT_NOTE, Settings,
+    _Design, _fourier, check_panel, demean, filter_panel, load_panel, prepare_panel, resolve_settings, term_values,
 )
 from marksell.pricing.recommend import (  # noqa: F401 (re-exported)
     current_position, explain_recommendations, recommend_prices, response_curves,
