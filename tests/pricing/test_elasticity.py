@@ -9,7 +9,8 @@ import statsmodels.api as sm
 
 from marksell import pricing as el
 from marksell.pricing import recommend as ep
-from marksell.errors import AnalysisError
+from marksell.pricing import summary as el_summary
+from marksell.errors import AnalysisError, DataContractError
 from marksell.sample import price_panel as pp
 
 IV = ["log(unit_cost)"]
@@ -380,3 +381,71 @@ def test_truth_coverage_counts_covered_products_and_mean_abs_error():
     cov = el.truth_coverage(check)
     assert cov.loc["ols", "covered"] == 1 and cov.loc["iv", "covered"] == 2
     assert cov.loc["ols", "mean_abs_error"] == pytest.approx(0.4) and (cov["products"] == 2).all()
+
+
+# --------------------------------------------------------------------------- defaults on foreign panels
+def _weekly(products=("a", "b"), stores=None, weeks=8, **extra):
+    dates = pd.date_range("2024-01-01", periods=weeks, freq="W-MON")
+    rows = [{"date": d, "product_id": p, "price": 2.0 + i % 3, "units": 10.0 + i,
+             **({"store_id": s} if s else {}), **extra}
+            for i, (d, p, s) in enumerate((d, p, s) for d in dates for p in products for s in (stores or [None]))]
+    return pd.DataFrame(rows)
+
+
+def test_default_instrument_applies_only_with_a_unit_cost_column():
+    with_cost = el.resolve_settings(_weekly(stores=["s1", "s2"], unit_cost=1.0))
+    assert (with_cost.methods, with_cost.instruments, with_cost.fixed_effects) == (
+        ["ols", "iv", "dml"], ["log(unit_cost)"], "both")
+    assert with_cost.notes == []
+    without = el.resolve_settings(_weekly(stores=["s1", "s2"]))
+    assert (without.methods, without.instruments) == (["ols"], [])
+    assert without.notes == [el.NO_INSTRUMENT_NOTE]
+    assert "no instrument column: 2SLS and double ML skipped; OLS only" in el.NO_INSTRUMENT_NOTE
+
+
+def test_explicit_settings_are_the_users_and_still_fail_with_the_column_name():
+    panel = _weekly(stores=["s1", "s2"])
+    s = el.resolve_settings(panel, methods=["ols", "iv"], fixed_effects="store", instruments=["log(freight)"])
+    assert (s.methods, s.fixed_effects, s.instruments, s.notes) == (["ols", "iv"], "store", ["log(freight)"], [])
+    with pytest.raises(AnalysisError, match="Unknown instrument column 'freight'"):
+        el.fit_elasticities(panel, methods=s.methods, fixed_effects=s.fixed_effects, instruments=s.instruments)
+
+
+def test_default_fixed_effects_follow_the_panel():
+    assert el.resolve_settings(_weekly(stores=["s1", "s2"], unit_cost=1.0)).fixed_effects == "both"
+    no_store = el.resolve_settings(_weekly(unit_cost=1.0))
+    assert no_store.fixed_effects == "none"
+    assert no_store.notes[0].startswith("no store column: store fixed effects skipped; one row per product and week")
+    one_store = el.resolve_settings(_weekly(stores=["s1"], unit_cost=1.0))
+    assert one_store.fixed_effects == "none" and one_store.notes[0].startswith("one store")
+    regions = _weekly(unit_cost=1.0)  # two rows per product and week without a store column: week effects kept
+    regions = pd.concat([regions, regions.assign(units=regions["units"] + 1)])
+    kept = el.resolve_settings(regions)
+    assert kept.fixed_effects == "time" and kept.notes == ["no store column: store fixed effects skipped"]
+    cross = el.resolve_settings(_weekly(unit_cost=1.0).drop(columns="date"))
+    assert cross.fixed_effects == "none" and "no date column" in cross.notes[0]
+
+
+def test_derived_column_mapped_onto_a_file_column_needs_the_file_column_mapped_away():
+    raw = pd.DataFrame({"week": ["2024-01-01", "2024-01-08"], "sku": "x", "price": [2.0, 2.2],
+                        "cpi": [1.0, 1.1], "qty": [5, 6]})
+    cols = {"week": "date", "sku": "product_id", "qty": "units", "real_price": "price"}
+    with pytest.raises(DataContractError, match=r"several columns with this name after mapping \('real_price', "
+                                                r"'price'\).*'price': 'price_original'"):
+        el.prepare_panel(raw, columns=cols, derive={"real_price": "price / cpi"})
+    panel = el.prepare_panel(raw, columns={**cols, "price": "nominal_price"}, derive={"real_price": "price / cpi"})
+    assert panel["price"].tolist() == pytest.approx([2.0, 2.0])
+    assert panel["nominal_price"].tolist() == [2.0, 2.2]
+    assert pd.api.types.is_datetime64_any_dtype(panel["date"])  # coerced like a loaded file
+
+
+def test_findings_are_written_from_the_fits():
+    fits = pd.DataFrame({"product_id": ["a", "b", "c"], "method": "iv", "level": "product",
+                         "identified": [True, True, False], "elasticity": [-0.6, -2.1, np.nan],
+                         "ci_low": [-0.9, -2.5, np.nan], "ci_high": [-0.3, -1.7, np.nan]})
+    text = el_summary.explain_fits(fits, "iv")
+    assert text.startswith("By iv, 2 of 2 products have a clearly negative elasticity")
+    assert "Inelastic (|e| < 1): a" in text and "Not estimated: c" in text
+    lift = pd.DataFrame({"product_id": ["a", "b"], "lift_pct": [12.0, 40.0], "ci_low_pct": [8.0, 30.0],
+                         "ci_high_pct": [16.0, 50.0], "identified": [True, True]})
+    assert el_summary.explain_lift(lift).startswith("Promotions add between 12 % and 40 % volume")

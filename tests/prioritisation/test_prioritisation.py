@@ -364,3 +364,38 @@ def test_charts_return_figures(opps):
             pplots.ge_bubble_matrix(res.portfolio, names), pplots.sweep_chart(sw, names)]
     assert all(len(f.axes) >= 1 for f in figs)
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- any criteria set
+def test_portfolio_views_come_from_the_criteria_that_exist():
+    opps, spec, x = _table([[10, 5], [20, 9], [15, 4]], ["benefit", "cost"])
+    both_out = rp.portfolio_view(opps.set_index("opportunity_id"), x, spec)
+    assert both_out["zone"].eq("not available").all() and "expected_value" not in both_out
+    assert [n.split(":")[0] for n in both_out.attrs["notes"]] == ["GE-McKinsey matrix left out",
+                                                                  "expected-value view left out"]
+    assert rp.expected_value_table(both_out, opps.set_index("opportunity_id")["name"]) is None
+    grouped = pr.criteria_spec({"c1": (1, "benefit", "attractiveness"), "c2": (1, "cost", "ability")})
+    sized = opps.assign(market_size=[5.0, 8.0, 2.0]).set_index("opportunity_id")
+    view = rp.portfolio_view(sized, x, grouped)
+    assert view["zone"].isin(["invest", "selective", "harvest"]).all() and view.attrs["notes"] == []
+    assert view.attrs["axes"] == {"attractiveness": ["c1"], "ability": ["c2"]}
+    assert view["expected_value"].tolist() == [5.0, 8.0, 2.0]  # size only: no growth, share or margin column
+    table = rp.expected_value_table(view, sized["name"])
+    assert table.index.tolist() == ["A1", "A0", "A2"] and "value_per_investment" not in table
+
+
+def test_ranking_and_texts_with_two_criteria_and_no_groups():
+    opps, spec, x = _table([[10, 5], [20, 9], [15, 4], [8, 3]], ["benefit", "cost"], [3, 2])
+    res = rp.run_prioritisation(opps, criteria={"c1": (3, "benefit"), "c2": (2, "cost")}, n_draws=200, seed=1)
+    assert {"attractiveness", "ability_to_win", "zone"} <= set(res.ranking.columns)
+    assert "expected_value" not in res.ranking.columns
+    names = opps.set_index("opportunity_id")["name"]
+    assert rp.ahp_view(None, res.spec) is None  # the workshop example covers the default criteria only
+    assert rp.ahp_view(None, pr.criteria_spec(None)) is not None
+    views = rp.weighting_views(res.x, res.spec, None, ["wsum"], 3, names)
+    assert views.columns.tolist() == ["weights used", "entropy weights"] and len(views) == 3
+    assert rp.weights_text(res.weights).startswith("The largest weight is on c1 (60%).")
+    top = names[res.summary["top_choice"]["wsum"]]
+    assert rp.agreement_text(res.agreement, res.scores, names).startswith("The weighted sum and TOPSIS:")
+    assert rp.stability_text(res.monte_carlo["wsum"], names).startswith(top)
+    assert rp.portfolio_text(res.portfolio, names) == ""

@@ -208,3 +208,20 @@ def test_bad_parameters_are_explained(sample):
         clv.fit_clv(tx, gross_margin=30)
     with pytest.raises(AnalysisError, match="time_unit"):
         clv.summary_data(tx, time_unit="fortnight")
+
+
+def test_expected_purchases_finite_when_the_data_show_no_dropout():
+    """Customers who keep buying push BG/NBD's a and b towards infinity (dropout probability a/(a+b) fixed);
+    Euler's transform then overflows and the untransformed term takes over: finite, and continuous in the
+    scale of a and b."""
+    x, tx, T = np.array([0.0, 3.0, 11.0]), np.array([0.0, 40.0, 70.0]), np.array([80.0, 80.0, 80.0])
+    huge = clv.expected_purchases({"r": 0.66, "alpha": 24.6, "a": 7036.3, "b": 116781.0}, 52, x, tx, T)
+    larger = clv.expected_purchases({"r": 0.66, "alpha": 24.6, "a": 7036.3 * 1.5, "b": 116781.0 * 1.5}, 52, x, tx, T)
+    assert np.isfinite(huge).all() and (huge > 0).all()
+    np.testing.assert_allclose(huge, larger, rtol=0.02)
+    # where both forms are finite they agree (the CDNOW parameters of Fader, Hardie & Lee 2005)
+    cdnow = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    z = 39 / (4.414 + T + 39)
+    direct = ((4.414 + T) / (4.414 + T + 39)) ** (0.243 + x) * special.hyp2f1(0.243 + x, 2.426 + x, 0.793 + 2.426 + x - 1, z)
+    expected = (0.793 + 2.426 + x - 1) / (0.793 - 1) * (1 - direct) * clv.p_alive(cdnow, x, tx, T)
+    np.testing.assert_allclose(clv.expected_purchases(cdnow, 39, x, tx, T), expected, rtol=1e-9)

@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from marksell.segmentation import rfm as sg
+from marksell.segmentation import summary as sr
 from marksell.errors import AnalysisError
 from marksell.sample import customers as sample_customers
 
@@ -227,3 +228,16 @@ def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
     assert s["customers"] == len(rfm) and s["clusters"]["ari_vs_planted"] == ari
     assert s["clv"]["total_clv"] == pytest.approx(customers["clv"].sum()) and s["holdout"] is None
     assert set(s["clv"]["params"]) >= {"r", "alpha", "a", "b"}
+
+
+# --------------------------------------------------------------------------- findings in words
+def test_group_findings_are_written_from_the_profiles():
+    prof = pd.DataFrame({"group": ["Champions", "Lost", "Loyal"], "customers": [10, 60, 30],
+                         "share_customers": [0.1, 0.6, 0.3], "share_revenue": [0.5, 0.1, 0.4],
+                         "total_clv": [300.0, 10.0, 90.0]})
+    text = sr.explain_groups(prof)
+    assert text == ("More revenue than headcount: Champions (10% of customers, 50% of revenue). "
+                    "Many customers, little revenue: Lost (60% of customers, 10% of revenue).")
+    assert sr.explain_value(prof).startswith("Most future value sits in Champions (75% of expected value, "
+                                             "50% of past revenue) and Loyal (22% of expected value")
+    assert sr.explain_value(prof.drop(columns="total_clv")).startswith("Future value is not available")

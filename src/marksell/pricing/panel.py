@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from marksell.errors import AnalysisError
+from marksell.errors import AnalysisError, ParameterError
 
 FIXED_EFFECTS = ("none", "store", "time", "both")
 ALL = "all"  # product id used when the panel has no product_id column
@@ -66,6 +66,31 @@ def resolve_settings(panel: pd.DataFrame, methods: Sequence[str] = DEFAULT_METHO
     return Settings(methods, fixed_effects, instruments, notes)
 
 
+def check_named_columns(available: Sequence[str], shown: str, given: dict) -> None:
+    """Before any kernel: the columns the user named in ``instruments``, ``controls`` and ``se_type``
+    (``cluster:<column>``) are columns of the panel.
+
+    ``available`` are the panel's column names after the mapping and ``derive``; ``given`` holds only
+    the values the user set (defaults adapt to the data instead, see :func:`resolve_settings`).
+    Raises one :class:`ParameterError` naming the parameter, the column, the file and its columns.
+    """
+    have = set(available)
+    problems = []
+    for param in ("instruments", "controls"):
+        for term in given.get(param) or []:
+            m = _LOG_RE.match(str(term))
+            col = m.group(1).strip() if m else str(term).strip()
+            if col not in have:
+                problems.append(f"{param}: `{col}`" + (f" (in `{term}`)" if m else "") + f" is not a column of {shown}")
+    se = str(given.get("se_type") or "")
+    if se.startswith("cluster:") and se.split(":", 1)[1] not in have:
+        problems.append(f"se_type: cluster column `{se.split(':', 1)[1]}` is not a column of {shown}")
+    if problems:
+        raise ParameterError("; ".join(problems) + f". Its columns (after `columns` and `derive`) are "
+                             f"{', '.join(sorted(have))}; name one of them, map yours with `columns`, or leave "
+                             "the parameter at its default.")
+
+
 def _default_fixed_effects(panel: pd.DataFrame) -> tuple[str, str]:
     """The fixed effects of the default ``both`` that this panel supports, and a note on what was left out."""
     has_store = "store_id" in panel.columns
@@ -95,7 +120,7 @@ def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict |
     mapped onto a name the file already has needs the file's column mapped away too
     (``{"real_price": "price", "price": "nominal_price"}``); otherwise the contract error names both.
     """
-    from marksell import loaders
+    from marksell.data import loaders
 
     df = raw.copy()
     for name, expr in (derive or {}).items():
