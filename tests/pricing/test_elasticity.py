@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from marksell import pricing as el
 from marksell.pricing import recommend as ep
 from marksell.pricing import summary as el_summary
-from marksell.errors import AnalysisError, DataContractError
+from marksell.errors import AnalysisError, DataContractError, ParameterError
 from marksell.sample import price_panel as pp
 
 IV = ["log(unit_cost)"]
@@ -449,3 +449,20 @@ def test_findings_are_written_from_the_fits():
     lift = pd.DataFrame({"product_id": ["a", "b"], "lift_pct": [12.0, 40.0], "ci_low_pct": [8.0, 30.0],
                          "ci_high_pct": [16.0, 50.0], "identified": [True, True]})
     assert el_summary.explain_lift(lift).startswith("Promotions add between 12 % and 40 % volume")
+
+
+def test_named_columns_the_user_gave_are_checked_before_the_kernel(tmp_path):
+    raw = pd.DataFrame({"wk": ["2024-01-01"], "sku": ["x"], "p": [2.0], "q": [5], "wholesale": [1.0], "cpi": [1.0]})
+    raw.to_csv(tmp_path / "shelf.csv", index=False)
+    given = {"panel_path": str(tmp_path / "shelf.csv"), "columns": {"wk": "date", "sku": "product_id", "p": "price",
+                                                                     "q": "units"},
+             "derive": {"real_cost": "wholesale / cpi"}, "instruments": ["log(real_cost)", "log(freight)"],
+             "controls": ["cpi"], "se_type": "cluster:store_id"}
+    with pytest.raises(ParameterError) as err:
+        el.check_run_parameters(given)
+    msg = str(err.value)
+    assert msg.startswith("instruments: `freight` (in `log(freight)`) is not a column of ")
+    assert "shelf.csv; se_type: cluster column `store_id` is not a column" in msg
+    assert "real_cost" not in msg.split(". Its columns")[0] and "wholesale" in msg  # derived names count
+    el.check_run_parameters({**given, "instruments": ["log(real_cost)"], "se_type": "HC1"})  # fits: no error
+    el.check_run_parameters({"panel_path": str(tmp_path / "shelf.csv")})  # defaults are not checked here

@@ -55,7 +55,8 @@ from marksell.pricing.estimators import (  # noqa: F401 (re-exported)
 )
 from marksell.pricing.panel import (  # noqa: F401 (re-exported)
     ALL, DEFAULT_FIXED_EFFECTS, DEFAULT_INSTRUMENTS, DEFAULT_METHODS, FIXED_EFFECTS, NO_INSTRUMENT_NOTE, Settings,
-    _Design, _fourier, check_panel, demean, filter_panel, load_panel, prepare_panel, resolve_settings, term_values,
+    _Design, _fourier, check_named_columns, check_panel, check_run_parameters, demean, filter_panel, load_panel,
+    prepare_panel, resolve_settings, term_values,
 )
 from marksell.pricing.recommend import (  # noqa: F401 (re-exported)
     current_position, explain_recommendations, recommend_prices, response_curves,

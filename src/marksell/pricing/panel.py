@@ -91,6 +91,37 @@ def check_named_columns(available: Sequence[str], shown: str, given: dict) -> No
                              "the parameter at its default.")
 
 
+def check_run_parameters(given: dict) -> None:
+    """The runner's check of a pricing run before any kernel starts (see :func:`check_named_columns`).
+
+    ``given`` holds the parameters the user set. Only the panel's header matters: its names, mapped by
+    ``columns`` (flat, or under ``price_panel``), plus the ``derive`` names. Path problems are left to the
+    path checks and the loader, which report them with their own messages.
+    """
+    named = {k: given[k] for k in ("instruments", "controls", "se_type") if given.get(k)}
+    if not named:
+        return
+    from marksell.data.contracts import CONTRACTS
+    from marksell.data.read import display_path, read_table
+    from marksell.errors import DataContractError
+    from marksell.paths import resolve_input
+
+    src = resolve_input(given.get("panel_path", ""), "price_panel")
+    if not src.is_file():
+        return
+    try:
+        header = [str(c) for c in read_table(src, CONTRACTS["price_panel"])[0].columns]
+    except DataContractError:
+        return  # the loader reports an unreadable file in full
+    columns = given.get("columns") or {}
+    if any(isinstance(v, dict) for v in columns.values()):
+        columns = columns.get("price_panel") or {}
+    columns = {str(k): str(v) for k, v in columns.items()}
+    derived = [str(d) for d in (given.get("derive") or {})]
+    available = [columns.get(c, c) for c in header + derived]
+    check_named_columns(available, display_path(src), named)
+
+
 def _default_fixed_effects(panel: pd.DataFrame) -> tuple[str, str]:
     """The fixed effects of the default ``both`` that this panel supports, and a note on what was left out."""
     has_store = "store_id" in panel.columns

@@ -32,6 +32,17 @@ from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
 
 SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
+
+
+def _check_pricing(values: dict) -> None:
+    from marksell.pricing import check_run_parameters
+
+    check_run_parameters(values)
+
+
+#: Checks of the values a user gave that need the analysis's knowledge (e.g. a column an explicit
+#: parameter names), by notebook name; each raises ParameterError before any kernel starts.
+ANALYSIS_CHECKS = {"pricing_elasticity": _check_pricing}
 KERNEL_NAME = "python3"
 VERSIONED = ["marksell", "pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib",
              "papermill", "nbconvert", "pandera", "pyarrow"]
@@ -106,6 +117,9 @@ def prepare(spec: RunSpec) -> tuple[Path, list[notebook_params.Parameter], dict]
     path = resolve_notebook(spec.notebook)
     declared = notebook_params.read_parameters(path)
     values = notebook_params.validate(declared, spec.parameters, spec.text_parameters)
+    check = ANALYSIS_CHECKS.get(notebook_name(path))
+    if check is not None:
+        check(values)
     return path, declared, values
 
 
