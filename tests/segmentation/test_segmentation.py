@@ -241,3 +241,20 @@ def test_group_findings_are_written_from_the_profiles():
     assert sr.explain_value(prof).startswith("Most future value sits in Champions (75% of expected value, "
                                              "50% of past revenue) and Loyal (22% of expected value")
     assert sr.explain_value(prof.drop(columns="total_clv")).startswith("Future value is not available")
+
+
+def test_notebook_clusters_agree_with_the_committed_planted_segments():
+    """The comparison the notebook used to print, on the committed files: clusters of
+    data/sample/transactions.csv against the segments in data/sample/ground_truth.json (README: ARI 0.83)."""
+    import json
+
+    from marksell.data import load_transactions
+    from marksell.paths import sample_path
+
+    truth = json.loads(sample_path("ground_truth").read_text())["customers"]
+    rfm = sg.rfm_table(load_transactions(""))
+    cl = sg.fit_clusters(rfm, seed=42, features=("frequency", "monetary"), n_boot=2)  # the notebook's choice of k
+    scored = rfm.assign(cluster=cl.labels, cluster_name=pd.Series(cl.labels, index=rfm.index).map(cl.names))
+    ari, table = sr.agreement_with_planted(scored, truth["segment_of"])
+    assert ari >= 0.75
+    assert sorted(table.columns) == sorted(truth["segment_names"])
