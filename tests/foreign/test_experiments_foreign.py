@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.foreign.conftest import assert_ok_run, run_notebook, sample_words_in
+from conftest import assert_ok_run, run_notebook, sample_words_in
 
 from marksell.experiments import HEALTH_COLUMNS, POWER_COLUMNS, RESULT_COLUMNS
 
