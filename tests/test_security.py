@@ -1,0 +1,153 @@
+"""Issue 19 (security and reliability, second round): attacks through data, parameters, batch files and the
+reports folder, each held with a clear message; property tests on the run-record reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marksell.run_record import RunRecordError, read_run_record
+from marksell.safe_html import sanitise_html
+
+# ----------------------------------------------------------------------------- live content in HTML
+LIVE = [
+    ('<a href="javascript:alert(1)">click</a>', "javascript:"),
+    ('<a href=" JaVa&#x09;ScRiPt&#58;alert(1)">c</a>', "ScRiPt"),
+    ('<a href="vbscript:msgbox(1)">c</a>', "vbscript:"),
+    ('<a href="data:text/html;base64,PHNjcmlwdD4=">c</a>', "data:text/html"),
+    ('<img src="http://host/beacon.png" alt="t">', "http://host"),
+    ('<img src="//host/beacon.png">', "//host"),
+    ('<img src=x onerror=alert(1)>', "onerror"),
+    ('<img srcset="a.png 1x, https://host/b.png 2x">', "https://host"),
+    ('<iframe src="https://host/"></iframe>', "https://host"),
+    ('<object data="data:image/svg+xml,<svg onload=alert(1)>"></object>', "data:image/svg"),
+    ('<script src="https://cdn.example/x.js"></script>', "cdn.example"),
+    ("<script src='https://cdn.example/y.js'></script>", "cdn.example"),
+    ('<link rel="stylesheet" href="https://host/s.css">', "https://host"),
+    ('<style>@import url(http://host/s.css); p{background:url("https://host/b.png")}</style>', "host"),
+    ('<div style="background:url(//host/x.png)">x</div>', "//host"),
+    ('<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>', "javascript"),
+    ('<svg><image href="http://host/i.png"/></svg>', "http://host"),
+    ('<video poster="http://host/p.png"></video>', "http://host"),
+    ('<meta http-equiv="refresh" content="0;url=javascript:alert(1)">', "refresh"),
+    ('<base href="https://host/">', "https://host"),
+    ('<a ping="https://host/track" href="#x">x</a>', "track"),
+]
+
+
+@pytest.mark.parametrize("fragment, trace", LIVE)
+def test_renderer_drops_active_urls_and_external_resources(fragment, trace):
+    page, removed = sanitise_html(f"<html><body><p>before</p>{fragment}<p>after</p></body></html>")
+    assert trace.lower() not in page.lower(), page
+    assert removed
+    assert "<p>before</p>" in page and "<p>after</p>" in page
+
+
+def test_renderer_keeps_embedded_figures_links_and_inline_scripts():
+    page = ('<img src="data:image/png;base64,iVBORw0KGgo=" alt="figure"><a href="https://example.org/doc">doc</a>'
+            '<a href="#section-2">jump</a><script>var x = 1;</script><style>p{color:red}</style>')
+    out, removed = sanitise_html(page)
+    assert out == page and removed == []
+
+
+# ----------------------------------------------------------------------------- run records
+def _record(**fields):
+    base = {"notebook": "kpi_scorecard", "status": "ok", "duration_s": 1.5, "parameters": {}, "overrides": {},
+            "started": "2026-01-01T10:00:00+00:00", "label": None, "error": None, "inputs": []}
+    base.update(fields)
+    return base
+
+
+@pytest.mark.parametrize("fields, problem", [
+    ({"duration_s": "fast"}, "duration_s: 'fast' is not of type 'number'"),
+    ({"parameters": "str"}, "parameters: 'str' is not of type 'object'"),
+    ({"status": "done"}, "status: 'done' is not one of"),
+    ({"duration_s": -3}, "duration_s: -3 is less than the minimum of 0"),
+    ({"inputs": [{"kind": "transactions", "rows": "many"}]}, "inputs.0.rows"),
+    ({"label": ["a"]}, "label: ['a'] is not of type"),
+])
+def test_run_records_of_the_wrong_shape_are_refused_naming_the_field(tmp_path, fields, problem):
+    f = tmp_path / "run.json"
+    f.write_text(json.dumps(_record(**fields)))
+    with pytest.raises(RunRecordError, match="does not fit the run record schema") as err:
+        read_run_record(f, tmp_path)
+    assert problem in str(err.value)
+
+
+def test_run_record_that_is_a_fifo_directory_symlink_or_nan_is_refused_without_blocking(tmp_path):
+    (tmp_path / "fifo.json").parent.mkdir(exist_ok=True)
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "dir.json").mkdir()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.json"
+    outside.write_text(json.dumps(_record()))
+    (tmp_path / "link.json").symlink_to(outside)
+    (tmp_path / "nan.json").write_text('{"notebook": "x", "status": "ok", "duration_s": NaN}')
+    (tmp_path / "big.json").write_bytes(b" " * 5_000_001)
+    expected = {"fifo.json": "a FIFO", "dir.json": "a directory", "link.json": "symlink",
+                "nan.json": "NaN is not a JSON number", "big.json": "at most"}
+    results = {}
+
+    def read_all():
+        for name in expected:
+            try:
+                read_run_record(tmp_path / name, tmp_path)
+                results[name] = "read"
+            except RunRecordError as exc:
+                results[name] = str(exc)
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "reading a run record blocked"
+    for name, word in expected.items():
+        assert word in results[name], (name, results[name])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10)
+FIELDS = ["notebook", "status", "label", "error", "started", "duration_s", "parameters", "overrides", "inputs",
+          "versions", "timings", "artifacts", "git_commit"]
+records = st.one_of(
+    st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS)),
+    st.builds(lambda base, extra: {**base, **extra},
+              st.just(_record()), st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=3)),
+    json_values)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(record=records)
+def test_any_json_is_either_a_usable_record_or_refused(tmp_path, record):
+    f = tmp_path / "run.json"
+    f.write_text(json.dumps(record))
+    try:
+        rec = read_run_record(f, tmp_path)
+    except RunRecordError as exc:
+        assert str(exc)
+        return
+    # what the index does with a record must work on every accepted one
+    assert isinstance(rec["notebook"], str) and rec["status"] in ("ok", "warning", "failed")
+    float(rec.get("duration_s") or 0)
+    dict(rec.get("overrides") or rec.get("parameters") or {}).items()
+    str(rec.get("label") or "") + str(rec.get("error") or "") + str(rec.get("started", ""))
+    for item in rec.get("inputs") or []:
+        item.get("kind"), item.get("path")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=200))
+def test_any_bytes_are_either_a_record_or_refused(tmp_path, data):
+    f = tmp_path / "run.json"
+    f.write_bytes(data)
+    try:
+        rec = read_run_record(f, tmp_path)
+    except RunRecordError:
+        return
+    assert isinstance(rec, dict) and "notebook" in rec
