@@ -151,3 +151,52 @@ def test_any_bytes_are_either_a_record_or_refused(tmp_path, data):
     except RunRecordError:
         return
     assert isinstance(rec, dict) and "notebook" in rec
+
+
+# ----------------------------------------------------------------------------- parameter values and YAML
+from marksell import limits  # noqa: E402
+from marksell.errors import ParameterError  # noqa: E402
+
+ALIAS_BOMB = "\n".join(
+    [f'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)])
+
+
+def test_yaml_alias_bomb_is_refused_at_once():
+    assert len(ALIAS_BOMB.encode()) < 600
+    with pytest.raises(ParameterError, match=r"f.yaml: .*aliases \(\*l0\) are not allowed"):
+        limits.load_yaml(ALIAS_BOMB, "f.yaml")
+    with pytest.raises(ParameterError, match="nested more than"):
+        limits.load_yaml("[" * 500 + "]" * 500, "deep.yaml")
+    assert limits.load_yaml("runs: [{notebook: kpi_scorecard}]", "ok.yaml") == {"runs": [{"notebook": "kpi_scorecard"}]}
+
+
+@pytest.mark.parametrize("values, problem", [
+    ({"discount_rate": float("nan")}, "'discount_rate' is nan; numbers must be finite"),
+    ({"gross_margin": float("inf")}, "'gross_margin' is inf"),
+    ({"criteria": {"price": {"weight": float("nan")}}}, "'criteria.price.weight' is nan"),
+    ({"targets": {"roas": float("-inf")}}, "'targets.roas' is -inf"),
+    ({"discount_rate": 1.5}, "'discount_rate' is 1.5; it must be >= 0 and <= 1"),
+    ({"gross_margin": 0.0}, "'gross_margin' is 0; it must be > 0"),
+    ({"concentration": -1.0}, "'concentration' is -1; it must be > 0"),
+    ({"seed": -1}, "'seed' is -1"),
+    ({"n_draws": 1_000_000_000}, "--allow-large-work"),
+    ({"n_clusters": 500}, "'n_clusters' is 500"),
+    ({"season_length": 100_000}, "'season_length' is 100,000"),
+    ({"interval_levels": [80, 120]}, "'interval_levels[2]' is 120"),
+    ({"interval_levels": [80, "x"]}, "item 2 ('x') must be a number"),
+])
+def test_parameter_values_outside_their_range_are_refused(values, problem):
+    with pytest.raises(ParameterError) as err:
+        limits.check_values(values)
+    assert problem in str(err.value)
+
+
+def test_work_bounds_lift_with_the_override_and_workers_are_capped():
+    assert limits.check_values({"n_draws": 1_000_000}, allow_large_work=True) == ({"n_draws": 1_000_000}, [])
+    with pytest.raises(ParameterError):  # validity ranges stay
+        limits.check_values({"discount_rate": 2.0}, allow_large_work=True)
+    cores = limits.machine_cores()
+    values, notes = limits.check_values({"n_jobs": cores + 30})
+    assert values["n_jobs"] == cores and notes == [f"n_jobs {cores + 30} capped at {cores} (this machine's cores)"]
+    assert limits.check_values({"n_jobs": 1}) == ({"n_jobs": 1}, [])
