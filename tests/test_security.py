@@ -200,3 +200,47 @@ def test_work_bounds_lift_with_the_override_and_workers_are_capped():
     values, notes = limits.check_values({"n_jobs": cores + 30})
     assert values["n_jobs"] == cores and notes == [f"n_jobs {cores + 30} capped at {cores} (this machine's cores)"]
     assert limits.check_values({"n_jobs": 1}) == ({"n_jobs": 1}, [])
+
+
+# ----------------------------------------------------------------------------- leftovers of killed runs
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from marksell import staging  # noqa: E402
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from marksell import staging
+with staging.staging_folder(Path(sys.argv[1]), "kpi_scorecard") as run, staging.kernel_folder() as k:
+    (run / "part.csv").write_text("x")
+    print(run, k, flush=True)
+    time.sleep(60)
+"""
+
+
+def _holder(root: Path) -> tuple[subprocess.Popen, Path, Path]:
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(root)], stdout=subprocess.PIPE, text=True)
+    run, kernel = proc.stdout.readline().split()
+    return proc, Path(run), Path(kernel)
+
+
+def test_folders_of_a_killed_run_are_cleaned_and_live_ones_kept(tmp_path):
+    root = tmp_path / "reports" / ".tmp"
+    live, live_run, live_kernel = _holder(root)
+    dead, dead_run, dead_kernel = _holder(root)
+    try:
+        dead.send_signal(signal.SIGKILL)
+        dead.wait(10)
+        assert dead_run.exists() and dead_kernel.exists()  # what SIGKILL leaves behind
+        removed = staging.clean_stale(root)
+        assert dead_run in removed and dead_kernel in removed
+        assert not dead_run.exists() and not dead_kernel.exists()
+        assert not dead_run.with_name(dead_run.name + ".lock").exists()
+        assert live_run.exists() and live_kernel.exists()  # a run still going is left alone
+    finally:
+        live.kill()
+        live.wait(10)
+    staging.clean_stale(root)
+    assert list(root.iterdir()) == []
