@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from marksell.data import expressions
 from marksell.errors import AnalysisError, ParameterError
 
 FIXED_EFFECTS = ("none", "store", "time", "both")
@@ -145,27 +146,18 @@ def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict |
                   query: str = "", shown: str = "the price panel") -> pd.DataFrame:
     """Derive columns, filter rows, then map and validate the result as the loader does a file.
 
-    ``derive`` maps a new column to a ``DataFrame.eval`` expression on the raw columns
-    (e.g. ``{"real_price": "price / cpi"}``); ``query`` is a ``DataFrame.query`` row filter
-    (e.g. ``"year == 1995"``); ``columns`` then maps source names to contract names. A derived column
-    mapped onto a name the file already has needs the file's column mapped away too
+    ``derive`` maps a new column to an expression on the raw columns (e.g. ``{"real_price": "price / cpi"}``);
+    ``query`` keeps the rows where a condition holds (e.g. ``"year == 1995"``); both use the small language of
+    :mod:`marksell.data.expressions`, never Python or ``DataFrame.eval``; ``columns`` then maps source names
+    to contract names. A derived column mapped onto a name the file already has needs the file's column mapped away too
     (``{"real_price": "price", "price": "nominal_price"}``); otherwise the contract error names both.
     """
     from marksell.data import loaders
 
-    df = raw.copy()
-    for name, expr in (derive or {}).items():
-        try:
-            df[name] = df.eval(expr)
-        except Exception as exc:  # noqa: BLE001 - turned into a message naming the expression
-            raise AnalysisError(f"derive: cannot compute '{name}' = '{expr}': {exc}. "
-                                f"Available columns: {sorted(map(str, raw.columns))}.") from None
-    if query:
-        try:
-            df = df.query(query)
-        except Exception as exc:  # noqa: BLE001
-            raise AnalysisError(f"query '{query}' failed: {exc}. Available columns: "
-                                f"{sorted(map(str, df.columns))}.") from None
+    try:
+        df = expressions.filter_rows(expressions.derive_columns(raw, derive), query)
+    except expressions.ExpressionError as exc:
+        raise AnalysisError(f"{shown}: {exc}") from None
     df = df.reset_index(drop=True)
     df.attrs = {"file_columns": [str(c) for c in df.columns]}
     # a cross-section (one row per state, say) has no date and may have no product column

@@ -7,6 +7,7 @@ A failing run never stops the batch; the summary lists ok / failed / duration pe
 Config file (``reports.yaml``)::
 
     cell_timeout: 600            # optional, seconds per cell
+    allow_large_work: false      # optional: lift the bounds on parameters that set the amount of work
     runs:
       - notebook: customer_segmentation
         label: north             # optional: folder suffix
@@ -16,21 +17,26 @@ Config file (``reports.yaml``)::
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
+import signal
 import sys
 import tarfile
 import tempfile
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from marksell.reporting import index, runner
+from marksell.reporting import index, limits, runner, staging
 from marksell.errors import ParameterError
 from marksell.reporting.parameters import load_yaml_parameters
 from marksell.paths import REPORTS_DIR
+
+
+#: Keys a batch file may hold.
+BATCH_KEYS = {"runs", "cell_timeout", "allow_large_work"}
 
 
 def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -> list[runner.RunSpec]:
@@ -38,10 +44,20 @@ def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -
     if path is None:
         return [runner.RunSpec(notebook=name, reports_dir=reports_dir) for name in runner.catalogue()]
     cfg = load_yaml_parameters(path)
+    unknown = sorted(map(str, set(cfg) - BATCH_KEYS))
+    if unknown:
+        raise ParameterError(f"{path}: unknown key(s) {unknown}; allowed: {', '.join(sorted(BATCH_KEYS))}")
     runs = cfg.get("runs")
     if not isinstance(runs, list) or not runs:
         raise ParameterError(f"{path}: expected a list under 'runs' (see `marksell report --help`)")
     timeout = cfg.get("cell_timeout", runner.DEFAULT_CELL_TIMEOUT)
+    try:
+        runner.check_cell_timeout(timeout)
+    except ParameterError as exc:
+        raise ParameterError(f"{path}: {exc}") from None
+    large = cfg.get("allow_large_work", False)
+    if not isinstance(large, bool):
+        raise ParameterError(f"{path}: allow_large_work must be true or false; got {large!r}")
     specs = []
     for i, item in enumerate(runs, 1):
         if isinstance(item, str):
@@ -55,8 +71,13 @@ def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -
         params = item.get("parameters") or {}
         if not isinstance(params, dict):
             raise ParameterError(f"{path}: run {i}: 'parameters' must be a mapping")
+        try:
+            runner.check_label(item.get("label"))
+        except ParameterError as exc:
+            raise ParameterError(f"{path}: run {i}: {exc}") from None
         specs.append(runner.RunSpec(notebook=str(item["notebook"]), parameters=params,
-                                    label=item.get("label"), reports_dir=reports_dir, cell_timeout=int(timeout)))
+                                    label=item.get("label"), reports_dir=reports_dir, cell_timeout=timeout,
+                                    allow_large_work=large))
     return specs
 
 
@@ -64,10 +85,15 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
               out=None) -> list[runner.RunResult]:
     """Validate every spec, run them all, rebuild the index after each, print a summary."""
     out = out or sys.stdout
-    for s in specs:  # all parameters checked before any kernel starts
-        runner.prepare(s)
+    for i, s in enumerate(specs, 1):  # all parameters checked before any kernel starts
+        for note in runner.prepare(s).notes:
+            print(f"marksell: note: run {i} ({s.notebook}): {note}", file=out, flush=True)
     reports = Path(specs[0].reports_dir) if specs and specs[0].reports_dir else REPORTS_DIR
     n = len(specs)
+    if jobs > 1:
+        jobs, note = limits.cap_workers(jobs, "--jobs")
+        if note:
+            print(f"marksell: note: {note}", file=out, flush=True)
     t0 = time.perf_counter()
     results: list[runner.RunResult] = []
     print(f"marksell: running {n} notebook(s)" + (f" on {jobs} processes" if jobs > 1 else "")
@@ -82,10 +108,7 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     if scheduler:
         _run_on_dask(specs, scheduler, reports, done)
     elif jobs > 1 and n > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(runner.run, s) for s in specs]
-            for f in as_completed(futures):
-                done(f.result())
+        _run_in_processes(specs, min(jobs, n), done)
     else:
         for s in specs:
             done(runner.run(s))
@@ -93,6 +116,35 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     print(f"marksell: {ok} ok, {n - ok} failed in {time.perf_counter() - t0:.1f} s; "
           f"index: {reports / 'index.html'}", file=out, flush=True)
     return results
+
+
+def _worker_signals() -> None:
+    """In a worker: SIGTERM raises KeyboardInterrupt (its run cleans up); Ctrl-C is left to the parent."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_in_processes(specs: list[runner.RunSpec], jobs: int, done) -> None:
+    """Run the specs in ``jobs`` worker processes; on Ctrl-C/SIGTERM cancel what has not started and stop
+    the workers (each removes its unfinished run), instead of waiting for every run to finish."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
+    try:
+        futures = [pool.submit(runner.run, s) for s in specs]
+        for f in as_completed(futures):
+            done(f.result())
+    except BaseException:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:  # SIGTERM: the worker's handler turns it into KeyboardInterrupt and cleans up
+            with contextlib.suppress(Exception):
+                proc.terminate()
+        for proc in workers:
+            proc.join(30)
+        raise
+    pool.shutdown(wait=True)
 
 
 # ----------------------------------------------------------------------------- Dask
@@ -113,16 +165,24 @@ def _run_packed(spec_fields: dict) -> tuple[dict, bytes]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: str) -> Path:
-    tmp = reports / ".tmp" / f"dask-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir(parents=True)
-    try:
-        with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:
-            tar.extractall(tmp, filter="data")  # refuses absolute paths and links out of tmp
+def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: str) -> tuple[Path, str | None]:
+    """File a worker's finished run; if it cannot be moved into place it is kept where it was unpacked
+    (returned with a note saying so)."""
+    with staging.staging_folder(reports / ".tmp", "dask") as tmp:
+        try:
+            with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:
+                tar.extractall(tmp, filter="data")  # refuses absolute paths and links out of tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         base = runner.notebook_name(runner.resolve_notebook(spec.notebook)) + (f"-{spec.label}" if spec.label else "")
-        return runner.claim_folder(tmp / "run", reports / started_day, base)
-    finally:
+        try:
+            folder = runner.claim_folder(tmp / "run", reports / started_day, base)
+        except OSError as exc:
+            return tmp / "run", (f"the finished run could not be moved into place ({exc.strerror or exc}); "
+                                 f"it is kept at {tmp / 'run'}")
         shutil.rmtree(tmp, ignore_errors=True)
+        return folder, None
 
 
 def _run_on_dask(specs, scheduler: str, reports: Path, done) -> None:
@@ -140,6 +200,7 @@ def _run_on_dask(specs, scheduler: str, reports: Path, done) -> None:
         for fut in dask_completed(futures):
             spec = futures[fut]
             info, payload = fut.result()
-            folder = _unpack(payload, reports, spec, date.today().isoformat())
-            done(runner.RunResult(info["name"], info["status"], folder, info["duration_s"], info["error"],
-                                  info["timings"]))
+            folder, kept = _unpack(payload, reports, spec, date.today().isoformat())
+            error = "; ".join(e for e in (info["error"], kept) if e) or None
+            done(runner.RunResult(info["name"], info["status"], folder, info["duration_s"], error,
+                                  info["timings"], kept_at=folder if kept else None))

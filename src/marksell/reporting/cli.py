@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="exact output folder (must not exist or be empty)")
     r.add_argument("--label", help="suffix of the report folder name (letters, digits, . _ -)")
     r.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
-    r.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default 600)")
+    r.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell, at least 1 (default 600)")
+    r.add_argument("--allow-large-work", action="store_true",
+                   help="accept parameter values above the bounds on work (draws, clusters, horizons...)")
     r.add_argument("--pdf", action="store_true", help="also print report.pdf (needs Chromium)")
 
     b = sub.add_parser("report", help="run a batch (default: every notebook on the sample data)")
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
     b.add_argument("--jobs", "-j", type=int, default=1, help="parallel processes on this machine")
     b.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://host:8786")
+    b.add_argument("--allow-large-work", action="store_true",
+                   help="accept parameter values above the bounds on work in every run")
     b.add_argument("--pdf", action="store_true", help="also print report.pdf for every run (needs Chromium)")
 
     d = sub.add_parser("pdf", help="print finished runs' report.html to report.pdf (needs Chromium)")
@@ -56,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample-data", help="regenerate the sample company from a seed")
     s.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
     s.add_argument("--out", default=None, help="folder to write (default data/sample)")
+    s.add_argument("--force", action="store_true",
+                   help="replace files of the same names in --out that differ from the sample's")
     return p
 
 
@@ -84,18 +90,46 @@ def cmd_run(args) -> int:
     for name, value in args.parameter:
         params[name] = value
         text.add(name)
+    timeout = runner.DEFAULT_CELL_TIMEOUT if args.cell_timeout is None else args.cell_timeout
     spec = runner.RunSpec(notebook=args.notebook, parameters=params, text_parameters=text, label=args.label,
-                          out=args.out, reports_dir=args.reports_dir,
-                          cell_timeout=args.cell_timeout or runner.DEFAULT_CELL_TIMEOUT)
+                          out=args.out, reports_dir=args.reports_dir, cell_timeout=timeout,
+                          allow_large_work=args.allow_large_work)
+    for note in runner.prepare(spec).notes:  # everything checked before the kernel starts
+        print(f"marksell: note: {note}", file=sys.stderr, flush=True)
+    _clean_stale(spec)
     print(f"marksell: running {args.notebook} ...", flush=True)
     res = runner.run(spec, progress=sys.stderr.isatty())
     if not args.out:
-        index.build_index(args.reports_dir)
+        _rebuild_index(args.reports_dir)
     print(f"marksell: {res.name} {res.status} in {res.duration_s:.1f} s -> {res.folder}"
           + (f"\n  reason: {res.error}" if res.error else ""))
     if args.pdf:
         _print_pdfs([res.folder])
-    return EXIT_OK if res.status == "ok" else EXIT_FAILED
+    return EXIT_OK if res.status == "ok" and res.kept_at is None else EXIT_FAILED
+
+
+def _clean_stale(spec) -> None:
+    """Remove what killed runs left behind (staging and kernel socket folders nobody holds)."""
+    from marksell.reporting import staging
+    from marksell.paths import REPORTS_DIR
+
+    root = Path(spec.out).resolve().parent if spec.out else Path(spec.reports_dir or REPORTS_DIR)
+    removed = staging.clean_stale(root / ".tmp")
+    if removed:
+        print(f"marksell: removed {len(removed)} folder(s) left by killed runs", file=sys.stderr)
+
+
+def _rebuild_index(reports_dir) -> None:
+    """Rebuild the index after a run; a problem there is reported, it does not undo the run."""
+    from marksell.reporting import index
+
+    try:
+        _, skipped = index.build_index(reports_dir)
+    except OSError as exc:
+        print(f"marksell: warning: the index was not rebuilt ({exc})", file=sys.stderr)
+        return
+    if skipped:
+        print(f"marksell: index: {len(skipped)} entr(y/ies) skipped (`marksell index` lists them)", file=sys.stderr)
 
 
 def cmd_report(args) -> int:
@@ -104,10 +138,15 @@ def cmd_report(args) -> int:
     if args.jobs < 1:
         raise _usage("--jobs must be at least 1")
     specs = batch.specs_from_config(args.config, args.reports_dir)
+    if args.allow_large_work:
+        for spec in specs:
+            spec.allow_large_work = True
+    if specs:
+        _clean_stale(specs[0])
     results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler)
     if args.pdf:
         _print_pdfs([r.folder for r in results if r.folder is not None])
-    return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_FAILED
+    return EXIT_OK if all(r.status == "ok" and r.kept_at is None for r in results) else EXIT_FAILED
 
 
 def _print_pdfs(folders) -> None:
@@ -138,7 +177,8 @@ def cmd_sample_data(args) -> int:
     from marksell.sample.company import DEFAULT_SEED, write_company
 
     out = Path(args.out) if args.out else sample_dir()
-    files = write_company(out, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    files = write_company(out, seed=DEFAULT_SEED if args.seed is None else args.seed,
+                          replace=args.force or not args.out)
     print(f"marksell: wrote {len(files)} files to {out}")
     return EXIT_OK
 

@@ -11,10 +11,12 @@ import fcntl
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from marksell.paths import REPORTS_DIR
 from marksell.reporting import index_page
+from marksell.reporting.run_record import RunRecordError, read_run_record
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -23,35 +25,63 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def reports_lock(reports: Path):
     """Exclusive lock on the reports folder (``.lock``), across processes."""
     reports.mkdir(parents=True, exist_ok=True)
-    with open(reports / ".lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    lock = reports / ".lock"
+    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(lock, flags, 0o644)
+    except OSError as exc:
+        raise OSError(f"cannot open the index lock {lock} ({exc.strerror}); remove it if it is not a file") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device here would block or misbehave
+            raise OSError(f"{lock} is not a regular file; remove it")
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def collect_runs(reports: Path) -> tuple[list[dict], list[str]]:
-    """Every readable run.json under ``reports/<day>/<run>/``, and the problems met on the way."""
+    """Every valid run record under ``reports/<day>/<run>/``, and the entries skipped with the reason.
+
+    Links are never followed (a day or run folder that is a symlink may point out of ``reports/``) and only
+    regular files are read (a FIFO named ``run.json`` is skipped, not waited on); each record is checked
+    against :data:`marksell.reporting.run_record.SCHEMA`.
+    """
     runs, skipped = [], []
-    for day in sorted(p for p in reports.iterdir() if p.is_dir() and _DAY.match(p.name)):
-        for folder in sorted(p for p in day.iterdir() if p.is_dir()):
+    for day in _real_folders(reports, reports, skipped, _DAY.match):
+        for folder in _real_folders(day, reports, skipped, lambda name: True):
+            rel = folder.relative_to(reports)
             f = folder / "run.json"
-            if not f.exists():
-                skipped.append(f"{folder.relative_to(reports)}: no run.json (not a marksell run)")
+            if not os.path.lexists(f):
+                skipped.append(f"{rel}: no run.json (not a marksell run)")
                 continue
             try:
-                rec = json.loads(f.read_text(encoding="utf-8"))
-                if not isinstance(rec, dict) or "status" not in rec or "notebook" not in rec:
-                    raise ValueError("missing status or notebook")
-            except (ValueError, UnicodeDecodeError) as exc:
-                skipped.append(f"{f.relative_to(reports)}: unreadable ({exc.__class__.__name__}); skipped")
+                rec = read_run_record(f, reports)
+            except RunRecordError as exc:
+                skipped.append(f"{rel}/run.json: {exc}; skipped")
                 continue
-            rec["_folder"] = str(folder.relative_to(reports))
+            rec["_folder"] = str(rel)
             rec["_day"] = day.name
             runs.append(rec)
     runs.sort(key=lambda r: (r["_day"], str(r.get("started", "")), r["_folder"]), reverse=True)
     return runs, skipped
+
+
+def _real_folders(parent: Path, reports: Path, skipped: list[str], wanted) -> list[Path]:
+    """Sub-folders of ``parent`` whose names pass ``wanted``; symlinks are listed as skipped, not followed."""
+    out = []
+    for p in sorted(parent.iterdir()):
+        if not wanted(p.name):
+            continue
+        if p.is_symlink():
+            skipped.append(f"{p.relative_to(reports)}: a symlink; not followed")
+            continue
+        if p.is_dir():
+            out.append(p)
+    return out
 
 
 def build_index(reports: str | Path | None = None) -> tuple[Path, list[str]]:

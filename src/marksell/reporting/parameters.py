@@ -6,7 +6,7 @@ Every marksell notebook declares its parameters in the cell tagged ``parameters`
 
 Types are ``str``, ``int``, ``float``, ``bool``, ``list`` and ``dict``. papermill only warns about
 unknown names; the runner rejects unknown names and wrong types *before* any kernel starts.
-Values are parsed with ``ast.literal_eval`` / ``yaml.safe_load`` only: never evaluated as code.
+Values are parsed with ``ast.literal_eval`` / YAML (safe loader, no aliases) only: never evaluated as code.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import yaml
 
+from marksell.reporting import limits
 from marksell.errors import ParameterError
 
 TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
@@ -123,10 +123,10 @@ def _parse_text(param: Parameter, text: str):
         except ValueError:
             raise ParameterError(f"parameter '{param.name}' must be {t}; got {text!r}") from None
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ParameterError(f"parameter '{param.name}' must be a {t} in YAML/JSON form, "
-                             f"e.g. {'[a, b]' if t == 'list' else '{key: value}'}; got {text!r}") from None
+        value = limits.load_yaml(text, f"parameter '{param.name}'")
+    except ParameterError as exc:
+        raise ParameterError(f"{exc}; a {t} is written in YAML/JSON form, "
+                             f"e.g. {'[a, b]' if t == 'list' else '{key: value}'}") from None
     if value is None:
         value = [] if t == "list" else {}
     return value
@@ -156,14 +156,24 @@ def validate(params: list[Parameter], values: dict, from_text: set[str] | None =
     return out
 
 
-def load_yaml_parameters(path: str | Path) -> dict:
-    """Parameters from a YAML file (safe loader), which must hold a mapping."""
+def _read_small_file(path: Path) -> str:
+    """The text of a regular file of at most :data:`limits.MAX_YAML_BYTES` (a FIFO or device is refused, not read)."""
+    if not path.exists():
+        raise ParameterError(f"{path}: no such file")
+    if not path.is_file():
+        raise ParameterError(f"{path}: not a regular file (a folder, FIFO or device); give a YAML file")
+    if path.stat().st_size > limits.MAX_YAML_BYTES:
+        raise ParameterError(f"{path}: {path.stat().st_size:,} bytes; a parameter or batch file is at most "
+                             f"{limits.MAX_YAML_BYTES:,}")
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(f"{path}: no such parameter file") from None
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not UTF-8 text") from None
+
+
+def load_yaml_parameters(path: str | Path) -> dict:
+    """Parameters from a YAML file (safe loader, no aliases), which must hold a mapping."""
+    data = limits.load_yaml(_read_small_file(Path(path)), str(path))
     if data is None:
         return {}
     if not isinstance(data, dict):

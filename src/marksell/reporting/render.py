@@ -5,7 +5,9 @@ The page opens with the answer: the analysis title, then the executive summary (
 the notebook) and back to the index sit in a bar under the title; the run's details (status, parameters, data
 provenance, versions, contents) fold away at the end. A failed run says so in one line at the top, stops at the
 failing step (no interpretive prose below it) and folds the traceback away. Figures carry alt text and a
-caption. Code is hidden; figures are embedded; external scripts are removed so the page works offline.
+caption. Code is hidden; figures are embedded; external scripts are removed so the page works offline,
+and :func:`marksell.reporting.safe_html.sanitise_html` drops ``javascript:`` URLs, event handlers and any other
+external resource, whatever their origin.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+
+from marksell.reporting.safe_html import sanitise_html
 
 SUMMARY_TAG = "summary"
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
@@ -76,6 +80,7 @@ def render_html(notebook_path: str | Path, html_path: str | Path, run: dict, *,
     top = _STYLE + _bar(outputs or [], index_href) + _failure(run)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + top, body, count=1)
     body = body.replace("</body>", _details(run, toc) + "</body>", 1)
+    body, _removed = sanitise_html(body)  # no active URL or external resource, whatever put it there
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out

@@ -9,28 +9,30 @@ the error) and a ``run.json`` marked ``failed``.
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from marksell.data import expressions
+from marksell.reporting import limits, staging
 from marksell.reporting import parameters as notebook_params
+from marksell.reporting.kernel import kernel_config, read_log
 from marksell.errors import ParameterError
 from marksell.data.loaders import display_path, file_sha256
 from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
 
-SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SAFE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
+MAX_CELL_TIMEOUT = 7 * 24 * 3600
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
 
 
@@ -59,6 +61,7 @@ class RunSpec:
     out: str | None = None  # exact output folder
     reports_dir: str | None = None
     cell_timeout: int = DEFAULT_CELL_TIMEOUT
+    allow_large_work: bool = False  # lift the upper bounds on parameters that set the amount of work
 
 
 @dataclass
@@ -69,6 +72,7 @@ class RunResult:
     duration_s: float
     error: str | None = None
     timings: dict = field(default_factory=dict)
+    kept_at: Path | None = None  # set when the finished run could not be moved into place (it stays here)
 
 
 # ----------------------------------------------------------------------------- catalogue
@@ -102,25 +106,108 @@ def notebook_name(path: Path) -> str:
 # ----------------------------------------------------------------------------- checks
 
 
-def check_label(label: str | None) -> None:
+def check_label(label) -> None:
     if label is None or label == "":
         return
-    if not SAFE_LABEL.match(label) or ".." in label:
+    if not isinstance(label, str):
+        raise ParameterError(f"label must be text (letters, digits, '.', '_' and '-'); got "
+                             f"{type(label).__name__} {label!r}")
+    if not SAFE_LABEL.fullmatch(label) or ".." in label:
         raise ParameterError(f"label {label!r} may only hold letters, digits, '.', '_' and '-' "
                              "(at most 64, starting with a letter or digit)")
 
 
-def prepare(spec: RunSpec) -> tuple[Path, list[notebook_params.Parameter], dict]:
-    """Resolve the notebook, read its declared parameters and validate the given values
-    (no kernel is started)."""
+def check_cell_timeout(seconds) -> None:
+    """A cell timeout is a whole number of seconds, at least 1 (0 or less would switch it off)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_CELL_TIMEOUT:
+        raise ParameterError(f"--cell-timeout (cell_timeout) must be a whole number of seconds from 1 to "
+                             f"{MAX_CELL_TIMEOUT}; got {seconds!r}")
+
+
+@dataclass
+class Prepared:
+    """A run checked before any kernel starts: the notebook, its declared parameters, the checked values,
+    and notes to show the user (e.g. a worker count capped at the machine's cores)."""
+
+    path: Path
+    declared: list
+    values: dict
+    notes: list = field(default_factory=list)
+
+    def __iter__(self):  # unpacks as (path, declared, values)
+        return iter((self.path, self.declared, self.values))
+
+
+def prepare(spec: RunSpec) -> Prepared:
+    """Resolve the notebook, read its declared parameters and check everything that can be known before a
+    kernel starts: label, cell timeout, parameter names, types and ranges, derive/query expressions, the
+    destination. Raises :class:`ParameterError` (exit 2, nothing filed)."""
     check_label(spec.label)
+    check_cell_timeout(spec.cell_timeout)
     path = resolve_notebook(spec.notebook)
     declared = notebook_params.read_parameters(path)
     values = notebook_params.validate(declared, spec.parameters, spec.text_parameters)
+    values, notes = limits.check_values(values, spec.allow_large_work)
+    check_expressions(effective_parameters(declared, values))
     check = ANALYSIS_CHECKS.get(notebook_name(path))
     if check is not None:
         check(values)
-    return path, declared, values
+    check_destination(spec)
+    return Prepared(path, declared, values, notes)
+
+
+def check_expressions(values: dict) -> None:
+    """``derive``/``query`` parameters hold expressions of the small language of :mod:`marksell.data.expressions`."""
+    if "derive" in values:
+        expressions.check_derive(values["derive"])
+    if "query" in values:
+        expressions.check_query(values["query"])
+
+
+def check_destination(spec: RunSpec) -> None:
+    """The run can be filed where it is going: ``--out`` is a new or empty real folder (not a symlink), and
+    the folders the run is written to and moved into are writable and on one file system."""
+    if spec.out:
+        out = Path(spec.out)
+        if out.is_symlink():
+            raise ParameterError(f"--out {spec.out} is a symlink; give the real folder "
+                                 f"({os.path.realpath(out)}) or a new one")
+        if out.exists() and not out.is_dir():
+            raise ParameterError(f"--out {spec.out} exists and is not a folder; choose a new folder")
+        if out.exists() and any(out.iterdir()):
+            raise ParameterError(f"--out {spec.out} exists and is not empty; choose a new folder "
+                                 "(reports are never overwritten)")
+        _check_writable(out.resolve().parent, "--out's parent folder")
+        return
+    reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
+    if reports.exists() and not reports.is_dir():
+        raise ParameterError(f"the reports folder {reports} is not a folder")
+    _check_writable(reports, "the reports folder")
+    for sub in (reports / ".tmp", reports / datetime.now().strftime("%Y-%m-%d")):
+        if sub.exists() and not sub.is_dir():
+            raise ParameterError(f"{sub} is in the way (not a folder); move it aside")
+        if sub.exists():
+            _check_writable(sub, str(sub))
+    _check_same_device(reports)
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ParameterError(f"cannot write to {what} ({existing}); choose a folder you can write to "
+                             "(--reports-dir or --out)")
+
+
+def _check_same_device(reports: Path) -> None:
+    """The day folder must be on the same file system as ``reports/.tmp`` (the final move is a rename)."""
+    day = reports / datetime.now().strftime("%Y-%m-%d")
+    tmp = reports / ".tmp"
+    if day.exists() and tmp.exists() and day.stat().st_dev != tmp.stat().st_dev:
+        raise ParameterError(f"{day} is on another file system than {tmp}; a finished run is moved into place "
+                             "by renaming, so both must be on one file system (remove the link or choose "
+                             "another --reports-dir)")
 
 
 # ----------------------------------------------------------------------------- running
@@ -128,55 +215,80 @@ def prepare(spec: RunSpec) -> tuple[Path, list[notebook_params.Parameter], dict]
 
 def run(spec: RunSpec, progress: bool = False) -> RunResult:
     """Execute one notebook into its report folder and return the outcome (never raises for a
-    failing notebook; raises :class:`ParameterError` for bad parameters before starting)."""
-    import papermill as pm
+    failing notebook; raises :class:`ParameterError` for bad parameters before starting).
 
-    path, declared, values = prepare(spec)
+    If the finished run cannot be moved into place, it is kept in its staging folder and the result says
+    where (``kept_at``); nothing finished is deleted."""
+    prepared = prepare(spec)
+    path, declared, values = prepared
     name = notebook_name(path)
     reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
-    if spec.out and Path(spec.out).exists() and any(Path(spec.out).iterdir()):
-        raise ParameterError(f"--out {spec.out} exists and is not empty; choose a new folder "
-                             "(reports are never overwritten)")
     tmp_root = (Path(spec.out).resolve().parent if spec.out else reports) / ".tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_root / f"{name}-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
     started = datetime.now(timezone.utc).astimezone()
     t0 = time.perf_counter()
+    with staging.staging_folder(tmp_root, name) as tmp:
+        try:
+            status, error, record, timings = _execute_and_record(prepared, name, spec, tmp, started, t0, progress)
+        except BaseException:  # interrupted: no half report
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        try:
+            final = _claim(tmp, reports, started, name, spec)
+        except OSError as exc:
+            where = display_path(tmp)
+            note = (f"the finished run could not be moved into place ({exc.strerror or exc}); "
+                    f"it is kept at {where}")
+            return RunResult(name, status, tmp, record["duration_s"], f"{error}; {note}" if error else note,
+                             timings, kept_at=tmp)
+    return RunResult(name, status, final, record["duration_s"], error, timings)
+
+
+def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path, started, t0, progress):
+    """Run the notebook into ``tmp`` and write the report, artifacts and ``run.json`` there."""
+    path, declared, values = prepared
     out_nb = tmp / f"{path.stem}.ipynb"
     status, error, tb = "ok", None, None
     timings = {}
+    kernel_log = ""
     try:
-        params = dict(values)
-        if any(p.name == "artifacts_dir" for p in declared):
-            params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
+        kernel_log = _execute(path, out_nb, tmp, declared, values, spec, progress)
+    except Exception as exc:  # the executed notebook with the error is still written
+        status, error, tb = "failed", _reason(exc), traceback.format_exc()
+        kernel_log = getattr(exc, "kernel_log", "")
+    timings["execute_s"] = time.perf_counter() - t0
+    for f in tmp.iterdir():
+        if f.suffix in {".ipynb", ".csv", ".json", ".txt", ".html", ".md"}:
+            _scrub_file(f)
+    record = _run_record(path, name, spec, declared, values, started, t0, status, error, tmp)
+    t1 = time.perf_counter()
+    if tb:
+        text = tb + (f"\n--- kernel console ---\n{kernel_log}" if kernel_log.strip() else "")
+        (tmp / "error.txt").write_text(scrub(text), encoding="utf-8")
+    _publish(tmp, out_nb, record, index_href=None if spec.out else "../../index.html")
+    timings["render_s"] = time.perf_counter() - t1
+    record["timings"] = timings
+    _write_json(tmp / "run.json", record)
+    return status, error, record, timings
+
+
+def _execute(path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: RunSpec, progress: bool) -> str:
+    """papermill on the notebook; returns the kernel's console output (kept off the user's terminal)."""
+    import papermill as pm
+
+    params = dict(values)
+    if any(p.name == "artifacts_dir" for p in declared):
+        params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
+    with kernel_config() as (cfg, log):
         try:
-            with kernel_config() as cfg:
-                pm.execute_notebook(
-                    str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
-                    progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
-                    cwd=os.getcwd(), report_mode=False, config=cfg,
-                )
-        except Exception as exc:  # the executed notebook with the error is still written
-            status, error, tb = "failed", _reason(exc), traceback.format_exc()
-        timings["execute_s"] = time.perf_counter() - t0
-        for f in tmp.iterdir():
-            if f.suffix in {".ipynb", ".csv", ".json", ".txt", ".html", ".md"}:
-                _scrub_file(f)
-        record = _run_record(path, name, spec, declared, values, started, t0, status, error, tmp)
-        t1 = time.perf_counter()
-        if tb:
-            (tmp / "error.txt").write_text(scrub(tb), encoding="utf-8")
-        _publish(tmp, out_nb, record, index_href=None if spec.out else "../../index.html")
-        timings["render_s"] = time.perf_counter() - t1
-        record["timings"] = timings
-        _write_json(tmp / "run.json", record)
-        final = _claim(tmp, reports, started, name, spec)
-        tmp = None
-        return RunResult(name, status, final, record["duration_s"], error, timings)
-    finally:
-        if tmp is not None and tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            pm.execute_notebook(
+                str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
+                progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
+                cwd=os.getcwd(), report_mode=False, config=cfg,
+            )
+        except Exception as exc:
+            exc.kernel_log = read_log(log)
+            raise
+        return read_log(log)
 
 
 def _publish(tmp: Path, out_nb: Path, record: dict, index_href: str | None) -> None:
@@ -222,24 +334,6 @@ def _scrub_file(path: Path) -> None:
     clean = scrub(text)
     if clean != text:
         path.write_text(clean, encoding="utf-8")
-
-
-@contextlib.contextmanager
-def kernel_config():
-    """Kernel settings for one execution: local IPC sockets (no TCP ports opened, nothing to eavesdrop
-    on) in a private short-lived folder, so that concurrent kernels never share a socket name."""
-    from traitlets.config import Config
-
-    sockets = tempfile.mkdtemp(prefix="ms-")  # short path: Unix socket names are limited to ~107 bytes
-    # figures must reach the notebook whatever the caller's backend (e.g. MPLBACKEND=Agg in CI)
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    cfg = Config()
-    cfg.KernelManager.transport = "ipc"
-    cfg.KernelManager.ip = os.path.join(sockets, "k")
-    try:
-        yield cfg
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _reason(exc: BaseException) -> str:
@@ -297,9 +391,9 @@ def _claim(tmp: Path, reports: Path, started: datetime, name: str, spec: RunSpec
     if spec.out:
         target = Path(spec.out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and not any(target.iterdir()):
+        if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
             target.rmdir()
-        os.rename(tmp, target)
+        os.rename(tmp, target)  # fails (and the run is kept) if something appeared there meanwhile
         return target
     base = name + (f"-{spec.label}" if spec.label else "")
     return claim_folder(tmp, reports / started.strftime("%Y-%m-%d"), base)
@@ -310,14 +404,16 @@ def claim_folder(src: Path, day: Path, base: str) -> Path:
     day.mkdir(parents=True, exist_ok=True)
     for i in range(1, 10_000):
         target = day / (base if i == 1 else f"{base}-{i}")
-        if target.exists():
+        if os.path.lexists(target):
             continue
         try:
             os.rename(src, target)  # fails if another run took the name meanwhile (non-empty folder)
             return target
-        except OSError:
-            continue
-    raise RuntimeError(f"no free report folder name for {base} in {day}")
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or os.path.lexists(target):
+                continue  # the name is taken: try the next one
+            raise  # read-only, another file system, no space...: not a naming problem
+    raise FileExistsError(errno.EEXIST, f"no free report folder name for {base} in {day}")
 
 
 def _write_json(path: Path, obj) -> None:

@@ -44,8 +44,12 @@ def generate_company(seed: int = DEFAULT_SEED) -> tuple[dict[str, pd.DataFrame],
     return tables, truth
 
 
-def write_company(out: str | os.PathLike, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write every table as CSV and the truth as ``ground_truth.json`` into ``out`` (atomically)."""
+def write_company(out: str | os.PathLike, seed: int = DEFAULT_SEED, replace: bool = True) -> list[Path]:
+    """Write every table as CSV and the truth as ``ground_truth.json`` into ``out`` (atomically).
+
+    With ``replace=False`` a file of the same name in ``out`` that differs from the one generated is never
+    overwritten: a :class:`~marksell.errors.ParameterError` lists them (identical files are fine).
+    """
     out = Path(out)
     tables, truth = generate_company(seed)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +59,8 @@ def write_company(out: str | os.PathLike, seed: int = DEFAULT_SEED) -> list[Path
             df.to_csv(tmp / f"{stem}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d")
         (tmp / "ground_truth.json").write_text(
             json.dumps(_plain(truth), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        if not replace:
+            _refuse_overwrite(tmp, out)
         out.mkdir(exist_ok=True)
         written = []
         for f in sorted(tmp.iterdir()):
@@ -63,6 +69,23 @@ def write_company(out: str | os.PathLike, seed: int = DEFAULT_SEED) -> list[Path
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refuse_overwrite(new: Path, out: Path) -> None:
+    """Raise when a generated file would replace a different file (or anything not a file) in ``out``."""
+    from marksell.errors import ParameterError
+
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out} exists and is not a folder")
+    clash = []
+    for f in sorted(new.iterdir()):
+        target = out / f.name
+        if os.path.lexists(target) and (target.is_symlink() or not target.is_file()
+                                        or target.read_bytes() != f.read_bytes()):
+            clash.append(f.name)
+    if clash:
+        raise ParameterError(f"--out {out} already holds {', '.join(clash)} (different from the sample's); "
+                             "nothing was written. Choose an empty folder, or pass --force to replace them")
 
 
 def _plain(obj):

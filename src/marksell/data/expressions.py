@@ -407,7 +407,9 @@ class _Evaluator:
             if isinstance(node.op, ast.Not):
                 return ~self.condition(value, "not") if isinstance(value, pd.Series) \
                     else not self.condition(value, "not")
-            self.numeric(value, "-" if isinstance(node.op, ast.USub) else "+", node.operand)
+            sym = "-" if isinstance(node.op, ast.USub) else "+"
+            value = self.number(node.operand, sym)
+            self.numeric(value, sym, node.operand)
             return -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.BoolOp):
             word = "and" if isinstance(node.op, ast.And) else "or"
@@ -423,18 +425,20 @@ class _Evaluator:
         self.fail(f"{type(node).__name__} is not allowed")  # pragma: no cover - refused by the checker
 
     def arith(self, node: ast.BinOp):
-        left, right = self.visit(node.left), self.visit(node.right)
         sym = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%"}[type(node.op)]
+        left, right = self.number(node.left, sym), self.number(node.right, sym)
         self.numeric(left, sym, node.left)
         self.numeric(right, sym, node.right)
         return _ARITH[type(node.op)](_as_float(left), _as_float(right))
 
     def compare(self, node: ast.Compare):
-        left = self.visit(node.left)
+        left, left_node = self.visit(node.left), node.left
         result = None
         for op, right_node in zip(node.ops, node.comparators):
             if isinstance(op, (ast.In, ast.NotIn)):
                 values = [_literal(e) for e in right_node.elts]
+                if values and all(_is_number(v) for v in values) and _is_text(left):
+                    left = self.to_number(left, left_node, "'in' with numbers")
                 if isinstance(left, pd.Series):
                     part = left.isin(values)
                 else:
@@ -444,19 +448,26 @@ class _Evaluator:
                 right = None
             else:
                 right = self.visit(right_node)
+                if _is_text(left) and _is_number(right):
+                    left = self.to_number(left, left_node, "a comparison with a number")
+                elif _is_text(right) and _is_number(left):
+                    right = self.to_number(right, right_node, "a comparison with a number")
                 try:
                     part = _COMPARE[type(op)](_operand(left), _operand(right))
                 except (TypeError, ValueError) as exc:
                     self.fail(f"cannot compare {_describe(left)} with {_describe(right)} ({exc})")
             part = _as_condition(part)
             result = part if result is None else (result & part)
-            left = right
+            left, left_node = right, right_node
         return result
 
     def call(self, node: ast.Call):
         name = node.func.id
         func = FUNCTIONS[name][0]
-        args = [self.visit(a) for a in node.args]
+        if name in ("isna", "notna"):
+            args = [self.visit(a) for a in node.args]
+        else:
+            args = [self.number(a, f"{name}()") for a in node.args]
         if name in ("isna", "notna"):
             value = func(args[0])
             return value if isinstance(value, pd.Series) else bool(value)
@@ -468,6 +479,21 @@ class _Evaluator:
         if name == "clip":
             return np.clip(_as_float(args[0]), _as_float(args[1]), _as_float(args[2]))
         return func(_as_float(args[0]))
+
+    def number(self, node: ast.AST, sym: str):
+        """The value of ``node`` for arithmetic: a text column (as read from CSV) becomes numbers."""
+        value = self.visit(node)
+        return self.to_number(value, node, f"'{sym}'") if _is_text(value) else value
+
+    def to_number(self, value: pd.Series, node: ast.AST, use: str) -> pd.Series:
+        num = pd.to_numeric(value.astype("string").str.strip(), errors="coerce")
+        bad = num.isna() & value.notna()
+        if bad.any():
+            segment = _restore(ast.get_source_segment(_source(self.expr), node) or "", self.expr.quoted)
+            example = value[bad].iloc[0]
+            self.fail(f"{use} needs numbers; '{_short(segment, 40)}' holds text (e.g. {str(example)!r}, "
+                      f"{int(bad.sum())} value(s) in all)")
+        return pd.Series(num.to_numpy(dtype="float64", na_value=np.nan), index=value.index)
 
     def condition(self, value, word: str):
         if isinstance(value, pd.Series) and pd.api.types.is_bool_dtype(value):
@@ -484,6 +510,15 @@ class _Evaluator:
         if not ok:
             segment = _restore(ast.get_source_segment(_source(self.expr), node) or "", self.expr.quoted)
             self.fail(f"'{sym}' needs numbers; '{_short(segment, 40)}' is {_describe(value)}")
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, pd.Series) and (pd.api.types.is_string_dtype(value.dtype) or value.dtype == object) \
+        and not pd.api.types.is_bool_dtype(value.dtype)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
 def _source(expr: Expression) -> str:

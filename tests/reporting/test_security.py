@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marksell.run_record import RunRecordError, read_run_record
-from marksell.safe_html import sanitise_html
+from marksell.reporting.run_record import RunRecordError, read_run_record
+from marksell.reporting.safe_html import sanitise_html
 
 # ----------------------------------------------------------------------------- live content in HTML
 LIVE = [
@@ -154,7 +154,7 @@ def test_any_bytes_are_either_a_record_or_refused(tmp_path, data):
 
 
 # ----------------------------------------------------------------------------- parameter values and YAML
-from marksell import limits  # noqa: E402
+from marksell.reporting import limits  # noqa: E402
 from marksell.errors import ParameterError  # noqa: E402
 
 ALIAS_BOMB = "\n".join(
@@ -207,12 +207,12 @@ import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-from marksell import staging  # noqa: E402
+from marksell.reporting import staging  # noqa: E402
 
 _HOLDER = """
 import sys, time
 from pathlib import Path
-from marksell import staging
+from marksell.reporting import staging
 with staging.staging_folder(Path(sys.argv[1]), "kpi_scorecard") as run, staging.kernel_folder() as k:
     (run / "part.csv").write_text("x")
     print(run, k, flush=True)

@@ -87,7 +87,9 @@ def _clean_staging(root: Path) -> list[Path]:
                 with contextlib.suppress(OSError):
                     lock.unlink()
                 out.append(entry)
-        elif _age(entry) > LEGACY_AGE_S * 24:  # made without a lock (an earlier version): a day old is stale
+        elif not (entry / "run.json").exists() and _age(entry) > LEGACY_AGE_S * 24:
+            # no lock and never finished (an earlier version's leftover): stale after a day. A finished run
+            # that could not be moved into place has a run.json and is kept for its owner.
             shutil.rmtree(entry, ignore_errors=True)
             out.append(entry)
     for lock in root.glob("*" + LOCK):  # a lock whose folder is gone

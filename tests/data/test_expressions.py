@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marksell import expressions as ex
+from marksell.data import expressions as ex
 from marksell.errors import ParameterError
 
 # ----------------------------------------------------------------------------- an audit of what runs
@@ -117,9 +117,10 @@ def test_forms_outside_the_language_are_refused_naming_the_token(text, token):
 
 @pytest.mark.parametrize("text, problem", [
     ("nosuch > 1", "unknown column(s) ['nosuch']"),
-    ("region * units", "'*' needs numbers; 'region' is a column of"),
+    ("region * units", "'*' needs numbers; 'region' holds text (e.g. 'North', 3 value(s) in all)"),
     ("price and units", "'and' needs conditions"),
-    ("region > 1", "cannot compare"),
+    ("region > 1", "a comparison with a number needs numbers; 'region' holds text"),
+    ("date > 1", "cannot compare"),
 ])
 def test_type_errors_are_messages_naming_the_part(text, problem):
     with pytest.raises(ex.ExpressionError) as err:
@@ -156,6 +157,18 @@ def test_allowed_forms_compute_what_they_say():
     assert ex.filter_rows(FRAME, "region not in ['North']").index.tolist() == [1, 2, 3]
     assert ex.filter_rows(FRAME, "").equals(FRAME)
     assert ex.filter_rows(FRAME, "1 > 2").empty
+
+
+def test_text_columns_as_read_from_csv_are_numbers_where_used_as_numbers():
+    text = pd.DataFrame({"units": pd.array(["1", "-2", " 3", None], dtype="string"),
+                         "year": pd.array(["1995", "1996", "1995", "1995"], dtype="string"),
+                         "code": pd.array(["001", "002", "010", "x"], dtype="string")})
+    assert ex.filter_rows(text, "units >= 0").index.tolist() == [0, 2]
+    assert ex.filter_rows(text, "year == 1995 and year in [1995]").index.tolist() == [0, 2, 3]
+    assert ex.filter_rows(text, "code == '001'").index.tolist() == [0]  # text stays text against text
+    assert ex.derive_columns(text, {"u2": "units * 2"})["u2"].tolist()[:3] == [2.0, -4.0, 6.0]
+    with pytest.raises(ex.ExpressionError, match="'code' holds text \\(e.g. 'x'"):
+        ex.filter_rows(text, "code > 1")
 
 
 def test_huge_powers_overflow_to_inf_instead_of_hanging():
