@@ -244,3 +244,154 @@ def test_folders_of_a_killed_run_are_cleaned_and_live_ones_kept(tmp_path):
         live.wait(10)
     staging.clean_stale(root)
     assert list(root.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- data text in reports
+import nbformat  # noqa: E402
+
+from marksell.display import Markdown, escape_text  # noqa: E402
+from marksell.render import render_html  # noqa: E402
+
+LINK_NAME = "[click](javascript:alert(1))"
+BEACON_NAME = "![t](http://host/beacon.png)"
+
+
+def test_markdown_from_data_reaches_html_as_text_only(tmp_path):
+    shown = Markdown(f"**Top opportunity:** {LINK_NAME}; runner-up {BEACON_NAME}; region <b>x</b> & $5 "
+                     "see https://host/x").data
+    assert "[" not in shown and "]" not in shown and "://" not in shown and "<b>" not in shown
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(Markdown(...))")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": shown, "text/plain": "md"})]
+    author = nbformat.v4.new_markdown_cell(f"# Report\n\nAn author's {LINK_NAME} and {BEACON_NAME} "
+                                           '<img src="http://host/pixel.gif"> <a href="https://example.org/">doc</a>')
+    nb.cells = [author, cell]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    html = render_html(path, tmp_path / "report.html", {"notebook": "x", "status": "ok", "duration_s": 1.0}).read_text()
+    assert _live_urls(html) == []
+    assert "host/pixel.gif" not in html
+    assert "Top opportunity:" in html and "click" in html  # the text itself is still shown
+    assert 'href="https://example.org/"' in html  # a plain link to a web page stays a link
+
+
+def _live_urls(html: str) -> list[str]:
+    """Attributes that would run code or fetch from outside the page."""
+    import re
+
+    attrs = re.findall(r"""\s(?:href|src|srcset|poster|data|action|xlink:href)\s*=\s*["']?\s*([^"'\s>]+)""", html, re.I)
+    return [a for a in attrs if a.lower().startswith(("javascript:", "vbscript:")) or
+            (a.lower().startswith(("http:", "https:", "//")) and "host" in a)]
+
+
+def test_escape_text_keeps_emphasis_and_escapes_links_images_and_math():
+    assert escape_text("**Top:** [a](b) $x$") == "**Top:** &#91;a&#93;(b) &#36;x&#36;"
+
+
+@pytest.mark.slow
+def test_opportunity_and_region_names_cannot_become_links_or_beacons(tmp_path):
+    import pandas as pd
+
+    from marksell import runner
+    from marksell.paths import sample_path
+
+    opp = pd.read_csv(sample_path("opportunities"))
+    top = opp["market_size"].idxmax()
+    opp["name"] = opp["name"].astype(object)
+    opp.loc[top, "name"] = LINK_NAME
+    opp.loc[(top + 1) % len(opp), "name"] = BEACON_NAME
+    src = tmp_path / "opps.csv"
+    opp.to_csv(src, index=False)
+    tx = pd.read_csv(sample_path("transactions"))
+    regions = sorted(tx["region"].dropna().unique())
+    tx["region"] = tx["region"].replace({regions[0]: LINK_NAME, regions[1]: BEACON_NAME})
+    tx_path = tmp_path / "tx.csv"
+    tx.to_csv(tx_path, index=False)
+    for notebook, params in [("opportunity_prioritisation", {"opportunities_path": str(src), "n_draws": 300}),
+                             ("kpi_scorecard", {"transactions_path": str(tx_path)})]:
+        res = runner.run(runner.RunSpec(notebook=notebook, reports_dir=str(tmp_path / "reports"),
+                                        parameters=params))
+        assert res.status == "ok", (notebook, res.error)
+        html = (res.folder / "report.html").read_text()
+        assert _live_urls(html) == [], notebook
+        assert "&#91;click&#93;" in html or "[click]" in html, notebook  # the name is shown, as text
+
+
+# ----------------------------------------------------------------------------- finished work is never thrown away
+import errno  # noqa: E402
+import time  # noqa: E402
+
+from marksell import runner  # noqa: E402
+
+from test_runner import make_toy  # noqa: E402
+
+
+def test_claim_folder_tries_the_next_name_only_when_the_name_is_taken(tmp_path, monkeypatch):
+    day = tmp_path / "2026-01-01"
+    (day / "toy").mkdir(parents=True)
+    (day / "toy" / "x").write_text("taken")
+    src = tmp_path / "run"
+    src.mkdir()
+    assert runner.claim_folder(src, day, "toy") == day / "toy-2"
+    (day / "toy-3").symlink_to(tmp_path / "nowhere")  # a dangling link holds a name too
+    src.mkdir()
+    assert runner.claim_folder(src, day, "toy") == day / "toy-4"
+    src.mkdir()
+    calls = []
+
+    def cross_device(a, b):
+        calls.append(b)
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(runner.os, "rename", cross_device)
+    with pytest.raises(OSError, match="cross-device"):  # not 9,999 attempts at other names
+        runner.claim_folder(src, day, "toy")
+    assert calls == [day / "toy-5"] and src.exists()
+
+
+def test_destination_problems_are_found_before_the_kernel(tmp_path):
+    toy = make_toy(tmp_path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "empty")
+    with pytest.raises(ParameterError, match="is a symlink"):
+        runner.prepare(runner.RunSpec(notebook=str(toy), out=str(tmp_path / "link")))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ParameterError, match="not a folder"):
+        runner.prepare(runner.RunSpec(notebook=str(toy), out=str(tmp_path / "file")))
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / ".tmp").write_text("in the way")
+    with pytest.raises(ParameterError, match="in the way"):
+        runner.prepare(runner.RunSpec(notebook=str(toy), reports_dir=str(reports)))
+    with pytest.raises(ParameterError, match="cell-timeout"):
+        runner.prepare(runner.RunSpec(notebook=str(toy), cell_timeout=-1))
+    for label in ["q3\n", 5, ["a"], "a/../b"]:
+        with pytest.raises(ParameterError, match="label"):
+            runner.prepare(runner.RunSpec(notebook=str(toy), label=label))
+
+
+@pytest.mark.slow
+def test_out_filled_during_the_run_keeps_the_finished_run_and_says_where(tmp_path):
+    toy = make_toy(tmp_path)
+    out = tmp_path / "exact"
+
+    def fill_later():
+        deadline = time.time() + 60
+        while time.time() < deadline and not list((tmp_path / ".tmp").glob("toy-*")):
+            time.sleep(0.1)
+        out.mkdir()
+        (out / "someone-elses.txt").write_text("mine")
+
+    filler = threading.Thread(target=fill_later)
+    filler.start()
+    res = runner.run(runner.RunSpec(notebook=str(toy), out=str(out),
+                                    parameters={"mode": "sleep", "seconds": 4.0}))
+    filler.join()
+    assert res.status == "ok" and res.kept_at is not None
+    assert "could not be moved into place" in res.error and str(res.kept_at.name) in res.error
+    assert (res.kept_at / "run.json").exists() and (res.kept_at / "report.html").exists()
+    assert (out / "someone-elses.txt").read_text() == "mine"
+    from marksell import staging
+
+    assert res.kept_at not in staging.clean_stale(tmp_path / ".tmp")  # a kept run is not a leftover
+    assert res.kept_at.exists()
