@@ -86,7 +86,7 @@ def test_derive_exploit_in_a_batch_file_exits_2_and_runs_nothing(tmp_path):
     (["pricing_elasticity", "-p", "derive", "[price]"], "'derive' must be dict"),
 ])
 def test_bad_values_exit_2_before_any_kernel(tmp_path, args, message):
-    res = cli("run", *args, "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=60)
+    res = cli("run", *args, "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=120)
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
     assert message in res.stderr and "Traceback" not in res.stderr
     assert filed(tmp_path / "reports") == []
@@ -95,7 +95,7 @@ def test_bad_values_exit_2_before_any_kernel(tmp_path, args, message):
 @pytest.mark.parametrize("label", ["5", "[a, b]", "{a: 1}", "true", '"q3\\n"'])
 def test_batch_labels_of_the_wrong_type_exit_2_with_a_message(tmp_path, label):
     (tmp_path / "b.yaml").write_text(f"runs:\n  - notebook: kpi_scorecard\n    label: {label}\n")
-    res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=60)
+    res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=120)
     assert res.returncode == 2, res.stderr
     assert "label" in res.stderr and "Traceback" not in res.stderr
 
@@ -108,7 +108,7 @@ def test_batch_labels_of_the_wrong_type_exit_2_with_a_message(tmp_path, label):
 ])
 def test_batch_settings_are_checked(tmp_path, body, message):
     (tmp_path / "b.yaml").write_text(body)
-    res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=60)
+    res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=120)
     assert res.returncode == 2, res.stderr
     assert message in res.stderr and "Traceback" not in res.stderr
 
@@ -122,20 +122,20 @@ ALIAS_BOMB = "\n".join(
 def test_yaml_alias_bombs_are_refused_quickly(tmp_path):
     (tmp_path / "p.yaml").write_text("columns:\n  " + ALIAS_BOMB.replace("\n", "\n  ") + "\n")
     res = cli("run", "customer_segmentation", "-f", "p.yaml", "--reports-dir", tmp_path / "r", cwd=tmp_path,
-              timeout=30)
+              timeout=120)
     assert res.returncode == 2 and "aliases" in res.stderr
     res = cli("run", "customer_segmentation", "-p", "columns", "{a: &a [x, x], b: [*a, *a]}",
-              "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=30)
+              "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
     assert res.returncode == 2 and "aliases" in res.stderr
     (tmp_path / "b.yaml").write_text(ALIAS_BOMB + "\nruns: [kpi_scorecard]\n")
-    res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=30)
+    res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
     assert res.returncode == 2 and "aliases" in res.stderr
 
 
 def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
     os.mkfifo(tmp_path / "orders.csv")
     res = cli("run", "customer_segmentation", "-p", "transactions_path", "orders.csv",
-              "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=30)
+              "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
     assert res.returncode == 2 and "not a regular file" in res.stderr, res.stderr
     assert filed(tmp_path / "r") == []
 
@@ -159,11 +159,11 @@ def test_workers_are_capped_at_the_cores_and_say_so(tmp_path):
 def test_out_that_is_a_symlink_or_not_empty_is_refused_before_the_kernel(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "empty")
-    res = cli("run", "kpi_scorecard", "--out", "link", cwd=tmp_path, timeout=60)
+    res = cli("run", "kpi_scorecard", "--out", "link", cwd=tmp_path, timeout=120)
     assert res.returncode == 2 and "symlink" in res.stderr, res.stderr
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "mine.txt").write_text("keep")
-    res = cli("run", "kpi_scorecard", "--out", "full", cwd=tmp_path, timeout=60)
+    res = cli("run", "kpi_scorecard", "--out", "full", cwd=tmp_path, timeout=120)
     assert res.returncode == 2 and "not empty" in res.stderr
     assert (tmp_path / "full" / "mine.txt").read_text() == "keep"
 
@@ -175,7 +175,7 @@ def test_read_only_reports_folder_is_refused_before_the_kernel(tmp_path):
     try:
         if os.access(reports, os.W_OK):
             pytest.skip("running as a user who can write anywhere")
-        res = cli("run", "kpi_scorecard", "--reports-dir", reports, cwd=tmp_path, timeout=60)
+        res = cli("run", "kpi_scorecard", "--reports-dir", reports, cwd=tmp_path, timeout=120)
         assert res.returncode == 2 and "cannot write" in res.stderr, res.stderr
     finally:
         reports.chmod(0o755)
@@ -199,7 +199,7 @@ def test_index_skips_and_lists_bad_run_records_without_blocking(tmp_path):
     (outside / "x" / "run.json").write_text(json.dumps(good))
     (day / "escape").symlink_to(outside / "x")
     (reports / "2026-01-03").symlink_to(outside)
-    res = cli("index", "--reports-dir", reports, cwd=tmp_path, timeout=30)
+    res = cli("index", "--reports-dir", reports, cwd=tmp_path, timeout=120)
     assert res.returncode == 0, res.stderr
     index = json.loads((reports / "index.json").read_text())
     assert [r["folder"] for r in index] == ["2026-01-02/good"]
