@@ -249,8 +249,8 @@ def test_folders_of_a_killed_run_are_cleaned_and_live_ones_kept(tmp_path):
 # ----------------------------------------------------------------------------- data text in reports
 import nbformat  # noqa: E402
 
-from marksell.display import Markdown, escape_text  # noqa: E402
-from marksell.render import render_html  # noqa: E402
+from marksell.reporting.display import Markdown, escape_text  # noqa: E402
+from marksell.reporting.render import render_html  # noqa: E402
 
 LINK_NAME = "[click](javascript:alert(1))"
 BEACON_NAME = "![t](http://host/beacon.png)"
@@ -292,7 +292,7 @@ def test_escape_text_keeps_emphasis_and_escapes_links_images_and_math():
 def test_opportunity_and_region_names_cannot_become_links_or_beacons(tmp_path):
     import pandas as pd
 
-    from marksell import runner
+    from marksell.reporting import runner
     from marksell.paths import sample_path
 
     opp = pd.read_csv(sample_path("opportunities"))
@@ -321,9 +321,24 @@ def test_opportunity_and_region_names_cannot_become_links_or_beacons(tmp_path):
 import errno  # noqa: E402
 import time  # noqa: E402
 
-from marksell import runner  # noqa: E402
+from marksell.reporting import runner  # noqa: E402
 
-from test_runner import make_toy  # noqa: E402
+TOY_PARAMS = '''x: int = 3  # a number
+mode: str = "ok"  # ok or sleep
+seconds: float = 0.0  # how long to sleep
+artifacts_dir: str = ""  # set by the runner'''
+
+
+def make_toy(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(TOY_PARAMS)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Toy"), params,
+                nbformat.v4.new_code_cell("import time\nif mode == 'sleep':\n    time.sleep(seconds)\nprint(x)")]
+    path = folder / "toy.ipynb"
+    nbformat.write(nb, str(path))
+    return path
 
 
 def test_claim_folder_tries_the_next_name_only_when_the_name_is_taken(tmp_path, monkeypatch):
@@ -391,7 +406,7 @@ def test_out_filled_during_the_run_keeps_the_finished_run_and_says_where(tmp_pat
     assert "could not be moved into place" in res.error and str(res.kept_at.name) in res.error
     assert (res.kept_at / "run.json").exists() and (res.kept_at / "report.html").exists()
     assert (out / "someone-elses.txt").read_text() == "mine"
-    from marksell import staging
+    from marksell.reporting import staging
 
     assert res.kept_at not in staging.clean_stale(tmp_path / ".tmp")  # a kept run is not a leftover
     assert res.kept_at.exists()

@@ -149,6 +149,7 @@ def prepare(spec: RunSpec) -> Prepared:
     values = notebook_params.validate(declared, spec.parameters, spec.text_parameters)
     values, notes = limits.check_values(values, spec.allow_large_work)
     check_expressions(effective_parameters(declared, values))
+    check_regular_inputs(values)
     check = ANALYSIS_CHECKS.get(notebook_name(path))
     if check is not None:
         check(values)
@@ -162,6 +163,16 @@ def check_expressions(values: dict) -> None:
         expressions.check_derive(values["derive"])
     if "query" in values:
         expressions.check_query(values["query"])
+
+
+def check_regular_inputs(values: dict) -> None:
+    """A ``*_path`` that exists must be a regular file: a FIFO or device would block or never end reading."""
+    for name, value in values.items():
+        if name.endswith("_path") and isinstance(value, str) and value.strip():
+            path = Path(value.strip()).expanduser()
+            if path.exists() and not path.is_file() and not path.is_dir():
+                raise ParameterError(f"{name}: {value} is not a regular file (a FIFO, socket or device); "
+                                     "point it at a CSV, Parquet or Excel file")
 
 
 def check_destination(spec: RunSpec) -> None:
