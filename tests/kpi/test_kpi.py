@@ -469,3 +469,21 @@ def test_planted_economics_hold_with_predictive_clv(company):
             assert table.loc[ch, "clv_cac"] > 3, ch
         if ratio < 1:
             assert table.loc[ch, "clv_cac"] < 1 and not table.loc[ch, "pays_back"], ch
+
+
+def test_market_smaller_than_own_revenue_is_not_reported_as_a_share():
+    """Issue 19: a market size below the company's own revenue gave a 4,387,372 % share marked ok."""
+    tx, f = _mini()
+    months = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
+    market = pd.DataFrame({"month": months, "region": "N", "market_size": 1.0})  # far below ~450 a month
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = kpi.kpi_report(tx, f, market, period="2025-06", clv_method="historical", dimensions=["region"])
+    cell = _cell(rep, "market_share", "all", "2025-06")
+    assert np.isnan(cell["value"]) and cell["status"] == "not available"
+    assert "revenue exceeds the market size" in cell["note"] and "currency, unit and scope" in cell["note"]
+    market["market_size"] = 1e6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ok = kpi.kpi_report(tx, f, market, period="2025-06", clv_method="historical", dimensions=["region"])
+    assert 0 < _cell(ok, "market_share", "all", "2025-06")["value"] < 0.01

@@ -225,3 +225,32 @@ def test_sample_data_never_overwrites_a_users_files_without_force(tmp_path):
 
 def test_marksell_command_is_installed():
     assert shutil.which(MARKSELL), MARKSELL
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing(tmp_path):
+    import signal
+    import time
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('seconds: float = 60.0  # how long to sleep\nartifacts_dir: str = ""  # runner')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import time\nprint('started', flush=True)\ntime.sleep(seconds)")]
+    nbformat.write(nb, str(tmp_path / "sleepy.ipynb"))
+    reports = tmp_path / "r"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([MARKSELL, "run", "sleepy.ipynb", "--reports-dir", str(reports)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True,  # its own process group, like a terminal's foreground job
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even if ours ignores it
+    deadline = time.time() + 180
+    while time.time() < deadline and not list((reports / ".tmp").glob("sleepy-*/*.ipynb")):
+        time.sleep(0.5)
+    time.sleep(8)  # let the kernel start executing
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group, kernel included
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    for noise in ("Traceback", "ZMQError", "IPKernelApp", "KeyboardInterrupt caught"):
+        assert noise not in err, err
+    assert filed(reports) == [] and list((reports / ".tmp").iterdir()) == []

@@ -258,3 +258,11 @@ def test_notebook_clusters_agree_with_the_committed_planted_segments():
     ari, table = sr.agreement_with_planted(scored, truth["segment_of"])
     assert ari >= 0.75
     assert sorted(table.columns) == sorted(truth["segment_names"])
+
+
+def test_pareto_concentration_of_all_negative_revenue_names_the_cause():
+    """Issue 19: all-negative revenue gave KeyError 'top_20pct_revenue_share' in the notebook."""
+    from marksell.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match="every customer has zero or negative net revenue.*sign of the revenue"):
+        sg.pareto_concentration([-5.0, -1.0, 0.0])

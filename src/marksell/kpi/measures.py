@@ -417,7 +417,8 @@ def measures_from_sums(s: pd.DataFrame, prev: pd.DataFrame | None = None,
     for name, ref in (("revenue_growth_pop", prev), ("revenue_growth_yoy", yoy)):
         base = np.full(len(s), np.nan) if ref is None else ref["revenue"].to_numpy(dtype=float)
         out[name] = _div(col["revenue"] - base, np.where(base > 0, base, np.nan))
-    out["market_share"] = _div(col["share_revenue"], col["market_size"])
+    share = _div(col["share_revenue"], col["market_size"])
+    out["market_share"] = np.where(share > 1, np.nan, share)  # above 100 %: the inputs disagree (see notes)
     out["retention_3m"] = _div(col["ret3_active"], col["ret3_base"])
     return pd.DataFrame(out, index=s.index)
 
@@ -471,6 +472,10 @@ def measure_notes(s: pd.DataFrame, m: pd.DataFrame, dim: str, inp: KpiInputs, pr
         put("market_share", everywhere, "no market size file given")
     elif dim == "channel":
         put("market_share", everywhere, "market size is given by region, not by channel")
+    over = (s["share_revenue"].to_numpy(dtype=float) > s["market_size"].to_numpy(dtype=float)) \
+        if {"share_revenue", "market_size"} <= set(s.columns) else np.zeros(n, dtype=bool)
+    put("market_share", over, "the company's revenue exceeds the market size for this region and period (a share "
+        "above 100 %): check that the market size file is in the same currency, unit and scope")
     put("market_share", m["market_share"].isna(), "no market size for this region and period")
     put("retention_3m", m["retention_3m"].isna(), "no customers acquired three months earlier")
     for c, ok in (("revenue_growth_pop", prev_ok), ("revenue_growth_yoy", yoy_ok)):

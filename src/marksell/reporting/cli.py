@@ -103,6 +103,8 @@ def cmd_run(args) -> int:
         _rebuild_index(args.reports_dir)
     print(f"marksell: {res.name} {res.status} in {res.duration_s:.1f} s -> {res.folder}"
           + (f"\n  reason: {res.error}" if res.error else ""))
+    if args.debug and res.folder and (res.folder / "error.txt").is_file():
+        print((res.folder / "error.txt").read_text(encoding="utf-8"), file=sys.stderr)  # traceback + kernel log
     if args.pdf:
         _print_pdfs([res.folder])
     return EXIT_OK if res.status == "ok" and res.kept_at is None else EXIT_FAILED

@@ -585,7 +585,10 @@ def pareto_concentration(values: pd.Series | np.ndarray) -> tuple[pd.DataFrame, 
     v = np.sort(np.clip(np.asarray(values, dtype=float), 0, None))[::-1]
     n, tot = len(v), v.sum()
     if n == 0 or tot <= 0:
-        return pd.DataFrame({"customer_share": [0.0, 1.0], "revenue_share": [0.0, 1.0]}), {}
+        raise AnalysisError(
+            f"revenue concentration is undefined: {'no customers' if n == 0 else 'every customer'}"
+            f"{'' if n == 0 else ' has zero or negative net revenue'} in the data analysed. Check the sign of "
+            "the revenue column (orders positive, returns negative), its mapping in `columns`, and the dates.")
     cum = np.cumsum(v) / tot
     cs = np.arange(1, n + 1) / n
 
