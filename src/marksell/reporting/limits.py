@@ -44,7 +44,7 @@ class Range:
 #: Ranges by parameter name (the same name means the same thing in every notebook).
 RANGES = {
     "discount_rate": Range(0, 1, "an annual rate as a fraction (0.1 is 10 %)"),
-    "gross_margin": Range(0, 1, "a share of revenue (0.3 is 30 %)", open_low=True),
+    "gross_margin": Range(0, 1, "a share of revenue (0.3 is 30 %)"),
     "concentration": Range(0, 1e6, "how tightly random weights stay around the given ones", open_low=True),
     "max_price_change": Range(0, 1, "a fraction of today's price (0.2 is 20 %)", open_low=True),
     "seed": Range(0, 2 ** 32 - 1, "random seeds are whole numbers from 0 to 2**32 - 1"),
@@ -59,6 +59,10 @@ RANGES = {
     "recent_weeks": Range(1, 520, "weeks that define today's price"),
     "attribution_months": Range(1, 120, "months of revenue attributed to the acquisition channel"),
     "n_jobs": Range(1, None, "worker processes (capped at the machine's cores)"),
+    "n_bootstrap": Range(0, 10_000, "each bootstrap sample refits the model", work=True),
+    "interval": Range(0, 0.999, "an interval level as a fraction (0.9 is 90 %)", open_low=True),
+    "budget": Range(0, None, "spend per period (0: today's)"),
+    "max_lag": Range(0, 520, "periods of carry-over", work=True),
 }
 #: List parameters whose items must each lie in a range.
 ITEM_RANGES = {"interval_levels": Range(0, 100, "prediction interval levels in %", open_low=True)}
