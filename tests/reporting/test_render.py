@@ -96,3 +96,16 @@ def test_report_itself_not_listed_as_an_output(tmp_path, name):
     nbformat.write(_notebook(), path)
     page = render_html(path, tmp_path / "report.html", _run(), outputs=[name, "run.json"]).read_text()
     assert "href='report.html'" not in page and "href='run.json'" in page
+
+
+def test_brief_shown_under_the_title_when_the_notebook_has_no_summary_cell(tmp_path):
+    from marksell.reporting.brief import Brief
+
+    nb = _notebook()
+    nb.cells = [c for c in nb.cells if "summary" not in c.metadata.get("tags", [])]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    page = render_html(path, tmp_path / "report.html", _run(),
+                       brief=Brief(["Email returns 4.1 per euro."], action="Grow email.")).read_text()
+    assert page.index("Email returns 4.1 per euro.") < page.index("1. Fit")
+    assert "celltag_summary" in page and "What to do:</strong> Grow email." in page

@@ -59,14 +59,16 @@ figure.ms-figure{margin:.5em 0}figure.ms-figure figcaption{font-size:.88em;color
 
 
 def render_html(notebook_path: str | Path, html_path: str | Path, run: dict, *,
-                outputs: list[str] | None = None, index_href: str | None = None) -> Path:
+                outputs: list[str] | None = None, index_href: str | None = None, brief=None) -> Path:
     """Write the reviewer's HTML for ``notebook_path``.
 
     ``run`` is the run record (run.json); ``outputs`` the file names in the run folder to link (relative links,
-    so a copied or zipped folder keeps working); ``index_href`` the relative link back to the reports index.
+    so a copied or zipped folder keeps working); ``index_href`` the relative link back to the reports index;
+    ``brief`` the executive summary (anything with ``_repr_html_``) shown under the title when the notebook has
+    no cell tagged ``summary`` of its own.
     """
     nb = nbformat.read(str(notebook_path), as_version=4)
-    prepared, captions = prepare_notebook(nb)
+    prepared, captions = prepare_notebook(nb, brief)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -86,11 +88,11 @@ def render_html(notebook_path: str | Path, html_path: str | Path, run: dict, *,
     return out
 
 
-def prepare_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str | None]]:
+def prepare_notebook(nb: nbformat.NotebookNode, brief=None) -> tuple[nbformat.NotebookNode, list[str | None]]:
     """The notebook as the reviewer should read it, and the caption of each figure in page order.
 
     Papermill's error banner cells are dropped; a failed notebook stops at its failing cell, whose traceback is
-    folded; cells tagged ``summary`` move up under the title cell.
+    folded; cells tagged ``summary`` (or, without any, a cell showing ``brief``) move up under the title cell.
     """
     nb = copy.deepcopy(nb)
     cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
@@ -101,6 +103,9 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, 
         cells[failed].outputs = [_folded(o) if o.get("output_type") == "error" else o
                                  for o in cells[failed].outputs]
     summary = [c for c in cells if SUMMARY_TAG in c.get("metadata", {}).get("tags", [])]
+    if not summary and brief is not None and failed is None:
+        summary = [_brief_cell(brief)]
+        cells = cells + summary
     if summary and failed is None:
         rest = [c for c in cells if c not in summary]
         cells = rest[:1] + summary + rest[1:]
@@ -109,6 +114,13 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, 
                 for c in cells if c.cell_type == "code"
                 for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     return nb, captions
+
+
+def _brief_cell(brief) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("", metadata={"tags": [SUMMARY_TAG]})
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": brief._repr_html_(),
+                                                                 "text/plain": repr(brief)})]
+    return cell
 
 
 def _folded(error_output) -> nbformat.NotebookNode:

@@ -318,9 +318,23 @@ def _publish(tmp: Path, out_nb: Path, record: dict, index_href: str | None) -> N
         return
     outputs = sorted({f.name for f in tmp.iterdir() if f.is_file() and not f.name.startswith(".")} | {"run.json"})
     try:
-        render_html(out_nb, tmp / "report.html", record, outputs=outputs, index_href=index_href)
+        summary = _brief(record, tmp) if record.get("status") == "ok" else None
+        render_html(out_nb, tmp / "report.html", record, outputs=outputs, index_href=index_href, brief=summary)
     except Exception as exc:  # noqa: BLE001 - the run is kept; the failure is recorded in run.json
         record["render_error"] = _reason(exc)
+
+
+def _brief(record: dict, folder: Path):
+    """The run's executive summary; when the analysis cannot write it, a brief that says so (and run.json too)."""
+    from marksell.reporting.brief import Brief
+    from marksell.reporting.briefs import brief_for
+
+    try:
+        return brief_for(record.get("notebook", ""), folder)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        record["brief_error"] = _reason(exc)
+        return Brief([f"The executive summary could not be written from this run's results ({_reason(exc)}); "
+                      "read the sections below."])
 
 
 def effective_parameters(declared: list[notebook_params.Parameter], values: dict) -> dict:
