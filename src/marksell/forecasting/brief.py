@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from marksell.reporting.brief import Brief, share
 
-
 FREQUENCY_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year", "A": "year"}
 
 
