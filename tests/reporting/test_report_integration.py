@@ -95,6 +95,8 @@ def check_pages(pages, executable: str, width: int = 1280) -> list[str]:
                 problems.append(f"{name}: the page scrolls sideways by {found['overflow']} px at {width} px")
             if errors:
                 problems.append(f"{name}: script errors {errors}")
+            if path.name == "report.html" and not found["summaryFirst"]:
+                problems.append(f"{name}: no executive summary above the first section")
             if path.name == "report.html" and found["title"] in ("", "Notebook"):
                 problems.append(f"{name}: the browser tab says {found['title']!r}")
             page.close()
@@ -105,7 +107,7 @@ def check_pages(pages, executable: str, width: int = 1280) -> list[str]:
 @pytest.mark.slow
 def test_reports_and_index_read_well_in_a_real_browser(report_set):
     """Each sample report and the index in headless Chromium: no sideways scrolling, no script errors,
-    a page title that names the analysis."""
+    the executive summary above the first section, a page title that names the analysis."""
     pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra; browser checks not run")
     from marksell.reporting.pdf import find_browser
 
