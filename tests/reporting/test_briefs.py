@@ -60,3 +60,14 @@ def test_brief_for_reads_the_run_folder(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps({"customers": 12, "as_of": "2026-01-31"}))
     assert "12 customers analysed, as of 2026-01-31." in repr(brief_for("customer_segmentation", tmp_path))
     assert brief_for("no_such_notebook", tmp_path) is None
+
+
+def test_experiment_brief_warns_on_sample_ratio_mismatch_and_states_decisions():
+    b = BRIEFS["campaign_experiments"]({
+        "control": "A", "primary_metric": "converted", "srm_flagged": True, "srm_p_value": 0.0004, "prior": "flat",
+        "primary": {"B": {"rel_lift": 0.052, "rel_ci_low": 0.01, "rel_ci_high": 0.094, "prob_beat_control": 0.99}},
+        "decisions": {"B": {"decision": "test invalid", "reasons": "sample ratio mismatch"}}})
+    text = repr(b)
+    assert "B moved converted by +5.2% against A (95 % interval +1.0% to +9.4%)." in text
+    assert "sample ratio mismatch, p = 0.0004" in text and "do not trust" in text
+    assert b.action == "B: fix the test and run it again (sample ratio mismatch)."

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from marksell.audit.brief import brief as audit_brief
+from marksell.experiments.brief import brief as experiments_brief
 from marksell.forecasting.brief import brief as forecasting_brief
 from marksell.kpi.brief import brief as kpi_brief
 from marksell.pricing.brief import brief as pricing_brief
@@ -24,6 +25,7 @@ BRIEFS = {
     "pricing_elasticity": pricing_brief,
     "sales_forecasting": forecasting_brief,
     "kpi_scorecard": kpi_brief,
+    "campaign_experiments": experiments_brief,
 }
 
 
