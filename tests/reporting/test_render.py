@@ -45,7 +45,8 @@ def _run(status: str = "ok", **extra) -> dict:
 
 def test_summary_cell_lifted_under_the_title():
     nb, _ = prepare_notebook(_notebook())
-    assert nb.cells[1].metadata["tags"] == ["summary"] and nb.cells[0].source.startswith("# 06")
+    assert nb.cells[1].metadata["tags"] == ["summary"] and nb.cells[0].source == "# 06 · Marketing mix: where the next euro goes"
+    assert nb.cells[2].source == "Method text."  # the introduction follows the summary
 
 
 def test_page_opens_with_the_answer_and_links_outputs(tmp_path):

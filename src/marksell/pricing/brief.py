@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marksell.reporting.brief import Brief
 
+METHOD_NAMES = {"ols": "plain regression", "iv": "two-stage least squares", "dml": "double machine learning"}
+
 
 def brief(summary: dict) -> Brief:
     """Three to five sentences from the pricing summary.json."""

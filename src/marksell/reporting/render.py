@@ -107,13 +107,25 @@ def prepare_notebook(nb: nbformat.NotebookNode, brief=None) -> tuple[nbformat.No
         summary = [_brief_cell(brief)]
         cells = cells + summary
     if summary and failed is None:
-        rest = [c for c in cells if c not in summary]
+        rest = _split_title([c for c in cells if c not in summary])
         cells = rest[:1] + summary + rest[1:]
     nb.cells = cells
     captions = [o.get("metadata", {}).get("image/png", {}).get("alt")
                 for c in cells if c.cell_type == "code"
                 for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     return nb, captions
+
+
+def _split_title(cells: list) -> list:
+    """The first markdown cell split after its "# Title" line, so that the summary sits right under the title."""
+    if not cells or cells[0].cell_type != "markdown":
+        return cells
+    lines = cells[0].source.split("\n")
+    if not lines[0].startswith("# ") or not "\n".join(lines[1:]).strip():
+        return cells
+    title = nbformat.v4.new_markdown_cell(lines[0])
+    intro = nbformat.v4.new_markdown_cell("\n".join(lines[1:]).strip("\n"))
+    return [title, intro, *cells[1:]]
 
 
 def _brief_cell(brief) -> nbformat.NotebookNode:
