@@ -178,11 +178,13 @@ def _minimise(fun_grad_log, x0, n: float) -> optimize.OptimizeResult:
 # --------------------------------------------------------------------------------------------
 # BG/NBD
 # --------------------------------------------------------------------------------------------
-def _bgnbd_ll_grad(theta, x, tx, T, w, xu=None, inv=None):
+def _bgnbd_ll_grad(theta, x, tx, T, w, xu=None, inv=None, ages=None):
     """Log-likelihood (sum, weighted) and gradient w.r.t. (r, alpha, a, b).
 
     Special functions depend on the frequency only, so they are evaluated once per distinct
-    frequency (``xu``, with ``inv`` mapping customers to it) and then gathered.
+    frequency (``xu``, with ``inv`` mapping customers to it) and then gathered; likewise the
+    logarithms of alpha + T and alpha + recency per distinct value when ``ages`` (:func:`_distinct`
+    of T and of recency) is given.
     """
     r, al, a, b = theta
     if xu is None:
@@ -200,7 +202,11 @@ def _bgnbd_ll_grad(theta, x, tx, T, w, xu=None, inv=None):
     dA_b = (dg(b + xu) - dgabx)[inv]
     dB_b = np.where(posu, dg(b + xs - 1) - dgabx, 0.0)[inv]
     pos = x > 0
-    lT, ltx = np.log(al + T), np.log(al + tx)
+    if ages is None:
+        lT, ltx = np.log(al + T), np.log(al + tx)
+    else:
+        (Tu, invT), (txu, invtx) = ages
+        lT, ltx = np.log(al + Tu)[invT], np.log(al + txu)[invtx]
     A = -(r + x) * lT + bA
     B = np.where(pos, -(r + x) * ltx + bB, -np.inf)
     M = np.logaddexp(A, B)
@@ -216,8 +222,14 @@ def _bgnbd_ll_grad(theta, x, tx, T, w, xu=None, inv=None):
     return ll, g
 
 
-def fit_bgnbd(frequency, recency, T, x0=None) -> ModelFit:
-    """Fit BG/NBD by maximum likelihood on summary data (arrays or Series of equal length)."""
+def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
+    """Fit BG/NBD by maximum likelihood on summary data (arrays or Series of equal length).
+
+    The likelihood depends on a customer only through (frequency, recency, T), so it is computed once
+    per distinct combination, weighted by how many customers share it; ``weights`` gives those counts
+    for data that is already aggregated. On large data the search starts from a fit on a random subset
+    of the combinations, which saves most of the iterations on all of them.
+    """
     x, tx, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     if len(x) == 0:
         raise AnalysisError("BG/NBD needs customers; none were given.")
@@ -226,28 +238,62 @@ def fit_bgnbd(frequency, recency, T, x0=None) -> ModelFit:
                             "rate and the dropout probability are not identified.")
     if np.any(tx > TT + 1e-9) or np.any(tx < 0):
         raise AnalysisError("recency must lie between 0 and T for every customer.")
-    (x, tx, TT), w = _compress([x, tx, TT])
-    xu, inv = np.unique(x, return_inverse=True)
+    (x, tx, TT), w = _compress([x, tx, TT]) if weights is None else ([x, tx, TT], _check_weights(weights, len(x)))
     if x0 is None:
-        x0 = np.log([max(np.sum(w * x) / np.sum(w), 0.1), max(np.average(TT, weights=w), 1e-2), 1.0, 1.0])
+        x0 = bgnbd_start(x, TT, w)
+        if len(x) > _WARM_START_ROWS:
+            keep = np.sort(np.random.default_rng(0).choice(len(x), _WARM_START_SAMPLE, replace=False))
+            warm = _minimise(_bgnbd_objective(x[keep], tx[keep], TT[keep], w[keep]), x0, float(np.sum(w[keep])))
+            x0 = warm.x if np.all(np.isfinite(warm.x)) else x0
+    fg = _bgnbd_objective(x, tx, TT, w)
+    res = _minimise(fg, np.asarray(x0, dtype=float), float(np.sum(w)))
+    theta = np.exp(res.x)
+    xu, inv = np.unique(x, return_inverse=True)
+    ages = (_distinct(TT), _distinct(tx))
+
+    def negll(th):
+        return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)[0]
+
+    def grad_nat(th):
+        return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)[1]
+
+    return _finish("BG/NBD", ["r", "alpha", "a", "b"], theta, negll, grad_nat, res, np.sum(w))
+
+
+_WARM_START_ROWS = 50_000  # distinct histories above which the search starts from a subset's fit
+_WARM_START_SAMPLE = 20_000
+
+
+def bgnbd_start(frequency, T, weights) -> np.ndarray:
+    """Default starting point of the BG/NBD search (log r, log alpha, log a, log b)."""
+    x, TT, w = (np.asarray(v, dtype=float) for v in (frequency, T, weights))
+    return np.log([max(np.sum(w * x) / np.sum(w), 0.1), max(np.average(TT, weights=w), 1e-2), 1.0, 1.0])
+
+
+def _bgnbd_objective(x, tx, TT, w):
+    """Negative log-likelihood and its gradient in log-parameters, for :func:`_minimise`."""
+    xu, inv = np.unique(x, return_inverse=True)
+    ages = (_distinct(TT), _distinct(tx))
 
     def fg(lt):
         th = np.exp(lt)
-        ll, g = _bgnbd_ll_grad(th, x, tx, TT, w, xu, inv)
+        ll, g = _bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)
         if not np.isfinite(ll):
             return 1e300, np.zeros(4)
         return -ll, -g * th
 
-    res = _minimise(fg, np.asarray(x0, dtype=float), float(np.sum(w)))
-    theta = np.exp(res.x)
+    return fg
 
-    def negll(th):
-        return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv)[0]
 
-    def grad_nat(th):
-        return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv)[1]
+def _distinct(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.unique(v, return_inverse=True)
 
-    return _finish("BG/NBD", ["r", "alpha", "a", "b"], theta, negll, grad_nat, res, np.sum(w))
+
+def _check_weights(weights, n: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise AnalysisError(f"weights must be {n} positive counts, one per row of the summary data.")
+    return w
 
 
 def p_alive(params: dict, frequency, recency, T) -> np.ndarray:
