@@ -3,7 +3,8 @@
 Each ``benchmarks/bench_<topic>.py`` exposes ``main(scale: float) -> list[dict]`` with rows
 ``{analysis, size, impl, wall_s, cpu_s, peak_mb, ratio_vs_ref}``; it generates its data on the fly and
 measures marksell beside a reference implementation in the same run. ``--growth`` also runs every
-suite at a tenth of the scale and prints how the cost grows (10x the data: ~10x the time is linear).
+suite at a tenth of the scale and prints each step's growth exponent k (time ~ size^k, from wall and CPU
+time); a step with k above linear is named with its cause (a suite's ``GROWTH_CAUSES``, else "profile it").
 Results are appended to ``benchmarks/results/*.jsonl`` and the table to ``benchmarks/results/latest.md``.
 
     python benchmarks/run.py [--scale 1.0] [--only segmentation,forecasting] [--growth]
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import math
 import sys
 import time
 from contextlib import redirect_stdout
@@ -43,6 +45,37 @@ def run_suite(name: str, scale: float) -> list[dict]:
     return rows
 
 
+SUPERLINEAR = 1.15  # growth exponents above this (time ~ size^k) are named with their cause
+
+
+def add_growth(row: dict, twin: dict | None, causes: dict) -> None:
+    """Growth exponent k (time ~ size^k) between the row and its run on a tenth of the data: from wall time
+    and from CPU time (steadier on a shared machine), and the cause when k is above linear."""
+    if not twin:
+        return
+    for key, src in (("growth_exponent", "wall_s"), ("growth_exponent_cpu", "cpu_s")):
+        big, small = row.get(src), twin.get(src)
+        if big and small and big > 0 and small > 0:
+            row[key] = math.log10(big / small)
+    k = row.get("growth_exponent_cpu", row.get("growth_exponent"))
+    if k is not None and k > SUPERLINEAR:
+        row["growth_cause"] = causes.get(row.get("analysis"), "not identified yet: profile this step")
+
+
+def print_growth(rows: list[dict]) -> None:
+    print("\ngrowth over 10x the data: exponent k with time ~ size^k (0 = fixed cost, 1 = linear);"
+          f" above {SUPERLINEAR} the cause is named")
+    print(f"  {'analysis':<40} {'impl':<30} {'k wall':>7} {'k cpu':>7}  verdict")
+    for r in rows:
+        if "growth_exponent" not in r and "growth_exponent_cpu" not in r:
+            continue
+        kw, kc = r.get("growth_exponent"), r.get("growth_exponent_cpu")
+        k = kc if kc is not None else kw
+        verdict = "linear or better" if k <= SUPERLINEAR else f"FASTER THAN LINEAR: {r['growth_cause']}"
+        fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+        print(f"  {r['analysis']:<40} {str(r['impl'])[:30]:<30} {fmt(kw):>7} {fmt(kc):>7}  {verdict}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = the sizes stated in the issues")
@@ -60,16 +93,15 @@ def main(argv=None) -> int:
         for r in rows:
             twin = next((s for s in small if s.get("analysis") == r.get("analysis") and s.get("impl") == r.get("impl")),
                         None)
-            if twin and twin.get("wall_s") and r.get("wall_s"):
-                r["growth_10x"] = r["wall_s"] / twin["wall_s"]
+            add_growth(r, twin, getattr(sys.modules.get(f"bench_{name}"), "GROWTH_CAUSES", {}))
         record(name, rows + small)
         all_rows += rows + small
     print_table(all_rows)
+    for r in all_rows:
+        if r.get("extra"):
+            print(f"  {r.get('analysis')} / {r.get('impl')} / {r.get('size')}: {r['extra']}")
     if args.growth:
-        print("\ncost growth for 10x the data (1.0 = constant, 10 = linear):")
-        for r in all_rows:
-            if "growth_10x" in r:
-                print(f"  {r['analysis']:<40} {r['impl']:<30} x{r['growth_10x']:.1f}")
+        print_growth(all_rows)
     RESULTS_DIR.mkdir(exist_ok=True)
     buf = io.StringIO()
     with redirect_stdout(buf):

@@ -227,8 +227,7 @@ def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
 
     The likelihood depends on a customer only through (frequency, recency, T), so it is computed once
     per distinct combination, weighted by how many customers share it; ``weights`` gives those counts
-    for data that is already aggregated. On large data the search starts from a fit on a random subset
-    of the combinations, which saves most of the iterations on all of them.
+    for data that is already aggregated.
     """
     x, tx, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
     if len(x) == 0:
@@ -241,10 +240,6 @@ def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
     (x, tx, TT), w = _compress([x, tx, TT]) if weights is None else ([x, tx, TT], _check_weights(weights, len(x)))
     if x0 is None:
         x0 = bgnbd_start(x, TT, w)
-        if len(x) > _WARM_START_ROWS:
-            keep = np.sort(np.random.default_rng(0).choice(len(x), _WARM_START_SAMPLE, replace=False))
-            warm = _minimise(_bgnbd_objective(x[keep], tx[keep], TT[keep], w[keep]), x0, float(np.sum(w[keep])))
-            x0 = warm.x if np.all(np.isfinite(warm.x)) else x0
     fg = _bgnbd_objective(x, tx, TT, w)
     res = _minimise(fg, np.asarray(x0, dtype=float), float(np.sum(w)))
     theta = np.exp(res.x)
@@ -258,10 +253,6 @@ def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
         return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)[1]
 
     return _finish("BG/NBD", ["r", "alpha", "a", "b"], theta, negll, grad_nat, res, np.sum(w))
-
-
-_WARM_START_ROWS = 50_000  # distinct histories above which the search starts from a subset's fit
-_WARM_START_SAMPLE = 20_000
 
 
 def bgnbd_start(frequency, T, weights) -> np.ndarray:
