@@ -50,8 +50,10 @@ def clean_frame(table: pa.Table, contract: Contract, keys: list[str], today: dat
         if col is not None:
             jobs[name] = col
     # Arrow kernels and numpy release the GIL: columns are checked side by side
+    raw = {name: table.column(name) for name in jobs}
+    del table  # each file column is freed as soon as it is converted (the caller drops its table too)
     with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1, 4))) as pool:
-        futures = {name: pool.submit(_convert, table.column(name), col, contract, horizon)
+        futures = {name: pool.submit(_convert, raw.pop(name), col, contract, horizon)
                    for name, col in jobs.items()}
         try:
             out = {name: f.result() for name, f in futures.items()}
@@ -95,6 +97,8 @@ def _text(arr: pa.ChunkedArray) -> pd.Series:
             or pa.types.is_string_view(arr.type)):
         raise _NotClean  # floats (IDs written as 12.0), booleans, dates: the general path's rules
     trimmed = pc.utf8_trim_whitespace(arr)
+    if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(arr)).as_py():
+        trimmed = arr  # nothing to strip: keep the file's buffers (no second copy of the text)
     if pc.any(pc.less_equal(pc.binary_length(trimmed), _LONGEST_NA_TOKEN)).as_py():  # else no NA spelling
         na = pc.is_in(trimmed, value_set=pa.array(NA_TOKENS, trimmed.type))
         if pc.any(na).as_py():

@@ -220,9 +220,11 @@ def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], t
         clean = (table.num_rows > 0 and not any(re.fullmatch(r"Unnamed: \d+", n) for n in names)
                  and not _structure_problems(pd.DataFrame(columns=table.column_names, index=range(1)), contract, keys,
                                              columns, file_columns))
-        df = clean_frame(table, contract, keys, today) if clean else None
-        del table
-        return df, digest.result()
+        if not clean:
+            return None, digest.result()
+        box = [table]
+        del table  # clean_frame holds the only reference and frees each column once converted
+        return clean_frame(box.pop(), contract, keys, today), digest.result()
 
 
 # ----------------------------------------------------------------------------- warnings
