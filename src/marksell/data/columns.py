@@ -8,7 +8,7 @@ import difflib
 import re
 
 from marksell.data.contracts import Contract
-from marksell.errors import DataContractError
+from marksell.errors import DataContractError, ParameterError
 
 
 def _norm_name(name: str) -> str:
@@ -41,6 +41,8 @@ def _check_mapping(columns, shown, contract: Contract) -> dict:
         raise DataContractError(shown, contract.kind, [_problem(
             None, "`columns` as a mapping {your column: contract column}", f"{type(columns).__name__}",
             fix='pass e.g. columns={"Customer": "customer_id"}')])
+    if any(isinstance(v, dict) for v in columns.values()):  # one mapping per input: this kind's
+        columns = columns.get(contract.kind) or {}
     return {str(k).strip(): str(v).strip() for k, v in columns.items()}
 
 
@@ -100,3 +102,37 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
         found = "no such column; the file has " + ", ".join(file_columns[:10])
         problems.append(_problem(name, "a required column", found, fix=hint))
     return problems
+
+
+def input_columns(columns, inputs: dict) -> dict[str, dict]:
+    """``columns`` per input kind, in the one form every notebook takes: ``{input kind: {your name:
+    contract name}}``, or a flat ``{your name: contract name}`` for the main input (the one input given
+    when exactly one is, else the first). ``inputs`` maps each input kind of the notebook, in order, to
+    whether the user gave its file. Kinds without a mapping get ``{}``."""
+    kinds = list(inputs)
+    out = {k: {} for k in kinds}
+    if columns is None or columns == "" or columns == {}:
+        return out
+    if not isinstance(columns, dict):
+        raise ParameterError("columns: expected a mapping {your column: contract column} (or one such "
+                             f"mapping per input), got {type(columns).__name__}.")
+    nested = [k for k, v in columns.items() if isinstance(v, dict)]
+    if nested:
+        flat = [k for k in columns if k not in nested]
+        if flat:
+            raise ParameterError(f"columns: mixes mappings per input ({nested}) with single names {flat}; "
+                                 'give every mapping under its input, e.g. {"transactions": {...}}.')
+        unknown = [k for k in columns if k not in kinds]
+        if unknown:
+            raise ParameterError(f"columns: {unknown} are not inputs of this notebook; its inputs are "
+                                 f"{kinds}.")
+        out.update({k: {str(a).strip(): str(b).strip() for a, b in v.items()} for k, v in columns.items()})
+        return out
+    given = [k for k, g in inputs.items() if g]
+    main = given[0] if len(given) == 1 else kinds[0]
+    if given and main not in given:
+        raise ParameterError(f"columns: a single mapping applies to the main input ({main}), whose file is "
+                             f"not given here; give one mapping per input, e.g. {{\"{given[0]}\": "
+                             "{\"your name\": \"contract name\"}}.")
+    out[main] = {str(a).strip(): str(b).strip() for a, b in columns.items()}
+    return out

@@ -103,6 +103,39 @@ def read_table(
     return df, offset
 
 
+def read_header(path: Path, contract: Contract, *, columns: dict | None = None,
+                keys: list[str] | None = None) -> list[str]:
+    """The column names of a file without reading its rows (CSV: the header line; Parquet: the schema;
+    Excel: the sheet the loader would read). Raises the loader's :class:`DataContractError` for a file
+    it could not read either."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_file() and suffix in PARQUET_SUFFIXES:
+        import pyarrow.parquet as pq
+
+        try:
+            names = [str(n).strip() for n in pq.read_schema(path).names]
+            return [n for n in names if not n.startswith("__index_level_")]
+        except Exception:  # noqa: BLE001 - read_table below reports it as the loader does
+            pass
+    if path.is_file() and (suffix in CSV_SUFFIXES or suffix == ""):
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        encoding = _detect_encoding(head, len(head) < (1 << 16))
+        if head.strip() and (encoding == "utf-16" or not _binary_kind(head)):
+            text = head.decode(encoding, errors="ignore").lstrip("\ufeff")
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            hint = re.fullmatch(r'"?sep=(.)"?', lines[0].strip()) if lines else None
+            if hint:
+                lines = lines[1:]
+            sep = hint.group(1) if hint else (_detect_delimiter("\n".join(lines[:50])) or ",")
+            if lines:
+                header = next(csv.reader([lines[0]], delimiter=sep, skipinitialspace=True))
+                return [c.strip() for c in header if c.strip()]
+    raw, _ = read_table(path, contract, columns=columns, keys=keys)
+    return list(raw.attrs.get("file_columns", raw.columns))
+
+
 def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Strip column names and text cells; blank cells and NA spellings become missing."""
     df = df.copy()

@@ -24,7 +24,8 @@ def pool_coefficients(coef: pd.DataFrame, by=()) -> pd.DataFrame:
     by = list(by)
     cols = ["term", *by, "n_series", "scale", "estimate", "std_error", "effect_pct", "lo_95_pct",
             "hi_95_pct"]
-    c = coef[np.isfinite(coef["std_error"]) & (coef["std_error"] > 0)]
+    se = pd.to_numeric(coef["std_error"], errors="coerce")  # an empty table has object columns
+    c = coef[np.isfinite(se) & (se > 0)].astype({"estimate": float, "std_error": float})
     rows = []
     for group, g in c.groupby(["term", *by, "scale"], sort=False):
         w = 1.0 / g["std_error"] ** 2

@@ -15,7 +15,8 @@ from marksell.forecasting.exog import exog_matrices
 from marksell.forecasting.fitting import (ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE,
                                           FAST_MODELS, _run_tasks)
 from marksell.forecasting.reconcile import RECONCILIATIONS, _reconcile, _resid_for
-from marksell.forecasting.series import SEASON_BY_FREQ, build_hierarchy, prepare_history
+from marksell.forecasting.series import (HORIZON_BY_FREQ, SEASON_BY_FREQ, build_hierarchy,
+                                         end_notes, prepare_history)
 
 
 @dataclass
@@ -76,9 +77,10 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
       std_error.
     """
     t_start = time.perf_counter()
-    if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+    if not isinstance(horizon, (int, np.integer)) or horizon < 0:
         raise ParameterError(f"horizon={horizon!r}: the forecast horizon must be a whole number of "
-                             "periods >= 1 (e.g. 3 for the next quarter of monthly data).")
+                             "periods >= 1 (e.g. 3 for the next quarter of monthly data), or 0 for "
+                             "the default of the frequency.")
     if n_origins < 1:
         raise ParameterError(f"n_origins={n_origins!r}: use at least 1 backtest origin.")
     if selection not in ("per_series", "global"):
@@ -109,6 +111,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         raise ParameterError(f"exog_cols {clash} are the date, value or key columns; name other "
                              "columns (price, promotion, calendar flags).")
     bottom, freq, notes = prepare_history(df, date_col, keys, value_col, freq, fill_gaps, duplicates)
+    horizon = int(horizon) or HORIZON_BY_FREQ[freq]
     m = int(season_length) if season_length else SEASON_BY_FREQ[freq]
     if m < 1:
         raise ParameterError(f"season_length={season_length!r}: use 0 (from frequency), 1 (none) "
@@ -121,11 +124,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         notes.append(f"{n_all} series: ARIMA was left out to keep the run time down (the fast default "
                      f"above {FAST_ABOVE} series when no models are named); pass models to include "
                      "it.")
-    ends = {d[-1] for d in ss.dates}
-    if len(ends) > 1 and n_all > len(ss.bottom):
-        raise AnalysisError("The series end on different dates "
-                            f"({min(ends).date()} .. {max(ends).date()}); a hierarchy needs a "
-                            "common last period. Trim the history to a common end or fill the gaps.")
+    notes.extend(end_notes(ss))
     tasks = []
     for i, y in enumerate(ss.values):
         n = len(y)
@@ -185,31 +184,35 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     metrics = metrics.sort_values(["series_id", "model"], key=_sort_key(ss, order)).reset_index(
         drop=True)
     # ---- reconciliation in the backtest and for the final forecast ----------------------------
-    idx_of = {sid: i for i, sid in enumerate(ss.ids)}
-    do_rec = n_all > len(ss.bottom) and len(reconciliations) > 0
+    # only the series of the hierarchy (those sharing the last period) are reconciled
+    hs = ss.hierarchy()
+    rows = list(ss.in_hierarchy)
+    pos_of = {i: p for p, i in enumerate(rows)}
+    h_results = [results[i] for i in rows]
+    do_rec = len(hs.ids) > len(hs.bottom) and len(reconciliations) > 0
     rec_rows, rec_notes = [], []
     final_rec = {}
     if do_rec:
         for k in range(n_origins):
-            base = np.vstack([results[i]["origins"][k][chosen[sid]][0] for sid, i in idx_of.items()])
-            res = _resid_for(results, ss, chosen, k)
+            base = np.vstack([results[i]["origins"][k][chosen[ss.ids[i]]][0] for i in rows])
+            res = _resid_for(h_results, hs, chosen, k)
             for method in ["base", *reconciliations]:
-                rec = _reconcile(ss, base, method, res, rec_notes)
+                rec = _reconcile(hs, base, method, res, rec_notes)
                 if rec is None:
                     continue
-                for i in range(n_all):
+                for p, i in enumerate(rows):
                     n = tasks[i][2][k]
                     y = ss.values[i]
                     mae, mse = _scales(y[:n], m)
                     rec_rows.append({
                         "method": method, "series_id": ss.ids[i], "level": ss.level[i],
                         "origin": ss.dates[i][n - 1], "step": np.arange(1, horizon + 1),
-                        "actual": y[n:n + horizon], "forecast": rec[i],
+                        "actual": y[n:n + horizon], "forecast": rec[p],
                         "scale_mae": mae, "scale_mse": mse})
-        base = np.vstack([results[i]["final"][chosen[sid]][0] for sid, i in idx_of.items()])
-        res = _resid_for(results, ss, chosen, None)
+        base = np.vstack([results[i]["final"][chosen[ss.ids[i]]][0] for i in rows])
+        res = _resid_for(h_results, hs, chosen, None)
         for method in reconciliations:
-            rec = _reconcile(ss, base, method, res, rec_notes)
+            rec = _reconcile(hs, base, method, res, rec_notes)
             if rec is not None:
                 final_rec[method] = rec
     notes.extend(sorted(set(rec_notes)))
@@ -237,10 +240,10 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
             row["chosen"] = chosen[sid] == mdl
             fc_rows.append(row)
         cmean, cbands, _ = r["final"][chosen[sid]]
-        for method, rec in final_rec.items():
-            shift = rec[i] - cmean
+        for method, rec in (final_rec.items() if i in pos_of else ()):
+            shift = rec[pos_of[i]] - cmean
             row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": method,
-                   "spec": f"{method} of chosen", "forecast": rec[i]}
+                   "spec": f"{method} of chosen", "forecast": rec[pos_of[i]]}
             for lv in levels_q:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = cbands[lv][0] + shift, cbands[lv][1] + shift
             row["chosen"] = False
@@ -259,7 +262,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                               "spec": [results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)]})
     coherence = None
     if final_rec:
-        coherence = {mth: float(np.max(np.abs(ss.S @ rec[ss.bottom] - rec))) for mth, rec in
+        coherence = {mth: float(np.max(np.abs(hs.S @ rec[hs.bottom] - rec))) for mth, rec in
                      final_rec.items()}
     lb = leaderboard.set_index("model")
     summary = {

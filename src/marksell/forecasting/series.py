@@ -11,6 +11,8 @@ import pandas as pd
 from marksell.errors import AnalysisError, ParameterError
 
 SEASON_BY_FREQ = {"W": 52, "M": 12, "Q": 4}
+#: Default horizon: the next quarter of weekly or monthly data, the next year of quarterly data.
+HORIZON_BY_FREQ = {"W": 13, "M": 3, "Q": 4}
 _FREQ_WORDS = {
     "W": "W", "WEEK": "W", "WEEKLY": "W",
     "M": "M", "MS": "M", "ME": "M", "MONTH": "M", "MONTHLY": "M",
@@ -129,6 +131,7 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
     if bad_num.any():
         raise AnalysisError(f"Column '{value_col}' has {int(bad_num.sum())} non-numeric value(s) "
                             f"(e.g. {df.loc[bad_num, value_col].iloc[0]!r}); clean them first.")
+    _refuse_mixed_frequencies(work, dates, keys)
     freq = normalise_freq(freq) or infer_freq(dates)
     start, alias = _period_start(dates, freq)
     work["date"] = start.to_numpy()
@@ -194,6 +197,40 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
     return bottom, freq, notes
 
 
+_FREQ_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly"}
+
+
+def series_frequencies(dates: pd.Series, ids: pd.Series) -> pd.Series:
+    """Each series' own frequency (``W``, ``M``, ``Q``; empty when it cannot be told: fewer than 3
+    dates or another spacing) from the median spacing of its distinct dates."""
+    d = pd.DataFrame({"id": ids.to_numpy(), "date": pd.to_datetime(dates).to_numpy()}).dropna()
+    d = d.drop_duplicates().sort_values(["id", "date"], kind="stable")
+    gap = d.groupby("id", sort=False)["date"].diff().dt.days
+    median = gap.groupby(d["id"], sort=False).median()
+    count = d.groupby("id", sort=False).size()
+    out = pd.Series("", index=median.index, dtype=object)
+    for code, (lo, hi) in {"W": (6, 8), "M": (27, 32), "Q": (88, 93)}.items():
+        out[median.between(lo, hi) & (count >= 3)] = code
+    return out
+
+
+def _refuse_mixed_frequencies(work: pd.DataFrame, dates: pd.Series, keys: list[str]) -> None:
+    """A file whose series have different frequencies cannot be put on one period grid: say which
+    series have which frequency (instead of reporting the gaps a common grid would show)."""
+    if not keys or not len(work):
+        return
+    ids = _joined(work, keys)
+    freqs = series_frequencies(dates, ids)
+    found = {f: list(freqs.index[freqs == f]) for f in ("W", "M", "Q") if (freqs == f).any()}
+    if len(found) < 2:
+        return
+    parts = [f"{_FREQ_NAMES[f]}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''} ({len(ids)} series)"
+             for f, ids in found.items()]
+    raise AnalysisError("The file mixes frequencies (" + "; ".join(parts) + "). A forecast runs on one "
+                        "frequency: split the file by frequency, or aggregate the finer series to the "
+                        "coarser periods (e.g. months to quarters) first.")
+
+
 def _key_text(keys, values) -> str:
     return "series " + (" / ".join(str(v) for v in values) if keys else "total")
 
@@ -218,6 +255,34 @@ class SeriesSet:
     S: np.ndarray
     bottom: list[int]
     alias: str
+    #: rows of the series in the hierarchy (the aggregates and the bottom series they add up);
+    #: bottom series ending on another date than the others are forecast alone, outside it
+    in_hierarchy: list[int] | None = None
+
+    def __post_init__(self):
+        if self.in_hierarchy is None:
+            self.in_hierarchy = list(range(len(self.ids)))
+
+    @property
+    def outside(self) -> list[str]:
+        """Bottom series left out of the aggregates (they end on another date)."""
+        inside = set(self.in_hierarchy)
+        return [self.ids[j] for j in self.bottom if j not in inside]
+
+    def hierarchy(self) -> "SeriesSet":
+        """The series of the hierarchy alone (summing matrix over its own bottom series)."""
+        rows = list(self.in_hierarchy)
+        pos = {j: p for p, j in enumerate(rows)}
+        cols = [b for b, j in enumerate(self.bottom) if j in pos]
+        return SeriesSet([self.ids[j] for j in rows], [self.level[j] for j in rows],
+                         [self.values[j] for j in rows], [self.dates[j] for j in rows],
+                         self.S[np.ix_(rows, cols)], [pos[self.bottom[b]] for b in cols], self.alias)
+
+
+def common_end(ends: pd.Series) -> pd.Timestamp:
+    """The last period most series share (the latest of equally common ones): the hierarchy's end."""
+    counts = ends.value_counts()
+    return max(counts.index[counts == counts.max()])
 
 
 def _joined(df: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -226,6 +291,25 @@ def _joined(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     for c in cols[1:]:
         out = out + " / " + df[c].astype(str)
     return out
+
+
+def end_notes(ss: SeriesSet) -> list[str]:
+    """One note when some bottom series end before (or after) the others: each is forecast from its
+    own last period and left out of the totals."""
+    out = ss.outside
+    if not out:
+        return []
+    last = {ss.ids[j]: ss.dates[j][-1] for j in ss.bottom}
+    shown = ", ".join(f"{sid} (last period {last[sid]:%Y-%m-%d})" for sid in out[:5])
+    more = f" and {len(out) - 5} more" if len(out) > 5 else ""
+    inside = [j for j in ss.in_hierarchy if j in set(ss.bottom)]
+    if not inside:
+        return [f"The series end on different dates ({shown}{more}): each is forecast from its own last "
+                "period; no two end together, so there are no totals."]
+    end = ss.dates[inside[0]][-1]
+    return [f"{len(out)} series end on another date than the other {len(inside)} ({shown}{more}): each "
+            f"is forecast from its own last period and left out of the totals, which add up the "
+            f"series ending {end:%Y-%m-%d}."]
 
 
 def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
@@ -241,14 +325,19 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
              .loc[bottom_ids, keys] if keys else None)
     W = wide.to_numpy(dtype=float)
     col_of = pd.Series(np.arange(len(bottom_ids)), index=bottom_ids)
+    ends = pd.Series([wide.index[np.flatnonzero(~np.isnan(W[:, j]))[-1]] for j in range(W.shape[1])],
+                     index=bottom_ids)
+    inside = list(ends.index[ends == common_end(ends)])
+    if len(inside) < 2:  # no two series end together: nothing to add up
+        inside, parsed = [], [tuple(keys)]
     ids, lev, vals, dts, rows = [], [], [], [], []
     for level in parsed:
         if level == tuple(keys):
             groups = [(b, [b]) for b in bottom_ids]
         elif not level:
-            groups = [("total", bottom_ids)]
+            groups = [("total", inside)]
         else:
-            lab = _joined(bmeta, list(level))
+            lab = _joined(bmeta.loc[inside], list(level))
             groups = [(g, list(lab.index[lab == g])) for g in sorted(lab.unique())]
         for name, members in groups:
             cols = col_of.loc[members].to_numpy()
@@ -266,6 +355,8 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
     for j, name in enumerate(ids):
         first.setdefault(name, j)
     bottom_rows = [first[b] for b in bottom_ids if lev[first[b]] == level_name(tuple(keys))]
+    bottom_name = level_name(tuple(keys))
+    in_hierarchy = [j for j, name in enumerate(ids) if lev[j] != bottom_name or name in set(inside)]
     if len(set(ids)) != len(ids):  # e.g. a region and a category with the same name
         ids = [f"{l}: {i}" if l not in ("total",) else i for i, l in zip(ids, lev)]
-    return SeriesSet(ids, lev, vals, dts, S, bottom_rows, alias)
+    return SeriesSet(ids, lev, vals, dts, S, bottom_rows, alias, in_hierarchy)

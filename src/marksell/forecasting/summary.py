@@ -58,7 +58,7 @@ def headline(run: ForecastRun) -> str:
         top = rec.drop(index="base", errors="ignore").idxmin()
         lines.append(f"- **Coherence:** `{top}` reconciliation has the lowest average backtest MASE "
                      f"across levels ({rec[top]:.2f} vs {rec.get('base', np.nan):.2f} unreconciled); "
-                     "its forecasts add up exactly from region x category to total.")
+                     f"its forecasts add up exactly from {s['levels'][-1]} to {s['levels'][0]}.")
     return "\n".join(lines)
 
 
@@ -66,8 +66,13 @@ def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
                    series_ids=None) -> pd.DataFrame:
     """Wide table: one row per series, per future period 'forecast [lo, hi]' rounded to integers."""
     fc = run.forecast
-    f = fc[fc["chosen"]] if model == "chosen" else fc[fc["model"] == model]
-    if series_ids is not None:
+    f = fc[fc["chosen"]]
+    if model != "chosen":  # series outside the hierarchy are not reconciled: their chosen model
+        rec = fc[fc["model"] == model]
+        f = pd.concat([rec, f[~f["series_id"].isin(set(rec["series_id"]))]])
+        f = f.iloc[np.argsort(f["series_id"].map({s: i for i, s in enumerate(fc["series_id"].unique())})
+                              .to_numpy(), kind="stable")]
+    if series_ids is not None and len(series_ids):
         f = f[f["series_id"].isin(series_ids)]
     lv = int(level) if float(level).is_integer() else level
     cell = (f["forecast"].round(0).map("{:,.0f}".format) + " [" + f[f"lo_{lv}"].round(0)

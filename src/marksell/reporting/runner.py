@@ -30,6 +30,7 @@ from marksell.reporting.kernel import kernel_config, read_log
 from marksell.errors import ParameterError
 from marksell.data.loaders import display_path, file_sha256
 from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
+from marksell.reporting.inputs import check_inputs
 
 SAFE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 MAX_CELL_TIMEOUT = 7 * 24 * 3600
@@ -150,6 +151,7 @@ def prepare(spec: RunSpec) -> Prepared:
     values, notes = limits.check_values(values, spec.allow_large_work)
     check_expressions(effective_parameters(declared, values))
     check_regular_inputs(values)
+    check_inputs(effective_parameters(declared, values))
     check = ANALYSIS_CHECKS.get(notebook_name(path))
     if check is not None:
         check(values)
