@@ -389,10 +389,10 @@ def _monthly(n=40, start="2020-01-01", value=None):
     return pd.DataFrame({"date": dates, "sales": y})
 
 
-def test_horizon_zero_and_bad_parameters():
+def test_negative_horizon_and_bad_parameters():
     df = _monthly()
-    with pytest.raises(ParameterError, match="horizon=0"):
-        run_forecast(df, horizon=0)
+    with pytest.raises(ParameterError, match="horizon=-1"):
+        run_forecast(df, horizon=-1)
     with pytest.raises(ParameterError, match="Unknown frequency 'fortnightly'"):
         run_forecast(df, freq="fortnightly")
     with pytest.raises(ParameterError, match="Unknown model"):
@@ -565,4 +565,5 @@ def test_drivers_of_a_filled_gap_are_interpolated_and_said(sample, sample_plan):
                        models=["regression"], exog_cols=["promo"], future=plan,
                        fill_gaps="interpolate")
     assert any("1 period(s) of East / apparel had no exogenous values" in n for n in run.notes)
-    assert len(run.coefficients) == 2 and np.isfinite(run.coefficients["estimate"]).all()  # total + series
+    # one series: no total (it would repeat the series)
+    assert len(run.coefficients) == 1 and np.isfinite(run.coefficients["estimate"]).all()
