@@ -48,6 +48,20 @@ from marksell.data.contracts import CONTRACTS, Contract  # noqa: F401 (re-export
 from marksell.errors import DataContractError  # noqa: F401 (re-exported)
 
 
+def inputs_to_audit(paths: dict) -> dict:
+    """The inputs to audit: only those whose path is set when any is (the user's files), else every
+    input of the sample company (with its customer list after the transactions)."""
+    given = {kind: path for kind, path in paths.items() if str(path or "").strip()}
+    if given:
+        return given
+    out = {}
+    for kind, path in paths.items():
+        out[kind] = path
+        if normalise_kind(kind) == "transactions":
+            out["customers"] = ""
+    return out
+
+
 def audit_all(paths: dict, columns: dict | None = None, keys: dict | None = None, method: str = "iqr",
               k: float | None = None) -> AuditResult:
     """Audit every input kind in ``paths`` (kind -> path; empty path = the sample company's file).

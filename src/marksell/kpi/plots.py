@@ -107,8 +107,11 @@ def cohort_heatmap(report, max_months: int = 24) -> Figure:
 
 
 def channel_comparison(report) -> Figure:
-    """By channel, reporting period: CAC vs CLV, CLV:CAC, ROAS and conversion (95% CI) with targets."""
-    t = report.tables["channel"]
+    """By channel, reporting period: CAC vs CLV, CLV:CAC, ROAS and conversion (95% CI) with targets
+    (None without channel economics: no channel column or no marketing funnel)."""
+    t = report.tables.get("channel")
+    if t is None or "cac" not in t.columns:
+        return None
     tg = report.targets
     x = np.arange(len(t))
     fig, axes = plt.subplots(1, 4, figsize=(15, 4))

@@ -508,16 +508,3 @@ def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: 
 def kpis_csv(report: KpiReport) -> pd.DataFrame:
     """The long ``kpis.csv`` table: period, dimension, dimension_value, metric, value, target, status, note."""
     return report.kpis[KPI_COLUMNS]
-
-
-def split_column_maps(columns: dict | None) -> dict:
-    """``columns`` for each input: ``{"transactions": {...}, "marketing_funnel": {...}, "market_size": {...}}``
-    as given, or one flat ``{their name: contract name}`` mapping used for the transactions only."""
-    columns = dict(columns or {})
-    kinds = ("transactions", "marketing_funnel", "market_size")
-    if any(isinstance(v, dict) for v in columns.values()):
-        unknown = sorted(set(columns) - set(kinds))
-        if unknown:
-            raise AnalysisError(f"columns: unknown input(s) {unknown}; use keys {list(kinds)}")
-        return {k: dict(columns.get(k, {})) for k in kinds}
-    return {"transactions": columns, "marketing_funnel": {}, "market_size": {}}
