@@ -44,18 +44,22 @@ from marksell.forecasting.drivers import (
     compare_effects, contribution_by_period, driver_adjusted_history, effects_table,
     plan_contribution, pool_coefficients)
 from marksell.forecasting.exog import load_plan
+from marksell.forecasting.inputs import (
+    SAMPLE_DRIVERS, SAMPLE_KEYS, ForecastInputs, default_levels, fit_drivers, fit_keys, load_inputs)
 from marksell.forecasting.fitting import (
     ALL_MODELS, BASELINES, COMBO_MEMBERS, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS)
 from marksell.forecasting.reconcile import RECONCILIATIONS, reconciliation_matrix, shrink_covariance
 from marksell.forecasting.summary import (
-    chosen_table, compare_seasonality, forecast_table, headline, seasonal_indices)
+    chosen_table, compare_seasonality, forecast_table, headline, seasonal_indices, series_to_chart,
+    upper_series)
 from marksell.forecasting.run import ForecastRun, run_forecast
 from marksell.forecasting.series import (
     DUPLICATES, FILL_GAPS, SEASON_BY_FREQ, SeriesSet, build_hierarchy, infer_freq, level_name,
     normalise_freq, parse_levels, prepare_history)
 
 __all__ = [
-    "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES", "FAST_ABOVE",
+    "SAMPLE_DRIVERS", "SAMPLE_KEYS", "ForecastInputs", "default_levels", "fit_drivers", "fit_keys",
+    "load_inputs", "series_to_chart", "upper_series", "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES", "FAST_ABOVE",
     "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
     "build_hierarchy", "chosen_table", "compare_effects", "compare_seasonality",
     "contribution_by_period", "driver_adjusted_history", "effects_table", "forecast_table",

@@ -3,15 +3,13 @@ the sample company's columns (``keys``, ``exog_cols``) applied only where the da
 
 A default that does not fit is replaced by what the data shows (the file's text columns as keys, no
 drivers without a plan) and a one-line note says so; a value the user gave is used as given, so a
-wrong one still fails with the loader's message. Levels and the series to chart are derived from the
-keys and the results when left empty.
+wrong one still fails with the loader's message. Levels are derived from the keys when left empty.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from marksell.forecasting.exog import load_plan
@@ -113,18 +111,3 @@ def load_inputs(sales_path: str = "", future_path: str = "", columns: dict | Non
     plan = load_plan(future_path, sales_path, exog, fitted, columns)
     levels = list(levels) if levels else default_levels(fitted)
     return ForecastInputs(sales, plan, fitted, exog, levels, notes)
-
-
-def series_to_chart(run, show_series=(), n: int = 3) -> list[str]:
-    """The top series, then the series named in ``show_series`` that exist, else the ``n`` largest
-    series below the top (by their last season's sales): what the forecast chart shows."""
-    ids = list(run.chosen["series_id"])
-    named = [s for s in (show_series or []) if s in set(ids)]
-    if named:
-        return list(dict.fromkeys([ids[0], *named]))
-    hist = run.history
-    m = int(run.summary["season_length"])
-    recent = hist.groupby("series_id", sort=False)["value"].apply(lambda v: float(np.sum(v.to_numpy()[-m:])))
-    below = [s for s in ids[1:]]
-    largest = sorted(below, key=lambda s: -recent.get(s, 0.0))[:n]
-    return [ids[0], *[s for s in ids if s in set(largest)]]

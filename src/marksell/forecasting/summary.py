@@ -110,3 +110,23 @@ def compare_seasonality(history: pd.DataFrame, planted: dict, m: int, group_posi
     comp = comp[[c for pos in true.columns for c in [(pos, "planted"), (pos, "recovered")]]]
     err = float((est - true).drop(columns=list(skip)).abs().to_numpy().max())
     return comp, err
+
+
+def upper_series(run: ForecastRun) -> list[str]:
+    """The series above the bottom level (the total and the groups of the leading keys)."""
+    levels = run.chosen["level"]
+    return list(run.chosen.loc[levels != levels.iloc[-1], "series_id"])
+
+
+def series_to_chart(run, show_series=(), n: int = 3) -> list[str]:
+    """The top series, then the series named in ``show_series`` that exist, else the ``n`` largest
+    series below the top (by their last season's sales): what the forecast chart shows."""
+    ids = list(run.chosen["series_id"])
+    named = [s for s in (show_series or []) if s in set(ids)]
+    if named:
+        return list(dict.fromkeys([ids[0], *named]))
+    hist = run.history
+    m = int(run.summary["season_length"])
+    recent = hist.groupby("series_id", sort=False)["value"].apply(lambda v: float(np.sum(v.to_numpy()[-m:])))
+    largest = sorted(ids[1:], key=lambda s: -recent.get(s, 0.0))[:n]
+    return [ids[0], *[s for s in ids if s in set(largest)]]

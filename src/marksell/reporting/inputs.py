@@ -80,8 +80,10 @@ def check_mapping(kind: str, mapping: dict, values: dict, header: list[str] | No
             raise ParameterError(f"columns: `{source}` is not mapped onto a name; write {{your name: "
                                  "contract name} with a space after each colon, e.g. {Client: customer_id}.")
         target = str(target).strip()
-        if target not in allowed:
-            close = difflib.get_close_matches(target, contract_cols, n=1, cutoff=0.5)
+        keeps_others = CONTRACTS[kind].extra_numeric or kind in ("sales_history", "sales_plan")
+        near = difflib.get_close_matches(target, contract_cols, n=1, cutoff=0.8)
+        if target not in allowed and not (keeps_others and not near):  # a free name for a kept column
+            close = near or difflib.get_close_matches(target, contract_cols, n=1, cutoff=0.5)
             hint = f"did you mean `{close[0]}`?" if close else f"its columns are {', '.join(contract_cols)}."
             raise ParameterError(f"columns: `{target}` is not a column of {kind}; {hint}")
         if target in seen:
