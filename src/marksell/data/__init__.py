@@ -5,6 +5,7 @@ maps the user's column names; ``validate`` coerces and checks them (``arrow``: t
 arrays of a clean Parquet file); ``loaders`` puts the steps together.
 """
 
+from marksell.data.columns import input_columns
 from marksell.data.contracts import CONTRACTS, Column, Contract, contract_table_markdown, contracts_markdown
 from marksell.data.loaders import (
     load,
@@ -18,13 +19,16 @@ from marksell.data.loaders import (
     load_sales_plan,
     load_transactions,
 )
-from marksell.data.read import CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, read_table
+from marksell.data.read import (
+    CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, read_header, read_table,
+)
 from marksell.errors import DataContractError, DataQualityWarning
 from marksell.paths import sample_path
 
 __all__ = [
     "CONTRACTS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "Column", "Contract", "DataContractError",
-    "DataQualityWarning", "contract_table_markdown", "contracts_markdown", "display_path", "file_sha256", "load",
-    "load_customers", "load_experiment", "load_market_size", "load_marketing_funnel", "load_opportunities",
-    "load_price_panel", "load_sales_history", "load_sales_plan", "load_transactions", "read_table", "sample_path",
+    "DataQualityWarning", "contract_table_markdown", "contracts_markdown", "display_path", "file_sha256",
+    "input_columns", "load", "load_customers", "load_experiment", "load_market_size", "load_marketing_funnel",
+    "load_opportunities", "load_price_panel", "load_sales_history", "load_sales_plan", "load_transactions",
+    "read_header", "read_table", "sample_path",
 ]
