@@ -58,8 +58,10 @@ def sample_words() -> set[str]:
 
 
 def sample_words_in(text: str, words: set[str]) -> list[str]:
-    """The sample words present in ``text`` as whole words (HTML tags stripped first)."""
-    plain = re.sub(r"<[^>]+>", " ", text)
+    """The sample words present in ``text`` as whole words (style sheets, scripts and HTML tags stripped
+    first: CSS such as ``display: none`` is not report text)."""
+    plain = re.sub(r"<(style|script)\b[^>]*>.*?</\1>", " ", text, flags=re.S | re.I)
+    plain = re.sub(r"<[^>]+>", " ", plain)
     return sorted(w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", plain, re.IGNORECASE))
 
 

@@ -54,14 +54,3 @@ def test_audits_only_the_inputs_it_is_given(tmp_path, sample_words):
     assert not sample_words_in(html, sample_words)
     for other in ("marketing_funnel", "market_size", "price_panel", "opportunities", "customers"):
         assert other not in overview["kind"].tolist()
-
-
-def test_the_inputs_audited():
-    """Unit: every input when no path is given (the sample company, with its customer list); only the named
-    inputs once any path is set."""
-    from marksell import audit
-
-    everything = audit.inputs_to_audit({"transactions": "", "marketing_funnel": "", "sales_history": ""})
-    assert list(everything) == ["transactions", "customers", "marketing_funnel", "sales_history"]
-    mine = audit.inputs_to_audit({"transactions": "", "marketing_funnel": "f.csv", "sales_history": "s.csv"})
-    assert mine == {"marketing_funnel": "f.csv", "sales_history": "s.csv"}

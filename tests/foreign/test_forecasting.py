@@ -154,36 +154,3 @@ def test_weekly_file_with_a_driver_of_its_own(tmp_path, sample_words):
     assert {"series_id", "date", "forecast", "contribution"} <= set(contribution.columns)
     assert not sample_words_in(html, sample_words)
     assert "easter" not in html.lower()
-
-
-# ----------------------------------------------------------------------------- without a kernel
-
-
-def test_mixed_frequencies_are_refused_naming_the_series_of_each():
-    """A file holding monthly and quarterly series cannot be forecast on one grid: the message names the
-    series of each frequency instead of advising to fill gaps."""
-    from marksell.errors import AnalysisError
-    from marksell.forecasting import prepare_history
-
-    months = pd.date_range("2022-01-01", periods=36, freq="MS")
-    quarters = pd.date_range("2022-01-01", periods=12, freq="QS")
-    df = pd.concat([
-        pd.DataFrame({"date": months, "sku": "A-1", "sales": 1.0}),
-        pd.DataFrame({"date": months, "sku": "A-2", "sales": 1.0}),
-        pd.DataFrame({"date": quarters, "sku": "B-9", "sales": 3.0}),
-    ])
-    with pytest.raises(AnalysisError) as err:
-        prepare_history(df, keys=["sku"], value_col="sales")
-    msg = str(err.value)
-    assert "monthly" in msg and "quarterly" in msg
-    assert "A-1" in msg and "B-9" in msg
-    assert "fill_gaps" not in msg
-
-
-def test_no_drivers_pool_to_an_empty_table():
-    """`exog_cols []`: no coefficients, an empty pooled table with its columns (was a TypeError)."""
-    from marksell.forecasting import pool_coefficients
-
-    empty = pd.DataFrame(columns=["series_id", "level", "term", "scale", "estimate", "std_error", "effect_pct"])
-    pooled = pool_coefficients(empty)
-    assert len(pooled) == 0 and "effect_pct" in pooled.columns
