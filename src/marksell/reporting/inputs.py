@@ -22,7 +22,8 @@ from marksell.errors import DataContractError, ParameterError
 PATH_KINDS = {
     "transactions_path": "transactions", "customers_path": "customers", "funnel_path": "marketing_funnel",
     "market_path": "market_size", "panel_path": "price_panel", "sales_path": "sales_history",
-    "future_path": "sales_plan", "opportunities_path": "opportunities", "criteria_path": None,
+    "future_path": "sales_plan", "opportunities_path": "opportunities", "experiment_path": "experiment",
+    "criteria_path": None,
 }
 #: Path values that mean "no such input" rather than a file.
 NO_FILE = {"none"}
@@ -103,10 +104,10 @@ def check_inputs(values: dict) -> None:
     from marksell.data.read import read_header
 
     check_paths(values)
-    kinds = [PATH_KINDS[n] for n in values if PATH_KINDS.get(n)]  # in the notebook's order
+    kinds = [PATH_KINDS[n] for n in values if PATH_KINDS.get(n) in CONTRACTS]  # in the notebook's order
     given = given_paths(values)
     given_kinds = {PATH_KINDS[n] for n in given if PATH_KINDS.get(n)}
-    if "columns" not in values:
+    if "columns" not in values or not kinds:
         return
     maps = input_columns(values.get("columns"), {k: (k in given_kinds) for k in kinds})
     path_of = {PATH_KINDS[n]: p for n, p in given.items() if PATH_KINDS.get(n)}
