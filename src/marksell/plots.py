@@ -32,8 +32,6 @@ STYLE = {
     "axes.formatter.useoffset": False,
     "axes.formatter.use_locale": False,
     "axes.formatter.limits": (-6, 9),
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
 }
 
 

@@ -10,6 +10,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from marksell.plots import use_style
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
+
 
 def coverage_timeline(counts: pd.DataFrame, kind_col: str = "kind", month_col: str = "month",
                       rows_col: str = "rows", shade_col: str = "rows_per_period") -> Figure:

@@ -7,6 +7,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from marksell.experiments.run import ExperimentRun
+from marksell.plots import use_style
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 ROLE_COLOURS = {"primary": "#1f5fa8", "guardrail": "#b5651d", "secondary": "#555555"}
 

@@ -10,9 +10,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from marksell.plots import label_axis, use_style
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
+
 
 def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=None,
-                      model: str = "chosen", n_history: int = 36, ncols: int = 2):
+                      model: str = "chosen", n_history: int = 36, ncols: int = 2, value_label: str = "sales"):
     """History and forecast with interval fans, one panel per series.
 
     ``history``: series_id, date, value. ``forecast``: series_id, date, model, forecast, lo_<L>,
@@ -40,6 +44,8 @@ def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=
         name = f["model"].iloc[0] if model == "chosen" and len(f) else model
         ax.plot(xs, ys, color="tab:blue", lw=1.8, label=f"forecast ({name})")
         ax.set_title(str(sid), fontsize=10)
+        label_axis(ax, "y", value_label, kind="count")
+        ax.set_xlabel("period")
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=7, loc="upper left")
     for ax in axes.ravel()[len(ids):]:

@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from marksell.kpi.scorecard import METRICS, SCORECARD_METRICS, fmt_value
 from marksell.kpi.measures import retention_matrix
+from marksell.kpi.scorecard import METRICS, SCORECARD_METRICS, fmt_value
+from marksell.plots import use_style
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 STATUS_COLOURS = {"on target": "#b7e1b0", "watch": "#fbe7a1", "off target": "#f4b6b0",
                   "no target": "#e8e8e8", "not available": "#ffffff"}

@@ -7,8 +7,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from marksell.plots import use_style
 from marksell.pricing import cross_matrix
 from marksell.pricing.recommend import response_curves
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 METHOD_LABELS = {"ols": "naive OLS", "iv": "2SLS (instrumented)", "dml": "double ML", "ppml": "Poisson PML"}
 METHOD_COLOURS = {"ols": "#d62728", "iv": "#1f77b4", "dml": "#2ca02c", "ppml": "#9467bd"}

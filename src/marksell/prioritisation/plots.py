@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from marksell.plots import place_labels, use_style
 from marksell.prioritisation.scoring import METHOD_LABELS, ge_zone
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 ZONE_COLOURS = {"invest": "#b7e1b0", "selective": "#fbe7a1", "harvest": "#f4b6b0"}
 
@@ -106,10 +109,9 @@ def ge_bubble_matrix(portfolio: pd.DataFrame, names: pd.Series | None = None, si
     if order is None:
         order = (portfolio["attractiveness"] + portfolio["ability_to_win"]).sort_values(ascending=False).index
     shown = list(order)[:label_top]
-    for oid in shown:
-        px, py = portfolio.at[oid, "ability_to_win"], portfolio.at[oid, "attractiveness"]
-        ax.annotate(str(oid), (px, py), xytext=(-4 if px > 0.9 else 4, 4), textcoords="offset points",
-                    fontsize=8, zorder=4, ha="right" if px > 0.9 else "left", fontweight="bold")
+    place_labels(ax, [portfolio.at[o, "ability_to_win"] for o in shown],
+                 [portfolio.at[o, "attractiveness"] for o in shown], [str(o) for o in shown],
+                 zorder=4, fontweight="bold")
     if names is not None and shown:
         key = "\n".join(f"{oid}  {names.get(oid, '')}" for oid in shown)
         fig.text(0.73, 0.93, key, va="top", fontsize=8, family="monospace")

@@ -6,6 +6,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from marksell.plots import use_style
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
+
 
 def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: str = "Segment map"):
     """Bubbles at (average spend per order, average orders); size = customers, colour = recency.
