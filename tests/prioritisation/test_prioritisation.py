@@ -399,3 +399,16 @@ def test_ranking_and_texts_with_two_criteria_and_no_groups():
     assert rp.agreement_text(res.agreement, res.scores, names).startswith("The weighted sum and TOPSIS:")
     assert rp.stability_text(res.monte_carlo["wsum"], names).startswith(top)
     assert rp.portfolio_text(res.portfolio, names) == ""
+
+
+def test_dominated_by_lists_are_capped_in_the_ranking():
+    """Issue 19: a chain of 5,000 options listed n^2/2 ids in ranking.csv (225 MB); now at most 20 per row."""
+    from marksell.prioritisation.summary import capped_dominators
+
+    ids = [f"O{i:03d}" for i in range(30)]
+    rank = pd.Series(range(30, 0, -1), index=ids)  # O029 ranks first
+    by = pd.Series({"X": ";".join(ids), "Y": "O001;O002"})
+    capped = capped_dominators(by, rank)
+    assert capped["Y"] == "O001;O002"  # short lists unchanged
+    listed = capped["X"].split(";")
+    assert listed[0] == "O029" and len(listed) == 21 and listed[-1] == "+10 more"

@@ -129,6 +129,23 @@ def weighting_views(x: pd.DataFrame, spec: pd.DataFrame, ahp: pr.AHPResult | Non
                          for view, s in views.items()}, index=pd.RangeIndex(1, k + 1, name="rank"))
 
 
+#: Most dominating options listed per row of ``ranking.csv``; the rest are counted (a chain of n options
+#: would otherwise list n^2 / 2 ids: 225 MB for 5,000).
+MAX_DOMINATORS_LISTED = 20
+
+
+def capped_dominators(dominated_by: pd.Series, rank: pd.Series, limit: int = MAX_DOMINATORS_LISTED) -> pd.Series:
+    """``dominated_by`` lists longer than ``limit``: the ``limit`` best-ranked ids, then ``+N more``."""
+    def cap(text):
+        ids = str(text).split(";") if isinstance(text, str) and text else []
+        if len(ids) <= limit:
+            return text
+        best = sorted(ids, key=lambda i: (rank.get(i, np.inf), i))
+        return ";".join(best[:limit]) + f";+{len(ids) - limit} more"
+
+    return dominated_by.map(cap)
+
+
 def ranking_table(opps: pd.DataFrame, scores: pd.DataFrame, dominance: pd.DataFrame,
                   mc: ps.MonteCarloResult, portfolio: pd.DataFrame, id_col: str = "opportunity_id",
                   name_col: str = "name") -> pd.DataFrame:
@@ -141,11 +158,12 @@ def ranking_table(opps: pd.DataFrame, scores: pd.DataFrame, dominance: pd.DataFr
     base = opps.set_index(opps[id_col].astype("string"))
     keep = [name_col] + (["group"] if "group" in base.columns else [])
     out = base.loc[scores.index, keep].rename(columns={name_col: "name"})
+    first_rank = next(c for c in scores.columns if c.startswith("rank_"))
+    dominance = dominance.assign(dominated_by=capped_dominators(dominance["dominated_by"], scores[first_rank]))
     out = out.join(scores).join(dominance[["dominated", "dominated_by"]])
     out = out.join(mc.table[["p_first", "p_top_k", "rank_min", "rank_max"]])
     cols = ["attractiveness", "ability_to_win", "zone"] + [c for c in ("expected_value",) if c in portfolio]
     out = out.join(portfolio[cols])
-    first_rank = next(c for c in scores.columns if c.startswith("rank_"))
     out = out.sort_values([first_rank, "p_first"], ascending=[True, False], kind="stable")
     out.index.name = "opportunity_id"
     return out.reset_index()
