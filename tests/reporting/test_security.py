@@ -412,3 +412,23 @@ def test_out_filled_during_the_run_keeps_the_finished_run_and_says_where(tmp_pat
 
     assert res.kept_at not in staging.clean_stale(tmp_path / ".tmp")  # a kept run is not a leftover
     assert res.kept_at.exists()
+
+
+def test_loaders_refuse_a_fifo_without_blocking(tmp_path):
+    """In JupyterLab (no runner), a FIFO as input is refused by the loader instead of hanging the kernel."""
+    from marksell.data import load_transactions
+    from marksell.errors import DataContractError
+
+    os.mkfifo(tmp_path / "orders.csv")
+    result = {}
+
+    def load():
+        try:
+            load_transactions(tmp_path / "orders.csv")
+        except DataContractError as exc:
+            result["error"] = str(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(30)
+    assert not reader.is_alive() and "a FIFO, socket or device" in result["error"]

@@ -85,6 +85,10 @@ def read_table(
     if path.is_dir():
         raise DataContractError(shown, contract.kind, [_problem(
             None, "a file", "a folder", fix="point the parameter at a CSV, Parquet or Excel file")])
+    if not path.is_file():  # a FIFO or device: reading would block or never end
+        raise DataContractError(shown, contract.kind, [_problem(
+            None, "a regular file", "a FIFO, socket or device", fix="point the parameter at a CSV, Parquet or "
+            "Excel file (export the stream to a file first)")])
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         df, offset = _read_parquet(path, contract, columns or {}, keys or []), 1
