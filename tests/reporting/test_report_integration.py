@@ -58,6 +58,9 @@ def test_marksell_report_produces_the_full_report_set(report_set):
         if any(folder.glob("*.csv")):
             assert "results.xlsx" in files and "href='results.xlsx'" in html, name
         assert "data:image/png;base64" in html, f"{name}: figures must be embedded in the report"
+    leader = pd.read_csv(folders["opportunity_prioritisation"] / "ranking.csv").iloc[0]["name"]
+    brief = (folders["opportunity_prioritisation"] / "report.html").read_text().split("celltag_summary")[1][:3000]
+    assert f"{leader} comes first" in brief  # the executive summary names the leader, not just its id
     index = json.loads((reports / "index.json").read_text())
     assert sorted(r["notebook"] for r in index) == sorted(names)
     page = (reports / "index.html").read_text()

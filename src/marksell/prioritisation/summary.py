@@ -189,13 +189,17 @@ def prioritisation_summary(ranking: pd.DataFrame, scores: pd.DataFrame, agreemen
         smallest = {"criterion": str(f["criterion"]), "weight": float(f["weight"]),
                     "change": float(f["change"]), "weight_needed": float(f["weight_needed"]),
                     "new_top": str(f["new_top"])}
+    top_lists = {m: scores.sort_values(f"rank_{m}").index[:top_k].astype(str).tolist() for m in methods}
+    mentioned = set(top.values()) | {i for ids in top_lists.values() for i in ids} | (
+        {smallest["new_top"]} if smallest else set())
+    names = ranking.assign(opportunity_id=ranking["opportunity_id"].astype(str)).set_index("opportunity_id")["name"]
     return {
         "n_opportunities": int(len(ranking)),
         "methods": methods,
+        "names": {i: str(names[i]) for i in sorted(mentioned) if i in names.index},
         "top_choice": top,
         "top_k": int(top_k),
-        "top_k_by_method": {m: scores.sort_values(f"rank_{m}").index[:top_k].astype(str).tolist()
-                            for m in methods},
+        "top_k_by_method": top_lists,
         "rank_agreement": agreement.to_dict(orient="records"),
         "weights_source": sorted(set(weights["source"])),
         "ahp": None if ahp is None else {"consistency_ratio": ahp.consistency_ratio,
