@@ -412,3 +412,32 @@ def test_dominated_by_lists_are_capped_in_the_ranking():
     assert capped["Y"] == "O001;O002"  # short lists unchanged
     listed = capped["X"].split(";")
     assert listed[0] == "O029" and len(listed) == 21 and listed[-1] == "+10 more"
+
+
+def test_default_criteria_apply_only_where_the_table_has_them(tmp_path):
+    spec, notes = pr.resolve_criteria({}, ["opportunity_id", "name", "market_size", "risk", "reach"])
+    assert spec["criterion"].tolist() == ["market_size", "risk"] and set(spec["source"]) == {"default"}
+    assert spec["weight"].tolist() == pytest.approx([0.6, 0.4])  # 0.15 and 0.10 rescaled
+    assert notes == ["default criteria not in the table left out: growth_pct, margin_pct, competitive_intensity, "
+                     "achievable_share_pct, capability_fit, investment; weights rescaled over market_size, risk"]
+    full, none_left = pr.resolve_criteria("", list(pr.DEFAULT_CRITERIA))
+    assert none_left == [] and full["criterion"].tolist() == list(pr.DEFAULT_CRITERIA)
+    with pytest.raises(AnalysisError, match=r"none of the default criteria .* for your criterion columns \(reach\)"):
+        pr.resolve_criteria(None, ["opportunity_id", "name", "reach"])
+
+
+def test_criteria_the_user_gave_are_checked_before_the_kernel(tmp_path):
+    from marksell.errors import ParameterError
+
+    pd.DataFrame({"code": ["a", "b"], "title": ["A", "B"], "reach": [1, 2], "cost_k": [3, 1]}).to_csv(
+        tmp_path / "options.csv", index=False)
+    given = {"opportunities_path": str(tmp_path / "options.csv"), "columns": {"code": "opportunity_id", "title": "name"}}
+    with pytest.raises(ParameterError, match=r"^criteria: none of the default criteria"):
+        pr.check_run_parameters(given)
+    with pytest.raises(ParameterError, match=r"^criteria: `costs` is not a column of .*options.csv; its columns "
+                                             r"\(after `columns`\) are opportunity_id, name, reach, cost_k"):
+        pr.check_run_parameters({**given, "criteria": {"reach": (1, "benefit"), "costs": (1, "cost")}})
+    (tmp_path / "crit.csv").write_text("criterion,weight,direction\nreach,1,benefit\ncost_k,1,upwards\n")
+    with pytest.raises(ParameterError, match=r"^criteria_path: criterion 'cost_k': direction 'upwards'"):
+        pr.check_run_parameters({**given, "criteria_path": str(tmp_path / "crit.csv")})
+    pr.check_run_parameters({**given, "criteria": {"reach": (1, "benefit"), "cost_k": (1, "cost")}})  # fits

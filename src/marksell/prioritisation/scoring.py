@@ -98,6 +98,69 @@ def criteria_spec(criteria: dict | pd.DataFrame | str | Path | None = None) -> p
     return _check_spec(spec, source)
 
 
+def resolve_criteria(criteria, columns) -> tuple[pd.DataFrame, list[str]]:
+    """The specification for a run: the user's (``criteria`` given, see :func:`criteria_spec`), else the
+    documented default criteria that are columns of the table (``columns``), with a note on the others.
+
+    Raises :class:`AnalysisError` when no default criterion is a column: only the user knows which of
+    their columns are criteria and whether more is better, so they must give ``criteria`` or
+    ``criteria_path``.
+    """
+    if criteria is not None and len(criteria):
+        return criteria_spec(criteria), []
+    names = [str(c) for c in columns]
+    have = [c for c in DEFAULT_CRITERIA if c in names]
+    if not have:
+        others = [c for c in names if c not in ("opportunity_id", "name", "group")]
+        raise AnalysisError("none of the default criteria (" + ", ".join(DEFAULT_CRITERIA) + ") is a column of the "
+                            "opportunities table; give `criteria` or `criteria_path` with a weight and a direction "
+                            f"(benefit or cost) for your criterion columns ({', '.join(others) or 'none found'})")
+    spec = _check_spec(_spec_from_dict({c: DEFAULT_CRITERIA[c] for c in have}), "default")
+    left_out = [c for c in DEFAULT_CRITERIA if c not in have]
+    return spec, ([f"default criteria not in the table left out: {', '.join(left_out)}; weights rescaled over "
+                   f"{', '.join(have)}"] if left_out else [])
+
+
+def check_run_parameters(given: dict) -> None:
+    """The runner's check of a prioritisation run before any kernel starts.
+
+    ``given`` holds the parameters the user set. The criteria they name (``criteria`` or the file in
+    ``criteria_path``) must be readable and be columns of the opportunities file after ``columns``;
+    without either, at least one default criterion must be a column (see :func:`resolve_criteria`).
+    Raises :class:`ParameterError` naming the parameter, the column and the file's columns.
+    """
+    from marksell.data.contracts import CONTRACTS
+    from marksell.data.read import display_path, read_table
+    from marksell.errors import DataContractError, ParameterError
+    from marksell.paths import resolve_input
+
+    src = resolve_input(given.get("opportunities_path", ""), "opportunities")
+    param = "criteria_path" if given.get("criteria_path") else "criteria"
+    crit = given.get("criteria_path") or given.get("criteria")
+    if param == "criteria_path" and not Path(str(crit)).expanduser().is_file():
+        return  # the path checks report it
+    if not src.is_file():
+        return
+    try:
+        header = [str(c) for c in read_table(src, CONTRACTS["opportunities"])[0].columns]
+    except DataContractError:
+        return  # the loader reports an unreadable file in full
+    columns = given.get("columns") or {}
+    if any(isinstance(v, dict) for v in columns.values()):
+        columns = columns.get("opportunities") or {}
+    mapped = [{str(k): str(v) for k, v in columns.items()}.get(c, c) for c in header]
+    try:
+        spec, _ = resolve_criteria(crit, mapped)
+    except AnalysisError as exc:
+        raise ParameterError(f"{param}: {exc}") from None
+    absent = [c for c in spec["criterion"] if c not in mapped]
+    if absent:
+        raise ParameterError(f"{param}: {', '.join(f'`{c}`' for c in absent)} "
+                             f"{'is not a column' if len(absent) == 1 else 'are not columns'} of "
+                             f"{display_path(src)}; its columns (after `columns`) are {', '.join(mapped)}. Name "
+                             "your criterion columns, or map yours onto these names with `columns`.")
+
+
 def _spec_from_dict(d: dict) -> pd.DataFrame:
     rows = []
     for crit, v in d.items():

@@ -43,9 +43,15 @@ def _check_pricing(values: dict) -> None:
     check_run_parameters(values)
 
 
+def _check_prioritisation(values: dict) -> None:
+    from marksell.prioritisation import check_run_parameters
+
+    check_run_parameters(values)
+
+
 #: Checks of the values a user gave that need the analysis's knowledge (e.g. a column an explicit
 #: parameter names), by notebook name; each raises ParameterError before any kernel starts.
-ANALYSIS_CHECKS = {"pricing_elasticity": _check_pricing}
+ANALYSIS_CHECKS = {"pricing_elasticity": _check_pricing, "opportunity_prioritisation": _check_prioritisation}
 KERNEL_NAME = "python3"
 VERSIONED = ["marksell", "pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib",
              "papermill", "nbconvert", "pandera", "pyarrow"]
