@@ -48,6 +48,12 @@ def run_suite(name: str, scale: float) -> list[dict]:
 SUPERLINEAR = 1.15  # growth exponents above this (time ~ size^k) are named with their cause
 
 
+def _same_step(a: dict, b: dict) -> bool:
+    """The same step at another size: same analysis, implementation and unit of size (e.g. 'rows csv')."""
+    unit = lambda r: " ".join(w for w in str(r.get("size", "")).split() if not w.replace(",", "").isdigit())  # noqa: E731
+    return a.get("analysis") == b.get("analysis") and a.get("impl") == b.get("impl") and unit(a) == unit(b)
+
+
 def add_growth(row: dict, twin: dict | None, causes: dict) -> None:
     """Growth exponent k (time ~ size^k) between the row and its run on a tenth of the data: from wall time
     and from CPU time (steadier on a shared machine), and the cause when k is above linear."""
@@ -91,8 +97,7 @@ def main(argv=None) -> int:
             rows = run_suite(name, args.scale)
             small = run_suite(name, args.scale / 10) if args.growth else []
         for r in rows:
-            twin = next((s for s in small if s.get("analysis") == r.get("analysis") and s.get("impl") == r.get("impl")),
-                        None)
+            twin = next((s for s in small if _same_step(s, r)), None)
             add_growth(r, twin, getattr(sys.modules.get(f"bench_{name}"), "GROWTH_CAUSES", {}))
         record(name, rows + small)
         all_rows += rows + small
