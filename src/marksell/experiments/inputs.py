@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from marksell.errors import DataContractError
+from marksell.errors import DataContractError, ParameterError
+from marksell.experiments.stats import KINDS
 from marksell.experiments.validate import is_aggregate
 
 
@@ -88,3 +89,36 @@ def select_inputs(frame: pd.DataFrame, experiment: str = "", metrics=None, prima
         notes.append(f"Segment columns not in the data, skipped: "
                      f"{', '.join(s for s in segments if s not in segs)}.")
     return Inputs(frame, kept, primary, guard, cov, segs, chosen, notes)
+
+
+def _range_problems(given: dict) -> list[str]:
+    out = []
+
+    def check(name, ok, expected):
+        if name in given and given[name] is not None and not ok(given[name]):
+            out.append(f"`{name}` = {given[name]!r}: expected {expected}")
+
+    check("alpha", lambda a: 0 < float(a) < 0.5, "a significance level between 0 and 0.5, e.g. 0.05")
+    check("power", lambda p: 0 < float(p) < 1, "a power between 0 and 1, e.g. 0.8")
+    check("min_effect", lambda m: float(m) >= 0, "a relative lift >= 0, e.g. 0.01 for 1 %")
+    check("traffic_per_day", lambda t: float(t) >= 0, "units a day >= 0 (0: as observed)")
+    check("guardrails", lambda g: all(0 <= float(v) < 1 for v in g.values()),
+          "metric -> tolerated relative drop between 0 and 1, e.g. {\"revenue\": 0.05}")
+    check("expected_split", lambda e: all(float(v) > 0 for v in e.values()),
+          "variant -> planned share > 0, e.g. {\"control\": 0.5, \"b\": 0.5}")
+    check("metrics", lambda m: not isinstance(m, dict) or all(str(k or "") in ("", *KINDS) for k in m.values()),
+          f"metric -> kind, each kind one of {list(KINDS)} or \"\" (inferred)")
+    check("prior", lambda p: float(p.get("alpha", 1)) > 0 and float(p.get("beta", 1)) > 0
+          and float(p.get("lift_sd", 0)) >= 0, "{\"alpha\": > 0, \"beta\": > 0, \"lift_sd\": >= 0}")
+    return out
+
+
+def check_run_parameters(given: dict) -> None:
+    """The runner's check of a campaign experiments run before any kernel starts: values out of range
+    raise one :class:`ParameterError` listing each parameter, what was given and what is expected."""
+    try:
+        problems = _range_problems(given)
+    except (TypeError, ValueError, AttributeError) as exc:  # e.g. a share given as text
+        problems = [f"a value could not be read as a number ({exc})"]
+    if problems:
+        raise ParameterError("campaign_experiments: " + "; ".join(problems))
