@@ -86,17 +86,21 @@ def test_findings_are_built_from_the_numbers(run):
 
 
 def test_brief_gives_the_decision_how_sure_and_what_to_do(run):
-    b = exsum.brief(run)
+    from marksell.experiments import brief
+
+    b = brief(json.loads(json.dumps(exsum.summary(run), default=float)))  # as the runner reads summary.json
     for d in run.decisions.itertuples():
         assert any(s.startswith(f"{d.variant} vs control: {d.decision};") for s in b.answer)
     assert "adjusted p =" in b.confidence and "always-valid interval" in b.confidence
-    assert b.action and exsum.summary(run)["brief"]["answer"] == b.answer
+    assert b.action
 
 
 def test_brief_of_an_invalid_test_says_not_to_act(simulated_units):
     units = simulated_units(21, n=4000)
     units = units[~((units["variant"] == "treatment") & (units.index % 4 == 0))]  # a quarter of one arm lost
-    b = exsum.brief(run_experiment(units, "control", metrics=["y"]))
+    from marksell.experiments import brief
+
+    b = brief(exsum.summary(run_experiment(units, "control", metrics=["y"])))
     assert b.answer[0].startswith("The test is not sound") and b.action.startswith("Do not act")
 
 

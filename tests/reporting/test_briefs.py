@@ -68,6 +68,6 @@ def test_experiment_brief_warns_on_sample_ratio_mismatch_and_states_decisions():
         "primary": {"B": {"rel_lift": 0.052, "rel_ci_low": 0.01, "rel_ci_high": 0.094, "prob_beat_control": 0.99}},
         "decisions": {"B": {"decision": "test invalid", "reasons": "sample ratio mismatch"}}})
     text = repr(b)
-    assert "B moved converted by +5.2% against A (95 % interval +1.0% to +9.4%)." in text
-    assert "sample ratio mismatch, p = 0.0004" in text and "do not trust" in text
-    assert b.action == "B: fix the test and run it again (sample ratio mismatch)."
+    assert "B vs A: test invalid; converted +5.2% (95% interval +1.0% to +9.4%)." in text
+    assert "sample ratio mismatch, p = 0.0004" in text and "not sound" in text
+    assert b.action.startswith("Do not act on these lifts")

@@ -17,6 +17,7 @@ into the artifacts and finding sentences, :mod:`.plots` draws it.
 
 from __future__ import annotations
 
+from marksell.experiments.brief import brief
 from marksell.experiments.decision import DECISIONS, decide
 from marksell.experiments.effects import RESULT_COLUMNS, adjust, guardrail_status, lift_table
 from marksell.experiments.health import HEALTH_COLUMNS, SRM_ALPHA, health_table, sample_ratio
@@ -28,7 +29,7 @@ from marksell.experiments.stats import Metric, Moments, moments_from_aggregates,
 
 __all__ = [
     "DECISIONS", "HEALTH_COLUMNS", "POWER_COLUMNS", "RESULT_COLUMNS", "SRM_ALPHA", "ExperimentRun", "Inputs", "Metric",
-    "Moments", "adjust", "always_valid_p", "check_run_parameters", "cumulative_moments", "decide", "detectable_effect",
+    "Moments", "adjust", "always_valid_p", "brief", "check_run_parameters", "cumulative_moments", "decide", "detectable_effect",
     "guardrail_status", "half_width", "health_table", "lift_table", "looks", "mixing_rho",
     "moments_from_aggregates", "plan", "power_of", "run_experiment", "sample_ratio", "select_inputs", "unit_moments",
     "units_needed",

@@ -12,7 +12,6 @@ from marksell.experiments.effects import RESULT_COLUMNS
 from marksell.experiments.health import HEALTH_COLUMNS
 from marksell.experiments.power import POWER_COLUMNS
 from marksell.experiments.run import ExperimentRun
-from marksell.reporting.brief import Brief
 
 #: Extra columns of ``results.csv`` after the issue's columns.
 EXTRA_RESULT_COLUMNS = ["kind", "role", "correction", "control_n", "se", "raw_ci_low", "raw_ci_high",
@@ -153,44 +152,6 @@ def findings(run: ExperimentRun) -> list[str]:
             + plan_sentences(run) + run.notes + decisions)
 
 
-def _action(decisions: pd.DataFrame, control: str) -> str:
-    by = {d: list(decisions.loc[decisions["decision"] == d, "variant"]) for d in decisions["decision"].unique()}
-    parts = []
-    if "test invalid" in by:
-        return "Do not act on these lifts: find and fix what lost or added units, then run the test again."
-    if "ship" in by:
-        parts.append(f"Ship {', '.join(by['ship'])}" + (" (if several, the one with the largest lift)"
-                                                        if len(by["ship"]) > 1 else "") + ".")
-    if "do not ship" in by:
-        parts.append(f"Keep {control} rather than {', '.join(by['do not ship'])}.")
-    if "keep running" in by:
-        parts.append(f"Keep testing {', '.join(by['keep running'])}: the evidence is not yet enough to decide.")
-    return " ".join(parts)
-
-
-def brief(run: ExperimentRun) -> Brief:
-    """The executive summary: the decision per variant, how sure, what to do, what was skipped."""
-    prim = run.results[run.results["metric"] == run.primary_metric].set_index("variant")
-    answer = []
-    if run.srm["flagged"]:
-        answer.append(f"The test is not sound: the variants' unit counts differ from the planned split "
-                      f"(sample ratio mismatch, p = {_p(run.srm['p_value'])}).")
-    for d in run.decisions.itertuples():
-        r = prim.loc[d.variant]
-        answer.append(f"{d.variant} vs {run.control}: {d.decision}; {run.primary_metric} "
-                      f"{_pct(r['rel_lift'])} ({1 - run.alpha:.0%} interval {_pct(r['rel_ci_low'])} to "
-                      f"{_pct(r['rel_ci_high'])}).")
-    sure = "; ".join(f"{v}: adjusted p = {_p(r['p_adjusted'])}, chance to beat {run.control} "
-                     f"{r['prob_beat_control']:.0%}" for v, r in prim.iterrows())
-    if run.looks is not None:
-        last = run.looks[run.looks["metric"] == run.primary_metric].groupby("variant").tail(1)
-        open_ = [v for v, lo, hi in zip(last["variant"], last["seq_ci_low"], last["seq_ci_high"]) if lo <= 0 <= hi]
-        sure += (f". Read daily, the always-valid interval still includes zero for {', '.join(open_)}" if open_
-                 else ". Read daily, the always-valid interval excludes zero for every variant")
-    return Brief(answer=answer, confidence=sure + ".", action=_action(run.decisions, run.control),
-                 skipped=list(run.notes))
-
-
 def summary(run: ExperimentRun) -> dict:
     """``summary.json``: SRM p-value, the decision per variant and the headline figures."""
     prim = run.results[run.results["metric"] == run.primary_metric].set_index("variant")
@@ -211,5 +172,14 @@ def summary(run: ExperimentRun) -> dict:
                     for v, r in prim.iterrows()},
         "prior": run.prior,
         "notes": run.notes,
-        "brief": brief(run).as_dict(),
+        "sequential": _sequential(run),
     }
+
+
+def _sequential(run: ExperimentRun) -> dict:
+    """The primary metric's always-valid interval at the last look, per variant (empty without looks)."""
+    if run.looks is None:
+        return {}
+    last = run.looks[run.looks["metric"] == run.primary_metric].groupby("variant", sort=False).tail(1)
+    return {str(v): {"seq_ci_low": lo, "seq_ci_high": hi, "seq_p_value": p}
+            for v, lo, hi, p in zip(last["variant"], last["seq_ci_low"], last["seq_ci_high"], last["seq_p_value"])}

@@ -24,7 +24,7 @@ def refresh(path: Path, timeout: int = 900) -> float:
     """Execute ``path`` in place (working folder: the notebook's folder) and return the seconds taken."""
     nb = nbformat.read(str(path), as_version=4)
     t0 = time.perf_counter()
-    with kernel_config() as cfg:
+    with kernel_config() as (cfg, _log):
         client = NotebookClient(nb, kernel_name="python3", timeout=timeout, config=cfg,
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute()
