@@ -64,10 +64,11 @@ def run(notebook: str, params: dict, work: Path, name: str) -> Path:
 
 
 def cdnow(data: Path, work: Path) -> pd.DataFrame:
-    """BG/NBD and Gamma-Gamma on CDNOW, calibrated on 1997-01-01 .. 1997-09-30 (39 weeks)."""
+    """BG/NBD and Gamma-Gamma on CDNOW as observed on 1997-10-01 (the published 39-week calibration period:
+    ``as_of`` is the first day not observed, so the models are fitted on 1997-01-01 .. 1997-09-30)."""
     out = run("customer_segmentation", {
         "transactions_path": str(data / "cdnow_sample_transactions.csv"),
-        "calibration_end": "1997-09-30", "merge_same_day": True, "time_unit": "W"}, work, "cdnow")
+        "as_of": "1997-10-01", "merge_same_day": True, "time_unit": "W"}, work, "cdnow")
     params = json.loads((out / "summary.json").read_text())["clv"]["params"]
     return pd.DataFrame([{"check": "CDNOW", "figure": k, "published": v, "marksell": params.get(k)}
                          for k, v in CDNOW_PUBLISHED.items()])
@@ -107,8 +108,8 @@ def series(data: Path, work: Path) -> pd.DataFrame:
     end on different dates: each is forecast from its own end)."""
     values = pd.read_csv(data / "sales_series.csv", parse_dates=["date"])
     meta = pd.read_csv(data / "sales_series_meta.csv").set_index("series_id")
-    cut = values.groupby("series_id", group_keys=False).apply(
-        lambda g: g.iloc[:-int(meta.loc[g.name, "horizon"])])
+    position = values.groupby("series_id").cumcount(ascending=False)  # 0 = the last period
+    cut = values[position >= values["series_id"].map(meta["horizon"]).to_numpy()]
     scores = []
     for freq, ids in meta.groupby("frequency").groups.items():
         h = int(meta.loc[ids[0], "horizon"])
@@ -150,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="marksell-realdata-"))
     work.mkdir(parents=True, exist_ok=True)
+    tables = []
     try:
-        tables = [CHECKS[name.strip()](args.data, work) for name in args.only.split(",") if name.strip()]
+        for name in (n.strip() for n in args.only.split(",") if n.strip()):
+            tables.append(CHECKS[name](args.data, work))
+            print(tables[-1].to_string(index=False, float_format=lambda v: f"{v:.4g}"), file=sys.stderr)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
