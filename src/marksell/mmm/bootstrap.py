@@ -35,11 +35,13 @@ def bootstrap_fits(model: MarketingMixModel, spend: np.ndarray, controls: np.nda
                    n_draws: int, seed: int, calibration: list[dict] | None = None,
                    block: int | None = None) -> list[MarketingMixModel]:
     """``n_draws`` refits of ``model`` on resampled outcomes (warm-started, one BLAS thread)."""
+    if n_draws <= 0:
+        return []
     errors = resampled_residuals(model.resid_, n_draws, seed, block)
     fits = []
     with threadpool_limits(1):
         for e in errors:
             refit = MarketingMixModel(**model.get_params())
             fits.append(refit.fit(spend, model.fitted_ + e, controls, t=t, calibration=calibration,
-                                  theta0=model.theta_))
+                                  theta0=model.theta_, sigma=model.sigma_))
     return fits

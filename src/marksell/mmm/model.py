@@ -152,7 +152,7 @@ class MarketingMixModel:
     # ------------------------------------------------------------------ fitting
     def fit(self, spend: np.ndarray, y: np.ndarray, controls: np.ndarray | None = None,
             t: np.ndarray | None = None, calibration: list[dict] | None = None,
-            theta0: np.ndarray | None = None) -> "MarketingMixModel":
+            theta0: np.ndarray | None = None, sigma: float | None = None) -> "MarketingMixModel":
         """Fit on ``spend`` ``(n, channels)``, outcome ``y`` ``(n,)``, optional ``controls`` ``(n, k)``.
 
         ``t`` is the period index (default ``0..n-1``; give it for refits on part of the data).
@@ -160,6 +160,11 @@ class MarketingMixModel:
         "se": standard error}``: each adds the row "the channel's contribution over the masked periods
         equals the measured lift", weighted by the residual scale over the lift's standard error.
         ``theta0`` (natural parameters ``(channels, k)``) warm-starts the search instead of the Sobol sample.
+
+        The prior's weight is the residual scale over the prior's spread: first from a linear fit, then
+        (one more warm-started solve) from this model's own residuals, so the prior matters less the less
+        noisy the data are. ``sigma`` (outcome-scaled residual scale, e.g. ``sigma_`` of a full fit) fixes
+        it instead, which refits of the same data use.
         """
         spend = np.asarray(spend, float)
         y = np.asarray(y, float)
@@ -168,7 +173,7 @@ class MarketingMixModel:
         self._set_scales(spend, y, controls, t)
         base, self.baseline_names_ = self.baseline_design(t, controls)
         problem = _Projected(base, y / self.y_scale_,
-                             tf.lag_matrix(spend / self.spend_scale_, self.max_lag), self)
+                             tf.lag_matrix(spend / self.spend_scale_, self.max_lag), self, sigma)
         lo, hi = self._bounds(n_channels)
         starts = ([np.clip(self._pack(theta0), lo, hi)] if theta0 is not None
                   else self._sobol_starts(problem, lo, hi, n_channels))
@@ -177,10 +182,14 @@ class MarketingMixModel:
             sol = problem.solve(u0, lo, hi)
             if best is None or sol.cost < best.cost:
                 best = sol
+        if sigma is None:
+            sigma = problem.data_sigma(best.x)
+            problem.set_prior_weight(sigma)
+            best = problem.solve(best.x, lo, hi)
         if calibration:
-            sigma = np.sqrt(2 * best.cost / max(n - base.shape[1] - n_channels, 1))
             problem.calibrate(calibration, sigma, self.y_scale_)
             best = problem.solve(best.x, lo, hi)
+        self.sigma_ = float(sigma)
         self._store(problem, best, n_channels)
         return self
 
@@ -280,15 +289,25 @@ class _Projected:
     ``PRIORS``) adds one row per parameter.
     """
 
-    def __init__(self, base: np.ndarray, y: np.ndarray, lagged: np.ndarray, model: MarketingMixModel):
+    def __init__(self, base: np.ndarray, y: np.ndarray, lagged: np.ndarray, model: MarketingMixModel,
+                 sigma: float | None = None):
         self.base, self.y, self.lagged, self.model = base, y, lagged, model
         self.q, _ = linalg.qr(base, mode="economic")
         self.y_perp = y - self.q @ (self.q.T @ y)
         self.extra_y = np.zeros(0)
         self.calib: list[tuple[int, np.ndarray, float]] = []
         self.n_channels = lagged.shape[2]
-        self.prior_mean, self.prior_weight = model.prior_rows(self.n_channels, self._linear_sigma())
         self._cache: tuple | None = None
+        self.set_prior_weight(self._linear_sigma() if sigma is None else sigma)
+
+    def set_prior_weight(self, sigma: float) -> None:
+        self.prior_mean, self.prior_weight = self.model.prior_rows(self.n_channels, sigma)
+
+    def data_sigma(self, u: np.ndarray) -> float:
+        """Residual scale of the data rows at ``u`` (degrees of freedom: baseline and effects)."""
+        _, _, a, b, beta = self._evaluate(u)
+        r = (b - a @ beta)[: len(self.y)]
+        return float(np.sqrt(r @ r / max(len(r) - self.base.shape[1] - self.n_channels, 1)))
 
     def _linear_sigma(self) -> float:
         """Residual scale of a linear fit (baseline + adstock-free spend): scales the prior's weight."""

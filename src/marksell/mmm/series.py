@@ -218,7 +218,7 @@ def _value_problems(df, target, spend_cols, controls, date_col) -> list[dict]:
 
 def _length_problems(n: int, freq: str, holdout_weeks: int, date_col: str) -> list[dict]:
     per = FREQS[freq]
-    season = int(np.ceil(per["season"]))
+    season = int(round(per["season"]))
     holdout = int(round(holdout_weeks * 7 / per["days"]))
     need = 2 * season + holdout
     if n >= need:

@@ -100,6 +100,11 @@ def response(channel: str, spend) -> np.ndarray:
     return p["effect"] * _hill(np.asarray(spend, float), p["half_saturation"], p["shape"])
 
 
+def planted_contribution(channel: str, spend) -> np.ndarray:
+    """Planted weekly sales caused by ``channel``'s weekly ``spend`` series (carry-over and saturation)."""
+    return response(channel, _adstock(np.asarray(spend, float), CHANNEL_PARAMS[channel]["decay"]))
+
+
 def optimal_split(today: dict, budget: float, max_change: float = MAX_CHANGE, steps: int = 4000) -> dict:
     """Planted-optimal weekly spend per channel for ``budget`` within +/- ``max_change`` of ``today``
     (greedy water-filling on a grid of ``steps`` increments; exact for concave response curves)."""
@@ -134,7 +139,7 @@ def generate(rng: np.random.Generator, channels: list[str] | None = None, n_week
     price_index = np.round(1.0 - 0.08 * promo + rng.normal(0.0, 0.015, n_weeks), 4)
     base = BASE_SALES * (1 + 0.06 * t / 52.0 + season)
     controls = BASE_SALES * (PRICE_EFFECT * (price_index - 1.0) + PROMO_LIFT * promo)
-    contrib = {c: response(c, _adstock(spend[c], CHANNEL_PARAMS[c]["decay"])) for c in channels}
+    contrib = {c: planted_contribution(c, spend[c]) for c in channels}
     sales = base + controls + sum(contrib.values()) + rng.normal(0.0, NOISE_SD, n_weeks)
     table = pd.DataFrame({"date": dates, "sales": np.round(sales, 2), "price_index": price_index, "promo": promo})
     for c in channels:
