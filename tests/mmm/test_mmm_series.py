@@ -72,3 +72,10 @@ def test_monthly_data_are_inferred_and_the_holdout_converted(table):
 def test_constant_control_is_left_out_with_a_note(table):
     s = mmm.prepare_series(table.assign(flat=1.0), controls=["promo", "flat"])
     assert s.control_names == ["promo"] and "`flat`" in s.notes[0]
+
+
+def test_default_controls_missing_from_the_data_are_skipped_with_a_note(table):
+    s = mmm.prepare_series(table.drop(columns=["promo"]), controls=["price_index", "promo"],
+                           optional_controls=True)
+    assert s.control_names == ["price_index"] and s.notes == ["control `promo` is not in the data and was skipped."]
+    assert "column 'promo'" in _message(table.drop(columns=["promo"]), controls=["promo"])

@@ -24,11 +24,11 @@ from marksell.mmm.model import MarketingMixModel
 from marksell.mmm.series import MixSeries, channel_name, infer_freq, prepare_series
 from marksell.mmm.summary import (
     allocation_table, carryover_table, channel_table, decomposition, hyperparameters, response_curves,
-    summary)
+    rule_comparison, summary)
 
 __all__ = [
     "SCENARIOS", "Allocation", "MarketingMixModel", "MixFit", "MixSeries", "accuracy", "allocate_budget",
     "allocation_table", "calibration_rows", "carryover_table", "channel_name", "channel_table", "decomposition",
     "fit_mix", "hyperparameters", "identification", "infer_freq", "optimise_split", "prepare_series",
-    "residual_sentences", "response_curves", "spend_correlation", "summary",
+    "residual_sentences", "response_curves", "rule_comparison", "spend_correlation", "summary",
 ]

@@ -81,13 +81,16 @@ def infer_freq(dates: pd.Series) -> str | None:
 
 def prepare_series(df: pd.DataFrame, target: str = "sales", channels: list[str] | None = None,
                    controls: list[str] | None = None, holdout_weeks: int = 13, date_col: str = "date",
-                   source: str = "") -> MixSeries:
+                   source: str = "", optional_controls: bool = False) -> MixSeries:
     """Check the table and return it as a :class:`MixSeries` (raises one error listing every problem).
 
     ``channels`` are spend columns (empty: every column starting with ``spend_``); ``holdout_weeks`` is
-    converted to periods of the data (13 weeks = 3 months = 91 days).
+    converted to periods of the data (13 weeks = 3 months = 91 days). With ``optional_controls`` (defaults
+    that name columns the data may not have) absent controls are skipped with a note instead of refused.
     """
     source = source or str(df.attrs.get("provenance", {}).get("path", "the marketing mix table"))
+    skipped = [c for c in controls or [] if c not in df.columns] if optional_controls else []
+    controls = [c for c in controls or [] if c not in skipped]
     problems = _column_problems(df, target, channels, controls, date_col)
     if problems:
         raise DataContractError(source, "mmm", problems)
@@ -103,7 +106,7 @@ def prepare_series(df: pd.DataFrame, target: str = "sales", channels: list[str] 
         raise DataContractError(source, "mmm", problems)
     per = FREQS[freq]
     holdout = int(round(holdout_weeks * 7 / per["days"]))
-    notes = []
+    notes = [f"control `{c}` is not in the data and was skipped." for c in skipped]
     kept = []
     for c in controls:
         if df[c].nunique() < 2:

@@ -225,3 +225,12 @@ def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.
     for _, r in channels[~channels["identified"]].iterrows():
         out.append(f"No ROAS for `{r['channel']}`: {r['reason']}; it keeps today's spend in the plan.")
     return out
+
+
+def rule_comparison(channels: pd.DataFrame, rule_roas: dict) -> pd.DataFrame:
+    """The model's ROAS beside a rule-based one (e.g. last-touch attribution in the KPI scorecard) for the
+    channels in both; ``rule_vs_model`` above 1 means the rule credits the channel with more than it causes."""
+    d = channels[channels["identified"] & channels["channel"].isin(list(rule_roas))].copy()
+    d["rule_roas"] = d["channel"].map({str(k): float(v) for k, v in rule_roas.items()})
+    d["rule_vs_model"] = d["rule_roas"] / d["roas"]
+    return d[["channel", "roas", "roas_lo", "roas_hi", "rule_roas", "rule_vs_model"]].reset_index(drop=True)

@@ -1,0 +1,77 @@
+"""Artifacts and words: the issue's columns, components that add up, findings written from the results."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from marksell import mmm
+from marksell.mmm import plots
+
+
+def test_artifact_columns_are_the_issues(mix_run):
+    _, _, out = mix_run
+    t = out["tables"]
+    assert list(t["channels"].columns) == [
+        "channel", "spend", "contribution", "share_of_spend", "share_of_effect", "roas", "roas_lo", "roas_hi",
+        "mroas", "mroas_lo", "mroas_hi", "identified", "reason"]
+    assert list(t["budget_allocation"].columns) == [
+        "channel", "current_spend", "recommended_spend", "change_pct", "contribution_current",
+        "contribution_recommended"]
+    assert list(t["response_curves"].columns) == [
+        "channel", "spend", "response", "response_lo", "response_hi", "mroas", "current"]
+    assert t["response_curves"].groupby("channel")["current"].sum().eq(1).all()
+    assert t["channels"]["share_of_spend"].sum() == pytest.approx(1)
+    assert t["channels"]["share_of_effect"].sum() == pytest.approx(1)
+
+
+def test_decomposition_adds_up_to_the_fit(mix_run):
+    fit, _, out = mix_run
+    d = out["tables"]["decomposition"]
+    parts = d.drop(columns=["date", "actual", "fitted"]).sum(axis=1)
+    assert np.allclose(parts, d["fitted"]) and np.allclose(d["actual"], fit.series.y)
+    assert {"base", "trend", "seasonality", "price_index", "promo", *fit.channels} <= set(d.columns)
+
+
+def test_summary_json_holds_hyperparameters_accuracy_and_uplift(mix_run):
+    fit, plan, out = mix_run
+    js = json.loads(json.dumps(out["json"], default=str))
+    assert set(js["hyperparameters"]) == set(fit.channels)
+    assert {"decay", "half_saturation", "shape", "effect", "today_spend"} <= set(js["hyperparameters"]["email"])
+    assert js["accuracy"]["holdout"]["mape"] > 0
+    assert js["uplift"]["lo"] <= js["uplift"]["value"] <= js["uplift"]["hi"]
+    assert [s["budget_pct"] for s in js["scenarios"]] == [80, 100, 120]
+    assert js["budget"]["per_period"] == pytest.approx(plan.budget)
+
+
+def test_findings_follow_the_results_not_the_sample(mix_sample):
+    table, _ = mix_sample
+    renamed = table.rename(columns={"spend_email": "spend_newsletter", "sales": "orders"})
+    series = mmm.prepare_series(renamed, target="orders", controls=["price_index", "promo"])
+    fit = mmm.fit_mix(series, n_bootstrap=10)
+    plan = mmm.allocate_budget(fit, gross_margin=0.4)
+    text = "\n".join(mmm.summary(fit, plan)["findings"])
+    assert "`newsletter`" in text and "email" not in text and "`orders`" in text
+    assert "break-even (gross profit pays back above 2.50)" in text and "profit change" in text
+    verdict = mmm.summary(fit, plan)["tables"]["verdicts"].set_index("channel")
+    assert verdict.loc["newsletter", "verdict"] == "grow" and verdict.loc["display", "verdict"] == "cut"
+
+
+def test_rule_comparison_lines_up_channels(mix_run):
+    _, _, out = mix_run
+    cmp = mmm.rule_comparison(out["tables"]["channels"], {"search": 5.0, "unknown": 1.0})
+    assert cmp["channel"].tolist() == ["search"]
+    assert cmp["rule_vs_model"].iloc[0] == pytest.approx(5.0 / cmp["roas"].iloc[0])
+
+
+def test_charts_are_drawn(mix_run):
+    fit, _, out = mix_run
+    t = out["tables"]
+    figs = [plots.decomposition_figure(t["decomposition"], fit.channels, "sales"),
+            plots.response_figure(t["response_curves"], "week"), plots.carryover_figure(t["carryover"]),
+            plots.share_figure(t["channels"]), plots.roas_figure(t["channels"])]
+    assert all(isinstance(f, Figure) and f.axes for f in figs)
+    assert sum(ax.get_visible() for ax in figs[1].axes) == len(fit.channels)
