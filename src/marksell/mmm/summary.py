@@ -222,6 +222,15 @@ def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.
         if plan.gross_margin:
             txt += f", a profit change of {_num(r['profit_change'])} at a {100 * plan.gross_margin:.0f} % margin"
         out.append(txt + ".")
+    if plan.gross_margin and "profit_change" in sc and sc["profit_change"].notna().any():
+        best = sc["profit_change"].idxmax()
+        below = verdict[verdict["identified"] & (verdict["mroas_hi"] < breakeven)]["channel"].tolist()
+        txt = (f"Of the budgets tried ({', '.join(f'{k} %' for k in sc.index)} of today's), {best} % earns the most "
+               f"gross profit ({_num(sc.loc[best, 'profit_change'])} per {s.period} against today's split)")
+        if len(below) == int(verdict["identified"].sum()):
+            txt += "; no channel's next unit pays back in gross profit at today's spend, so the budget is above " \
+                   "its most profitable level"
+        out.append(txt + ".")
     for _, r in channels[~channels["identified"]].iterrows():
         out.append(f"No ROAS for `{r['channel']}`: {r['reason']}; it keeps today's spend in the plan.")
     return out
