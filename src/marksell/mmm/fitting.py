@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from marksell.errors import AnalysisError
+from marksell.errors import AnalysisError, ParameterError
 from marksell.mmm import diagnostics
 from marksell.mmm.bootstrap import block_length, bootstrap_fits
 from marksell.mmm.calibration import calibration_rows
@@ -101,8 +101,6 @@ def _holdout(params, spend, y, ctrl, h):
 
 
 def _check_settings(adstock, saturation, max_lag, n_bootstrap, interval, series) -> None:
-    from marksell.errors import ParameterError
-
     if adstock not in ADSTOCKS:
         raise ParameterError(f"adstock must be one of {list(ADSTOCKS)}, got {adstock!r}")
     if saturation not in SATURATIONS:
