@@ -20,6 +20,7 @@ SAMPLE_FILES = {
     "marketing_funnel": "marketing_funnel.csv",
     "market_size": "market_size.csv",
     "experiment": "experiments.csv",
+    "mmm": "mmm.csv",
     "ground_truth": "ground_truth.json",
 }
 

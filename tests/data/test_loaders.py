@@ -239,4 +239,4 @@ def test_contract_table_markdown():
     assert "| `price` | float | yes | > 0, no missing values | Average selling price in the period, > 0 |" in table
     assert set(CONTRACTS) == {"transactions", "customers", "price_panel", "sales_history", "sales_plan",
                               "opportunities", "marketing_funnel", "market_size", "experiment",
-                              "experiment_summary"}
+                              "experiment_summary", "mmm", "lift_tests"}

@@ -12,13 +12,6 @@ CONTROLS = ["price_index", "promo"]
 def mix_sample(sample_company):
     """The sample company's weekly marketing series and its planted truth."""
     tables, truth = sample_company
-    if "mmm" not in tables:  # TEMPORARY until company.py generates it
-        from marksell.sample import marketing_mix
-        from marksell.sample.company import DEFAULT_SEED, PARTS
-
-        child = np.random.SeedSequence(DEFAULT_SEED).spawn(len(PARTS) + 1)[-1]
-        t, tr = marketing_mix.generate(np.random.default_rng(child))
-        return t["mmm"], tr
     return tables["mmm"], truth["marketing_mix"]
 
 

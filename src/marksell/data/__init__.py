@@ -11,8 +11,10 @@ from marksell.data.loaders import (
     load,
     load_customers,
     load_experiment,
+    load_lift_tests,
     load_market_size,
     load_marketing_funnel,
+    load_mmm,
     load_opportunities,
     load_price_panel,
     load_sales_history,
@@ -28,7 +30,7 @@ from marksell.paths import sample_path
 __all__ = [
     "CONTRACTS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "Column", "Contract", "DataContractError",
     "DataQualityWarning", "contract_table_markdown", "contracts_markdown", "display_path", "file_sha256",
-    "input_columns", "load", "load_customers", "load_experiment", "load_market_size", "load_marketing_funnel",
-    "load_opportunities", "load_price_panel", "load_sales_history", "load_sales_plan", "load_transactions",
+    "input_columns", "load", "load_customers", "load_experiment", "load_lift_tests", "load_market_size",
+    "load_marketing_funnel", "load_mmm", "load_opportunities", "load_price_panel", "load_sales_history", "load_sales_plan", "load_transactions",
     "read_header", "read_table", "sample_path",
 ]

@@ -192,10 +192,36 @@ EXPERIMENT_SUMMARY = Contract(
     unique=("variant", "metric"),
 )
 
+MMM = Contract(
+    kind="mmm",
+    description="Marketing mix series: one row per period (day, week or month) with the outcome, the spend of "
+    "each channel and optional controls.",
+    columns=(Column("date", "datetime", "Period start (day, week or month)", not_in_future=True),),
+    unique=("date",),
+    date_column="date",
+    extra_numeric=True,
+    notes=("The outcome column is named by `target` (default `sales`); spend columns by `channels` (default: every "
+           "column whose name starts with `spend_`; numbers >= 0, zero where nothing was spent); controls (price, "
+           "promotion, holidays) by `controls`.",),
+)
+
+LIFT_TESTS = Contract(
+    kind="lift_tests",
+    description="Lift tests (experiments) that measured what a channel caused, to calibrate the marketing mix model.",
+    columns=(
+        Column("channel", "string", "Channel tested (as named in the mix model, or its spend column)"),
+        Column("start", "datetime", "First day of the test", not_in_future=True),
+        Column("end", "datetime", "Last day of the test", not_in_future=True),
+        Column("lift", "float", "Incremental outcome measured over the test, in the outcome's unit",
+               warn_negative=True),
+        Column("lift_se", "float", "Standard error of the lift, > 0", greater_than=0),
+    ),
+)
+
 CONTRACTS: dict[str, Contract] = {
     c.kind: c
     for c in (TRANSACTIONS, CUSTOMERS, PRICE_PANEL, SALES_HISTORY, SALES_PLAN, OPPORTUNITIES, MARKETING_FUNNEL,
-              MARKET_SIZE, EXPERIMENT, EXPERIMENT_SUMMARY)
+              MARKET_SIZE, EXPERIMENT, EXPERIMENT_SUMMARY, MMM, LIFT_TESTS)
 }
 
 

@@ -122,6 +122,16 @@ def load_experiment(path: str | os.PathLike | None = "", columns: dict | None = 
             raise
 
 
+def load_mmm(path: str | os.PathLike | None = "", columns: dict | None = None, **kw) -> pd.DataFrame:
+    """Marketing mix series: ``date`` and numeric columns (outcome, spend per channel, controls)."""
+    return load("mmm", path, columns, **kw)
+
+
+def load_lift_tests(path: str | os.PathLike | None, columns: dict | None = None, **kw) -> pd.DataFrame:
+    """Lift tests: ``channel, start, end, lift, lift_se`` (one row per experiment)."""
+    return load("lift_tests", path, columns, **kw)
+
+
 def load(
     kind: str,
     path: str | os.PathLike | None = "",

@@ -1,7 +1,7 @@
 """Generate the whole sample company from one seed and write it to a folder.
 
 Each part of the company comes from its own module (``customers``, ``funnel``, ``price_panel``,
-``sales_history``, ``opportunities``, ``experiments``), each with a child random generator spawned from the seed,
+``sales_history``, ``opportunities``, ``experiments``, ``marketing_mix``), each with a child random generator spawned from the seed,
 so that changing one part never reshuffles the others. The same seed gives byte-identical files.
 """
 
@@ -27,6 +27,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("sales_history", ()),
     ("opportunities", ()),
     ("experiments", ("customers", "transactions")),
+    ("marketing_mix", ()),
 ]
 
 

@@ -115,6 +115,21 @@ KINDS = {
         date=None, num="sum", text="variant", nonneg="sum_sq", warn_negative=None,
         unique="variant, metric", kwargs={},
     ),
+    "mmm": dict(  # no text column: the outcome, spends and controls are all numbers
+        header=["date", "sales", "spend_search", "spend_social", "promo"],
+        rows=[[w, s, a, b, p] for w, (s, a, b, p) in
+              zip(WEEKS, [("250000.5", "12000", "8000", "0"), ("262000", "13500.5", "0", "1"), ("255000", "11000", "7000", "0")])],
+        date="date", num="sales", text=None, nonneg=None, warn_negative=None,
+        unique="date", kwargs={},
+    ),
+    "lift_tests": dict(
+        header=["channel", "start", "end", "lift", "lift_se"],
+        rows=[["search", "2024-01-01", "2024-01-28", "52000", "9000"],
+              ["social", "2024-02-05", "2024-03-03", "18000.5", "6500"],
+              ["display", "2024-03-04", "2024-03-31", "3000", "2500"]],
+        date="start", num="lift", text="channel", nonneg=None, warn_negative="lift",
+        unique=None, kwargs={},
+    ),
 }
 
 
@@ -213,10 +228,11 @@ def build() -> dict:
         put("colon_delimited.csv", _csv(header, rows, ":"), "fails",
             fragments=["delimiter was not recognised", "comma, semicolon, tab or pipe"])
         put("excel_sep_hint.csv", "sep=;\n" + _csv(header, rows, ";"), "loads", rows=n)
-        put("latin1.csv", _csv(header, _replace(rows, header.index(spec["text"]), 0, "Zürich-Süd")).encode("latin-1"),
-            "loads", rows=n, contains="Zürich-Süd")
-        put("cp1252_euro.csv", _csv(header, _replace(rows, header.index(spec["text"]), 0, "€uro")).encode("cp1252"),
-            "loads", rows=n, contains="€uro")
+        if spec["text"]:
+            put("latin1.csv", _csv(header, _replace(rows, header.index(spec["text"]), 0, "Zürich-Süd")).encode("latin-1"),
+                "loads", rows=n, contains="Zürich-Süd")
+            put("cp1252_euro.csv", _csv(header, _replace(rows, header.index(spec["text"]), 0, "€uro")).encode("cp1252"),
+                "loads", rows=n, contains="€uro")
         put("utf8_bom.csv", b"\xef\xbb\xbf" + base.encode("utf-8"), "loads", rows=n)
         put("utf16_tab.txt", _csv(header, rows, "\t").encode("utf-16"), "loads", rows=n)
         put("crlf.csv", base.replace("\n", "\r\n"), "loads", rows=n)
@@ -229,7 +245,7 @@ def build() -> dict:
 
         # missing / misspelt required column: the last required column in the header
         req = spec["num"] or spec["date"] or "name"
-        if kind == "customers":
+        if kind in ("customers", "lift_tests"):  # lift_tests: a missing `lift` would be matched to `lift_se`
             req = "channel"
         if kind == "opportunities":
             req = "name"
@@ -237,6 +253,8 @@ def build() -> dict:
             req = "variant"
         if kind == "experiment_summary":
             req = "metric"
+        if kind == "mmm":  # its only contract column; the numeric ones are named by the notebook's parameters
+            req = "date"
         j = header.index(req)
         put("missing_column.csv", _csv([h for i, h in enumerate(header) if i != j],
                                        [[c for i, c in enumerate(r) if i != j] for r in rows]),
@@ -281,8 +299,9 @@ def build() -> dict:
                               for i, r in enumerate(rows)]), "loads", rows=n)
             put("missing_date.csv", _csv(header, _replace(rows, d, 1, "")), "fails", column=spec["date"],
                 fragments=["a value in every row", "1 missing", "row 3", "fill the missing"])
-        put("missing_text.csv", _csv(header, _replace(rows, header.index(spec["text"]), 0, "NA")), "fails",
-            column=spec["text"], fragments=["1 missing", "row 2", "fill the missing"])
+        if spec["text"]:
+            put("missing_text.csv", _csv(header, _replace(rows, header.index(spec["text"]), 0, "NA")), "fails",
+                column=spec["text"], fragments=["1 missing", "row 2", "fill the missing"])
 
         if spec["unique"]:
             put("duplicate_keys.csv", _csv(header, rows + [rows[0]]), "fails", column=spec["unique"],
