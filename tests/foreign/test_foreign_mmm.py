@@ -60,3 +60,29 @@ def test_marketing_mix_runs_on_monthly_foreign_data(tmp_path, sample_words):
     for word in ("spend_search", "price_index", "per week", "`sales`"):
         assert word not in html, word
     assert "TV_cost" in html and "per month" in html
+
+
+@pytest.mark.parametrize("breakage,fragments", [
+    ("negative", ["Radio_cost", "negative values", "Fix:"]),
+    ("short", ["'date'", "two years", "lower `holdout_weeks`"]),
+    ("gap", ["Revenue", "empty values (gaps)", "fill in the missing"]),
+])
+def test_bad_marketing_file_fails_before_any_kernel_starts(tmp_path, breakage, fragments):
+    src = tmp_path / "media.csv"
+    _monthly_file(src)
+    frame = pd.read_csv(src)
+    if breakage == "negative":
+        frame.loc[5, "Radio_cost"] = -100
+    elif breakage == "short":
+        frame = frame.iloc[:20]
+    else:
+        frame.loc[[7, 8], "Revenue"] = np.nan
+    frame.to_csv(src, index=False)
+    params = {"mmm_path": str(src), "columns": {"Month": "date"}, "target": "Revenue",
+              "channels": ["TV_cost", "Radio_cost", "Online_cost"], "controls": ["Price"]}
+    proc, out = run_notebook("marketing_mix", params, tmp_path / "run")
+    assert proc.returncode == 2, proc.stderr
+    assert not out.exists()
+    assert "media.csv" in proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr, (fragment, proc.stderr)

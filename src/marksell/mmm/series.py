@@ -122,6 +122,27 @@ def prepare_series(df: pd.DataFrame, target: str = "sales", channels: list[str] 
         notes=notes)
 
 
+def check_run_parameters(given: dict) -> None:
+    """The runner's check of a marketing mix run before any kernel starts.
+
+    ``given`` holds the parameters the user set. The file is loaded (its contract) and checked as
+    :func:`prepare_series` would (dates, outcome gaps, spends, length), and a lift-test file is loaded, so a
+    bad input fails with its full message and nothing is filed. Data-quality warnings are left to the run.
+    """
+    import warnings
+
+    from marksell.data.loaders import load_lift_tests, load_mmm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = load_mmm(given.get("mmm_path", ""), columns=given.get("columns") or None)
+        prepare_series(table, target=given.get("target", "sales"), channels=given.get("channels") or None,
+                       controls=given.get("controls") or [], holdout_weeks=int(given.get("holdout_weeks", 13)),
+                       optional_controls=True)
+        if given.get("calibration_path"):
+            load_lift_tests(given["calibration_path"])
+
+
 def _problem(column, expected, found, fix, examples="") -> dict:
     return {"column": column, "expected": expected, "found": found, "examples": examples, "fix": fix}
 

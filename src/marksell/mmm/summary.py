@@ -186,7 +186,7 @@ def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.
     out, pct = [], int(round(100 * fit.interval))
     acc = fit.accuracy
     fit_r2 = acc["fit"]["r2"]
-    line = f"The model explains {100 * fit_r2:.0f} % of the {s.period}-to-{s.period} variation of `{s.target}`"
+    line = f"The model explains {100 * fit_r2:.1f} % of the {s.period}-to-{s.period} variation of `{s.target}`"
     if acc.get("holdout"):
         h = acc["holdout"]
         mape = f"{h['mape']:.1f} %" if np.isfinite(h["mape"]) else "n/a (zero outcomes)"

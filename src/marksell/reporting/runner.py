@@ -55,10 +55,17 @@ def _check_experiments(values: dict) -> None:
     check_run_parameters(values)
 
 
+def _check_mmm(values: dict) -> None:
+    from marksell.mmm import check_run_parameters
+
+    check_run_parameters(values)
+
+
 #: Checks of the values a user gave that need the analysis's knowledge (e.g. a column an explicit
 #: parameter names), by notebook name; each raises ParameterError before any kernel starts.
 ANALYSIS_CHECKS = {"pricing_elasticity": _check_pricing, "opportunity_prioritisation": _check_prioritisation,
-                   "campaign_experiments": _check_experiments}
+                   "campaign_experiments": _check_experiments,
+                   "marketing_mix": _check_mmm}
 KERNEL_NAME = "python3"
 VERSIONED = ["marksell", "pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib",
              "papermill", "nbconvert", "pandera", "pyarrow"]
