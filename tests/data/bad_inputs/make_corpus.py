@@ -381,7 +381,7 @@ def build() -> dict:
         typed_cols = {}
         for i, h in enumerate(header):
             values = [r[i] for r in rows]
-            if h == spec["date"] or h in ("date", "month"):
+            if h == spec["date"] or h in ("date", "month", "end"):
                 import datetime as dt
                 typed_cols[h] = pa.array([dt.date.fromisoformat(v) for v in values], pa.date32())
             else:
