@@ -9,7 +9,7 @@ NBVAL := -p no:python -p no:cacheprovider --nbval --nbval-current-env --nbval-sa
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-unit test-notebooks lab refresh-notebooks sample-data bench index clean
+.PHONY: help env report test test-unit test-notebooks lint format lab refresh-notebooks sample-data bench index clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ env: $(STAMP) ## Create .venv and install marksell with its dependencies (once)
 report: env ## Run every notebook on the sample data into reports/YYYY-MM-DD/ (+ reports/index.html)
 	$(VENV)/bin/marksell report --jobs $(REPORT_JOBS)
 
-test: env ## Run every test: unit and integration tests, then nbval on the committed notebooks
+test: env lint ## Run every test: lint, unit and integration tests, then nbval on the committed notebooks
 	$(PY) -m pytest tests -q
 	$(NBVAL_ENV) $(PY) -m pytest $(NBVAL) notebooks -q
 
@@ -36,6 +36,14 @@ test-unit: env ## Only the unit and integration tests
 
 test-notebooks: env ## Only the nbval regression tests of the notebooks
 	$(NBVAL_ENV) $(PY) -m pytest $(NBVAL) notebooks -q
+
+lint: env ## Check the code with ruff (rules in pyproject.toml)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+FILES ?= $(shell git diff --name-only --diff-filter=A main -- '*.py')
+format: env ## Apply ruff's safe fixes and formatter to FILES (default: Python files added since main)
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(if $(strip $(FILES)),$(VENV)/bin/ruff format $(FILES),@echo "no new Python files to format")
 
 lab: env ## Open JupyterLab on the notebooks with the project's kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

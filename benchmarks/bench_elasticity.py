@@ -19,17 +19,14 @@ Run: ``python benchmarks/bench_elasticity.py --scale 0.1``
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from harness import cli, measure
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import cli, measure# noqa: E402
-
-from marksell import pricing as el  # noqa: E402
+from marksell import pricing as el
 
 N_PRODUCTS, N_WEEKS = 40, 52
 
@@ -97,7 +94,7 @@ def run_linearmodels(n_stores: int) -> dict:
     df, _ = make_panel(n_stores)
     t0 = time.perf_counter()
     coefs = []
-    for prod, d in df.groupby("product_id", sort=True):
+    for _prod, d in df.groupby("product_id", sort=True):
         absorb = pd.DataFrame({"store": pd.Categorical(d["store_id"]), "week": pd.Categorical(d["date"])},
                               index=d.index)
         exog = pd.DataFrame({"lp": np.log(d["price"]), "promo": d["promo"].astype(float)})
@@ -127,9 +124,7 @@ def main(scale: float = 1.0) -> list[dict]:
              "impl": f"statsmodels OLS + dummies ({ref_products} products measured, extrapolated)",
              "wall_s": sm_wall, "cpu_s": None, "peak_mb": sm_ref.get("peak_mb"), "ratio_vs_ref": 1.0,
              "extra": extra_sm}]
-    try:
-        import linearmodels  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("linearmodels") is None:
         return rows
     lm = measure(run_linearmodels, n_stores)
     if lm.get("ok"):

@@ -34,9 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import measure, print_table, record# noqa: E402
+from harness import measure, print_table, record
 
 SF_PYTHON = os.environ.get("SF_PYTHON", "/tmp/sf-venv/bin/python")
 HORIZON, N_ORIGINS, SEASON = 3, 3, 12
@@ -109,10 +107,10 @@ def run_marksell(df: pd.DataFrame, n_jobs: int = 2, plan: pd.DataFrame | None = 
 def _measure_fresh(n: int, drivers: bool = False) -> dict:
     """Run :func:`run_marksell` in a fresh interpreter; wall, CPU (incl. workers) and peak memory."""
     code = (
-        "import json, resource, sys, time; sys.path.insert(0, %r)\n"
+        f"import json, resource, sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
         "from bench_forecasting import make_series, run_marksell\n"
-        "drivers = %r\n"
-        "data = make_series(%d, drivers=drivers)\n"
+        f"drivers = {drivers!r}\n"
+        f"data = make_series({int(n)}, drivers=drivers)\n"
         "df, plan = data if drivers else (data, None)\n"
         "t0, c0 = time.perf_counter(), time.process_time()\n"
         "extra = run_marksell(df, 2, plan)\n"
@@ -120,7 +118,7 @@ def _measure_fresh(n: int, drivers: bool = False) -> dict:
         "cpu = time.process_time() - c0 + extra['worker_cpu_s']\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'ok': True, 'wall_s': wall, 'cpu_s': cpu, 'peak_mb': peak, "
-        "'extra': extra}))\n") % (str(Path(__file__).resolve().parent), drivers, n)
+        "'extra': extra}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         return {"ok": False, "error": out.stderr[-800:]}

@@ -18,20 +18,16 @@ Run: ``python benchmarks/bench_kpi.py --scale 0.1``
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from harness import cli, measure
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import cli, measure# noqa: E402
-
-from marksell.kpi import scorecard as kpi  # noqa: E402
-from marksell.sample import customers as customers_gen  # noqa: E402
-from marksell.sample import funnel as funnel_gen  # noqa: E402
+from marksell import kpi
+from marksell.sample import customers as customers_gen
+from marksell.sample import funnel as funnel_gen
 
 
 def make_data(n_customers: int, seed: int = 0):

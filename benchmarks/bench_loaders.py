@@ -14,7 +14,6 @@ most 2x the plain read, added peak memory at most 1.5x the loaded frame.
 from __future__ import annotations
 
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,9 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import cli, measure# noqa: E402
+from harness import cli, measure
 
 
 def make_transactions(n_rows: int, n_customers: int, seed: int = 0) -> pd.DataFrame:

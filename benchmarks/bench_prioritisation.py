@@ -17,18 +17,15 @@ Run: ``python benchmarks/bench_prioritisation.py --scale 0.1``
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from harness import cli, measure
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import cli, measure# noqa: E402
-
-from marksell.prioritisation import scoring as pr  # noqa: E402
-from marksell.prioritisation import sensitivity as ps  # noqa: E402
+from marksell.prioritisation import scoring as pr
+from marksell.prioritisation import sensitivity as ps
 
 N_CRITERIA = 12
 
@@ -126,13 +123,7 @@ def main(scale: float = 1.0) -> list[dict]:
                      "impl": f"naive numpy loop ({ref_draws} draws measured, extrapolated)",
                      "wall_s": ref_wall, "cpu_s": None, "peak_mb": ref.get("peak_mb"), "ratio_vs_ref": 1.0,
                      "extra": ref.get("extra") or ref.get("error")})
-    try:
-        import pymcdm  # noqa: F401
-    except ImportError:
-        pymcdm_ok = False
-    else:
-        pymcdm_ok = True
-    if pymcdm_ok:
+    if importlib.util.find_spec("pymcdm") is not None:
         ref = measure(run_pymcdm, n_options, n_draws, pymcdm_draws)
         ours_topsis = next(r for r in rows
                            if r["analysis"] == "monte_carlo_topsis" and r["impl"].startswith("marksell"))

@@ -18,12 +18,10 @@ import time
 from pathlib import Path
 
 import nbformat
+from harness import cli
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import cli# noqa: E402
-
-from marksell.reporting import batch, runner  # noqa: E402
-from marksell.reporting.render import render_html  # noqa: E402
+from marksell.reporting import batch, runner
+from marksell.reporting.render import render_html
 
 PARAM_RUN_NOTEBOOK = "opportunity_prioritisation"
 

@@ -13,7 +13,7 @@ import os
 import platform
 import resource
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -55,7 +55,7 @@ def record(suite: str, rows: list[dict]) -> Path:
     """Append ``rows`` with a timestamp and machine description to the suite's JSONL file."""
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{suite}.jsonl"
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()}
     with path.open("a", encoding="utf-8") as fh:
         for row in rows:

@@ -21,9 +21,9 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
+from harness import RESULTS_DIR, print_table, record
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from harness import RESULTS_DIR, print_table, record  # noqa: E402
 
 
 def suites(only: list[str] | None) -> list[str]:

@@ -21,15 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marksell.data import loaders
-from marksell.jsonable import to_jsonable
-from marksell.reporting.artifacts import _FORMULA_PREFIXES, neutralise_formulas
+from marksell import data as loaders
 from marksell.data.contracts import CONTRACTS
 from marksell.errors import DataContractError
+from marksell.jsonable import to_jsonable
+from marksell.reporting.artifacts import _FORMULA_PREFIXES, neutralise_formulas
 
 TODAY = dt.datetime(2025, 6, 30)
 EXAMPLES: Counter = Counter()  # examples run per property (printed by the last test)
@@ -191,7 +190,7 @@ def parquet_frames(draw):
     n = len(rows)
     data = {}
     contract = CONTRACTS[kind]
-    for j, name in enumerate(header):
+    for _j, name in enumerate(header):
         col = contract.column(name)
         natural = "string" if name in keys else (col.dtype if col else "float")
         if draw(st.integers(0, 2)) > 0:  # a column of the right type, mostly valid values

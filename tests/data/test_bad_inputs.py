@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from marksell.data import loaders
+from marksell import data as loaders
 from marksell.errors import DataContractError
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"

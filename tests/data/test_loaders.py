@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marksell.data import loaders
+from marksell import data as loaders
 from marksell.data.contracts import CONTRACTS, contract_table_markdown
 from marksell.errors import DataContractError
 from marksell.paths import PROJ_ROOT

@@ -16,7 +16,6 @@ from marksell.forecasting import (
     prepare_history,
     reconciliation_matrix,
     run_forecast,
-    seasonal_indices,
     shrink_covariance,
 )
 from marksell.sample import sales_history

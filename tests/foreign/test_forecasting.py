@@ -13,7 +13,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import assert_ok_run, run_notebook, sample_words_in
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from marksell.kpi import scorecard as kpi
-from marksell.errors import AnalysisError
-from marksell.kpi.measures import KpiWarning
+from marksell import kpi
+from marksell.errors import AnalysisError, KpiWarning
 from marksell.sample import funnel as funnel_gen
 
 GM = 0.4

@@ -8,9 +8,10 @@ import pytest
 import statsmodels.api as sm
 
 from marksell import pricing as el
+from marksell.errors import AnalysisError, DataContractError, ParameterError
+from marksell.pricing import panel as pricing_panel
 from marksell.pricing import recommend as ep
 from marksell.pricing import summary as el_summary
-from marksell.errors import AnalysisError, DataContractError, ParameterError
 from marksell.sample import price_panel as pp
 
 IV = ["log(unit_cost)"]
@@ -110,7 +111,7 @@ def test_ppml_matches_statsmodels_glm(sample):
     d = panel[panel["product_id"] == "P03"]
     got = el.fit_elasticities(d, methods=["ppml"], fixed_effects="store").iloc[0]
     x = pd.DataFrame({"lp": np.log(d["price"]), "promo": d["promo"].astype(float)})
-    x[["s1", "c1", "s2", "c2"]] = el._fourier(d["date"])[0]
+    x[["s1", "c1", "s2", "c2"]] = pricing_panel._fourier(d["date"])[0]
     x = pd.concat([x, pd.get_dummies(d["store_id"], dtype=float)], axis=1)
     ref = sm.GLM(d["units"].astype(float), x, family=sm.families.Poisson()).fit()
     assert got["elasticity"] == pytest.approx(ref.params["lp"], abs=1e-6)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from marksell.prioritisation import scoring as pr  # noqa: E402
-from marksell.prioritisation import summary as rp  # noqa: E402
-from marksell.prioritisation import sensitivity as ps  # noqa: E402
-from marksell.errors import AnalysisError  # noqa: E402
-from marksell.prioritisation import plots as pplots  # noqa: E402
-from marksell.sample import opportunities as sample  # noqa: E402
+from marksell.errors import AnalysisError
+from marksell.prioritisation import plots as pplots
+from marksell.prioritisation import scoring as pr
+from marksell.prioritisation import sensitivity as ps
+from marksell.prioritisation import summary as rp
+from marksell.sample import opportunities as sample
 
 
 def _table(values, directions, weights=None, ids=None):

@@ -8,8 +8,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-from marksell.reporting import parameters as notebook_params, runner
 from marksell.paths import NOTEBOOKS_DIR
+from marksell.reporting import parameters as notebook_params
+from marksell.reporting import runner
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
 

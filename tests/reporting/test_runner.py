@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,8 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from marksell.reporting import batch, index, parameters as notebook_params, runner
 from marksell.errors import ParameterError
+from marksell.reporting import batch, index, runner
+from marksell.reporting import parameters as notebook_params
 
 TOY_PARAMS = '''x: int = 3  # a number
 name: str = "toy"  # shown in the output

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from marksell.paths import sample_path
 from marksell.reporting import runner
 from marksell.reporting.display import escape_text
-from marksell.paths import sample_path
 
 EVIL_NAME = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FORMULA_NAME = '=HYPERLINK("http://evil.example","click")'

@@ -154,11 +154,11 @@ def test_any_bytes_are_either_a_record_or_refused(tmp_path, data):
 
 
 # ----------------------------------------------------------------------------- parameter values and YAML
-from marksell.reporting import limits  # noqa: E402
 from marksell.errors import ParameterError  # noqa: E402
+from marksell.reporting import limits  # noqa: E402
 
 ALIAS_BOMB = "\n".join(
-    [f'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     + [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)])
 
 
@@ -294,8 +294,8 @@ def test_escape_text_keeps_emphasis_and_escapes_links_images_and_math():
 def test_opportunity_and_region_names_cannot_become_links_or_beacons(tmp_path):
     import pandas as pd
 
-    from marksell.reporting import runner
     from marksell.paths import sample_path
+    from marksell.reporting import runner
 
     opp = pd.read_csv(sample_path("opportunities"))
     top = opp["market_size"].idxmax()

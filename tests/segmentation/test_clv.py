@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from marksell.segmentation import clv
 from marksell.errors import AnalysisError
 from marksell.sample import customers as sample_customers
+from marksell.segmentation import clv
 
 CDNOW_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 CDNOW_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -90,10 +90,13 @@ def test_analytic_gradients_match_finite_differences(cdnow_like):
     keep = x > 0
     thg = np.array([5.0, 3.0, 12.0])
     _, gg = clv._gg_ll_grad(thg, x[keep], m[keep], np.ones(keep.sum()))
+
+    def f(t):
+        return clv._gg_ll_grad(t, x[keep], m[keep], np.ones(keep.sum()))[0]
+
     for i in range(3):
         e = np.zeros(3)
         e[i] = 1e-6 * thg[i]
-        f = lambda t: clv._gg_ll_grad(t, x[keep], m[keep], np.ones(keep.sum()))[0]  # noqa: E731
         assert gg[i] == pytest.approx((f(thg + e) - f(thg - e)) / (2 * e[i]), rel=1e-4)
 
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from marksell.segmentation import rfm as sg
-from marksell.segmentation import summary as sr
 from marksell.errors import AnalysisError
 from marksell.sample import customers as sample_customers
+from marksell.segmentation import rfm as sg
+from marksell.segmentation import summary as sr
 
 
 @pytest.fixture(scope="module")

@@ -29,23 +29,49 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from marksell.audit.checks import (  # noqa: F401 (re-exported)
-    OUTLIER_GROUPS, ZERO_COLUMNS, duplicates, key_columns, missing_values, negative_values, numeric_columns,
-    outliers, zero_runs,
+from marksell.audit.checks import (
+    OUTLIER_GROUPS,
+    ZERO_COLUMNS,
+    duplicates,
+    key_columns,
+    missing_values,
+    negative_values,
+    numeric_columns,
+    outliers,
+    zero_runs,
 )
-from marksell.audit.dates import (  # noqa: F401 (re-exported)
-    date_coverage, expected_frequency, file_frequency, rows_per_period, series_keys,
+from marksell.audit.dates import (
+    date_coverage,
+    expected_frequency,
+    file_frequency,
+    rows_per_period,
+    series_keys,
 )
-from marksell.audit.files import AuditResult, FileAudit, audit_file, problem_sentence  # noqa: F401 (re-exported)
-from marksell.audit.findings import (  # noqa: F401 (re-exported)
-    ISSUE_COLUMNS, KIND_ALIASES, FrameAudit, audit_frame, frame_issues, normalise_kind,
+from marksell.audit.files import AuditResult, FileAudit, audit_file, problem_sentence
+from marksell.audit.findings import (
+    ISSUE_COLUMNS,
+    KIND_ALIASES,
+    FrameAudit,
+    audit_frame,
+    frame_issues,
+    normalise_kind,
 )
-from marksell.audit.summary import (  # noqa: F401 (re-exported)
-    action_list, coverage_table, duplicates_table, missing_matrix, missing_table, negatives_table,
-    outliers_table, overview_sentences, overview_table, rows_by_month, summary, zero_runs_table,
+from marksell.audit.summary import (
+    action_list,
+    coverage_table,
+    duplicates_table,
+    missing_matrix,
+    missing_table,
+    negatives_table,
+    outliers_table,
+    overview_sentences,
+    overview_table,
+    rows_by_month,
+    summary,
+    zero_runs_table,
 )
-from marksell.data.contracts import CONTRACTS, Contract  # noqa: F401 (re-exported)
-from marksell.errors import DataContractError  # noqa: F401 (re-exported)
+from marksell.data.contracts import CONTRACTS, Contract
+from marksell.errors import DataContractError
 
 
 def inputs_to_audit(paths: dict) -> dict:
@@ -101,3 +127,12 @@ def audit_all(paths: dict, columns: dict | None = None, keys: dict | None = None
     for c in ("first_date", "last_date"):
         overview[c] = pd.to_datetime(overview[c])
     return AuditResult(files=files, frames=frames, overview=overview)
+
+__all__ = [
+    "CONTRACTS", "Contract", "DataContractError", "ISSUE_COLUMNS", "KIND_ALIASES", "OUTLIER_GROUPS", "ZERO_COLUMNS",
+    "action_list", "audit_all", "coverage_table", "date_coverage", "duplicates", "duplicates_table",
+    "expected_frequency", "file_frequency", "frame_issues", "key_columns", "missing_matrix", "missing_table",
+    "missing_values", "negative_values", "negatives_table", "numeric_columns", "outliers", "outliers_table",
+    "overview_sentences", "overview_table", "problem_sentence", "rows_by_month", "rows_per_period", "series_keys",
+    "summary", "zero_runs", "zero_runs_table",
+]

@@ -62,14 +62,14 @@ class FileAudit:
 
 
 def _display(kind: str, path) -> str:
-    from marksell.data.loaders import display_path
+    from marksell.data import display_path
     from marksell.paths import resolve_input
 
     return display_path(resolve_input(path, kind))
 
 
 def _raw_shape(kind: str, path, columns) -> tuple[int | None, int | None]:
-    from marksell.data.loaders import read_table
+    from marksell.data import read_table
     from marksell.paths import resolve_input
 
     try:
@@ -91,7 +91,7 @@ def audit_file(kind: str, path: str = "", columns: dict | None = None, keys: lis
     company's file; ``columns`` maps the file's names to the contract's; ``keys`` are the series
     key columns of a sales history.
     """
-    from marksell.data.loaders import DataQualityWarning, load
+    from marksell.data import DataQualityWarning, load
 
     kind = normalise_kind(kind)
     try:
@@ -118,7 +118,7 @@ def audit_file(kind: str, path: str = "", columns: dict | None = None, keys: lis
                 m = _LEADING_INT.match(str(p.get("found", "")))
                 problems.append({"column": p.get("column") or "", "check": "contract",
                                  "count": int(m.group(1)) if m else np.nan, "problem": sentence})
-        except Exception as err:  # noqa: BLE001 - the audit reports every failure in words
+        except Exception as err:  # the audit reports every failure in words
             status = "failed"
             msg = str(err).splitlines()[0] if str(err) else ""
             problems.append({"column": "", "check": "unreadable", "count": np.nan,

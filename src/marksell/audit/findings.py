@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from marksell.audit.checks import (
-    _N_EXAMPLES, ZERO_COLUMNS, duplicates, missing_values, negative_values, outliers, zero_runs,
+    _N_EXAMPLES,
+    ZERO_COLUMNS,
+    duplicates,
+    missing_values,
+    negative_values,
+    outliers,
+    zero_runs,
 )
 from marksell.audit.dates import date_coverage, series_keys
 from marksell.data.contracts import CONTRACTS, Contract

@@ -22,7 +22,13 @@ from marksell.data.loaders import (
     load_transactions,
 )
 from marksell.data.read import (
-    CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, read_header, read_table,
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    display_path,
+    file_sha256,
+    read_header,
+    read_table,
 )
 from marksell.errors import DataContractError, DataQualityWarning
 from marksell.paths import sample_path

@@ -32,14 +32,18 @@ import numpy as np
 import pandas as pd
 
 from marksell.data.arrow import clean_frame, repeated_rows
-from marksell.data.contracts import CONTRACTS, Column, Contract
-from marksell.errors import DataContractError, DataQualityWarning
 from marksell.data.columns import _check_keys, _check_mapping, _name_mapping, _structure_problems
-from marksell.data.read import (  # noqa: F401 (re-exported)
-    CSV_SUFFIXES, EXCEL_SUFFIXES, PARQUET_SUFFIXES, display_path, file_sha256, parquet_table, read_table,
+from marksell.data.contracts import CONTRACTS, Column, Contract
+from marksell.data.read import (
+    PARQUET_SUFFIXES,
+    display_path,
+    file_sha256,
+    parquet_table,
+    read_table,
 )
 from marksell.data.validate import _coerce, _missing_problems, _validate
-from marksell.paths import PROJ_ROOT, resolve_input  # noqa: F401 (PROJ_ROOT re-exported)
+from marksell.errors import DataContractError, DataQualityWarning
+from marksell.paths import resolve_input
 
 _MAGNITUDE_RATIO = 1e6  # a value this many times the median size is flagged
 

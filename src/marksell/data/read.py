@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from marksell.data.columns import _name_mapping, _problem
 from marksell.data.contracts import Contract
 from marksell.errors import DataContractError
-from marksell.data.columns import _name_mapping, _problem
 from marksell.paths import PROJ_ROOT
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -148,7 +148,7 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
     empty_unnamed = [c for c in df.columns if re.fullmatch(r"Unnamed: \d+", c) and df[c].isna().all()]
     if empty_unnamed:
         df = df.drop(columns=empty_unnamed)
-    for i, name in enumerate(df.columns):
+    for i, _name in enumerate(df.columns):
         s = df.iloc[:, i]
         if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
             s = s.str.strip()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from marksell.data.contracts import Contract
 from marksell.data.columns import _problem
+from marksell.data.contracts import Contract
 
 _N_EXAMPLES = 3
 _MIN_DATE = pd.Timestamp("1900-01-01")

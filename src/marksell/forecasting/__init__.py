@@ -41,29 +41,54 @@ identical for any ``n_jobs`` because every series uses its own seed and one BLAS
 from __future__ import annotations
 
 from marksell.forecasting.drivers import (
-    compare_effects, contribution_by_period, driver_adjusted_history, effects_table,
-    plan_contribution, pool_coefficients)
+    compare_effects,
+    contribution_by_period,
+    driver_adjusted_history,
+    effects_table,
+    plan_contribution,
+    pool_coefficients,
+)
 from marksell.forecasting.exog import load_plan
+from marksell.forecasting.fitting import ALL_MODELS, BASELINES, COMBO_MEMBERS, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS
 from marksell.forecasting.inputs import (
-    SAMPLE_DRIVERS, SAMPLE_KEYS, ForecastInputs, default_levels, fit_drivers, fit_keys, load_inputs)
-from marksell.forecasting.fitting import (
-    ALL_MODELS, BASELINES, COMBO_MEMBERS, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS)
+    SAMPLE_DRIVERS,
+    SAMPLE_KEYS,
+    ForecastInputs,
+    default_levels,
+    fit_drivers,
+    fit_keys,
+    load_inputs,
+)
 from marksell.forecasting.reconcile import RECONCILIATIONS, reconciliation_matrix, shrink_covariance
-from marksell.forecasting.summary import (
-    chosen_table, compare_seasonality, forecast_table, headline, seasonal_indices, series_to_chart,
-    upper_series)
 from marksell.forecasting.run import ForecastRun, run_forecast
 from marksell.forecasting.series import (
-    DUPLICATES, FILL_GAPS, SEASON_BY_FREQ, SeriesSet, build_hierarchy, infer_freq, level_name,
-    normalise_freq, parse_levels, prepare_history)
+    DUPLICATES,
+    FILL_GAPS,
+    SEASON_BY_FREQ,
+    SeriesSet,
+    build_hierarchy,
+    infer_freq,
+    level_name,
+    normalise_freq,
+    parse_levels,
+    prepare_history,
+)
+from marksell.forecasting.summary import (
+    chosen_table,
+    compare_seasonality,
+    forecast_table,
+    headline,
+    seasonal_indices,
+    series_to_chart,
+    upper_series,
+)
 
 __all__ = [
-    "SAMPLE_DRIVERS", "SAMPLE_KEYS", "ForecastInputs", "default_levels", "fit_drivers", "fit_keys",
-    "load_inputs", "series_to_chart", "upper_series", "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES", "FAST_ABOVE",
-    "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
-    "build_hierarchy", "chosen_table", "compare_effects", "compare_seasonality",
-    "contribution_by_period", "driver_adjusted_history", "effects_table", "forecast_table",
-    "headline", "infer_freq", "level_name", "load_plan", "normalise_freq", "parse_levels",
-    "plan_contribution", "pool_coefficients", "prepare_history", "reconciliation_matrix",
-    "run_forecast", "seasonal_indices", "shrink_covariance",
+    "SAMPLE_DRIVERS", "SAMPLE_KEYS", "ForecastInputs", "default_levels", "fit_drivers", "fit_keys", "load_inputs",
+    "series_to_chart", "upper_series", "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES",
+    "FAST_ABOVE", "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
+    "build_hierarchy", "chosen_table", "compare_effects", "compare_seasonality", "contribution_by_period",
+    "driver_adjusted_history", "effects_table", "forecast_table", "headline", "infer_freq", "level_name",
+    "load_plan", "normalise_freq", "parse_levels", "plan_contribution", "pool_coefficients", "prepare_history",
+    "reconciliation_matrix", "run_forecast", "seasonal_indices", "shrink_covariance",
 ]

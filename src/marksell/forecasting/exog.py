@@ -143,7 +143,7 @@ def load_plan(future_path: str, sales_path: str, exog_cols, keys=(), columns: di
     the sample company's plan, which cannot match: that is refused with the fix. Only the date
     mapping of ``columns`` applies to the plan (its other columns are the keys and drivers).
     """
-    from marksell.data.loaders import load_sales_plan
+    from marksell.data import load_sales_plan
 
     if not exog_cols:
         return None

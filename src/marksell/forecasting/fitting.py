@@ -9,8 +9,7 @@ import numpy as np
 
 from marksell.errors import ParameterError
 from marksell.forecasting.evaluation import _scales
-from marksell.forecasting.models import (MAX_ETS_SEASON, _ARIMA, _ETS, _Naive, _Theta,
-                                          _seasonal_strength)
+from marksell.forecasting.models import _ARIMA, _ETS, MAX_ETS_SEASON, _Naive, _seasonal_strength, _Theta
 from marksell.forecasting.regression import _RegressionARIMA
 
 BASELINES = ("naive", "snaive")

@@ -12,11 +12,9 @@ from marksell.errors import AnalysisError, ParameterError
 from marksell.forecasting.drivers import pool_coefficients
 from marksell.forecasting.evaluation import _leaderboard, _metrics, _scales, _sort_key, _stack
 from marksell.forecasting.exog import exog_matrices
-from marksell.forecasting.fitting import (ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE,
-                                          FAST_MODELS, _run_tasks)
+from marksell.forecasting.fitting import ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS, _run_tasks
 from marksell.forecasting.reconcile import RECONCILIATIONS, _reconcile, _resid_for
-from marksell.forecasting.series import (HORIZON_BY_FREQ, SEASON_BY_FREQ, build_hierarchy,
-                                         end_notes, prepare_history)
+from marksell.forecasting.series import HORIZON_BY_FREQ, SEASON_BY_FREQ, build_hierarchy, end_notes, prepare_history
 
 
 @dataclass

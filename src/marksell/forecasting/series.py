@@ -269,7 +269,7 @@ class SeriesSet:
         inside = set(self.in_hierarchy)
         return [self.ids[j] for j in self.bottom if j not in inside]
 
-    def hierarchy(self) -> "SeriesSet":
+    def hierarchy(self) -> SeriesSet:
         """The series of the hierarchy alone (summing matrix over its own bottom series)."""
         rows = list(self.in_hierarchy)
         pos = {j: p for p, j in enumerate(rows)}
@@ -358,5 +358,5 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
     bottom_name = level_name(tuple(keys))
     in_hierarchy = [j for j, name in enumerate(ids) if lev[j] != bottom_name or name in set(inside)]
     if len(set(ids)) != len(ids):  # e.g. a region and a category with the same name
-        ids = [f"{l}: {i}" if l not in ("total",) else i for i, l in zip(ids, lev)]
+        ids = [f"{lv}: {i}" if lv not in ("total",) else i for i, lv in zip(ids, lev)]
     return SeriesSet(ids, lev, vals, dts, S, bottom_rows, alias, in_hierarchy)

@@ -62,7 +62,7 @@ from marksell.kpi.summary import (
 )
 
 __all__ = [
-    "ACQ", "COMPONENTS", "DEFAULT_TARGETS", "FLOW", "FULL_MONTH_TOLERANCE_DAYS", "FUNNEL", "KPI_COLUMNS",
+    "ACQ", "COMPONENTS", "DEFAULT_TARGETS", "FLOW", "FULL_MONTH_TOLERANCE_DAYS", "FUNNEL", "KPI_COLUMNS", "KpiWarning",
     "KpiInputs", "KpiReport", "MARKET", "METRICS", "Period", "SCORECARD_METRICS", "STATUSES", "STOCK",
     "cohort_curves", "cohort_retention", "dimension_display", "dimension_table", "driver_sentence", "fmt_change",
     "fmt_value", "format_notes", "growth_contributions", "headline_markdown", "kpi_report", "kpis_csv",

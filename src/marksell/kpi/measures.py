@@ -21,7 +21,6 @@ from statsmodels.stats.proportion import proportion_confint
 
 from marksell.errors import AnalysisError, KpiWarning
 
-
 FLOW = ["revenue", "gross_profit", "new_customers", "attr_revenue", "attr_profit", "ret3_active", "ret3_base"]
 FUNNEL = ["spend", "leads_ok_leads", "leads_ok_conv", "no_leads_rows"]
 ACQ = ["acq_new", "acq_revenue", "acq_profit"]
@@ -50,14 +49,14 @@ class Period:
         """First day of the last month."""
         return self.months[-1]
 
-    def shift(self, n_months: int) -> "Period":
+    def shift(self, n_months: int) -> Period:
         start = self.start + pd.DateOffset(months=n_months)
         return Period(period_label(start, self.n_months), start, self.n_months)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return self.shift(-self.n_months)
 
-    def year_earlier(self) -> "Period":
+    def year_earlier(self) -> Period:
         return self.shift(-12)
 
 

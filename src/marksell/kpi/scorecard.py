@@ -49,9 +49,20 @@ import numpy as np
 import pandas as pd
 
 from marksell.errors import AnalysisError
-from marksell.kpi.measures import (  # noqa: F401 (re-exported)
-    KpiInputs, KpiWarning, Period, _div, cohort_retention, last_full_month, measure_notes, measures_from_sums,
-    panel, parse_period, payback_months, period_sums, prepare_inputs, retention_matrix, shifted, trailing_sums,
+from marksell.kpi.measures import (
+    KpiInputs,
+    Period,
+    _div,
+    cohort_retention,
+    measure_notes,
+    measures_from_sums,
+    panel,
+    parse_period,
+    payback_months,
+    period_sums,
+    prepare_inputs,
+    shifted,
+    trailing_sums,
 )
 
 #: Default targets from common practice (``targets`` overrides any of them).
@@ -241,7 +252,7 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
     try:
         clv_module = importlib.import_module("marksell.segmentation.clv")
         fit_clv = clv_module.fit_clv
-    except Exception as exc:  # noqa: BLE001 - any import problem means: use the historical value
+    except Exception as exc:  # any import problem means: use the historical value
         return None, f"{historical}: the predictive model marksell.segmentation.clv is not available ({type(exc).__name__})"
     as_of = end + pd.offsets.MonthBegin(1)
     tx = inp.tx[inp.tx["order_date"] < as_of]
@@ -250,7 +261,7 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
             warnings.simplefilter("ignore")
             res = fit_clv(tx[["customer_id", "order_date", "revenue"]], horizon_months=horizon_months,
                           gross_margin=inp.gross_margin, as_of=as_of)
-    except Exception as exc:  # noqa: BLE001 - a failed fit falls back, saying why
+    except Exception as exc:  # a failed fit falls back, saying why
         return None, f"{historical}: the predictive CLV fit failed ({type(exc).__name__}: {exc})"
     if not res.available:
         return None, f"{historical}: the predictive CLV model could not be fitted ({res.reason})"

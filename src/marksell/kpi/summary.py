@@ -10,7 +10,6 @@ from IPython.display import Markdown
 
 from marksell.kpi.scorecard import METRICS, KpiReport, fmt_change, fmt_value
 
-
 #: What is not computed without each optional input.
 _WITHOUT = {
     "marketing_funnel": "no marketing funnel given: CAC, CLV : CAC, payback, return on ad spend, marketing "

@@ -49,23 +49,54 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from marksell.pricing.cross import cross_matrix, fit_cross_elasticities  # noqa: F401 (re-exported)
-from marksell.pricing.estimators import (  # noqa: F401 (re-exported)
-    METHODS, RESULT_COLUMNS, Z95, _empty_row, _fit_linear, _fit_ppml, ols_fit, ppml_fit, tsls_fit,
-)
-from marksell.pricing.panel import (  # noqa: F401 (re-exported)
-    ALL, DEFAULT_FIXED_EFFECTS, DEFAULT_INSTRUMENTS, DEFAULT_METHODS, FIXED_EFFECTS, NO_INSTRUMENT_NOTE, Settings,
-    _Design, _fourier, check_named_columns, check_panel, check_run_parameters, demean, filter_panel, load_panel,
-    prepare_panel, resolve_settings, term_values,
-)
-from marksell.pricing.recommend import (  # noqa: F401 (re-exported)
-    current_position, explain_recommendations, recommend_prices, response_curves,
-)
-from marksell.pricing.summary import (  # noqa: F401 (re-exported)
-    compare_to_truth, describe_panel, explain_comparison, naive_vs_corrected, promo_lift, summarise,
-    truth_coverage, wide_table,
-)
 from marksell.errors import AnalysisError
+from marksell.pricing.cross import cross_matrix, fit_cross_elasticities
+from marksell.pricing.estimators import (
+    METHODS,
+    RESULT_COLUMNS,
+    Z95,
+    _empty_row,
+    _fit_linear,
+    _fit_ppml,
+    ols_fit,
+    ppml_fit,
+    tsls_fit,
+)
+from marksell.pricing.panel import (
+    ALL,
+    DEFAULT_FIXED_EFFECTS,
+    DEFAULT_INSTRUMENTS,
+    DEFAULT_METHODS,
+    FIXED_EFFECTS,
+    NO_INSTRUMENT_NOTE,
+    Settings,
+    _Design,
+    check_named_columns,
+    check_panel,
+    check_run_parameters,
+    demean,
+    filter_panel,
+    load_panel,
+    prepare_panel,
+    resolve_settings,
+    term_values,
+)
+from marksell.pricing.recommend import (
+    current_position,
+    explain_recommendations,
+    recommend_prices,
+    response_curves,
+)
+from marksell.pricing.summary import (
+    compare_to_truth,
+    describe_panel,
+    explain_comparison,
+    naive_vs_corrected,
+    promo_lift,
+    summarise,
+    truth_coverage,
+    wide_table,
+)
 
 
 def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv", "dml"),
@@ -137,3 +168,12 @@ def _first(full: pd.DataFrame, p: str):
         return ""
     s = full.loc[full["product_id"].astype(str) == p, "category"]
     return str(s.iloc[0]) if len(s) else ""
+
+__all__ = [
+    "DEFAULT_FIXED_EFFECTS", "DEFAULT_INSTRUMENTS", "DEFAULT_METHODS", "FIXED_EFFECTS", "NO_INSTRUMENT_NOTE",
+    "Settings", "Z95", "check_named_columns", "check_panel", "check_run_parameters", "compare_to_truth",
+    "cross_matrix", "current_position", "demean", "describe_panel", "explain_comparison", "explain_recommendations",
+    "filter_panel", "fit_cross_elasticities", "fit_elasticities", "load_panel", "naive_vs_corrected", "ols_fit",
+    "ppml_fit", "prepare_panel", "promo_lift", "recommend_prices", "resolve_settings", "response_curves",
+    "summarise", "term_values", "truth_coverage", "tsls_fit", "wide_table",
+]

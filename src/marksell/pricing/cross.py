@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from marksell.errors import AnalysisError
 from marksell.pricing.estimators import Z95, _drop_constant, _partial, ols_fit, tsls_fit
 from marksell.pricing.panel import _Design, check_panel, demean, term_values
-from marksell.errors import AnalysisError
 
 
 # --------------------------------------------------------------------------- cross-price

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marksell.pricing.panel import _codes, _Design, demean
 from marksell.errors import AnalysisError
+from marksell.pricing.panel import _codes, _Design, demean
 
 METHODS = ("ols", "iv", "dml", "ppml")
 Z95 = float(stats.norm.ppf(0.975))
@@ -263,7 +263,7 @@ def _dml(des, idx, y, x, w, z, clusters, seed, folds):
     return b, cov, r2, f, note
 
 
-def _fit_ppml(des: "_Design", idx: np.ndarray, min_obs: int, min_price_sd: float, base: dict) -> dict:
+def _fit_ppml(des: _Design, idx: np.ndarray, min_obs: int, min_price_sd: float, base: dict) -> dict:
     """Poisson PML on levels of units, zero weeks included, fixed effects absorbed."""
     y = des.y[idx]
     x = np.column_stack([des.x[idx], des.w[idx]])

@@ -93,6 +93,11 @@ def cross_heatmap(cross: pd.DataFrame) -> Figure:
     return fig
 
 
+def _relative(curves: pd.DataFrame, base: pd.Series, col: str) -> pd.Series:
+    """``col`` of the response curves as a % change from its value at the current price."""
+    return curves[col] / base[col] * 100 - 100
+
+
 def profit_curves(recs: pd.DataFrame, products=None, span: float = 0.4) -> Figure:
     """Revenue and profit relative to today against price, with the elasticity-interval band.
 
@@ -112,10 +117,9 @@ def profit_curves(recs: pd.DataFrame, products=None, span: float = 0.4) -> Figur
         base = cur.iloc[(cur["price"] - r["current_price"]).abs().argmin()]
         x = cur["price"] / r["current_price"] * 100 - 100
         for col, style, colour in (("profit", "-", "C0"), ("revenue", "--", "C1")):
-            rel = lambda c: cur[c] / base[c] * 100 - 100  # noqa: E731 - local shorthand
-            ax.plot(x, rel(col), style, color=colour, label=col)
-            ax.fill_between(x, np.minimum(rel(f"{col}_low"), rel(f"{col}_high")),
-                            np.maximum(rel(f"{col}_low"), rel(f"{col}_high")), color=colour, alpha=0.15)
+            low, high = _relative(cur, base, f"{col}_low"), _relative(cur, base, f"{col}_high")
+            ax.plot(x, _relative(cur, base, col), style, color=colour, label=col)
+            ax.fill_between(x, np.minimum(low, high), np.maximum(low, high), color=colour, alpha=0.15)
         ax.axvline(0, color="0.6", lw=1)
         ax.axhline(0, color="0.85", lw=1)
         ax.plot([r["change_pct"]], [r["profit_change_pct"]], "o", color="black", ms=5)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marksell.pricing.panel import ALL, check_panel
 from marksell.errors import AnalysisError
+from marksell.pricing.panel import ALL, check_panel
 
 
 def current_position(panel: pd.DataFrame, recent_weeks: int = 13) -> pd.DataFrame:
@@ -113,7 +113,8 @@ def recommend_prices(fits: pd.DataFrame, panel: pd.DataFrame, method: str = "iv"
     cols = ["product_id", "current_price", "unit_cost", "recommended_price", "change_pct", "units_change_pct",
             "revenue_change_pct", "profit_change_pct", "units_change_pct_low", "units_change_pct_high",
             "revenue_change_pct_low", "revenue_change_pct_high", "profit_change_pct_low",
-            "profit_change_pct_high", "optimal_price", "optimal_price_low", "optimal_price_high", "elasticity", "elasticity_low", "elasticity_high", "status"]
+            "profit_change_pct_high", "optimal_price", "optimal_price_low", "optimal_price_high", "elasticity",
+            "elasticity_low", "elasticity_high", "status"]
     return out[cols]
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marksell.pricing.estimators import Z95
 from marksell.errors import AnalysisError
+from marksell.pricing.estimators import Z95
 
 
 # --------------------------------------------------------------------------- promotions

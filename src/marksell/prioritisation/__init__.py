@@ -7,8 +7,8 @@ sweeps; ``summary`` builds the notebook's tables and text; ``plots`` draws the f
 from marksell.prioritisation.scoring import (
     DEFAULT_CRITERIA,
     EXAMPLE_AHP,
-    METHODS,
     METHOD_LABELS,
+    METHODS,
     RANDOM_INDEX,
     AHPResult,
     ahp_weights,

@@ -15,7 +15,6 @@ import pandas as pd
 
 from marksell.prioritisation import scoring as pr
 from marksell.prioritisation import sensitivity as ps
-from marksell.errors import AnalysisError
 
 
 @dataclass

@@ -29,11 +29,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from marksell.reporting import index, limits, runner, staging
 from marksell.errors import ParameterError
-from marksell.reporting.parameters import load_yaml_parameters
 from marksell.paths import REPORTS_DIR
-
+from marksell.reporting import index, limits, runner, staging
+from marksell.reporting.parameters import load_yaml_parameters
 
 #: Keys a batch file may hold.
 BATCH_KEYS = {"runs", "cell_timeout", "allow_large_work"}
@@ -188,7 +187,8 @@ def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: st
 def _run_on_dask(specs, scheduler: str, reports: Path, done) -> None:
     from datetime import date
 
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
         fields = []

@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args) -> int:
-    from marksell.reporting import parameters as notebook_params, runner
+    from marksell.reporting import parameters as notebook_params
+    from marksell.reporting import runner
 
     for name, path in runner.catalogue().items():
         print(f"{name}  ({path.name})")
@@ -80,7 +81,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from marksell.reporting import index, runner
+    from marksell.reporting import runner
     from marksell.reporting.parameters import load_yaml_parameters
 
     params: dict = {}
@@ -112,8 +113,8 @@ def cmd_run(args) -> int:
 
 def _clean_stale(spec) -> None:
     """Remove what killed runs left behind (staging and kernel socket folders nobody holds)."""
-    from marksell.reporting import staging
     from marksell.paths import REPORTS_DIR
+    from marksell.reporting import staging
 
     root = Path(spec.out).resolve().parent if spec.out else Path(spec.reports_dir or REPORTS_DIR)
     removed = staging.clean_stale(root / ".tmp")

@@ -13,7 +13,6 @@ import html
 
 from IPython.display import Markdown as _Markdown
 
-
 _MARKDOWN_ACTIVE = {"[": "&#91;", "]": "&#93;", "$": "&#36;"}
 
 
@@ -24,6 +23,6 @@ def escape_text(text: str) -> str:
     return out.replace("://", "&#58;//")
 
 
-def Markdown(text: str) -> _Markdown:  # noqa: N802 - a drop-in for IPython.display.Markdown
+def Markdown(text: str) -> _Markdown:  # named like the IPython.display.Markdown it replaces
     """IPython's Markdown display of ``text`` with any HTML in it escaped."""
     return _Markdown(escape_text(text))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from marksell.reporting import limits
 from marksell.errors import ParameterError
+from marksell.reporting import limits
 
 TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 #: Parameters the runner sets itself; users may not pass them.
@@ -56,7 +56,7 @@ def parse_parameters(source: str, where: str = "notebook") -> list[Parameter]:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise ParameterError(f"{where}: the parameters cell is not valid Python ({exc.msg}, line {exc.lineno})")
+        raise ParameterError(f"{where}: the parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from None
     params = []
     for node in tree.body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):

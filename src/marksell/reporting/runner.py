@@ -19,18 +19,18 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from marksell.data import expressions
+from marksell.data.read import display_path, file_sha256
+from marksell.errors import ParameterError
+from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
 from marksell.reporting import limits, staging
 from marksell.reporting import parameters as notebook_params
-from marksell.reporting.kernel import kernel_config, read_log
-from marksell.errors import ParameterError
-from marksell.data.loaders import display_path, file_sha256
-from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
 from marksell.reporting.inputs import check_inputs
+from marksell.reporting.kernel import kernel_config, read_log
 
 SAFE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 MAX_CELL_TIMEOUT = 7 * 24 * 3600
@@ -257,7 +257,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     name = notebook_name(path)
     reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
     tmp_root = (Path(spec.out).resolve().parent if spec.out else reports) / ".tmp"
-    started = datetime.now(timezone.utc).astimezone()
+    started = datetime.now(UTC).astimezone()
     t0 = time.perf_counter()
     with staging.staging_folder(tmp_root, name) as tmp:
         try:
@@ -396,7 +396,7 @@ def _reason(exc: BaseException) -> str:
 
 def _run_record(path, name, spec, declared, values, started, t0, status, error, tmp) -> dict:
     effective = effective_parameters(declared, values)
-    ended = datetime.now(timezone.utc).astimezone()
+    ended = datetime.now(UTC).astimezone()
     return {
         "notebook": name,
         "notebook_file": display_path(path),

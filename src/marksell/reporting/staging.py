@@ -83,7 +83,7 @@ def _clean_staging(root: Path) -> list[Path]:
             continue
         lock = entry.with_name(entry.name + LOCK)
         if lock.exists():
-            if _free(lock, lambda: shutil.rmtree(entry, ignore_errors=True)):
+            if _free(lock, lambda entry=entry: shutil.rmtree(entry, ignore_errors=True)):
                 with contextlib.suppress(OSError):
                     lock.unlink()
                 out.append(entry)

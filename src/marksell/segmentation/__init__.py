@@ -4,6 +4,24 @@
 notebook's tables and text; ``plots`` draws the figures (import it as ``from marksell.segmentation import plots``).
 """
 
+from marksell.segmentation.clv import (
+    MONTH_DAYS,
+    TIME_UNITS,
+    CLVResult,
+    ModelFit,
+    automatic_calibration_end,
+    calibration_holdout,
+    discounted_clv,
+    expected_purchases,
+    expected_purchases_new,
+    expected_spend,
+    fit_bgnbd,
+    fit_clv,
+    fit_gamma_gamma,
+    holdout_check,
+    p_alive,
+    summary_data,
+)
 from marksell.segmentation.rfm import (
     REQUIRED,
     RFM_FEATURES,
@@ -24,24 +42,6 @@ from marksell.segmentation.rfm import (
     rfm_table,
     segment_profiles,
     snake_data,
-)
-from marksell.segmentation.clv import (
-    MONTH_DAYS,
-    TIME_UNITS,
-    CLVResult,
-    ModelFit,
-    automatic_calibration_end,
-    calibration_holdout,
-    discounted_clv,
-    expected_purchases,
-    expected_purchases_new,
-    expected_spend,
-    fit_bgnbd,
-    fit_clv,
-    fit_gamma_gamma,
-    holdout_check,
-    p_alive,
-    summary_data,
 )
 from marksell.segmentation.summary import (
     CUSTOMER_COLUMNS,

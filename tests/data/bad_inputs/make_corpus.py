@@ -82,8 +82,8 @@ KINDS = {
     ),
     "marketing_funnel": dict(
         header=["month", "channel", "spend", "leads", "conversions"],
-        rows=[[m, c, s, l, v] for m in MONTHS
-              for c, s, l, v in (("search", "5000", "400", "40"), ("social", "3000", "250", "20"))],
+        rows=[[m, c, s, leads, v] for m in MONTHS
+              for c, s, leads, v in (("search", "5000", "400", "40"), ("social", "3000", "250", "20"))],
         date="month", num="spend", text="channel", nonneg="spend", warn_negative=None,
         unique="month, channel", kwargs={},
     ),
