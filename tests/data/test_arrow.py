@@ -75,8 +75,8 @@ def test_clean_corpus_files_take_the_fast_path():
             continue
         kw = dict(exp.get("kwargs") or {})
         contract = loaders.CONTRACTS[exp["kind"]]
-        cols = loaders._check_mapping(kw.get("columns"), rel, contract)
-        keys = loaders._check_keys(kw.get("keys"), rel, contract)
+        cols = loaders.check_mapping(kw.get("columns"), rel, contract)
+        keys = loaders.check_keys(kw.get("keys"), rel, contract)
         df, sha = loaders._load_clean(CORPUS / rel, contract, cols, keys, TODAY)
         taken.append((rel, df is not None))
     assert len(taken) >= 6

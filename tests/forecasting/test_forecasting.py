@@ -328,12 +328,12 @@ def test_arima_integration_matches_statsmodels_full_model():
     """Simple differencing + psi-weight integration = SARIMAX with the differencing in the state."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    from marksell.forecasting.models import _ARIMA
+    from marksell.forecasting.models import ArimaForecaster
 
     rng = np.random.default_rng(5)
     t = np.arange(96)
     y = 200 + 2 * t + 15 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 2, 96))
-    a = _ARIMA(12, True, 50)
+    a = ArimaForecaster(12, True, 50)
     a.d, a.D, a.order = 1, 1, (0, 1, 0, 1)
     a.delta = a._delta()
     a.res = a._model(a._diff(y), a.order).fit(disp=False)
@@ -489,7 +489,7 @@ def test_css_arma_recovers_planted_seasonal_arma_and_order():
 
 def test_stepwise_ets_finds_planted_multiplicative_seasonal_form():
     """ETS(M,N,M) simulated (alpha 0.2, gamma 0.1, 10% errors): the stepwise search keeps it."""
-    from marksell.forecasting.models import _ETS
+    from marksell.forecasting.models import EtsForecaster
 
     rng = np.random.default_rng(8)
     season = 1 + 0.3 * np.sin(2 * np.pi * np.arange(12) / 12)
@@ -500,7 +500,7 @@ def test_stepwise_ets_finds_planted_multiplicative_seasonal_form():
         y.append(mu * (1 + eps))
         level *= 1 + 0.2 * eps
         s[t % 12] *= 1 + 0.1 * eps
-    ets = _ETS(12, True, True, 100, 200, 0, strength=0.9).fit(np.array(y))
+    ets = EtsForecaster(12, True, True, 100, 200, 0, strength=0.9).fit(np.array(y))
     assert ets.spec == "ETS(M,N,M)"
 
 

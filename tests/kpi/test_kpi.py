@@ -5,7 +5,6 @@ customers, periods outside the data, channels in one file only)."""
 from __future__ import annotations
 
 import math
-import sys
 import types
 import warnings
 
@@ -15,6 +14,7 @@ import pytest
 
 from marksell import kpi
 from marksell.errors import AnalysisError, KpiWarning
+from marksell.kpi import scorecard
 from marksell.sample import funnel as funnel_gen
 
 GM = 0.4
@@ -423,10 +423,6 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
     tx, f = _mini()
     inp = kpi.prepare_inputs(tx, f, dimensions=["channel"])
     end = pd.Timestamp("2025-12-01")
-    monkeypatch.setitem(sys.modules, "marksell.segmentation.clv", None)  # import fails
-    vals, why = kpi.predictive_clv(inp, end, ["channel"])
-    assert vals is None and why.startswith("historical") and "not available" in why
-    fake = types.ModuleType("marksell.segmentation.clv")
 
     def fit_clv(transactions, horizon_months, gross_margin, as_of):
         assert transactions["order_date"].max() < as_of == pd.Timestamp("2026-01-01")
@@ -434,8 +430,7 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
         return types.SimpleNamespace(available=True, reason="",
                                      customers=pd.DataFrame({"customer_id": ids, "clv": 10.0}))
 
-    fake.fit_clv = fit_clv
-    monkeypatch.setitem(sys.modules, "marksell.segmentation.clv", fake)
+    monkeypatch.setattr(scorecard, "fit_clv", fit_clv)
     rep = kpi.kpi_report(tx, f, dimensions=["channel"])
     assert rep.clv_method.startswith("predictive")
     upto = tx[tx["order_date"] < "2026-01-01"]  # the mini data run into 2026-01 (a partial month)
@@ -448,7 +443,7 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
     def broken(transactions, horizon_months, gross_margin, as_of):
         raise RuntimeError("did not converge")
 
-    fake.fit_clv = broken
+    monkeypatch.setattr(scorecard, "fit_clv", broken)
     vals, why = kpi.predictive_clv(inp, end, ["channel"])
     assert vals is None and "fit failed" in why and "did not converge" in why
     with pytest.raises(AnalysisError, match="predictive CLV was asked for but is not possible"):
@@ -456,7 +451,6 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
 
 
 def test_planted_economics_hold_with_predictive_clv(company):
-    pytest.importorskip("marksell.segmentation.clv")
     tables, truth = company
     rep = kpi.kpi_report(tables["transactions"], tables["marketing_funnel"], None, dimensions=["channel"])
     assert rep.clv_method.startswith("predictive"), rep.clv_method

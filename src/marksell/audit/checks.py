@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import median_abs_deviation
 
-from marksell.audit.dates import _sales_keys, series_keys
+from marksell.audit.dates import sales_keys, series_keys
 from marksell.data.contracts import Contract
 
 #: Columns within which numeric values are comparable, for outlier fences (when present).
@@ -17,7 +17,7 @@ OUTLIER_GROUPS = {
     "market_size": ("region",),
 }
 
-_N_EXAMPLES = 3
+N_EXAMPLES = 3
 _MIN_GROUP = 8  # fewer values than this in a group: no outlier fences
 
 
@@ -81,7 +81,7 @@ def duplicates(df: pd.DataFrame, contract: Contract, keys: list[str] | None = No
     rows.append({
         "check": "exact duplicate rows", "columns": "all columns", "count": int(dup.sum()),
         "groups": int(df[involved].drop_duplicates().shape[0]) if involved.any() else 0,
-        "examples": "; ".join(_row_label(df, i, ids) for i in df.index[dup][:_N_EXAMPLES]),
+        "examples": "; ".join(_row_label(df, i, ids) for i in df.index[dup][:N_EXAMPLES]),
     })
     kc = key_columns(df, contract, keys)
     if kc:
@@ -90,7 +90,7 @@ def duplicates(df: pd.DataFrame, contract: Contract, keys: list[str] | None = No
         rows.append({
             "check": "duplicate keys", "columns": ", ".join(kc), "count": int(kdup.sum()),
             "groups": int(df.loc[kinv, kc].drop_duplicates().shape[0]) if kinv.any() else 0,
-            "examples": "; ".join(_row_label(df, i, kc) for i in df.index[kdup][:_N_EXAMPLES]),
+            "examples": "; ".join(_row_label(df, i, kc) for i in df.index[kdup][:N_EXAMPLES]),
         })
     else:
         rows.append({"check": "duplicate keys", "columns": "(no key in the contract)", "count": np.nan,
@@ -198,7 +198,7 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
         width = (hi - lo).where(lambda w: w > 0)
         centre = (hi + lo) / 2
         severity = ((z - centre).abs() / width).where(flagged).sort_values(ascending=False)
-        examples = "; ".join(f"{_row_label(df, i, ids)}: {df.at[i, col]:,.6g}" for i in severity.index[:_N_EXAMPLES]
+        examples = "; ".join(f"{_row_label(df, i, ids)}: {df.at[i, col]:,.6g}" for i in severity.index[:N_EXAMPLES]
                              if flagged.loc[i])
         back = np.exp if log else (lambda v: v)
         lo_pos, hi_pos = (lo[sign > 0], hi[sign > 0]) if signed else (lo, hi)
@@ -269,7 +269,7 @@ def zero_runs(df: pd.DataFrame, contract: Contract, value_col: str | None = None
     """
     value_col = value_col or ZERO_COLUMNS.get(contract.kind)
     date_col = contract.date_column
-    by = list(by if by is not None else series_keys(df, contract, _sales_keys(df, contract)))
+    by = list(by if by is not None else series_keys(df, contract, sales_keys(df, contract)))
     cols = [*by, "start", "end", "periods"]
     if not value_col or value_col not in df.columns or date_col not in df.columns or len(df) == 0:
         return pd.DataFrame(columns=cols)

@@ -58,7 +58,7 @@ def _coverage_row(dates: pd.Series, freq: str | None) -> dict:
     if freq == "D":
         grid, present = pd.date_range(d[0], d[-1], freq="D"), d
     else:
-        code = _period_code(freq)
+        code = period_code(freq)
         grid = pd.period_range(d[0].to_period(code), d[-1].to_period(code), freq=code)
         present = d.to_period(code).unique()
     missing = grid.difference(present)
@@ -72,7 +72,7 @@ def _coverage_row(dates: pd.Series, freq: str | None) -> dict:
     return row
 
 
-def _period_code(freq: str) -> str:
+def period_code(freq: str) -> str:
     if freq.startswith("W-"):
         # dates anchored on weekday X: periods are weeks that *start* on X, i.e. end the day before
         days = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
@@ -118,7 +118,7 @@ def file_frequency(df: pd.DataFrame, contract: Contract, by: list[str] | None = 
     date_col = date_col or contract.date_column
     if not date_col or date_col not in df.columns:
         return None
-    by = by if by is not None else [c for c in series_keys(df, contract, _sales_keys(df, contract)) if c in df.columns]
+    by = by if by is not None else [c for c in series_keys(df, contract, sales_keys(df, contract)) if c in df.columns]
     if contract.date_freq or not by:
         return expected_frequency(df[date_col], contract.date_freq)
     freqs = {expected_frequency(g, None) for _, g in df.groupby(by, dropna=False)[date_col]} - {None}
@@ -127,7 +127,7 @@ def file_frequency(df: pd.DataFrame, contract: Contract, by: list[str] | None = 
     return max(freqs, key=lambda f: _FREQ_DAYS.get(f.split("-")[0], 30))
 
 
-def _sales_keys(df: pd.DataFrame, contract: Contract) -> list[str]:
+def sales_keys(df: pd.DataFrame, contract: Contract) -> list[str]:
     """Series keys of a sales history: its text columns other than the date."""
     if contract.kind != "sales_history":
         return []
@@ -140,7 +140,7 @@ def rows_per_period(df: pd.DataFrame, date_col: str, freq: str = "MS") -> pd.Ser
     d = df[date_col].dropna()
     if d.empty:
         return pd.Series(dtype="int64", name="rows")
-    code = _period_code(freq)
+    code = period_code(freq)
     counts = d.dt.to_period(code).value_counts()
     grid = pd.period_range(counts.index.min(), counts.index.max(), freq=code)
     out = counts.reindex(grid, fill_value=0).astype("int64")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from marksell.audit.findings import ISSUE_COLUMNS, FrameAudit, _issue, normalise_kind
+from marksell.audit.findings import ISSUE_COLUMNS, FrameAudit, issue_row, normalise_kind
 from marksell.data.contracts import CONTRACTS
 from marksell.errors import DataContractError
 
@@ -166,7 +166,7 @@ class AuditResult:
         parts = []
         for kind, fa in self.files.items():
             for p in fa.problems:
-                parts.append(pd.DataFrame([_issue(kind, p["column"], p["check"], p["count"], p["problem"])],
+                parts.append(pd.DataFrame([issue_row(kind, p["column"], p["check"], p["count"], p["problem"])],
                                           columns=ISSUE_COLUMNS))
             if kind in self.frames:
                 parts.append(self.frames[kind].issues())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from marksell.audit.checks import (
-    _N_EXAMPLES,
+    N_EXAMPLES,
     ZERO_COLUMNS,
     duplicates,
     missing_values,
@@ -81,7 +81,7 @@ def audit_frame(df: pd.DataFrame, kind: str, contract: Contract | None = None, k
     )
 
 
-def _issue(kind, column, check, count, detail) -> dict:
+def issue_row(kind, column, check, count, detail) -> dict:
     return {"kind": kind, "column": column, "check": check, "count": count, "detail": detail}
 
 
@@ -90,7 +90,7 @@ def frame_issues(fa: FrameAudit) -> pd.DataFrame:
     out = []
     for r in fa.coverage.itertuples(index=False):
         if r.missing_periods:
-            out.append(_issue(fa.kind, "", "date gaps", int(r.missing_periods),
+            out.append(issue_row(fa.kind, "", "date gaps", int(r.missing_periods),
                               f"{r.missing_periods} of {r.periods_expected} {r.frequency}s between "
                               f"{r.first_date.date()} and {r.last_date.date()} have no rows "
                               f"(first: {r.first_missing.date()})"))
@@ -99,38 +99,38 @@ def frame_issues(fa: FrameAudit) -> pd.DataFrame:
         gaps = sc[sc["missing_periods"] > 0]
         by = [c for c in sc.columns if c not in ("first_date", "last_date", "frequency", "periods_expected",
                                                  "periods_present", "missing_periods", "first_missing")]
-        worst = gaps.sort_values("missing_periods", ascending=False).head(_N_EXAMPLES)
+        worst = gaps.sort_values("missing_periods", ascending=False).head(N_EXAMPLES)
         ex = "; ".join(f"{' / '.join(str(getattr(w, b)) for b in by)}: {w.missing_periods}"
                        for w in worst.itertuples(index=False))
-        out.append(_issue(fa.kind, ", ".join(by), "series gaps", int(gaps["missing_periods"].sum()),
+        out.append(issue_row(fa.kind, ", ".join(by), "series gaps", int(gaps["missing_periods"].sum()),
                           f"{len(gaps)} of {len(sc)} series have missing {sc['frequency'].iloc[0]}s "
                           f"within their own date range (most: {ex})"))
     for r in fa.missing.itertuples(index=False):
         if r.missing:
-            out.append(_issue(fa.kind, r.column, "missing values", int(r.missing),
+            out.append(issue_row(fa.kind, r.column, "missing values", int(r.missing),
                               f"{r.missing} of {fa.rows} rows ({r.share:.1%}) have no value"))
     for r in fa.duplicates.itertuples(index=False):
         if pd.notna(r.count) and r.count:
             what = "repeat an earlier row exactly" if r.check == "exact duplicate rows" else \
                 f"repeat an earlier row's key ({r.columns})"
-            out.append(_issue(fa.kind, "" if r.check == "exact duplicate rows" else r.columns, r.check,
+            out.append(issue_row(fa.kind, "" if r.check == "exact duplicate rows" else r.columns, r.check,
                               int(r.count), f"{int(r.count)} row(s) {what}; e.g. {r.examples}"))
     for r in fa.outliers.itertuples(index=False):
         if r.count:
-            out.append(_issue(fa.kind, r.column, "outliers", int(r.count),
+            out.append(issue_row(fa.kind, r.column, "outliers", int(r.count),
                               f"{r.count} value(s) ({r.share:.1%}) outside the robust fences "
                               f"({r.n_low} low, {r.n_high} high); most extreme: {r.examples}"))
     zr = fa.zero_runs
     if len(zr):
         by = [c for c in zr.columns if c not in ("start", "end", "periods")]
         ex = "; ".join(f"{' / '.join(str(getattr(w, b)) for b in by) or 'all'}: {w.start.date()} to "
-                       f"{w.end.date()} ({w.periods})" for w in zr.head(_N_EXAMPLES).itertuples(index=False))
+                       f"{w.end.date()} ({w.periods})" for w in zr.head(N_EXAMPLES).itertuples(index=False))
         col = ZERO_COLUMNS.get(fa.kind, "")
-        out.append(_issue(fa.kind, col, "zero runs", int(len(zr)),
+        out.append(issue_row(fa.kind, col, "zero runs", int(len(zr)),
                           f"{len(zr)} run(s) of 3 or more consecutive zero '{col}' periods in "
                           f"{zr[by].drop_duplicates().shape[0] if by else 1} series "
                           f"(closures or stock-outs?); longest: {ex}"))
     for r in fa.negatives.itertuples(index=False):
-        out.append(_issue(fa.kind, r.column, "negative values", int(r.count),
+        out.append(issue_row(fa.kind, r.column, "negative values", int(r.count),
                           f"{r.count} negative value(s) ({r.share:.1%}); {r.rule}"))
     return pd.DataFrame(out, columns=ISSUE_COLUMNS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marksell.audit.dates import _period_code, file_frequency, rows_per_period
+from marksell.audit.dates import file_frequency, period_code, rows_per_period
 from marksell.audit.files import AuditResult
 from marksell.audit.findings import FrameAudit, normalise_kind
 from marksell.data.contracts import CONTRACTS
@@ -168,7 +168,7 @@ def rows_by_month(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
             weekly = rows_per_period(df, date_col, freq)
             per = weekly.groupby(weekly.index.to_period("M").to_timestamp()).mean().reindex(s.index, fill_value=0.0)
         elif freq in ("QS", "YS"):  # coarser than a month: judge the month by its quarter (year)
-            code = _period_code(freq)
+            code = period_code(freq)
             by_period = df[date_col].dropna().dt.to_period(code).value_counts()
             per = pd.Series([float(by_period.get(m.to_period(code), 0)) for m in s.index], index=s.index)
             missing = (per == 0).to_numpy()

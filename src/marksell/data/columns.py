@@ -1,6 +1,6 @@
 """Column names of an input file: the user's ``columns`` mapping and the automatic one (case, spaces,
 hyphens), the checks of ``columns``/``keys`` and of the file's column structure, and the problem
-record every loader error is built from (:func:`_problem`)."""
+record every loader error is built from (:func:`problem`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _norm_name(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
-def _name_mapping(file_cols: list[str], contract: Contract, keys: list[str], columns: dict) -> dict:
+def name_mapping(file_cols: list[str], contract: Contract, keys: list[str], columns: dict) -> dict:
     """The user's ``columns`` plus automatic mapping of names differing only in case, spaces or hyphens."""
     mapping = dict(columns)
     targets = set(mapping.values())
@@ -30,15 +30,15 @@ def _name_mapping(file_cols: list[str], contract: Contract, keys: list[str], col
     return mapping
 
 
-def _problem(column, expected, found, examples=None, fix=""):
+def problem(column, expected, found, examples=None, fix=""):
     return {"column": column, "expected": expected, "found": found, "examples": examples, "fix": fix}
 
 
-def _check_mapping(columns, shown, contract: Contract) -> dict:
+def check_mapping(columns, shown, contract: Contract) -> dict:
     if columns is None or (isinstance(columns, str) and columns.strip() == ""):
         return {}
     if not isinstance(columns, dict):
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "`columns` as a mapping {your column: contract column}", f"{type(columns).__name__}",
             fix='pass e.g. columns={"Customer": "customer_id"}')])
     if any(isinstance(v, dict) for v in columns.values()):  # one mapping per input: this kind's
@@ -46,7 +46,7 @@ def _check_mapping(columns, shown, contract: Contract) -> dict:
     return {str(k).strip(): str(v).strip() for k, v in columns.items()}
 
 
-def _check_keys(keys, shown, contract: Contract) -> list[str]:
+def check_keys(keys, shown, contract: Contract) -> list[str]:
     if keys is None or (isinstance(keys, str) and keys.strip() == ""):
         return []
     if isinstance(keys, str):
@@ -54,13 +54,13 @@ def _check_keys(keys, shown, contract: Contract) -> list[str]:
     keys = [str(k).strip() for k in keys]
     clash = [k for k in keys if k in {c.name for c in contract.columns}]
     if clash:
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "key columns other than the contract's own columns", f"keys {clash}",
             fix=f"leave {clash} out of `keys`")])
     return list(dict.fromkeys(keys))
 
 
-def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> list[dict]:
+def structure_problems(df, contract: Contract, keys, columns, file_columns) -> list[dict]:
     problems = []
     names = [str(c) for c in df.columns]
     file_columns = [str(c) for c in file_columns]
@@ -68,16 +68,16 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
     missing = [n for n in needed if n not in names]
     if len(file_columns) == 1 and missing and re.search(r"[^\w\s\-.()]", file_columns[0]):
         only = file_columns[0]
-        return [_problem(None, "columns separated by comma, semicolon, tab or pipe",
+        return [problem(None, "columns separated by comma, semicolon, tab or pipe",
                          f"a single column '{only[:60]}' (the delimiter was not recognised)",
                          fix="save the file as CSV with comma, semicolon, tab or pipe delimiters")]
     if len(df) == 0:
-        problems.append(_problem(None, "at least one data row", "a header without data rows",
+        problems.append(problem(None, "at least one data row", "a header without data rows",
                                  fix="export the data again with its rows"))
     for user_name in columns:
         if user_name not in file_columns:
             close = difflib.get_close_matches(user_name, file_columns, n=1, cutoff=0.6)
-            problems.append(_problem(
+            problems.append(problem(
                 user_name, f"column '{user_name}' (named in `columns`)", "no such column in the file",
                 examples="the file has " + ", ".join(file_columns[:10]),
                 fix=f"correct the name in `columns` (did you mean '{close[0]}'?)" if close
@@ -90,7 +90,7 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
         fix = "map only one of your columns onto it, or rename the others"
         if c in sources and len(sources) > 1:
             fix += f" (e.g. add '{c}': '{c}_original' to `columns`)"
-        problems.append(_problem(c, "one column of this name", found, fix=fix))
+        problems.append(problem(c, "one column of this name", found, fix=fix))
     for name in missing:
         candidates = [c for c in file_columns if c not in columns]
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) or \
@@ -100,7 +100,7 @@ def _structure_problems(df, contract: Contract, keys, columns, file_columns) -> 
         hint = f"rename '{close[0]}' to '{name}' or pass columns={{'{close[0]}': '{name}'}}" if close else \
             f"add the column, or map yours with columns={{'your name': '{name}'}}"
         found = "no such column; the file has " + ", ".join(file_columns[:10])
-        problems.append(_problem(name, "a required column", found, fix=hint))
+        problems.append(problem(name, "a required column", found, fix=hint))
     return problems
 
 

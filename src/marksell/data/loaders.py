@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from marksell.data.arrow import clean_frame, repeated_rows
-from marksell.data.columns import _check_keys, _check_mapping, _name_mapping, _structure_problems
+from marksell.data.columns import check_keys, check_mapping, name_mapping, structure_problems
 from marksell.data.contracts import CONTRACTS, Column, Contract
 from marksell.data.read import (
     PARQUET_SUFFIXES,
@@ -41,7 +41,7 @@ from marksell.data.read import (
     parquet_table,
     read_table,
 )
-from marksell.data.validate import _coerce, _missing_problems, _validate
+from marksell.data.validate import coerce_columns, missing_problems, schema_problems
 from marksell.errors import DataContractError, DataQualityWarning
 from marksell.paths import resolve_input
 
@@ -151,8 +151,8 @@ def load(
     contract = CONTRACTS[kind]
     src = resolve_input(path, kind)
     shown = display_path(src)
-    columns = _check_mapping(columns, shown, contract)
-    keys = _check_keys(keys, shown, contract)
+    columns = check_mapping(columns, shown, contract)
+    keys = check_keys(keys, shown, contract)
 
     fast, sha256 = _load_clean(src, contract, columns, keys, today or datetime.now())
     if fast is not None:
@@ -188,21 +188,21 @@ def validate_frame(
     if optional:
         contract = dataclasses.replace(contract, columns=tuple(
             dataclasses.replace(c, required=False) if c.name in optional else c for c in contract.columns))
-    columns = _check_mapping(columns, shown, contract)
-    keys = _check_keys(keys, shown, contract)
+    columns = check_mapping(columns, shown, contract)
+    keys = check_keys(keys, shown, contract)
     file_columns = list(raw.attrs.get("file_columns", raw.columns))
-    mapping = _name_mapping(list(raw.columns), contract, keys, columns)
+    mapping = name_mapping(list(raw.columns), contract, keys, columns)
     df = raw.rename(columns=mapping)
     df.attrs = {}
-    problems = _structure_problems(df, contract, keys, columns, file_columns)
+    problems = structure_problems(df, contract, keys, columns, file_columns)
     if problems:
         raise DataContractError(shown, kind, problems)
 
     notes: list[str] = []
     raw_missing = df.isna()
-    df, problems = _coerce(df, contract, keys, row_offset, notes)
-    problems += _missing_problems(df, raw_missing, contract, keys, row_offset)
-    problems += _validate(df, contract, keys, row_offset, today or datetime.now())
+    df, problems = coerce_columns(df, contract, keys, row_offset, notes)
+    problems += missing_problems(df, raw_missing, contract, keys, row_offset)
+    problems += schema_problems(df, contract, keys, row_offset, today or datetime.now())
     if problems:
         raise DataContractError(shown, kind, problems)
 
@@ -229,10 +229,10 @@ def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], t
         digest = pool.submit(file_sha256, src)
         table, file_columns = parquet_table(src, contract, columns, keys)
         names = [str(n).strip() for n in table.column_names]
-        mapping = _name_mapping(names, contract, keys, columns)
+        mapping = name_mapping(names, contract, keys, columns)
         table = table.rename_columns([mapping.get(n, n) for n in names])
         clean = (table.num_rows > 0 and not any(re.fullmatch(r"Unnamed: \d+", n) for n in names)
-                 and not _structure_problems(pd.DataFrame(columns=table.column_names, index=range(1)), contract, keys,
+                 and not structure_problems(pd.DataFrame(columns=table.column_names, index=range(1)), contract, keys,
                                              columns, file_columns))
         if not clean:
             return None, digest.result()

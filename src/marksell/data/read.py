@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from marksell.data.columns import _name_mapping, _problem
+from marksell.data.columns import name_mapping, problem
 from marksell.data.contracts import Contract
 from marksell.errors import DataContractError
 from marksell.paths import PROJ_ROOT
@@ -78,15 +78,15 @@ def read_table(
     path = Path(path)
     shown = display_path(path)
     if not path.exists():
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "an existing file", "no such file",
             fix="check the path (relative paths are resolved from the folder you run in) or leave it empty "
                 "for the sample company")])
     if path.is_dir():
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a file", "a folder", fix="point the parameter at a CSV, Parquet or Excel file")])
     if not path.is_file():  # a FIFO or device: reading would block or never end
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a regular file", "a FIFO, socket or device", fix="point the parameter at a CSV, Parquet or "
             "Excel file (export the stream to a file first)")])
     suffix = path.suffix.lower()
@@ -97,7 +97,7 @@ def read_table(
     elif suffix in CSV_SUFFIXES or suffix == "":
         df, offset = _read_csv(path, contract)
     else:
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a .csv, .tsv, .parquet or .xlsx file", f"a '{suffix}' file",
             fix="export the data as CSV, Parquet or Excel")])
     attrs = dict(df.attrs)
@@ -210,13 +210,13 @@ def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
         head = fh.read(1 << 16)
     complete = len(head) >= size
     if not head.strip():
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a header row and data rows", "an empty file",
             fix="export the data again; the file has no content")])
     encoding = _detect_encoding(head, complete)
     binary = None if encoding == "utf-16" else _binary_kind(head)
     if binary:
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a text (CSV) file", binary,
             fix="give the file its real suffix (.xlsx, .parquet) or export the data again as CSV")])
     text = head.decode(encoding, errors="ignore")
@@ -238,12 +238,12 @@ def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
         except UnicodeDecodeError:  # the first 64 kB looked like UTF-8, the rest is not
             df = pd.read_csv(path, encoding="cp1252", encoding_errors="replace", **read_kw)
     except pd.errors.EmptyDataError:
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a header row and data rows", "no columns",
             fix="export the data again; the file has no content")]) from None
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, f"a well-formed file delimited by {_DELIMITER_NAMES.get(sep, repr(sep))}",
             f"unreadable text ({msg})",
             fix="check the delimiter and quoting (a stray quote or an extra delimiter in a row), "
@@ -255,7 +255,7 @@ def _wanted(file_cols: list[str], contract: Contract, keys: list[str], columns: 
     """The file's columns the loader needs (all of them when the contract keeps extra numeric columns)."""
     if contract.extra_numeric:
         return list(file_cols)
-    mapping = _name_mapping(file_cols, contract, keys, columns)
+    mapping = name_mapping(file_cols, contract, keys, columns)
     needed = {c.name for c in contract.columns} | set(keys)
     return [n for n in file_cols if mapping.get(n, n) in needed]
 
@@ -287,7 +287,7 @@ def _read_parquet(path: Path, contract: Contract, columns: dict, keys: list[str]
 
 
 def _unreadable_parquet(path: Path, contract: Contract, exc: Exception) -> DataContractError:
-    return DataContractError(display_path(path), contract.kind, [_problem(
+    return DataContractError(display_path(path), contract.kind, [problem(
         None, "a readable Parquet file", f"an unreadable file ({type(exc).__name__}: "
         f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
         fix="write the file again, e.g. with pandas.DataFrame.to_parquet")])
@@ -315,21 +315,21 @@ def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], 
             for name in names:
                 frame = pd.read_excel(book, sheet_name=name, dtype=object)
                 cols = [str(c).strip() for c in frame.columns]
-                mapping = _name_mapping(cols, contract, keys, columns)
+                mapping = name_mapping(cols, contract, keys, columns)
                 if required <= {mapping.get(c, c) for c in cols}:
                     frame.attrs["sheet"] = name
                     return frame
                 seen.append(f"'{name}' ({', '.join(cols[:6]) or 'empty'})")
     except _SheetMissing as exc:
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, f"a sheet named {exc}", f"the sheets {names}",
             fix=f"pass sheet= one of {names} (a name, or a 0-based position)")]) from None
     except Exception as exc:  # not a workbook, corrupt, or a missing engine (.xls needs xlrd)
-        raise DataContractError(shown, contract.kind, [_problem(
+        raise DataContractError(shown, contract.kind, [problem(
             None, "a readable Excel workbook", f"an unreadable file ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
             fix="open and save it again as .xlsx in Excel, or export it as CSV")]) from None
-    raise DataContractError(shown, contract.kind, [_problem(
+    raise DataContractError(shown, contract.kind, [problem(
         None, f"a sheet with the columns {sorted(required)}", "sheets without them: " + "; ".join(seen),
         fix="name the sheet to read (sheet=...) or map your column names with `columns`")])
 

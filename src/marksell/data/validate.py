@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from marksell.data.columns import _problem
+from marksell.data.columns import problem
 from marksell.data.contracts import Contract
 
 _N_EXAMPLES = 3
@@ -42,17 +42,17 @@ def _number_problems(name: str, s: pd.Series, bad: pd.Series, num: pd.Series, ro
     """Problems of a column read as numbers: non-numeric values (with ``fix``) and infinities."""
     problems = []
     if bad.any():
-        problems.append(_problem(name, "numbers", f"{int(bad.sum())} non-numeric value(s)",
+        problems.append(problem(name, "numbers", f"{int(bad.sum())} non-numeric value(s)",
                                  _examples(s[bad], s.index[bad], row_offset), fix=fix))
     inf = np.isinf(num.to_numpy())
     if inf.any():
-        problems.append(_problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
+        problems.append(problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
                                  _examples(s[inf], s.index[inf], row_offset),
                                  fix="replace infinite values with real figures"))
     return problems
 
 
-def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: int, notes: list[str]):
+def coerce_columns(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: int, notes: list[str]):
     """Coerce every column to its contract type; unparseable cells become problems (and NA)."""
     problems = []
     out = pd.DataFrame(index=df.index)
@@ -78,12 +78,12 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
         elif col.dtype == "datetime":
             parsed, bad, outside = _to_datetime(s)
             if bad.any():
-                problems.append(_problem(
+                problems.append(problem(
                     name, "dates as YYYY-MM-DD", f"{int(bad.sum())} value(s) that are not dates in that format",
                     _examples(s[bad], s.index[bad], row_offset),
                     fix="write the dates as YYYY-MM-DD (ISO 8601), one format for the whole column"))
             if outside.any():
-                problems.append(_problem(
+                problems.append(problem(
                     name, f"dates from {_MIN_DATE.date()} on", f"{int(outside.sum())} date(s) outside that range",
                     _examples(s[outside], s.index[outside], row_offset),
                     fix=f"check '{name}' for mistyped years"))
@@ -104,11 +104,11 @@ def _coerce(df: pd.DataFrame, contract: Contract, keys: list[str], row_offset: i
                 frac = num.notna() & (num != np.round(num))
                 huge = num.abs() > _MAX_EXACT_INT
                 if frac.any():
-                    problems.append(_problem(name, "whole numbers", f"{int(frac.sum())} fractional value(s)",
+                    problems.append(problem(name, "whole numbers", f"{int(frac.sum())} fractional value(s)",
                                              _examples(s[frac], s.index[frac], row_offset),
                                              fix="round the counts or check the column mapping"))
                 if huge.any():
-                    problems.append(_problem(name, f"whole numbers below {_MAX_EXACT_INT:.0e}",
+                    problems.append(problem(name, f"whole numbers below {_MAX_EXACT_INT:.0e}",
                                              f"{int(huge.sum())} larger value(s)",
                                              _examples(s[huge], s.index[huge], row_offset),
                                              fix="check the column mapping or the units of the counts"))
@@ -217,7 +217,7 @@ def _finish_dates(out: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Ser
     return out, bad, outside
 
 
-def _missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Contract, keys,
+def missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Contract, keys,
                       row_offset: int) -> list[dict]:
     """Missing values in required columns (cells that could not be parsed are reported already)."""
     problems = []
@@ -227,13 +227,13 @@ def _missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Con
             continue
         miss = raw_missing[name]
         if miss.any():
-            problems.append(_problem(name, "a value in every row", f"{int(miss.sum())} missing value(s)",
+            problems.append(problem(name, "a value in every row", f"{int(miss.sum())} missing value(s)",
                                      "; ".join(f"row {int(i) + row_offset}" for i in df.index[miss][:_N_EXAMPLES]),
                                      fix="fill the missing values or drop those rows"))
     return problems
 
 
-def _validate(df: pd.DataFrame, contract: Contract, keys, row_offset: int, today: datetime) -> list[dict]:
+def schema_problems(df: pd.DataFrame, contract: Contract, keys, row_offset: int, today: datetime) -> list[dict]:
     """Value rules (bounds, future dates, unique keys), via pandera, every failure kept."""
     checks = {}
     horizon = pd.Timestamp(today).normalize() + timedelta(days=1)
@@ -277,14 +277,14 @@ def _pandera_problems(err, df: pd.DataFrame, row_offset: int, unique: list[str])
             shown = "; ".join(
                 f"row {int(i) + row_offset}: " + ", ".join(_fmt_value(v) for v in example.loc[i])
                 for i in example.index) if example is not None else ""
-            problems.append(_problem(cols, "one row per " + cols,
+            problems.append(problem(cols, "one row per " + cols,
                                      f"{int(dup.sum())} rows sharing a value with another row", shown,
                                      fix="remove or aggregate the duplicates"))
             continue
         rows = "; ".join(f"row {int(i) + row_offset}: {_fmt_value(df.at[i, column])}"
                          for i in idx[:_N_EXAMPLES] if i in df.index)
         n = len(idx) or len(grp)
-        problems.append(_problem(column, check, f"{n} value(s) breaking the rule", rows,
+        problems.append(problem(column, check, f"{n} value(s) breaking the rule", rows,
                                  fix=_fix_for(check, column)))
     return problems
 

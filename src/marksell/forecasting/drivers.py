@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marksell.forecasting.series import _joined, _period_start
+from marksell.forecasting.series import joined_keys, period_start
 
 Z95 = 1.96
 
@@ -68,9 +68,9 @@ def _linear_predictor(run, frame: pd.DataFrame, rows: pd.DataFrame, keys, date_c
     terms = list(dict.fromkeys(coef["term"]))
     base = pd.Series({t: float((baseline or {}).get(t, 0.0)) for t in terms}, dtype=float)
     x = frame[terms].astype(float).sub(base, axis=1)
-    x["series_id"] = (_joined(frame, list(keys)) if keys
+    x["series_id"] = (joined_keys(frame, list(keys)) if keys
                       else pd.Series("total", index=frame.index)).to_numpy()
-    x["date"] = _period_start(pd.to_datetime(frame[date_col]), run.summary["frequency"])[0].to_numpy()
+    x["date"] = period_start(pd.to_datetime(frame[date_col]), run.summary["frequency"])[0].to_numpy()
     x = x.groupby(["series_id", "date"], sort=False)[terms].mean()
     xv = x.reindex(pd.MultiIndex.from_frame(rows[["series_id", "date"]])).fillna(0.0).to_numpy()
     sid = rows["series_id"]

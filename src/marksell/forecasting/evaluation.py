@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 
-def _scales(y_train: np.ndarray, m: int) -> tuple[float, float]:
+def error_scales(y_train: np.ndarray, m: int) -> tuple[float, float]:
     """In-sample seasonal-naive MAE and MSE (naive when the series is shorter than m + 1)."""
     lag = m if len(y_train) > m else 1
     d = y_train[lag:] - y_train[:-lag]
@@ -16,7 +16,7 @@ def _scales(y_train: np.ndarray, m: int) -> tuple[float, float]:
     return (mae if mae > 0 else np.nan), (mse if mse > 0 else np.nan)
 
 
-def _stack(parts: list[dict]) -> pd.DataFrame:
+def stack_columns(parts: list[dict]) -> pd.DataFrame:
     """One frame from many column dicts (equal-length arrays; scalars repeated to that length).
 
     Same result as concatenating one small DataFrame per dict, without the per-frame cost (which
@@ -39,7 +39,7 @@ def _stack(parts: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _metrics(bt: pd.DataFrame, by: list[str], levels) -> pd.DataFrame:
+def accuracy_metrics(bt: pd.DataFrame, by: list[str], levels) -> pd.DataFrame:
     """MASE, RMSSE, sMAPE, scaled bias and coverage, averaged over origins and steps."""
     e = bt["forecast"] - bt["actual"]
     denom = bt["forecast"].abs() + bt["actual"].abs()
@@ -58,7 +58,7 @@ def _metrics(bt: pd.DataFrame, by: list[str], levels) -> pd.DataFrame:
     return out[[*by, "mase", "rmsse", "smape", "bias", *[f"coverage_{lv}" for lv in levels]]]
 
 
-def _leaderboard(metrics, chosen, levels, models) -> pd.DataFrame:
+def leaderboard_table(metrics, chosen, levels, models) -> pd.DataFrame:
     cols = ["mase", "rmsse", "smape", "bias", *[f"coverage_{lv}" for lv in levels]]
     lb = metrics.groupby("model", sort=False)[cols].mean()
     ch = metrics[metrics["chosen"]][cols].mean().rename("chosen")
@@ -68,7 +68,7 @@ def _leaderboard(metrics, chosen, levels, models) -> pd.DataFrame:
     return lb.reset_index(names="model")
 
 
-def _sort_key(ss, order):
+def series_sort_key(ss, order):
     pos = {sid: i for i, sid in enumerate(ss.ids)}
 
     def key(s):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from marksell.errors import AnalysisError, ParameterError
-from marksell.forecasting.series import SeriesSet, _joined, _key_text, _period_start
+from marksell.forecasting.series import SeriesSet, joined_keys, key_text, period_start
 
 
 def _numeric(df: pd.DataFrame, cols, where: str) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def _periods(df: pd.DataFrame, date_col: str, freq: str, where: str) -> pd.Serie
     if dates.isna().any():
         raise AnalysisError(f"Column '{date_col}' in the {where} has {int(dates.isna().sum())} "
                             "value(s) that are not dates; fix or drop those rows.")
-    return pd.Series(_period_start(dates, freq)[0].to_numpy(), index=df.index)
+    return pd.Series(period_start(dates, freq)[0].to_numpy(), index=df.index)
 
 
 def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: SeriesSet, keys,
@@ -73,7 +73,7 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
     for df, where in ((history, "sales history"), (future, "future table")):
         part = _numeric(df, cols, where)
         part["date"] = _periods(df, date_col, freq, where)
-        part["_id"] = (_joined(df, keys) if keys else pd.Series("total", index=df.index)).to_numpy()
+        part["_id"] = (joined_keys(df, keys) if keys else pd.Series("total", index=df.index)).to_numpy()
         frames.append(part)
     hist, fut = frames
     # the history wins where both tables have a period; several rows per period are averaged
@@ -98,7 +98,7 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
             if gap[n_hist:].any():
                 miss = d[n_hist:][gap[n_hist:]]
                 raise AnalysisError(
-                    f"The future table has no {cols} values for {_key_text(keys, raw.split(' / '))} "
+                    f"The future table has no {cols} values for {key_text(keys, raw.split(' / '))} "
                     f"on {', '.join(str(x.date()) for x in miss[:3])}"
                     f"{' ...' if len(miss) > 3 else ''} (the horizon is {horizon} period(s) after "
                     f"{ss.dates[j][-1].date()}). Add those rows, or lower the horizon.")

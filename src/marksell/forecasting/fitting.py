@@ -8,9 +8,16 @@ import warnings
 import numpy as np
 
 from marksell.errors import ParameterError
-from marksell.forecasting.evaluation import _scales
-from marksell.forecasting.models import _ARIMA, _ETS, MAX_ETS_SEASON, _Naive, _seasonal_strength, _Theta
-from marksell.forecasting.regression import _RegressionARIMA
+from marksell.forecasting.evaluation import error_scales
+from marksell.forecasting.models import (
+    MAX_ETS_SEASON,
+    ArimaForecaster,
+    EtsForecaster,
+    NaiveForecaster,
+    ThetaForecaster,
+    seasonal_strength,
+)
+from marksell.forecasting.regression import RegressionArimaForecaster
 
 BASELINES = ("naive", "snaive")
 ALL_MODELS = ("naive", "snaive", "ets", "arima", "theta", "regression", "combo")
@@ -56,23 +63,23 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
            "notes": notes}
     n_conv = 0
 
-    strength = _seasonal_strength(y[:n0], m) if seasonal and n0 >= 3 * m else 0.0
+    strength = seasonal_strength(y[:n0], m) if seasonal and n0 >= 3 * m else 0.0
 
     def make(mdl):
         if mdl == "naive" or (not simple_ok and mdl in COMBO_MEMBERS):
-            return _Naive(1)
+            return NaiveForecaster(1)
         if mdl == "snaive":
-            return _Naive(snaive_m)
+            return NaiveForecaster(snaive_m)
         if mdl == "ets":
-            return _ETS(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
+            return EtsForecaster(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
                         opts["sim_reps"], seed, strength)
         if mdl == "arima":
-            return _ARIMA(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
+            return ArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
                           strength if n0 >= 3 * m else None)
         if mdl == "theta":
-            return _Theta(m, seasonal, positive)
+            return ThetaForecaster(m, seasonal, positive)
         if mdl == "regression":
-            return _RegressionARIMA(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
+            return RegressionArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
                                     opts["exog_names"], positive,
                                     strength if n0 >= 3 * m else None)
         raise ParameterError(mdl)
@@ -92,12 +99,12 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
                 mean, bands = obj.forecast(h, levels)
                 out["final"][mdl] = (mean, bands, obj.resid)
                 out["spec"][mdl] = obj.spec
-                if mdl == "regression" and isinstance(obj, _RegressionARIMA):
+                if mdl == "regression" and isinstance(obj, RegressionArimaForecaster):
                     out["coef"] = obj.coefficients()
             except Exception as exc:  # degrade to seasonal naive, say so
                 notes.append(f"{mdl} failed ({type(exc).__name__}: {str(exc)[:80]}); "
                              "seasonal naive used instead")
-                fb = _Naive(snaive_m)
+                fb = NaiveForecaster(snaive_m)
                 for i, n in enumerate(train_lengths):
                     fb.fit(y[:n])
                     out["origins"][i][mdl] = (*fb.forecast(h, levels), fb.resid)
@@ -132,7 +139,7 @@ def _best_members(y, m, h, train_lengths, origins, fitted, size):
     for mdl in fitted:
         errs = []
         for k, n in enumerate(train_lengths):
-            mae, _ = _scales(y[:n], m)
+            mae, _ = error_scales(y[:n], m)
             errs.append(np.mean(np.abs(origins[k][mdl][0] - y[n:n + h])) / mae)
         score[mdl] = np.nanmean(errs) if np.isfinite(errs).any() else np.inf
     ranked = sorted(fitted, key=lambda x: (score[x], fitted.index(x)))
@@ -160,7 +167,7 @@ def _fit_chunk(tasks, m, h, models, levels, opts):
                 for i, y, tl, seed, X in tasks]
 
 
-def _run_tasks(tasks, m, h, models, levels, opts, n_jobs):
+def run_tasks(tasks, m, h, models, levels, opts, n_jobs):
     """Fit all series, sequentially or in worker processes (loky, or Dask through joblib's
     ``parallel_config``): the same results either way."""
     if n_jobs is None or n_jobs == 0:

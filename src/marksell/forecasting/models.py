@@ -29,7 +29,7 @@ def _z_cached(levels: tuple) -> tuple:
     return tuple((lv, float(norm.ppf(0.5 + lv / 200.0))) for lv in levels)
 
 
-class _Naive:
+class NaiveForecaster:
     name = "naive"
 
     def __init__(self, m: int = 1):
@@ -55,7 +55,7 @@ class _Naive:
         return mean, {lv: (mean - z * sd, mean + z * sd) for lv, z in _z(levels).items()}
 
 
-class _ETS:
+class EtsForecaster:
     """Automatic ETS: stepwise AICc search over the admissible forms (heuristic initial states)."""
 
     name = "ets"
@@ -163,7 +163,7 @@ class _ETS:
         return mean, bands
 
 
-class _ARIMA:
+class ArimaForecaster:
     """SARIMA with d and D from tests and a small AICc grid over (p, q)(P, Q).
 
     The ARMA part is fitted to the differenced series (simple differencing: small state, fast) by
@@ -182,7 +182,7 @@ class _ARIMA:
 
         D = 0
         if self.seasonal and len(y) >= 3 * self.m:
-            st = self.strength if self.strength is not None else _seasonal_strength(y, self.m)
+            st = self.strength if self.strength is not None else seasonal_strength(y, self.m)
             D = int(st > STRONG_SEASON)
         w = y[self.m:] - y[:-self.m] if D else y
         d = 0
@@ -319,7 +319,7 @@ class _ARIMA:
         return self._forecast_scaled(h, levels)
 
 
-class _Theta:
+class ThetaForecaster:
     """statsmodels ThetaModel point forecasts (deseasonalised when long enough and seasonal).
 
     Intervals use the Theta method's ARIMA(0,1,1)-with-drift equivalence, variance
@@ -462,7 +462,7 @@ def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
     return float(aicc), start
 
 
-def _seasonal_strength(y: np.ndarray, m: int) -> float:
+def seasonal_strength(y: np.ndarray, m: int) -> float:
     """Strength of seasonality 1 - Var(R)/Var(S+R) from an STL decomposition (0..1)."""
     from statsmodels.tsa.seasonal import STL
 

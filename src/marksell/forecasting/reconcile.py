@@ -65,7 +65,7 @@ def _tail_valid(r: np.ndarray) -> int:
     return len(r) - (bad[-1] + 1) if len(bad) else len(r)
 
 
-def _resid_for(results, ss, chosen, k):
+def residuals_for(results, ss, chosen, k):
     """One-step residuals of each series' chosen model at origin k (None = final)."""
     out = []
     for i, sid in enumerate(ss.ids):
@@ -77,7 +77,7 @@ def _resid_for(results, ss, chosen, k):
     return out
 
 
-def _reconcile(ss, base, method, resids, notes):
+def reconcile_forecasts(ss, base, method, resids, notes):
     if method == "base":
         return base
     resid = None

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from marksell.forecasting.models import _ARIMA
+from marksell.forecasting.models import ArimaForecaster
 
 #: Differenced regressor columns with a spread below this are treated as constant and left out.
 _CONSTANT = 1e-10
 
 
-class _RegressionARIMA(_ARIMA):
-    """``_ARIMA`` with exogenous columns ``X`` (rows: the history, then at least ``h`` future
+class RegressionArimaForecaster(ArimaForecaster):
+    """``ArimaForecaster`` with exogenous columns ``X`` (rows: the history, then at least ``h`` future
     periods) and an optional log scale."""
 
     name = "regression"

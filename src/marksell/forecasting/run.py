@@ -10,10 +10,10 @@ import pandas as pd
 
 from marksell.errors import AnalysisError, ParameterError
 from marksell.forecasting.drivers import pool_coefficients
-from marksell.forecasting.evaluation import _leaderboard, _metrics, _scales, _sort_key, _stack
+from marksell.forecasting.evaluation import accuracy_metrics, error_scales, leaderboard_table, series_sort_key, stack_columns
 from marksell.forecasting.exog import exog_matrices
-from marksell.forecasting.fitting import ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS, _run_tasks
-from marksell.forecasting.reconcile import RECONCILIATIONS, _reconcile, _resid_for
+from marksell.forecasting.fitting import ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS, run_tasks
+from marksell.forecasting.reconcile import RECONCILIATIONS, reconcile_forecasts, residuals_for
 from marksell.forecasting.series import HORIZON_BY_FREQ, SEASON_BY_FREQ, build_hierarchy, end_notes, prepare_history
 
 
@@ -140,7 +140,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         tasks = [(i, y, tl, sd, mats[i]) for i, y, tl, sd, _ in tasks]
     opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps,
             "exog_names": exog_cols, "combo_size": int(combo_size)}
-    results = _run_tasks(tasks, m, horizon, models, levels_q, opts, n_jobs)
+    results = run_tasks(tasks, m, horizon, models, levels_q, opts, n_jobs)
     conv = sum(r["conv"] for r in results)
     cpu_by_model = {mdl: sum(r["cpu"].get(mdl, 0.0) for r in results) for mdl in models}
     for i, r in enumerate(results):
@@ -154,7 +154,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     for i, r in enumerate(results):
         y, dts = ss.values[i], ss.dates[i]
         for k, n in enumerate(tasks[i][2]):
-            mae, mse = _scales(y[:n], m)
+            mae, mse = error_scales(y[:n], m)
             actual = y[n:n + horizon]
             for mdl in models:
                 mean, bands, _ = r["origins"][k][mdl]
@@ -165,8 +165,8 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                 for lv in levels_q:
                     row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
                 bt_rows.append(row)
-    backtest = _stack(bt_rows)
-    metrics = _metrics(backtest, ["series_id", "level", "model"], levels_q)
+    backtest = stack_columns(bt_rows)
+    metrics = accuracy_metrics(backtest, ["series_id", "level", "model"], levels_q)
     # ---- selection -------------------------------------------------------------------------
     order = {mdl: j for j, mdl in enumerate(models)}
     if selection == "global":
@@ -179,7 +179,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                   .drop_duplicates("series_id"))
         chosen = dict(zip(ranked["series_id"], ranked["model"]))
     metrics["chosen"] = [chosen[s] == mdl for s, mdl in zip(metrics["series_id"], metrics["model"])]
-    metrics = metrics.sort_values(["series_id", "model"], key=_sort_key(ss, order)).reset_index(
+    metrics = metrics.sort_values(["series_id", "model"], key=series_sort_key(ss, order)).reset_index(
         drop=True)
     # ---- reconciliation in the backtest and for the final forecast ----------------------------
     # only the series of the hierarchy (those sharing the last period) are reconciled
@@ -193,30 +193,30 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     if do_rec:
         for k in range(n_origins):
             base = np.vstack([results[i]["origins"][k][chosen[ss.ids[i]]][0] for i in rows])
-            res = _resid_for(h_results, hs, chosen, k)
+            res = residuals_for(h_results, hs, chosen, k)
             for method in ["base", *reconciliations]:
-                rec = _reconcile(hs, base, method, res, rec_notes)
+                rec = reconcile_forecasts(hs, base, method, res, rec_notes)
                 if rec is None:
                     continue
                 for p, i in enumerate(rows):
                     n = tasks[i][2][k]
                     y = ss.values[i]
-                    mae, mse = _scales(y[:n], m)
+                    mae, mse = error_scales(y[:n], m)
                     rec_rows.append({
                         "method": method, "series_id": ss.ids[i], "level": ss.level[i],
                         "origin": ss.dates[i][n - 1], "step": np.arange(1, horizon + 1),
                         "actual": y[n:n + horizon], "forecast": rec[p],
                         "scale_mae": mae, "scale_mse": mse})
         base = np.vstack([results[i]["final"][chosen[ss.ids[i]]][0] for i in rows])
-        res = _resid_for(h_results, hs, chosen, None)
+        res = residuals_for(h_results, hs, chosen, None)
         for method in reconciliations:
-            rec = _reconcile(hs, base, method, res, rec_notes)
+            rec = reconcile_forecasts(hs, base, method, res, rec_notes)
             if rec is not None:
                 final_rec[method] = rec
     notes.extend(sorted(set(rec_notes)))
     if rec_rows:
-        rec_bt = _stack(rec_rows)
-        reconciliation = _metrics(rec_bt, ["method", "level"], [])
+        rec_bt = stack_columns(rec_rows)
+        reconciliation = accuracy_metrics(rec_bt, ["method", "level"], [])
         lvl_order = {lv: j for j, lv in enumerate(dict.fromkeys(ss.level))}
         meth_order = {mm: j for j, mm in enumerate(["base", *reconciliations])}
         reconciliation = reconciliation.sort_values(
@@ -246,11 +246,11 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = cbands[lv][0] + shift, cbands[lv][1] + shift
             row["chosen"] = False
             fc_rows.append(row)
-    forecast = _stack(fc_rows)
-    history = _stack([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
+    forecast = stack_columns(fc_rows)
+    history = stack_columns([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
                        "value": ss.values[i]} for i, sid in enumerate(ss.ids)])
     # ---- leaderboard, error by horizon, summary ------------------------------------------------
-    leaderboard = _leaderboard(metrics, chosen, levels_q, models)
+    leaderboard = leaderboard_table(metrics, chosen, levels_q, models)
     backtest["abs_scaled_error"] = (backtest["forecast"] - backtest["actual"]).abs() / backtest[
         "scale_mae"]
     by_horizon = (backtest.groupby(["model", "step"], sort=False)["abs_scaled_error"].mean()

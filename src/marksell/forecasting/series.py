@@ -59,7 +59,7 @@ def infer_freq(dates: pd.Series) -> str:
         "monthly or quarterly). Aggregate the data to weeks, months or quarters, or pass freq.")
 
 
-def _period_start(dates: pd.Series, freq: str) -> tuple[pd.Series, str]:
+def period_start(dates: pd.Series, freq: str) -> tuple[pd.Series, str]:
     """Map dates to the first day of their period; return them and the pandas date_range alias."""
     if freq == "M":
         return dates.dt.to_period("M").dt.start_time, "MS"
@@ -133,7 +133,7 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
                             f"(e.g. {df.loc[bad_num, value_col].iloc[0]!r}); clean them first.")
     _refuse_mixed_frequencies(work, dates, keys)
     freq = normalise_freq(freq) or infer_freq(dates)
-    start, alias = _period_start(dates, freq)
+    start, alias = period_start(dates, freq)
     work["date"] = start.to_numpy()
     work["value"] = values.to_numpy(dtype=float)
     gcols = [*keys, "date"]
@@ -141,7 +141,7 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
     dup = counts[counts > 1]
     if len(dup):
         first = dup.index[0] if isinstance(dup.index[0], tuple) else (dup.index[0],)
-        where = _key_text(keys, first[:-1] if keys else ()) + f", {pd.Timestamp(first[-1]).date()}"
+        where = key_text(keys, first[:-1] if keys else ()) + f", {pd.Timestamp(first[-1]).date()}"
         if duplicates == "refuse":
             raise AnalysisError(
                 f"{len(dup)} period(s) have several rows (first: {where}: {int(dup.iloc[0])} rows) at "
@@ -173,7 +173,7 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
     n_gap_total, first_gap = int(gap.sum()), None
     if n_gap_total:
         j = int(np.flatnonzero(gap)[0])
-        first_gap = (_key_text(keys, tuple(full[k].iloc[j] for k in keys))
+        first_gap = (key_text(keys, tuple(full[k].iloc[j] for k in keys))
                      + f", {pd.Timestamp(full['date'].iloc[j]).date()}")
         if fill_gaps == "zero":
             value[gap] = 0.0
@@ -219,7 +219,7 @@ def _refuse_mixed_frequencies(work: pd.DataFrame, dates: pd.Series, keys: list[s
     series have which frequency (instead of reporting the gaps a common grid would show)."""
     if not keys or not len(work):
         return
-    ids = _joined(work, keys)
+    ids = joined_keys(work, keys)
     freqs = series_frequencies(dates, ids)
     found = {f: list(freqs.index[freqs == f]) for f in ("W", "M", "Q") if (freqs == f).any()}
     if len(found) < 2:
@@ -231,7 +231,7 @@ def _refuse_mixed_frequencies(work: pd.DataFrame, dates: pd.Series, keys: list[s
                         "coarser periods (e.g. months to quarters) first.")
 
 
-def _key_text(keys, values) -> str:
+def key_text(keys, values) -> str:
     return "series " + (" / ".join(str(v) for v in values) if keys else "total")
 
 
@@ -285,7 +285,7 @@ def common_end(ends: pd.Series) -> pd.Timestamp:
     return max(counts.index[counts == counts.max()])
 
 
-def _joined(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+def joined_keys(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     """Key columns joined with `` / `` (vectorised; a row-wise join is slow on long frames)."""
     out = df[cols[0]].astype(str)
     for c in cols[1:]:
@@ -317,7 +317,7 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
     keys = list(keys)
     parsed = parse_levels(levels, keys) if keys else [()]
     alias = {"M": "MS", "Q": "QS"}.get(freq) or f"W-{_WEEKDAYS[bottom['date'].iloc[0].day_of_week]}"
-    bkeys = _joined(bottom, keys) if keys else pd.Series("total", index=bottom.index)
+    bkeys = joined_keys(bottom, keys) if keys else pd.Series("total", index=bottom.index)
     wide = bottom.assign(_id=bkeys.to_numpy()).pivot(index="date", columns="_id", values="value")
     wide = wide.sort_index()
     bottom_ids = list(wide.columns)
@@ -337,7 +337,7 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
         elif not level:
             groups = [("total", inside)]
         else:
-            lab = _joined(bmeta.loc[inside], list(level))
+            lab = joined_keys(bmeta.loc[inside], list(level))
             groups = [(g, list(lab.index[lab == g])) for g in sorted(lab.unique())]
         for name, members in groups:
             cols = col_of.loc[members].to_numpy()

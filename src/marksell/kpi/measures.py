@@ -384,7 +384,7 @@ def trailing_sums(df: pd.DataFrame, n_months: int = 12) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- measures
 
 
-def _div(a, b) -> np.ndarray:
+def safe_div(a, b) -> np.ndarray:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = a / b
@@ -400,14 +400,14 @@ def measures_from_sums(s: pd.DataFrame, prev: pd.DataFrame | None = None,
     """
     col = {c: s[c].to_numpy(dtype=float) for c in s.columns}
     out = {c: col[c] for c in ("revenue", "gross_profit", "new_customers", "spend")}
-    out["cac"] = _div(col["spend"], col["acq_new"])
-    out["clv"] = _div(col["cum_profit"], col["cum_customers"])
-    out["clv_cac"] = _div(out["clv"], out["cac"])
+    out["cac"] = safe_div(col["spend"], col["acq_new"])
+    out["clv"] = safe_div(col["cum_profit"], col["cum_customers"])
+    out["clv_cac"] = safe_div(out["clv"], out["cac"])
     out["payback_months"] = np.full(len(s), np.nan)
-    out["roas"] = _div(col["acq_revenue"], col["spend"])
-    out["marketing_roi"] = _div(col["acq_profit"] - col["spend"], col["spend"])
+    out["roas"] = safe_div(col["acq_revenue"], col["spend"])
+    out["marketing_roi"] = safe_div(col["acq_profit"] - col["spend"], col["spend"])
     conv, leads = col["leads_ok_conv"], col["leads_ok_leads"]
-    out["conversion_rate"] = _div(conv, leads)
+    out["conversion_rate"] = safe_div(conv, leads)
     low, high = np.full(len(s), np.nan), np.full(len(s), np.nan)
     ok = np.nan_to_num(leads) > 0
     if ok.any():
@@ -415,10 +415,10 @@ def measures_from_sums(s: pd.DataFrame, prev: pd.DataFrame | None = None,
     out["conversion_rate_low"], out["conversion_rate_high"] = low, high
     for name, ref in (("revenue_growth_pop", prev), ("revenue_growth_yoy", yoy)):
         base = np.full(len(s), np.nan) if ref is None else ref["revenue"].to_numpy(dtype=float)
-        out[name] = _div(col["revenue"] - base, np.where(base > 0, base, np.nan))
-    share = _div(col["share_revenue"], col["market_size"])
+        out[name] = safe_div(col["revenue"] - base, np.where(base > 0, base, np.nan))
+    share = safe_div(col["share_revenue"], col["market_size"])
     out["market_share"] = np.where(share > 1, np.nan, share)  # above 100 %: the inputs disagree (see notes)
-    out["retention_3m"] = _div(col["ret3_active"], col["ret3_base"])
+    out["retention_3m"] = safe_div(col["ret3_active"], col["ret3_base"])
     return pd.DataFrame(out, index=s.index)
 
 

@@ -40,7 +40,6 @@ off target otherwise.
 
 from __future__ import annotations
 
-import importlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -52,7 +51,6 @@ from marksell.errors import AnalysisError
 from marksell.kpi.measures import (
     KpiInputs,
     Period,
-    _div,
     cohort_retention,
     measure_notes,
     measures_from_sums,
@@ -61,9 +59,11 @@ from marksell.kpi.measures import (
     payback_months,
     period_sums,
     prepare_inputs,
+    safe_div,
     shifted,
     trailing_sums,
 )
+from marksell.segmentation.clv import fit_clv
 
 #: Default targets from common practice (``targets`` overrides any of them).
 DEFAULT_TARGETS: dict = {
@@ -153,7 +153,7 @@ def _cac_target(inp: KpiInputs, targets: dict, dim: str, segs, trailing: pd.Data
         return np.array([float(t) if s == "all" else np.nan for s in segs])
     if trailing is None or dim == "region":
         return np.full(len(segs), np.nan)
-    return _div(trailing["spend"], trailing["acq_new"])
+    return safe_div(trailing["spend"], trailing["acq_new"])
 
 
 # ----------------------------------------------------------------------------- long tables
@@ -164,7 +164,7 @@ def _long(inp, dim, labels, ends, s, prev, yoy, prev_ok, yoy_ok, targets, traili
     m = measures_from_sums(s, prev, yoy)
     if clv is not None:
         m["clv"] = clv
-        m["clv_cac"] = _div(m["clv"], m["cac"])
+        m["clv_cac"] = safe_div(m["clv"], m["cac"])
     segs = s.index.get_level_values("dimension_value") if isinstance(s.index, pd.MultiIndex) else s.index
     pb_note = np.full(len(s), "", dtype=object)
     if inp.funnel is not None and dim != "region":
@@ -249,11 +249,6 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
     averaged over the customers acquired up to then.
     """
     historical = "historical (gross profit to date per customer acquired)"
-    try:
-        clv_module = importlib.import_module("marksell.segmentation.clv")
-        fit_clv = clv_module.fit_clv
-    except Exception as exc:  # any import problem means: use the historical value
-        return None, f"{historical}: the predictive model marksell.segmentation.clv is not available ({type(exc).__name__})"
     as_of = end + pd.offsets.MonthBegin(1)
     tx = inp.tx[inp.tx["order_date"] < as_of]
     try:

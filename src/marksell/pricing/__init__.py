@@ -55,9 +55,9 @@ from marksell.pricing.estimators import (
     METHODS,
     RESULT_COLUMNS,
     Z95,
-    _empty_row,
-    _fit_linear,
-    _fit_ppml,
+    empty_row,
+    fit_linear,
+    fit_ppml,
     ols_fit,
     ppml_fit,
     tsls_fit,
@@ -69,8 +69,8 @@ from marksell.pricing.panel import (
     DEFAULT_METHODS,
     FIXED_EFFECTS,
     NO_INSTRUMENT_NOTE,
+    PanelDesign,
     Settings,
-    _Design,
     check_named_columns,
     check_panel,
     check_run_parameters,
@@ -123,7 +123,7 @@ def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv",
     if overlap:
         raise AnalysisError(f"{sorted(overlap)} named both as control and instrument; an instrument must be "
                             "excluded from the demand equation.")
-    des = _Design(panel, fixed_effects, controls, instruments, seasonality, se_type)
+    des = PanelDesign(panel, fixed_effects, controls, instruments, seasonality, se_type)
     cat_of = (dict(zip(des.product, des.category)) if des.category is not None else {})
     full = panel if "product_id" in panel.columns else panel.assign(product_id=ALL)
     all_products = sorted(full["product_id"].astype(str).unique())
@@ -132,7 +132,7 @@ def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv",
     prods_in = sorted(set(des.product))
     idx_of = {p: order[bounds[i]:bounds[i + 1]] for i, p in enumerate(prods_in)}
     if "ppml" in methods:
-        des_pois = _Design(panel, fixed_effects, controls, [], seasonality, se_type, keep_zeros=True)
+        des_pois = PanelDesign(panel, fixed_effects, controls, [], seasonality, se_type, keep_zeros=True)
         idx_pois = {p: np.where(des_pois.product == p)[0] for p in all_products}
     rows = []
     common = {"fixed_effects": fixed_effects, "se_type": des.se_label}
@@ -141,11 +141,11 @@ def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv",
             base = dict(common, product_id=p, category=cat_of.get(p, _first(full, p)), level="product",
                         method=method, n_zero_units=int(des.n_zero.get(p, 0)))
             if method == "ppml":
-                rows.append(_fit_ppml(des_pois, idx_pois[p], min_obs, min_price_sd, base))
+                rows.append(fit_ppml(des_pois, idx_pois[p], min_obs, min_price_sd, base))
             elif p not in idx_of:
-                rows.append(_empty_row(**base, n_obs=0, reason="no weeks with positive units"))
+                rows.append(empty_row(**base, n_obs=0, reason="no weeks with positive units"))
             else:
-                rows.append(_fit_linear(des, idx_of[p], method, min_obs, min_price_sd, weak_f, seed,
+                rows.append(fit_linear(des, idx_of[p], method, min_obs, min_price_sd, weak_f, seed,
                                         dml_folds, base))
         if pooled and des.category is not None and method in ("ols", "iv"):
             for c in sorted(set(des.category)):
@@ -153,7 +153,7 @@ def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv",
                 members = sorted(set(des.product[idx]))
                 base = dict(common, product_id=f"pooled:{c}", category=c, level="category", method=method,
                             n_zero_units=int(sum(des.n_zero.get(p, 0) for p in members)))
-                row = _fit_linear(des, idx, method, min_obs, min_price_sd, weak_f, seed, dml_folds, base)
+                row = fit_linear(des, idx, method, min_obs, min_price_sd, weak_f, seed, dml_folds, base)
                 row["note"] = (row["note"] + "; " if row["note"] else "") + f"common slope over {len(members)} products"
                 rows.append(row)
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)

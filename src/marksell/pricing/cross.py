@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from marksell.errors import AnalysisError
-from marksell.pricing.estimators import Z95, _drop_constant, _partial, ols_fit, tsls_fit
-from marksell.pricing.panel import _Design, check_panel, demean, term_values
+from marksell.pricing.estimators import Z95, drop_constant, ols_fit, partial_out, tsls_fit
+from marksell.pricing.panel import PanelDesign, check_panel, demean, term_values
 
 
 # --------------------------------------------------------------------------- cross-price
@@ -61,14 +61,14 @@ def fit_cross_elasticities(panel: pd.DataFrame, method: str = "iv", fixed_effect
                     rows.append(dict(base, price_of=q, identified=False, n_obs=len(own),
                                      reason=f"too few matched observations: n={len(own)} < min_obs={min_obs}"))
                 continue
-            des = _Design(own.drop(columns=[c for c in own.columns if c.startswith(("_lp", "_z"))]),
+            des = PanelDesign(own.drop(columns=[c for c in own.columns if c.startswith(("_lp", "_z"))]),
                           fixed_effects, controls, [], seasonality, se_type)
             y, _, w, _ = des.demeaned()
-            w, _names = _drop_constant(w, des.w_names)
+            w, _names = drop_constant(w, des.w_names)
             xp = demean(own[price_cols].to_numpy(float), des.groups)
             dof_fe = des.dof_fe(np.arange(len(own)))
             clusters = des.clusters
-            sds = np.sqrt((_partial(xp, w) ** 2).mean(axis=0))
+            sds = np.sqrt((partial_out(xp, w) ** 2).mean(axis=0))
             if np.any(sds < min_price_sd):
                 bad = [prods[j] for j in np.where(sds < min_price_sd)[0]]
                 for q in prods:

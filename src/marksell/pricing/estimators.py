@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from marksell.errors import AnalysisError
-from marksell.pricing.panel import _codes, _Design, demean
+from marksell.pricing.panel import PanelDesign, demean, group_codes
 
 METHODS = ("ols", "iv", "dml", "ppml")
 Z95 = float(stats.norm.ppf(0.975))
@@ -121,7 +121,7 @@ def tsls_fit(y: np.ndarray, endog: np.ndarray, exog: np.ndarray, instruments: np
 
 
 # --------------------------------------------------------------------------- estimation
-def _empty_row(**kw) -> dict:
+def empty_row(**kw) -> dict:
     row = {c: np.nan for c in RESULT_COLUMNS}
     row.update(identified=False, weak_instrument=False, note="")
     row.update(kw)
@@ -144,45 +144,45 @@ def _guard(x_raw: np.ndarray, x_res: np.ndarray, n: int, k: int, dof_fe: int, mi
     return ""
 
 
-def _partial(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+def partial_out(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     if w.shape[1] == 0:
         return a
     coef, *_ = np.linalg.lstsq(w, a, rcond=None)
     return a - w @ coef
 
 
-def _drop_constant(w: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+def drop_constant(w: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
     keep = [j for j in range(w.shape[1]) if np.abs(w[:, j]).max(initial=0) > 1e-10]
     return w[:, keep], [names[j] for j in keep]
 
 
-def _fit_linear(des: _Design, idx: np.ndarray, method: str, min_obs: int, min_price_sd: float,
+def fit_linear(des: PanelDesign, idx: np.ndarray, method: str, min_obs: int, min_price_sd: float,
                 weak_f: float, seed: int, dml_folds: int, base: dict) -> dict:
     y, x, w, z = (a[idx] for a in des.demeaned())
-    w, w_names = _drop_constant(w, des.w_names)
+    w, w_names = drop_constant(w, des.w_names)
     n = len(y)
     dof_fe = des.dof_fe(idx)
     clusters = des.clusters[idx] if des.clusters is not None else None
     if clusters is not None:
-        clusters = _codes(pd.Series(clusters))
+        clusters = group_codes(pd.Series(clusters))
     k = 1 + w.shape[1]
-    x_res = _partial(x, w)
+    x_res = partial_out(x, w)
     reason = _guard(des.x[idx], x_res, n, k, dof_fe, min_obs, min_price_sd)
     if not reason and not np.abs(y).max(initial=0) > 1e-12:
         reason = "units do not vary after fixed effects (every week sells the same)"
     if reason:
-        return _empty_row(**base, n_obs=n, reason=reason)
-    row = _empty_row(**base, n_obs=n, identified=True, reason="")
+        return empty_row(**base, n_obs=n, reason=reason)
+    row = empty_row(**base, n_obs=n, identified=True, reason="")
     n_miss = int(sum(des.n_missing.get(p, 0) for p in set(des.product[idx])))
     if n_miss:
         row["note"] = f"{n_miss} row(s) with a missing control/instrument value left out"
     centred = des.fixed_effects == "none"
     if method in ("iv", "dml") and z.shape[1]:
-        z_res = _partial(z, w)
+        z_res = partial_out(z, w)
         z_sd = np.sqrt((z_res**2).mean(axis=0))
         if np.any(z_sd < 1e-8):
             bad = [des.z_names[j] for j in np.where(z_sd < 1e-8)[0]]
-            return _empty_row(**base, n_obs=n, reason=f"instrument(s) {bad} do not vary after fixed effects and controls")
+            return empty_row(**base, n_obs=n, reason=f"instrument(s) {bad} do not vary after fixed effects and controls")
     if method == "ols":
         fit = ols_fit(y, np.column_stack([x, w]), clusters, dof_fe, r2_centred=centred)
         b, cov, r2 = fit["beta"], fit["cov"], fit["r2"]
@@ -231,9 +231,9 @@ def _dml(des, idx, y, x, w, z, clusters, seed, folds):
 
     feats = [w]
     if "store_id" in des.d.columns:
-        feats.append(_codes(des.d["store_id"].iloc[idx])[:, None].astype(float))
+        feats.append(group_codes(des.d["store_id"].iloc[idx])[:, None].astype(float))
     if "date" in des.d.columns:
-        feats.append(_codes(des.d["date"].iloc[idx])[:, None].astype(float))
+        feats.append(group_codes(des.d["date"].iloc[idx])[:, None].astype(float))
     feats = np.column_stack(feats) if sum(f.shape[1] for f in feats) else np.zeros((len(y), 1))
     folds = min(folds, len(y))
     kf = KFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -263,32 +263,32 @@ def _dml(des, idx, y, x, w, z, clusters, seed, folds):
     return b, cov, r2, f, note
 
 
-def _fit_ppml(des: _Design, idx: np.ndarray, min_obs: int, min_price_sd: float, base: dict) -> dict:
+def fit_ppml(des: PanelDesign, idx: np.ndarray, min_obs: int, min_price_sd: float, base: dict) -> dict:
     """Poisson PML on levels of units, zero weeks included, fixed effects absorbed."""
     y = des.y[idx]
     x = np.column_stack([des.x[idx], des.w[idx]])
-    groups = [_codes(pd.Series(g[idx])) for g in des.groups]
+    groups = [group_codes(pd.Series(g[idx])) for g in des.groups]
     # fixed-effect levels with no sales at all carry no information (and push mu to zero): drop them
     keep = np.ones(len(y), bool)
     for g in groups:
         keep &= (np.bincount(g, weights=y) > 0)[g]
     n_zero = int((y <= 0).sum())
     y, x = y[keep], x[keep]
-    groups = [_codes(pd.Series(g[keep])) for g in groups]
+    groups = [group_codes(pd.Series(g[keep])) for g in groups]
     x_dm = demean(x, groups)
-    xw, names = _drop_constant(x_dm[:, 1:], des.w_names)
+    xw, names = drop_constant(x_dm[:, 1:], des.w_names)
     n = len(y)
     dof_fe = sum(int(g.max()) + 1 for g in groups) - (len(groups) - 1)
-    reason = _guard(x[:, 0], _partial(x_dm[:, 0], xw), n, 1 + xw.shape[1], dof_fe, min_obs, min_price_sd)
+    reason = _guard(x[:, 0], partial_out(x_dm[:, 0], xw), n, 1 + xw.shape[1], dof_fe, min_obs, min_price_sd)
     if reason:
-        return _empty_row(**base, n_obs=n, reason=reason)
+        return empty_row(**base, n_obs=n, reason=reason)
     keep_cols = [0] + [1 + des.w_names.index(c) for c in names]
     clusters = des.clusters[idx][keep] if des.clusters is not None else None
     if clusters is not None:
-        clusters = _codes(pd.Series(clusters))
+        clusters = group_codes(pd.Series(clusters))
     fit = ppml_fit(y, x[:, keep_cols], groups, clusters, dof_fe)
     b, se = float(fit["beta"][0]), float(np.sqrt(fit["cov"][0, 0]))
-    row = _empty_row(**base, n_obs=n, identified=True, reason="", elasticity=b, std_error=se,
+    row = empty_row(**base, n_obs=n, identified=True, reason="", elasticity=b, std_error=se,
                      ci_low=b - Z95 * se, ci_high=b + Z95 * se, r2=fit["r2"],
                      note=f"Poisson PML, {n_zero} zero-unit weeks kept; r2 = deviance R2")
     if "promo" in names:

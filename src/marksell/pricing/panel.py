@@ -320,7 +320,7 @@ def demean(values: np.ndarray, groups: Sequence[np.ndarray], tol: float = 1e-10,
 
 
 # --------------------------------------------------------------------------- design
-def _codes(s: pd.Series) -> np.ndarray:
+def group_codes(s: pd.Series) -> np.ndarray:
     return pd.factorize(s, sort=True)[0].astype(np.int64)
 
 
@@ -332,11 +332,11 @@ def _fe_groups(d: pd.DataFrame, fixed_effects: str, prod: np.ndarray) -> list[np
         if "store_id" not in d.columns:
             raise AnalysisError(f"fixed_effects='{fixed_effects}' needs a 'store_id' column; use 'none' or "
                                 "'time', or map your store/region column to store_id.")
-        groups.append(_codes(pd.Series(prod) * 1_000_003 + _codes(d["store_id"])))
+        groups.append(group_codes(pd.Series(prod) * 1_000_003 + group_codes(d["store_id"])))
     if fixed_effects in ("time", "both"):
         if "date" not in d.columns:
             raise AnalysisError(f"fixed_effects='{fixed_effects}' needs a 'date' column; use 'none' or 'store'.")
-        groups.append(_codes(pd.Series(prod) * 1_000_003 + _codes(d["date"])))
+        groups.append(group_codes(pd.Series(prod) * 1_000_003 + group_codes(d["date"])))
     if not groups:
         groups.append(prod)  # product intercepts
     return groups
@@ -358,11 +358,11 @@ def _parse_se(panel: pd.DataFrame, se_type: str) -> tuple[np.ndarray | None, str
         col = se_type.split(":", 1)[1]
         if col not in panel.columns:
             raise AnalysisError(f"se_type '{se_type}': cluster column '{col}' not found.")
-        return _codes(panel[col]), f"CR1 clustered by {col}"
+        return group_codes(panel[col]), f"CR1 clustered by {col}"
     raise AnalysisError(f"se_type must be 'HC1' or 'cluster:<column>'; got '{se_type}'.")
 
 
-class _Design:
+class PanelDesign:
     """Arrays shared by every method: logs, controls, instruments, codes (positive-unit rows)."""
 
     def __init__(self, panel, fixed_effects, controls, instruments, seasonality, se_type, keep_zeros=False):
@@ -394,7 +394,7 @@ class _Design:
         d = d.loc[mask].reset_index(drop=True)
         self.d = d
         self.product = d["product_id"].astype(str).to_numpy()
-        self.prod_code = _codes(d["product_id"].astype(str))
+        self.prod_code = group_codes(d["product_id"].astype(str))
         self.y = np.log(d["units"].to_numpy(dtype=float)) if not keep_zeros else d["units"].to_numpy(float)
         self.x = np.log(d["price"].to_numpy(dtype=float))
         self.w = np.column_stack([v[mask] for v in extra_w]) if extra_w else np.zeros((len(d), 0))

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from marksell.errors import AnalysisError
-from marksell.segmentation.rfm import Occasions, _per_customer, purchase_occasions
+from marksell.segmentation.rfm import Occasions, per_customer, purchase_occasions
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 MONTH_DAYS = 30.4375
@@ -50,7 +50,7 @@ def _unit_days(time_unit: str) -> float:
 # summary data
 # --------------------------------------------------------------------------------------------
 def _summary_from_occasions(occ: Occasions, end_day: int, unit: float, upto_day: int | None = None) -> pd.DataFrame:
-    pc = _per_customer(occ, upto_day)
+    pc = per_customer(occ, upto_day)
     x = pc["n"].to_numpy() - 1
     repeat_value = pc["gross"].to_numpy() - pc["first_value"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -481,7 +481,7 @@ def fit_clv(
     if gg_ok:
         spend = expected_spend(gg.params, out["frequency"], out["monetary_value"])
     else:
-        pc = _per_customer(occ)
+        pc = per_customer(occ)
         spend = (pc["gross"] / pc["n"]).to_numpy()
     factor = 1.0
     if net_of_returns:

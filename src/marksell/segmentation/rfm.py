@@ -207,7 +207,7 @@ def _compensated_sums(vals: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return total
 
 
-def _per_customer(occ: Occasions, upto_day: int | None = None) -> pd.DataFrame:
+def per_customer(occ: Occasions, upto_day: int | None = None) -> pd.DataFrame:
     """Aggregate occasions (optionally only those before ``upto_day``) per customer code."""
     m = slice(None) if upto_day is None else occ.day < upto_day
     c, d, v = occ.code[m], occ.day[m], occ.value[m]
@@ -244,7 +244,7 @@ def rfm_table(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = Tru
     present. ``attrs``: ``as_of`` and ``notes``.
     """
     occ = purchase_occasions(transactions, as_of=as_of, merge_same_day=merge_same_day)
-    pc = _per_customer(occ)
+    pc = per_customer(occ)
     if len(pc) == 0:
         raise AnalysisError(
             "no customers: no purchase (revenue >= 0) is dated before as_of "
