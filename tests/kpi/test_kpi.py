@@ -278,15 +278,14 @@ def test_scorecard_statuses_and_sentences(report):
 
 
 def test_status_rule():
-    assert kpi.status_of(3.2, 3.0, "higher") == "on target"
-    assert kpi.status_of(2.8, 3.0, "higher") == "watch"
-    assert kpi.status_of(2.6, 3.0, "higher") == "off target"
-    assert kpi.status_of(105.0, 100.0, "lower") == "watch"
-    assert kpi.status_of(120.0, 100.0, "lower") == "off target"
-    assert kpi.status_of(0.06, 0.10, "higher", absolute_band=0.05) == "watch"
-    assert kpi.status_of(0.04, 0.10, "higher", absolute_band=0.05) == "off target"
-    assert kpi.status_of(float("nan"), 3.0, "higher") == "not available"
-    assert kpi.status_of(1.0, None, "higher") == "no target"
+    values = np.array([3.2, 2.8, 2.6, float("nan"), 1.0])
+    targets = np.array([3.0, 3.0, 3.0, 3.0, float("nan")])
+    assert list(kpi.statuses(values, targets, "higher")) == [
+        "on target", "watch", "off target", "not available", "no target"]
+    assert list(kpi.statuses(np.array([105.0, 120.0]), np.array([100.0, 100.0]), "lower")) == ["watch", "off target"]
+    rates = kpi.statuses(np.array([0.06, 0.04]), np.array([0.10, 0.10]), "higher", absolute_band=0.05)
+    assert list(rates) == ["watch", "off target"]
+    assert list(kpi.statuses(np.array([5.0]), np.array([1.0]), None)) == ["no target"]
 
 
 # ----------------------------------------------------------------------------- bad inputs

@@ -49,7 +49,7 @@ from marksell.kpi.scorecard import (
     predictive_clv,
     resolve_targets,
     scorecard_table,
-    status_of,
+    statuses,
     substitution_effects,
 )
 from marksell.kpi.summary import (
@@ -69,5 +69,5 @@ __all__ = [
     "last_full_month", "load_kpi_inputs", "measure_notes", "measures_from_sums", "monthly_kpis", "panel",
     "parse_period", "payback_months", "period_kpis", "period_label", "period_sums", "predictive_clv",
     "prepare_inputs", "resolve_targets", "retention_matrix", "retention_summary", "scorecard_display",
-    "scorecard_table", "shifted", "status_of", "substitution_effects", "trailing_sums",
+    "scorecard_table", "shifted", "statuses", "substitution_effects", "trailing_sums",
 ]

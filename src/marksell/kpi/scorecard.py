@@ -124,13 +124,11 @@ def resolve_targets(targets: dict | None, gross_margin: float) -> dict:
     return t
 
 
-def status_of(value, target, direction, *, band: float = 0.10, absolute_band: float | None = None) -> str:
-    """"on target", "watch" (short by at most the band), "off target", "no target" or "not available"."""
-    return str(_status(np.array([value], dtype=float), np.array([target], dtype=float), direction, band,
-                       absolute_band)[0])
+def statuses(v: np.ndarray, t: np.ndarray, direction, band: float = 0.10, absolute_band=None) -> np.ndarray:
+    """Per value: "on target", "watch" (short by at most the band), "off target", "no target" or "not available".
 
-
-def _status(v: np.ndarray, t: np.ndarray, direction, band: float, absolute_band=None) -> np.ndarray:
+    The band is ``band`` times the target, or ``absolute_band`` (for rates); ``direction`` "higher" or "lower".
+    """
     out = np.full(len(v), "no target", dtype=object)
     if direction is not None:
         slack = np.full(len(v), absolute_band) if absolute_band is not None else band * np.abs(t)
@@ -185,7 +183,7 @@ def _long(inp, dim, labels, ends, s, prev, yoy, prev_ok, yoy_ok, targets, traili
         v = m[k].to_numpy(dtype=float)
         cols["value"].append(v)
         cols["target"].append(tv[k])
-        cols["status"].append(_status(v, tv[k], direction, targets["watch_band"],
+        cols["status"].append(statuses(v, tv[k], direction, targets["watch_band"],
                                       targets["growth_watch_pp"] if k == "revenue_growth_yoy" else None))
         note = notes[k].to_numpy(dtype=object)
         if k == "cac" and targets.get("cac") is None:
