@@ -72,16 +72,16 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
             return NaiveForecaster(snaive_m)
         if mdl == "ets":
             return EtsForecaster(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
-                        opts["sim_reps"], seed, strength)
+                                 opts["sim_reps"], seed, strength)
         if mdl == "arima":
             return ArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
-                          strength if n0 >= 3 * m else None)
+                                   strength if n0 >= 3 * m else None)
         if mdl == "theta":
             return ThetaForecaster(m, seasonal, positive)
         if mdl == "regression":
             return RegressionArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
-                                    opts["exog_names"], positive,
-                                    strength if n0 >= 3 * m else None)
+                                             opts["exog_names"], positive,
+                                             strength if n0 >= 3 * m else None)
         raise ParameterError(mdl)
 
     with warnings.catch_warnings(record=True) as caught:
