@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,19 +32,22 @@ FAST_ABOVE = 200
 FAST_MODELS = ("naive", "snaive", "ets", "theta", "regression", "combo")
 
 
-def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
-    """Fit every model on one series at each backtest origin and on the full history.
+@dataclass
+class SeriesTraits:
+    """What one series allows (from its first origin's training window), with the notes saying so."""
 
-    ``X`` holds the exogenous columns (rows: the history, then the ``h`` future periods) for the
-    ``regression`` model. Returns a dict: ``origins`` (list of {model: (mean, bands, resid)}),
-    ``final`` (same for the full history), ``spec`` (model description), ``coef`` (regression
-    coefficients: {column: (estimate, standard error)}), ``notes``, ``conv`` (ConvergenceWarning
-    count), ``cpu`` (seconds per model).
-    """
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    positive: bool
+    seasonal: bool
+    snaive_m: int
+    simple_ok: bool
+    strength: float
+    n0: int
+    notes: list
 
+
+def series_traits(y, m, n0, models) -> SeriesTraits:
+    """Positive values, enough seasons, enough periods: which model forms this series can take, and why not."""
     notes: list[str] = []
-    n0 = train_lengths[0]
     positive = bool(np.all(y > 0))
     seasonal = m > 1 and n0 >= 2 * m
     if m > 1 and not seasonal:
@@ -58,76 +62,107 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
     simple_ok = n0 >= 10
     if not simple_ok:
         notes.append(f"only {n0} periods at the first origin: ETS/ARIMA/Theta replaced by naive")
+    strength = seasonal_strength(y[:n0], m) if seasonal and n0 >= 3 * m else 0.0
+    return SeriesTraits(positive, seasonal, snaive_m, simple_ok, strength, n0, notes)
+
+
+def make_model(mdl, m, traits: SeriesTraits, opts, seed, X=None):
+    """The forecaster for model name ``mdl`` on a series with these ``traits``."""
+    seasonal, positive, n0 = traits.seasonal, traits.positive, traits.n0
+    strength = traits.strength
+    if mdl == "naive" or (not traits.simple_ok and mdl in COMBO_MEMBERS):
+        return NaiveForecaster(1)
+    if mdl == "snaive":
+        return NaiveForecaster(traits.snaive_m)
+    if mdl == "ets":
+        return EtsForecaster(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
+                             opts["sim_reps"], seed, strength)
+    if mdl == "arima":
+        return ArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
+                               strength if n0 >= 3 * m else None)
+    if mdl == "theta":
+        return ThetaForecaster(m, seasonal, positive)
+    if mdl == "regression":
+        return RegressionArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
+                                         opts["exog_names"], positive,
+                                         strength if n0 >= 3 * m else None)
+    raise ParameterError(mdl)
+
+
+def fit_model(obj, mdl, y, h, train_lengths, levels, out) -> None:
+    """Fit ``obj`` at each backtest origin (updating), then on the full history; results into ``out``."""
+    for i, n in enumerate(train_lengths):
+        yi = y[:n]
+        (obj.fit if i == 0 else obj.update)(yi)
+        mean, bands = obj.forecast(h, levels)
+        out["origins"][i][mdl] = (mean, bands, obj.resid)
+    getattr(obj, "refit", obj.fit)(y)
+    mean, bands = obj.forecast(h, levels)
+    out["final"][mdl] = (mean, bands, obj.resid)
+    out["spec"][mdl] = obj.spec
+    if mdl == "regression" and isinstance(obj, RegressionArimaForecaster):
+        out["coef"] = obj.coefficients()
+
+
+def fit_fallback(mdl, y, h, train_lengths, levels, snaive_m, out) -> None:
+    """Seasonal naive in place of a model that failed, at every origin and on the full history."""
+    fb = NaiveForecaster(snaive_m)
+    for i, n in enumerate(train_lengths):
+        fb.fit(y[:n])
+        out["origins"][i][mdl] = (*fb.forecast(h, levels), fb.resid)
+    fb.fit(y)
+    out["final"][mdl] = (*fb.forecast(h, levels), fb.resid)
+    out["spec"][mdl] = fb.spec + " (fallback)"
+
+
+def add_combination(out, y, m, h, train_lengths, levels, size) -> None:
+    """The ``combo`` forecasts: the mean of the best ``size`` fitted members by backtest MASE."""
+    fitted = [x for x in COMBO_MEMBERS if x in out["final"]]
+    if not fitted:
+        raise ParameterError("models: 'combo' needs at least one of "
+                             f"{', '.join(COMBO_MEMBERS)}.")
+    members = _best_members(y, m, h, train_lengths, out["origins"], fitted, size)
+    for store in [*out["origins"], out["final"]]:
+        store["combo"] = _combine([store[x] for x in members], levels)
+    out["spec"]["combo"] = "mean of " + ", ".join(members) + (
+        f" (best {len(members)} of {len(fitted)} by backtest MASE)"
+        if len(members) < len(fitted) else "")
+
+
+def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
+    """Fit every model on one series at each backtest origin and on the full history.
+
+    ``X`` holds the exogenous columns (rows: the history, then the ``h`` future periods) for the
+    ``regression`` model. Returns a dict: ``origins`` (list of {model: (mean, bands, resid)}),
+    ``final`` (same for the full history), ``spec`` (model description), ``coef`` (regression
+    coefficients: {column: (estimate, standard error)}), ``notes``, ``conv`` (ConvergenceWarning
+    count), ``cpu`` (seconds per model).
+    """
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    traits = series_traits(y, m, train_lengths[0], models)
+    notes = traits.notes
     cpu = {mdl: 0.0 for mdl in models}
     out = {"origins": [{} for _ in train_lengths], "final": {}, "spec": {}, "coef": {},
            "notes": notes}
-    n_conv = 0
-
-    strength = seasonal_strength(y[:n0], m) if seasonal and n0 >= 3 * m else 0.0
-
-    def make(mdl):
-        if mdl == "naive" or (not simple_ok and mdl in COMBO_MEMBERS):
-            return NaiveForecaster(1)
-        if mdl == "snaive":
-            return NaiveForecaster(snaive_m)
-        if mdl == "ets":
-            return EtsForecaster(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
-                                 opts["sim_reps"], seed, strength)
-        if mdl == "arima":
-            return ArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
-                                   strength if n0 >= 3 * m else None)
-        if mdl == "theta":
-            return ThetaForecaster(m, seasonal, positive)
-        if mdl == "regression":
-            return RegressionArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
-                                             opts["exog_names"], positive,
-                                             strength if n0 >= 3 * m else None)
-        raise ParameterError(mdl)
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for mdl in [x for x in models if x != "combo"]:
             t0 = time.process_time()
-            obj = make(mdl)
+            obj = make_model(mdl, m, traits, opts, seed, X)
             try:
-                for i, n in enumerate(train_lengths):
-                    yi = y[:n]
-                    (obj.fit if i == 0 else obj.update)(yi)
-                    mean, bands = obj.forecast(h, levels)
-                    out["origins"][i][mdl] = (mean, bands, obj.resid)
-                getattr(obj, "refit", obj.fit)(y)
-                mean, bands = obj.forecast(h, levels)
-                out["final"][mdl] = (mean, bands, obj.resid)
-                out["spec"][mdl] = obj.spec
-                if mdl == "regression" and isinstance(obj, RegressionArimaForecaster):
-                    out["coef"] = obj.coefficients()
+                fit_model(obj, mdl, y, h, train_lengths, levels, out)
             except Exception as exc:  # degrade to seasonal naive, say so
                 notes.append(f"{mdl} failed ({type(exc).__name__}: {str(exc)[:80]}); "
                              "seasonal naive used instead")
-                fb = NaiveForecaster(snaive_m)
-                for i, n in enumerate(train_lengths):
-                    fb.fit(y[:n])
-                    out["origins"][i][mdl] = (*fb.forecast(h, levels), fb.resid)
-                fb.fit(y)
-                out["final"][mdl] = (*fb.forecast(h, levels), fb.resid)
-                out["spec"][mdl] = fb.spec + " (fallback)"
+                fit_fallback(mdl, y, h, train_lengths, levels, traits.snaive_m, out)
             cpu[mdl] += time.process_time() - t0
         n_conv = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     if "combo" in models:
-        fitted = [x for x in COMBO_MEMBERS if x in out["final"]]
-        if not fitted:
-            raise ParameterError("models: 'combo' needs at least one of "
-                                 f"{', '.join(COMBO_MEMBERS)}.")
-        members = _best_members(y, m, h, train_lengths, out["origins"], fitted,
-                                opts.get("combo_size", 3))
-        for store in [*out["origins"], out["final"]]:
-            store["combo"] = _combine([store[x] for x in members], levels)
-        out["spec"]["combo"] = "mean of " + ", ".join(members) + (
-            f" (best {len(members)} of {len(fitted)} by backtest MASE)"
-            if len(members) < len(fitted) else "")
+        add_combination(out, y, m, h, train_lengths, levels, opts.get("combo_size", 3))
     out["conv"] = n_conv
     out["cpu"] = cpu
-    out["positive"] = positive
+    out["positive"] = traits.positive
     return out
 
 
