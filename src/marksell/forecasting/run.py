@@ -1,4 +1,9 @@
-"""The whole forecasting run behind the notebook: :func:`run_forecast`."""
+"""The whole forecasting run behind the notebook: :func:`run_forecast`, one function per stage.
+
+:func:`check_options` -> :func:`prepare` (series and backtest plan) -> :func:`fit_series` ->
+:func:`backtest_table` -> :func:`select_models` -> :func:`reconcile_stage` -> :func:`forecast_table` ->
+:func:`run_summary`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,14 @@ from marksell.forecasting.evaluation import accuracy_metrics, error_scales, lead
 from marksell.forecasting.exog import exog_matrices
 from marksell.forecasting.fitting import ALL_MODELS, BASELINES, DEFAULT_MODELS, FAST_ABOVE, FAST_MODELS, run_tasks
 from marksell.forecasting.reconcile import RECONCILIATIONS, reconcile_forecasts, residuals_for
-from marksell.forecasting.series import HORIZON_BY_FREQ, SEASON_BY_FREQ, build_hierarchy, end_notes, prepare_history
+from marksell.forecasting.series import (
+    HORIZON_BY_FREQ,
+    SEASON_BY_FREQ,
+    SeriesSet,
+    build_hierarchy,
+    end_notes,
+    prepare_history,
+)
 
 
 @dataclass
@@ -75,6 +87,80 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
       std_error.
     """
     t_start = time.perf_counter()
+    opts = check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys,
+                         date_col, value_col)
+    prep = prepare(df, opts, date_col=date_col, value_col=value_col, freq=freq, season_length=season_length,
+                   step=step, levels=levels, fill_gaps=fill_gaps, duplicates=duplicates, seed=seed,
+                   future=future, exog_sum=exog_sum)
+    fit = fit_series(prep, opts, n_jobs=n_jobs, ets_maxiter=ets_maxiter, arima_maxiter=arima_maxiter,
+                     sim_reps=sim_reps)
+    backtest = backtest_table(prep, fit, opts)
+    metrics = accuracy_metrics(backtest, ["series_id", "level", "model"], opts.intervals)
+    chosen, metrics = select_models(metrics, prep.ss, fit.models, opts.selection)
+    reconciliation, final_rec = reconcile_stage(prep, fit, chosen, reconciliations, opts)
+    forecast = forecast_table(prep, fit, chosen, final_rec, opts)
+    ss = prep.ss
+    history = stack_columns([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
+                              "value": ss.values[i]} for i, sid in enumerate(ss.ids)])
+    leaderboard = leaderboard_table(metrics, chosen, opts.intervals, fit.models)
+    by_horizon = error_by_horizon(backtest)
+    chosen_df = pd.DataFrame({"series_id": ss.ids, "level": ss.level,
+                              "model": [chosen[s] for s in ss.ids],
+                              "spec": [fit.results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)]})
+    coefficients = _coefficients(fit.results, ss)
+    summary = run_summary(prep, fit, opts, leaderboard, reconciliation, chosen_df, final_rec, coefficients)
+    cpu_by_model = dict(fit.cpu_by_model)
+    cpu_by_model["_wall_s"] = time.perf_counter() - t_start
+    return ForecastRun(forecast, backtest, metrics, leaderboard, by_horizon, reconciliation,
+                       history, chosen_df, summary, prep.notes, cpu_by_model, coefficients)
+
+
+@dataclass
+class Options:
+    """The checked run options that every stage reads (see :func:`check_options`)."""
+
+    horizon: int
+    n_origins: int
+    selection: str
+    intervals: list
+    models: list
+    named: bool
+    exog_cols: list
+    combo_size: int
+    keys: list
+
+
+@dataclass
+class Prepared:
+    """The series to forecast and the backtest plan (see :func:`prepare`)."""
+
+    ss: SeriesSet
+    freq: str
+    horizon: int
+    season: int
+    step: int
+    models: list
+    tasks: list
+    notes: list
+
+
+@dataclass
+class Fits:
+    """Every series' backtest and final forecasts per model (see :func:`fit_series`)."""
+
+    results: list
+    models: list
+    conv: int
+    cpu_by_model: dict
+
+
+def check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys,
+                  date_col="date", value_col="sales") -> Options:
+    """Check the run's options before any data is read; raise :class:`ParameterError` saying the fix.
+
+    Baselines are always added, ``regression`` when ``exog_cols`` are given; models keep the order
+    of :data:`ALL_MODELS`.
+    """
     if not isinstance(horizon, (int, np.integer)) or horizon < 0:
         raise ParameterError(f"horizon={horizon!r}: the forecast horizon must be a whole number of "
                              "periods >= 1 (e.g. 3 for the next quarter of monthly data), or 0 for "
@@ -108,16 +194,30 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     if clash:
         raise ParameterError(f"exog_cols {clash} are the date, value or key columns; name other "
                              "columns (price, promotion, calendar flags).")
-    bottom, freq, notes = prepare_history(df, date_col, keys, value_col, freq, fill_gaps, duplicates)
-    horizon = int(horizon) or HORIZON_BY_FREQ[freq]
+    return Options(horizon, n_origins, selection, levels_q, models, named, exog_cols, int(combo_size), keys)
+
+
+def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sales", freq=None, season_length=0,
+            step=0, levels=("total",), fill_gaps="refuse", duplicates="refuse", seed=0, future=None,
+            exog_sum=()) -> Prepared:
+    """The hierarchy of series and one fitting task per series: its training lengths at each backtest origin.
+
+    ``opts.horizon`` 0 becomes the frequency's default. Series that end on another date than the others are
+    forecast from their own end and left out of the totals (a note says so). Raises :class:`AnalysisError`
+    when a series is too short for the horizon and origins.
+    """
+    n_origins = opts.n_origins
+    bottom, freq, notes = prepare_history(df, date_col, opts.keys, value_col, freq, fill_gaps, duplicates)
+    horizon = int(opts.horizon) or HORIZON_BY_FREQ[freq]
     m = int(season_length) if season_length else SEASON_BY_FREQ[freq]
     if m < 1:
         raise ParameterError(f"season_length={season_length!r}: use 0 (from frequency), 1 (none) "
                              "or the number of periods in a season.")
     step = int(step) if step else horizon
-    ss = build_hierarchy(bottom, keys, levels, freq)
+    ss = build_hierarchy(bottom, opts.keys, levels, freq)
     n_all = len(ss.ids)
-    if not named and n_all > FAST_ABOVE:
+    models = opts.models
+    if not opts.named and n_all > FAST_ABOVE:
         models = [x for x in models if x in FAST_MODELS]
         notes.append(f"{n_all} series: ARIMA was left out to keep the run time down (the fast default "
                      f"above {FAST_ABOVE} series when no models are named); pass models to include "
@@ -133,41 +233,61 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                 f"{n_origins} backtest origin(s) {step} apart (needs at least "
                 f"{horizon + (n_origins - 1) * step + 3}). Lower horizon or n_origins.")
         tasks.append((i, y, tl, seed + i, None))
-    if exog_cols:
-        mats, exog_notes = exog_matrices(df, future, ss, keys, exog_cols, horizon, freq, date_col,
+    if opts.exog_cols:
+        mats, exog_notes = exog_matrices(df, future, ss, opts.keys, opts.exog_cols, horizon, freq, date_col,
                                          exog_sum)
         notes.extend(exog_notes)
         tasks = [(i, y, tl, sd, mats[i]) for i, y, tl, sd, _ in tasks]
-    opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps,
-            "exog_names": exog_cols, "combo_size": int(combo_size)}
-    results = run_tasks(tasks, m, horizon, models, levels_q, opts, n_jobs)
+    return Prepared(ss, freq, horizon, m, step, models, tasks, notes)
+
+
+def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arima_maxiter=50,
+               sim_reps=500) -> Fits:
+    """Fit every model on every series at each backtest origin and on the full history (``n_jobs`` processes).
+
+    Per-series notes and the count of suppressed convergence warnings go into ``prep.notes``.
+    """
+    fit_opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps,
+                "exog_names": opts.exog_cols, "combo_size": opts.combo_size}
+    models = prep.models
+    results = run_tasks(prep.tasks, prep.season, prep.horizon, models, opts.intervals, fit_opts, n_jobs)
     conv = sum(r["conv"] for r in results)
     cpu_by_model = {mdl: sum(r["cpu"].get(mdl, 0.0) for r in results) for mdl in models}
     for i, r in enumerate(results):
         for note in r["notes"]:
-            notes.append(f"{ss.ids[i]}: {note}")
+            prep.notes.append(f"{prep.ss.ids[i]}: {note}")
     if conv:
-        notes.append(f"{conv} optimiser convergence warning(s) from statsmodels were suppressed "
-                     "(fits kept; they affect accuracy only through the backtest scores).")
-    # ---- backtest table -------------------------------------------------------------------
+        prep.notes.append(f"{conv} optimiser convergence warning(s) from statsmodels were suppressed "
+                          "(fits kept; they affect accuracy only through the backtest scores).")
+    return Fits(results, models, conv, cpu_by_model)
+
+
+def backtest_table(prep: Prepared, fit: Fits, opts: Options) -> pd.DataFrame:
+    """One row per series, model, origin and step: actual, forecast, bounds and the series' error scales."""
+    ss, m, horizon = prep.ss, prep.season, prep.horizon
     bt_rows = []
-    for i, r in enumerate(results):
+    for i, r in enumerate(fit.results):
         y, dts = ss.values[i], ss.dates[i]
-        for k, n in enumerate(tasks[i][2]):
+        for k, n in enumerate(prep.tasks[i][2]):
             mae, mse = error_scales(y[:n], m)
             actual = y[n:n + horizon]
-            for mdl in models:
+            for mdl in fit.models:
                 mean, bands, _ = r["origins"][k][mdl]
                 row = {"series_id": ss.ids[i], "level": ss.level[i], "model": mdl,
                        "origin": dts[n - 1], "step": np.arange(1, horizon + 1),
                        "date": dts[n:n + horizon], "actual": actual, "forecast": mean,
                        "scale_mae": mae, "scale_mse": mse}
-                for lv in levels_q:
+                for lv in opts.intervals:
                     row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
                 bt_rows.append(row)
-    backtest = stack_columns(bt_rows)
-    metrics = accuracy_metrics(backtest, ["series_id", "level", "model"], levels_q)
-    # ---- selection -------------------------------------------------------------------------
+    return stack_columns(bt_rows)
+
+
+def select_models(metrics: pd.DataFrame, ss: SeriesSet, models: list, selection: str) -> tuple[dict, pd.DataFrame]:
+    """The chosen model per series (lowest backtest MASE; ties go to the earlier model) and ``metrics`` with ``chosen``.
+
+    ``selection="global"`` chooses the model with the lowest mean MASE over all series for every series.
+    """
     order = {mdl: j for j, mdl in enumerate(models)}
     if selection == "global":
         overall = metrics.groupby("model")["mase"].mean()
@@ -181,17 +301,26 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
     metrics["chosen"] = [chosen[s] == mdl for s, mdl in zip(metrics["series_id"], metrics["model"])]
     metrics = metrics.sort_values(["series_id", "model"], key=series_sort_key(ss, order)).reset_index(
         drop=True)
-    # ---- reconciliation in the backtest and for the final forecast ----------------------------
+    return chosen, metrics
+
+
+def reconcile_stage(prep: Prepared, fit: Fits, chosen: dict, reconciliations, opts: Options
+                    ) -> tuple[pd.DataFrame, dict]:
+    """Reconcile the chosen forecasts: accuracy per method and level in the backtest, and the final forecasts.
+
+    Returns the ``reconciliation`` table (method, level, mase, rmsse, smape, bias; empty without a
+    hierarchy) and ``{method: reconciled final forecasts}`` (rows: the series of the hierarchy, in
+    ``ss.in_hierarchy`` order); notes go into ``prep.notes``.
+    """
+    ss, results, m, horizon = prep.ss, fit.results, prep.season, prep.horizon
     # only the series of the hierarchy (those sharing the last period) are reconciled
     hs = ss.hierarchy()
     rows = list(ss.in_hierarchy)
-    pos_of = {i: p for p, i in enumerate(rows)}
     h_results = [results[i] for i in rows]
-    do_rec = len(hs.ids) > len(hs.bottom) and len(reconciliations) > 0
     rec_rows, rec_notes = [], []
     final_rec = {}
-    if do_rec:
-        for k in range(n_origins):
+    if len(hs.ids) > len(hs.bottom) and len(reconciliations) > 0:
+        for k in range(opts.n_origins):
             base = np.vstack([results[i]["origins"][k][chosen[ss.ids[i]]][0] for i in rows])
             res = residuals_for(h_results, hs, chosen, k)
             for method in ["base", *reconciliations]:
@@ -199,7 +328,7 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
                 if rec is None:
                     continue
                 for p, i in enumerate(rows):
-                    n = tasks[i][2][k]
+                    n = prep.tasks[i][2][k]
                     y = ss.values[i]
                     mae, mse = error_scales(y[:n], m)
                     rec_rows.append({
@@ -213,27 +342,34 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
             rec = reconcile_forecasts(hs, base, method, res, rec_notes)
             if rec is not None:
                 final_rec[method] = rec
-    notes.extend(sorted(set(rec_notes)))
-    if rec_rows:
-        rec_bt = stack_columns(rec_rows)
-        reconciliation = accuracy_metrics(rec_bt, ["method", "level"], [])
-        lvl_order = {lv: j for j, lv in enumerate(dict.fromkeys(ss.level))}
-        meth_order = {mm: j for j, mm in enumerate(["base", *reconciliations])}
-        reconciliation = reconciliation.sort_values(
-            ["method", "level"], key=lambda s: s.map(meth_order if s.name == "method" else lvl_order)
-        ).reset_index(drop=True)
-    else:
-        reconciliation = pd.DataFrame(columns=["method", "level", "mase", "rmsse", "smape", "bias"])
-    # ---- forecast table ----------------------------------------------------------------------
+    prep.notes.extend(sorted(set(rec_notes)))
+    if not rec_rows:
+        return pd.DataFrame(columns=["method", "level", "mase", "rmsse", "smape", "bias"]), final_rec
+    reconciliation = accuracy_metrics(stack_columns(rec_rows), ["method", "level"], [])
+    lvl_order = {lv: j for j, lv in enumerate(dict.fromkeys(ss.level))}
+    meth_order = {mm: j for j, mm in enumerate(["base", *reconciliations])}
+    reconciliation = reconciliation.sort_values(
+        ["method", "level"], key=lambda s: s.map(meth_order if s.name == "method" else lvl_order)
+    ).reset_index(drop=True)
+    return reconciliation, final_rec
+
+
+def forecast_table(prep: Prepared, fit: Fits, chosen: dict, final_rec: dict, opts: Options) -> pd.DataFrame:
+    """The final forecasts: every model per series (``chosen`` marks the selected one), then the reconciled rows.
+
+    Reconciled rows shift the chosen model's interval bounds by the reconciliation's change of the mean.
+    """
+    ss, horizon = prep.ss, prep.horizon
+    pos_of = {i: p for p, i in enumerate(ss.in_hierarchy)}
     fc_rows = []
-    for i, r in enumerate(results):
+    for i, r in enumerate(fit.results):
         sid = ss.ids[i]
         fdates = pd.date_range(ss.dates[i][-1], periods=horizon + 1, freq=ss.alias)[1:]
-        for mdl in models:
+        for mdl in fit.models:
             mean, bands, _ = r["final"][mdl]
             row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": mdl,
                    "spec": r["spec"][mdl], "forecast": mean}
-            for lv in levels_q:
+            for lv in opts.intervals:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
             row["chosen"] = chosen[sid] == mdl
             fc_rows.append(row)
@@ -242,31 +378,36 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
             shift = rec[pos_of[i]] - cmean
             row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": method,
                    "spec": f"{method} of chosen", "forecast": rec[pos_of[i]]}
-            for lv in levels_q:
+            for lv in opts.intervals:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = cbands[lv][0] + shift, cbands[lv][1] + shift
             row["chosen"] = False
             fc_rows.append(row)
-    forecast = stack_columns(fc_rows)
-    history = stack_columns([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
-                       "value": ss.values[i]} for i, sid in enumerate(ss.ids)])
-    # ---- leaderboard, error by horizon, summary ------------------------------------------------
-    leaderboard = leaderboard_table(metrics, chosen, levels_q, models)
+    return stack_columns(fc_rows)
+
+
+def error_by_horizon(backtest: pd.DataFrame) -> pd.DataFrame:
+    """MASE per model and step ahead; adds ``abs_scaled_error`` to ``backtest``."""
     backtest["abs_scaled_error"] = (backtest["forecast"] - backtest["actual"]).abs() / backtest[
         "scale_mae"]
-    by_horizon = (backtest.groupby(["model", "step"], sort=False)["abs_scaled_error"].mean()
-                  .rename("mase").reset_index())
-    chosen_df = pd.DataFrame({"series_id": ss.ids, "level": ss.level,
-                              "model": [chosen[s] for s in ss.ids],
-                              "spec": [results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)]})
+    return (backtest.groupby(["model", "step"], sort=False)["abs_scaled_error"].mean()
+            .rename("mase").reset_index())
+
+
+def run_summary(prep: Prepared, fit: Fits, opts: Options, leaderboard: pd.DataFrame,
+                reconciliation: pd.DataFrame, chosen_df: pd.DataFrame, final_rec: dict,
+                coefficients: pd.DataFrame) -> dict:
+    """The run's headline figures (``ForecastRun.summary``): sizes, options, accuracy, reconciliation, notes."""
+    ss, levels_q = prep.ss, opts.intervals
     coherence = None
     if final_rec:
+        hs = ss.hierarchy()
         coherence = {mth: float(np.max(np.abs(hs.S @ rec[hs.bottom] - rec))) for mth, rec in
                      final_rec.items()}
     lb = leaderboard.set_index("model")
     summary = {
-        "n_series": n_all, "n_bottom": len(ss.bottom), "frequency": freq, "season_length": m,
-        "horizon": horizon, "n_origins": n_origins, "origin_step": step, "selection": selection,
-        "models": models, "interval_levels": levels_q,
+        "n_series": len(ss.ids), "n_bottom": len(ss.bottom), "frequency": prep.freq, "season_length": prep.season,
+        "horizon": prep.horizon, "n_origins": opts.n_origins, "origin_step": prep.step, "selection": opts.selection,
+        "models": fit.models, "interval_levels": levels_q,
         "levels": list(dict.fromkeys(ss.level)),
         "mase_chosen": float(lb.loc["chosen", "mase"]),
         "mase_snaive": float(lb.loc["snaive", "mase"]),
@@ -280,19 +421,16 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
         "best_reconciliation": (reconciliation[reconciliation["method"] != "base"]
                                 .groupby("method")["mase"].mean().idxmin()
                                 if len(reconciliation) else None),
-        "convergence_warnings": conv,
-        "notes": notes,
+        "convergence_warnings": fit.conv,
+        "notes": prep.notes,
     }
-    coefficients = _coefficients(results, ss)
     if len(coefficients):
         bottom_level = ss.level[ss.bottom[0]]
-        summary["exog_cols"] = exog_cols
+        summary["exog_cols"] = opts.exog_cols
         pooled = pool_coefficients(coefficients[coefficients["level"] == bottom_level])
         summary["driver_effects"] = pooled.set_index("term").drop(columns="scale").round(4).to_dict(
             orient="index")
-    cpu_by_model["_wall_s"] = time.perf_counter() - t_start
-    return ForecastRun(forecast, backtest, metrics, leaderboard, by_horizon, reconciliation,
-                       history, chosen_df, summary, notes, cpu_by_model, coefficients)
+    return summary
 
 
 def _coefficients(results, ss) -> pd.DataFrame:
