@@ -51,9 +51,10 @@ from marksell.prioritisation.summary import (
 
 __all__ = [
     "AHPResult", "BatchScorer", "DEFAULT_CRITERIA", "EXAMPLE_AHP", "METHODS", "METHOD_LABELS", "MonteCarloResult",
-    "PrioritisationResult", "RANDOM_INDEX", "ahp_weights", "apply_ahp", "benefit_matrix", "criteria_spec",
-    "criterion_tradeoffs", "decision_matrix", "draw_weights", "entropy_weights", "expected_value", "ge_matrix",
-    "ge_zone", "monte_carlo_ranks", "oat_sweeps", "oat_weights", "pareto_dominance", "portfolio_view",
-    "prioritisation_summary", "rank_agreement", "ranking_table", "recommendation_text", "run_prioritisation",
-    "score_methods", "topsis", "vector_normalise", "weight_change_to_flip", "weighted_sum", "weights_table",
+    "PrioritisationResult", "RANDOM_INDEX", "ahp_weights", "apply_ahp", "benefit_matrix", "check_run_parameters",
+    "criteria_spec", "criterion_tradeoffs", "decision_matrix", "draw_weights", "entropy_weights", "expected_value",
+    "ge_matrix", "ge_zone", "monte_carlo_ranks", "oat_sweeps", "oat_weights", "pareto_dominance", "portfolio_view",
+    "prioritisation_summary", "rank_agreement", "ranking_table", "recommendation_text", "resolve_criteria",
+    "run_prioritisation", "score_methods", "topsis", "vector_normalise", "weight_change_to_flip", "weighted_sum",
+    "weights_table",
 ]
