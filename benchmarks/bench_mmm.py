@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import optimize
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -37,6 +37,6 @@ __all__ = [
     "CONTRACTS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES", "Column", "Contract", "DataContractError",
     "DataQualityWarning", "contract_table_markdown", "contracts_markdown", "display_path", "file_sha256",
     "input_columns", "load", "load_customers", "load_experiment", "load_lift_tests", "load_market_size",
-    "load_marketing_funnel", "load_mmm", "load_opportunities", "load_price_panel", "load_sales_history", "load_sales_plan", "load_transactions",
-    "read_header", "read_table", "sample_path",
+    "load_marketing_funnel", "load_mmm", "load_opportunities", "load_price_panel", "load_sales_history",
+    "load_sales_plan", "load_transactions", "read_header", "read_table", "sample_path",
 ]

@@ -23,12 +23,20 @@ from marksell.mmm.fitting import MixFit, fit_mix
 from marksell.mmm.model import MarketingMixModel
 from marksell.mmm.series import MixSeries, channel_name, check_run_parameters, infer_freq, prepare_series
 from marksell.mmm.summary import (
-    allocation_table, carryover_table, channel_table, decomposition, hyperparameters, response_curves,
-    rule_comparison, summary)
+    allocation_table,
+    carryover_table,
+    channel_table,
+    decomposition,
+    hyperparameters,
+    response_curves,
+    rule_comparison,
+    summary,
+)
 
 __all__ = [
     "SCENARIOS", "Allocation", "MarketingMixModel", "MixFit", "MixSeries", "accuracy", "allocate_budget",
-    "allocation_table", "calibration_rows", "carryover_table", "channel_name", "check_run_parameters", "channel_table", "decomposition",
-    "fit_mix", "hyperparameters", "identification", "infer_freq", "optimise_split", "prepare_series",
-    "residual_sentences", "response_curves", "rule_comparison", "spend_correlation", "summary",
+    "allocation_table", "calibration_rows", "carryover_table", "channel_name", "check_run_parameters",
+    "channel_table", "decomposition", "fit_mix", "hyperparameters", "identification", "infer_freq",
+    "optimise_split", "prepare_series", "residual_sentences", "response_curves", "rule_comparison",
+    "spend_correlation", "summary",
 ]

@@ -152,7 +152,7 @@ class MarketingMixModel:
     # ------------------------------------------------------------------ fitting
     def fit(self, spend: np.ndarray, y: np.ndarray, controls: np.ndarray | None = None,
             t: np.ndarray | None = None, calibration: list[dict] | None = None,
-            theta0: np.ndarray | None = None, sigma: float | None = None) -> "MarketingMixModel":
+            theta0: np.ndarray | None = None, sigma: float | None = None) -> MarketingMixModel:
         """Fit on ``spend`` ``(n, channels)``, outcome ``y`` ``(n,)``, optional ``controls`` ``(n, k)``.
 
         ``t`` is the period index (default ``0..n-1``; give it for refits on part of the data).

@@ -1,8 +1,8 @@
 """Generate the whole sample company from one seed and write it to a folder.
 
 Each part of the company comes from its own module (``customers``, ``funnel``, ``price_panel``,
-``sales_history``, ``opportunities``, ``experiments``, ``marketing_mix``), each with a child random generator spawned from the seed,
-so that changing one part never reshuffles the others. The same seed gives byte-identical files.
+``sales_history``, ``opportunities``, ``experiments``, ``marketing_mix``), each with a child random generator
+spawned from the seed, so that changing one part never reshuffles the others. The same seed gives byte-identical files.
 """
 
 from __future__ import annotations

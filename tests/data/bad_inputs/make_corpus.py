@@ -118,7 +118,8 @@ KINDS = {
     "mmm": dict(  # no text column: the outcome, spends and controls are all numbers
         header=["date", "sales", "spend_search", "spend_social", "promo"],
         rows=[[w, s, a, b, p] for w, (s, a, b, p) in
-              zip(WEEKS, [("250000.5", "12000", "8000", "0"), ("262000", "13500.5", "0", "1"), ("255000", "11000", "7000", "0")])],
+              zip(WEEKS, [("250000.5", "12000", "8000", "0"), ("262000", "13500.5", "0", "1"),
+                          ("255000", "11000", "7000", "0")])],
         date="date", num="sales", text=None, nonneg=None, warn_negative=None,
         unique="date", kwargs={},
     ),
