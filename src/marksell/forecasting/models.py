@@ -20,6 +20,25 @@ MAX_ETS_SEASON = 24
 STRONG_SEASON = 0.64
 
 
+@lru_cache(maxsize=1)
+def _simulate_rng_keyword() -> str:
+    """Name of the random-generator argument of ``ETSResults.simulate``: ``rng`` (a Generator) from
+    statsmodels 0.15, ``random_state`` (a RandomState) before."""
+    import inspect
+
+    from statsmodels.tsa.exponential_smoothing.ets import ETSResults
+
+    return "rng" if "rng" in inspect.signature(ETSResults.simulate).parameters else "random_state"
+
+
+def _simulation_seed(seed: int) -> dict:
+    """Keyword argument seeding ETS simulation on the installed statsmodels (same seed, same draws
+    for one statsmodels version; 0.14 and 0.15 draw from different generators)."""
+    if _simulate_rng_keyword() == "rng":
+        return {"rng": np.random.default_rng(seed)}
+    return {"random_state": np.random.RandomState(seed)}
+
+
 def _z(levels) -> dict:
     return dict(_z_cached(tuple(levels)))
 
@@ -154,7 +173,7 @@ class EtsForecaster:
     def forecast(self, h, levels):
         n = len(self.y)
         pred = self.res.get_prediction(start=n, end=n + h - 1, simulate_repetitions=self.reps,
-                                       rng=np.random.default_rng(self.seed))
+                                       **_simulation_seed(self.seed))
         mean = np.asarray(pred.predicted_mean, dtype=float)
         bands = {}
         for lv in levels:
