@@ -71,3 +71,16 @@ def test_experiment_brief_warns_on_sample_ratio_mismatch_and_states_decisions():
     assert "B vs A: test invalid; converted +5.2% (95% interval +1.0% to +9.4%)." in text
     assert "sample ratio mismatch, p = 0.0004" in text and "not sound" in text
     assert b.action.startswith("Do not act on these lifts")
+
+
+def test_marketing_mix_brief_ranks_channels_by_marginal_return():
+    b = BRIEFS["marketing_mix"]({
+        "outcome": "sales", "period": "week",
+        "channels": {"tv": {"roas": 1.2, "mroas": 0.4}, "email": {"roas": 5.0, "mroas": 3.1}},
+        "uplift": {"value": 4700.0, "lo": 3100.0, "hi": 6200.0},
+        "accuracy": {"holdout": {"mape": 2.34, "n": 13}}, "not_identified": {"radio": "constant spend"}})
+    text = repr(b)
+    assert "returns most in email (3.10 per unit) and least in tv (0.40)" in text
+    assert "adds 4.7 k of sales per week (interval 3.1 k to 6.2 k)" in text
+    assert "held-out last 13 periods the model's error was 2.3 %" in text
+    assert "radio: not identified (constant spend)" in text

@@ -13,6 +13,7 @@ from marksell.audit.brief import brief as audit_brief
 from marksell.experiments.brief import brief as experiments_brief
 from marksell.forecasting.brief import brief as forecasting_brief
 from marksell.kpi.brief import brief as kpi_brief
+from marksell.mmm.brief import brief as mmm_brief
 from marksell.pricing.brief import brief as pricing_brief
 from marksell.prioritisation.brief import brief as prioritisation_brief
 from marksell.reporting.brief import Brief
@@ -26,6 +27,7 @@ BRIEFS = {
     "sales_forecasting": forecasting_brief,
     "kpi_scorecard": kpi_brief,
     "campaign_experiments": experiments_brief,
+    "marketing_mix": mmm_brief,
 }
 
 
