@@ -12,6 +12,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from marksell.reporting import numbers
+
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies, print well in grey.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 GOOD, BAD, NEUTRAL = "#009E73", "#D55E00", "#8C959F"
@@ -46,24 +48,14 @@ def figure(*args, **kwargs):
     return plt.subplots(*args, **kwargs)
 
 
-def _compact(value: float) -> str:
-    """1234567 -> "1.2 m", 350000 -> "350 k", 12.5 -> "12.50"."""
-    size = abs(value)
-    for limit, suffix in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
-        if size >= limit:
-            return f"{value / limit:,.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{value:,.0f}" if size >= 10 or float(value).is_integer() else f"{value:,.2f}"
-
-
 def money_formatter(currency: str = "") -> FuncFormatter:
     """Tick labels such as "€1.2 m", "350 k" (no scientific offset)."""
-    prefix = currency if len(currency) <= 1 else currency + " "
-    return FuncFormatter(lambda v, _: ("-" if v < 0 else "") + prefix + _compact(abs(v)))
+    return FuncFormatter(lambda v, _: numbers.with_currency(numbers.compact(v, 1), currency))
 
 
 def count_formatter() -> FuncFormatter:
     """Tick labels with thousands separators or k/m suffixes."""
-    return FuncFormatter(lambda v, _: _compact(v))
+    return FuncFormatter(lambda v, _: numbers.compact(v, 1))
 
 
 def label_axis(ax, axis: str, text: str, *, unit: str = "", kind: str = "", currency: str = "",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from marksell.reporting.numbers import amount, share  # noqa: F401 - the briefs' formatting, re-exported
+
 
 @dataclass
 class Brief:
@@ -48,21 +50,3 @@ class Brief:
                        for label, text in self.lines())
         return ("<div class='ms-brief' role='note' style='border-left:4px solid #0072B2;padding:.2em 1em;"
                 f"background:#f3f8fc;margin:.5em 0'>{rows}</div>")
-
-
-def share(value: float, places: int = 0) -> str:
-    """0.1234 -> "12 %"."""
-    return f"{value * 100:.{places}f} %"
-
-
-def amount(value: float, currency: str = "") -> str:
-    """1234567 -> "1.23 m", with the currency in front when given."""
-    size = abs(value)
-    for limit, suffix in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
-        if size >= limit:
-            text = f"{value / limit:,.2f}".rstrip("0").rstrip(".") + suffix
-            break
-    else:
-        text = f"{value:,.0f}" if size >= 100 else f"{value:,.2f}"
-    prefix = currency if len(currency) <= 1 else currency + " "
-    return prefix + text

@@ -11,6 +11,8 @@ import html
 import json
 from pathlib import Path
 
+from marksell.reporting import numbers
+
 _MAX_PARAM_TEXT = 80
 
 
@@ -23,10 +25,10 @@ def _get(summary: dict, path: str):
     return node
 
 
-def _number(value, places: int = 0, suffix: str = "") -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+def _number(value, places: int = 0) -> str | None:
+    if not isinstance(value, (int, float)) or not numbers.is_number(value):
         return None
-    return f"{value:,.{places}f}{suffix}"
+    return numbers.fixed(value, places)
 
 
 def _first(value):
@@ -92,11 +94,7 @@ def headline(notebook: str, folder: Path) -> dict[str, str]:
 
 
 def _text(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
+    return numbers.plain(value)
 
 
 def _e(value) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import html
-import math
 import re
 
 import numpy as np
 import pandas as pd
 
-MISSING = "—"
+from marksell.reporting import numbers
+
+MISSING = numbers.MISSING
 KINDS = ("money", "count", "number", "share", "percent", "ratio", "text", "date", "flag")
 
 _SHARE = re.compile(r"(^|_)(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
@@ -81,7 +82,7 @@ def decimals_for(values: pd.Series, kind: str) -> int:
 
 def format_value(value, kind: str, decimals: int, currency: str = "") -> str:
     """``value`` as text for a person: separators, currency, %, "—" for missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+    if numbers.is_missing(value):
         return MISSING
     if kind == "text":
         return str(value)
@@ -89,18 +90,13 @@ def format_value(value, kind: str, decimals: int, currency: str = "") -> str:
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "flag":
         return "yes" if bool(value) else "no"
-    number = float(value)
-    if math.isinf(number):
-        return "∞" if number > 0 else "−∞"
     if kind == "share":
-        return f"{number * 100:,.{decimals}f} %"
+        return numbers.share(value, decimals)
     if kind == "percent":
-        return f"{number:,.{decimals}f} %"
-    text = f"{abs(number):,.{decimals}f}"
-    sign = "-" if number < 0 and float(text.replace(",", "")) != 0 else ""
-    if kind == "money" and currency:
-        return f"{sign}{currency}{text}" if len(currency) == 1 else f"{sign}{currency} {text}"
-    return sign + text
+        return numbers.percent(value, decimals)
+    if kind == "money":
+        return numbers.money(value, currency, decimals)
+    return numbers.fixed(value, decimals)
 
 
 def _heading(name) -> str:
