@@ -54,6 +54,7 @@ from marksell.forecasting.inputs import (
     SAMPLE_DRIVERS,
     SAMPLE_KEYS,
     ForecastInputs,
+    check_run_parameters,
     default_levels,
     fit_drivers,
     fit_keys,
@@ -84,7 +85,8 @@ from marksell.forecasting.summary import (
 )
 
 __all__ = [
-    "SAMPLE_DRIVERS", "SAMPLE_KEYS", "ForecastInputs", "default_levels", "fit_drivers", "fit_keys", "load_inputs",
+    "SAMPLE_DRIVERS", "SAMPLE_KEYS", "ForecastInputs", "check_run_parameters", "default_levels", "fit_drivers",
+    "fit_keys", "load_inputs",
     "series_to_chart", "upper_series", "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES",
     "FAST_ABOVE", "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
     "build_hierarchy", "chosen_table", "compare_effects", "compare_seasonality", "contribution_by_period",

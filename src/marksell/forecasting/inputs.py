@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from marksell.errors import ParameterError
 from marksell.forecasting.exog import load_plan
 
 #: The notebook's defaults that name the sample company's columns.
@@ -111,3 +112,163 @@ def load_inputs(sales_path: str = "", future_path: str = "", columns: dict | Non
     plan = load_plan(future_path, sales_path, exog, fitted, columns)
     levels = list(levels) if levels else default_levels(fitted)
     return ForecastInputs(sales, plan, fitted, exog, levels, notes)
+
+
+# --------------------------------------------------------------------------- checks before any kernel
+def _kind_mapping(columns, kind: str) -> dict[str, str]:
+    """``columns`` for one input: its own mapping when given per input, else the flat mapping."""
+    columns = columns if isinstance(columns, dict) else {}
+    if any(isinstance(v, dict) for v in columns.values()):
+        columns = columns.get(kind) or {}
+    return {str(k).strip(): str(v).strip() for k, v in columns.items()}
+
+
+def _plan_mapping(columns, history_mapping: dict) -> dict[str, str]:
+    """The mapping :func:`~marksell.forecasting.exog.load_plan` applies to the plan."""
+    if isinstance(columns, dict) and any(isinstance(v, dict) for v in columns.values()):
+        return _kind_mapping(columns, "sales_plan")
+    return {k: v for k, v in history_mapping.items() if v == "date"}
+
+
+def _file_names(path, kind: str, mapping: dict, keys: list[str]) -> tuple[list[str], dict, str] | None:
+    """(file header, the mapping as the loader applies it, shown path), or None when the file cannot be
+    read here (the path checks and the loader report that with their own messages)."""
+    from marksell.data.columns import name_mapping
+    from marksell.data.contracts import CONTRACTS
+    from marksell.data.read import display_path, read_header
+    from marksell.errors import DataContractError
+    from marksell.paths import resolve_input
+
+    src = resolve_input(path or "", kind)
+    if not src.is_file():
+        return None
+    try:
+        header = read_header(src, CONTRACTS[kind])
+    except DataContractError:
+        return None
+    return header, name_mapping(header, CONTRACTS[kind], keys, mapping), display_path(src)
+
+
+def _series_ids(path, mapping: dict, keys: list[str], levels) -> set[str]:
+    """The series ids a forecast of this history has: ``total`` and the key values joined per level
+    (reads the file; used only when ``show_series`` names series)."""
+    from marksell.data.contracts import CONTRACTS
+    from marksell.data.read import read_table
+    from marksell.forecasting.series import joined_keys, parse_levels
+    from marksell.paths import resolve_input
+
+    raw, _ = read_table(resolve_input(path or "", "sales_history"), CONTRACTS["sales_history"],
+                        columns=mapping, keys=keys)
+    frame = raw.rename(columns=mapping)[keys].dropna().astype(str).apply(lambda s: s.str.strip())
+    ids = {"total"}
+    for level in parse_levels(list(levels) or default_levels(keys), keys):
+        if level:
+            ids.update(joined_keys(frame.drop_duplicates(list(level)), list(level)))
+    return ids
+
+
+def _listed(names, n: int = 12) -> str:
+    names = [str(x) for x in names]
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+def _given_keys(given: dict) -> list[str]:
+    from marksell.data.columns import check_keys
+    from marksell.data.contracts import CONTRACTS
+    from marksell.errors import DataContractError
+
+    keys = given.get("keys")
+    keys = list(SAMPLE_KEYS) if keys is None else [keys] if isinstance(keys, str) else list(keys)
+    try:
+        return check_keys(keys, "the sales history", CONTRACTS["sales_history"])
+    except DataContractError:
+        raise ParameterError(f"keys: {keys} include the date or value column; name only the columns that "
+                             "identify a series (e.g. region, product).") from None
+
+
+def _column_problems(given: dict, header: list[str], names: set[str], shown: str, value_col: str,
+                     keys: list[str]) -> list[str]:
+    """What the date, value, key and driver columns the user named lack in the history."""
+    problems = []
+    bad_value = value_col != "sales" and value_col not in header
+    if bad_value:
+        problems.append(f"value_col: `{value_col}` is not a column of {shown}")
+    if str(given.get("sales_path") or "").strip():
+        for col, what, example in (("date", "date", "Month"), ("sales", "value (sales)", "Revenue")):
+            if col not in names and not (col == "sales" and bad_value):
+                problems.append(f"{shown} has no {what} column `{col}` after `columns`; map yours with "
+                                f"`columns` (e.g. {{\"{example}\": \"{col}\"}})"
+                                + (" or name it in `value_col`" if col == "sales" else ""))
+    problems += [f"keys: `{k}` is not a column of {shown}" for k in keys if k not in names]
+    exog = [str(c).strip() for c in (given.get("exog_cols") or [])]
+    if "exog_cols" in given and exog != list(SAMPLE_DRIVERS):
+        problems += [f"exog_cols: `{c}` is not a column of {shown}" for c in exog if c not in names]
+    return problems
+
+
+def _plan_problems(given: dict, mapping: dict, keys: list[str]) -> list[str]:
+    """Explicit drivers need a plan with their future values, holding those columns."""
+    exog = [str(c).strip() for c in (given.get("exog_cols") or [])]
+    if not exog or exog == list(SAMPLE_DRIVERS):
+        return []
+    future = str(given.get("future_path") or "").strip()
+    if str(given.get("sales_path") or "").strip() and not future:
+        return [f"exog_cols: {exog} need the drivers' future values: set `future_path` to a file with the date, "
+                "the key columns and those columns for the periods to forecast, or set exog_cols to [] to "
+                "forecast without drivers"]
+    plan = _file_names(future, "sales_plan", _plan_mapping(given.get("columns"), mapping), keys)
+    if plan is None:
+        return []
+    header, full, shown = plan
+    have = [full.get(n, n) for n in header]
+    missing = [c for c in exog if c not in have]
+    return [f"exog_cols: {_listed(f'`{c}`' for c in missing)} {'is not a column' if len(missing) == 1 else 'are not columns'} "
+            f"of the plan {shown} (its columns: {_listed(have)}); add the drivers' future values to the plan"] if missing else []
+
+
+def check_run_parameters(given: dict) -> None:
+    """The runner's check of a forecasting run before any kernel starts.
+
+    ``given`` holds the parameters the user set. Values that name columns or series of the history
+    (``value_col``, ``keys``, ``exog_cols``, ``levels``, ``show_series``) must fit the file, the history
+    must have a date and a value column after ``columns``, and explicit drivers must be in the plan. Only
+    headers are read, except for ``show_series`` (the key columns' values). Sample-named defaults are not
+    checked here: :func:`load_inputs` fits them to the data. Raises one :class:`ParameterError` naming the
+    parameter, the column or series, the file and the fix.
+    """
+    from marksell.forecasting.series import parse_levels
+
+    value_col = str(given.get("value_col") or "sales").strip()
+    mapping = _kind_mapping(given.get("columns"), "sales_history")
+    if value_col != "sales":
+        mapping.setdefault(value_col, "sales")
+    keys = _given_keys(given)
+    found = _file_names(given.get("sales_path"), "sales_history", mapping, keys)
+    if found is None:
+        return
+    header, full, shown = found
+    names = [full.get(n, n) for n in header]
+    # the sample's default keys, where the file lacks them, are derived from its text columns instead
+    fitted = keys if ("keys" in given and keys != list(SAMPLE_KEYS)) or set(keys) <= set(names) else None
+    problems = _column_problems(given, header, set(names), shown, value_col, fitted or [])
+    levels = list(given.get("levels") or [])
+    if levels:
+        try:  # with derived keys a level must at least name columns of the file
+            parse_levels(levels, fitted if fitted is not None else [n for n in names if n not in ("date", "sales")])
+        except ParameterError as exc:
+            problems.append(f"levels: {str(exc).rstrip('.')}")
+    if problems:
+        problems[-1] += (f". The columns of {shown} (after `columns`) are {_listed(names)}; name one of them, map "
+                         "yours with `columns`, or leave the parameter at its default")
+    problems += _plan_problems(given, mapping, fitted or [])
+    if problems:
+        raise ParameterError("; ".join(problems) + ".")
+    wanted = [str(s).strip() for s in (given.get("show_series") or [])]
+    if wanted and fitted is not None:
+        ids = _series_ids(given.get("sales_path"), full, fitted, levels)
+        unknown = [s for s in wanted if s not in ids]
+        if unknown:
+            verb = "is not a series" if len(unknown) == 1 else "are not series"
+            raise ParameterError(f"show_series: {_listed(unknown, 5)} {verb} of {shown}; its series are named "
+                                 f"like {_listed(sorted(ids), 8)} (key values joined by ' / '); name those, or "
+                                 "leave show_series empty for the largest.")

@@ -55,6 +55,12 @@ def _check_experiments(values: dict) -> None:
     check_run_parameters(values)
 
 
+def _check_forecasting(values: dict) -> None:
+    from marksell.forecasting import check_run_parameters
+
+    check_run_parameters(values)
+
+
 def _check_mmm(values: dict) -> None:
     from marksell.mmm import check_run_parameters
 
@@ -65,7 +71,7 @@ def _check_mmm(values: dict) -> None:
 #: parameter names), by notebook name; each raises ParameterError before any kernel starts.
 ANALYSIS_CHECKS = {"pricing_elasticity": _check_pricing, "opportunity_prioritisation": _check_prioritisation,
                    "campaign_experiments": _check_experiments,
-                   "marketing_mix": _check_mmm}
+                   "marketing_mix": _check_mmm, "sales_forecasting": _check_forecasting}
 KERNEL_NAME = "python3"
 VERSIONED = ["marksell", "pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib",
              "papermill", "nbconvert", "pandera", "pyarrow"]
