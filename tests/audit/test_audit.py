@@ -328,3 +328,18 @@ def test_planted_store_closure_found_as_a_zero_run():
     assert (runs["start"] == weeks[8]).all() and (runs["end"] == weeks[11]).all() and (runs["periods"] == 4).all()
     issue = audit.audit_frame(df, "price_panel").issues().set_index("check").loc["zero runs"]
     assert issue["count"] == 2 and "S2 / A: 2024-02-26 to 2024-03-18 (4)" in issue["detail"]
+
+
+def test_chart_captions_are_written_from_the_audit(tmp_path):
+    tx = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+                       "order_date": ["2024-01-05", "2024-02-03", "2024-04-09", "2024-04-10"],
+                       "revenue": [10.0, 20.0, 5.0, 7.0], "channel": ["web", None, "web", "shop"]})
+    res = audit.audit_all({"transactions": write_csv(tmp_path / "tx.csv", tx)})
+    assert audit.coverage_caption(res) == ("Rows per month of 1 input(s) with dates, 2024-01 to 2024-04; "
+                                           "1 period(s) without any row: transactions (1).")
+    assert audit.missing_caption(res) == ("Share of missing values per input and column: 1 column(s) miss values; "
+                                          "most in transactions 'channel' (25%).")
+    full = tx.assign(order_date=["2024-01-05", "2024-02-03", "2024-03-09", "2024-04-10"], channel="web")
+    clean = audit.audit_all({"transactions": write_csv(tmp_path / "ok.csv", full)})
+    assert audit.coverage_caption(clean).endswith("2024-01 to 2024-04; no period without rows.")
+    assert "no column misses any value" in audit.missing_caption(clean)

@@ -38,6 +38,9 @@ def test_one_number_of_decimals_per_column():
     assert decimals_for(pd.Series([0.0123, 0.05]), "number") == 3
     assert decimals_for(pd.Series([12.34, 56.2]), "number") == 1
     assert decimals_for(pd.Series([12.5, 7.25]), "money") == 2
+    assert decimals_for(pd.Series([0.141, 0.5]), "share") == 1
+    assert decimals_for(pd.Series([0.000237, 0.0069]), "share") == 2  # not "0.0 %" for a real, small share
+    assert decimals_for(pd.Series([0.000041, 0.0]), "share") == 3
     shown = table(pd.DataFrame({"beta": [0.5, 0.123456]})).frame["beta"].tolist()
     assert shown == ["0.50", "0.12"]
 

@@ -58,6 +58,8 @@ from marksell.audit.findings import (
 )
 from marksell.audit.summary import (
     action_list,
+    coverage_caption,
+    missing_caption,
     coverage_table,
     duplicates_table,
     missing_matrix,
@@ -130,8 +132,8 @@ def audit_all(paths: dict, columns: dict | None = None, keys: dict | None = None
 
 __all__ = [
     "CONTRACTS", "Contract", "DataContractError", "ISSUE_COLUMNS", "KIND_ALIASES", "OUTLIER_GROUPS", "ZERO_COLUMNS",
-    "action_list", "audit_all", "coverage_table", "date_coverage", "duplicates", "duplicates_table",
-    "expected_frequency", "file_frequency", "frame_issues", "key_columns", "missing_matrix", "missing_table",
+    "action_list", "audit_all", "coverage_caption", "coverage_table", "date_coverage", "duplicates", "duplicates_table",
+    "expected_frequency", "file_frequency", "frame_issues", "key_columns", "missing_caption", "missing_matrix", "missing_table",
     "missing_values", "negative_values", "negatives_table", "numeric_columns", "outliers", "outliers_table",
     "overview_sentences", "overview_table", "problem_sentence", "rows_by_month", "rows_per_period", "series_keys",
     "summary", "zero_runs", "zero_runs_table",

@@ -226,3 +226,25 @@ def action_list(result: AuditResult) -> list[str]:
             check.append(f"Check: {r.kind} '{r.column}' - {r.detail}")
     out = fix + check + accept
     return out or ["Nothing to fix: every input loaded and no check found anything."]
+
+
+def coverage_caption(result: AuditResult) -> str:
+    """The caption of the coverage chart, from the coverage found: span, inputs and months without rows."""
+    cov = coverage_table(result)
+    if cov.empty:
+        return "Rows per month: no input with a date column loaded."
+    missing = int(cov["missing_periods"].sum())
+    gaps = ", ".join(f"{k} ({int(n)})" for k, n in zip(cov["kind"], cov["missing_periods"]) if n > 0)
+    return (f"Rows per month of {len(cov)} input(s) with dates, {min(cov['first_date'])[:7]} to "
+            f"{max(cov['last_date'])[:7]}; "
+            + (f"{missing} period(s) without any row: {gaps}." if missing else "no period without rows."))
+
+
+def missing_caption(result: AuditResult) -> str:
+    """The caption of the missing-values chart: how many columns miss values, and the worst one."""
+    miss = missing_table(result)
+    if miss.empty:
+        return "Share of missing values per input and column: no column misses any value."
+    worst = miss.sort_values("share", ascending=False, kind="stable").iloc[0]
+    return (f"Share of missing values per input and column: {len(miss)} column(s) miss values; most in "
+            f"{worst['kind']} '{worst['column']}' ({worst['share']:.0%}).")

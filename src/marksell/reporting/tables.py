@@ -59,7 +59,7 @@ def decimals_for(values: pd.Series, kind: str) -> int:
     if kind in ("count", "flag", "text", "date"):
         return 0
     if kind in ("share", "percent"):
-        return 1
+        return _percent_places(values, 100 if kind == "share" else 1)
     finite = pd.to_numeric(values, errors="coerce").astype(float)
     finite = finite[np.isfinite(finite)]
     if finite.empty:
@@ -78,6 +78,16 @@ def decimals_for(values: pd.Series, kind: str) -> int:
     if typical >= 0.1:
         return 2
     return 3
+
+
+def _percent_places(values: pd.Series, scale: float) -> int:
+    """One decimal, or up to three when the smallest non-zero percentage would otherwise read as 0.0 %."""
+    shown = pd.to_numeric(values, errors="coerce").astype(float).abs() * scale
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    places = 1
+    while places < 3 and len(shown) and round(float(shown.min()), places) == 0:
+        places += 1
+    return places
 
 
 def format_value(value, kind: str, decimals: int, currency: str = "") -> str:
