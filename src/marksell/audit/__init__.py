@@ -59,9 +59,9 @@ from marksell.audit.findings import (
 from marksell.audit.summary import (
     action_list,
     coverage_caption,
-    missing_caption,
     coverage_table,
     duplicates_table,
+    missing_caption,
     missing_matrix,
     missing_table,
     negatives_table,
