@@ -111,17 +111,25 @@ def load_market_size(path: str | os.PathLike | None = "", columns: dict | None =
 
 def load_experiment(path: str | os.PathLike | None = "", columns: dict | None = None, **kw) -> pd.DataFrame:
     """Experiment: unit rows ``unit_id, variant`` (+ timestamp, experiment, numeric metrics and covariates,
-    text segments), or a summary table ``variant, metric, n, sum, sum_sq`` when the file has no unit ids."""
+    text segments), or a summary table ``variant, metric, n, sum, sum_sq`` when the file has no unit ids.
+
+    ``columns`` is a flat mapping (applied to whichever form the file is) or one mapping per form:
+    ``{"experiment": {...}}`` for unit rows, ``{"experiment_summary": {...}}`` for a summary table.
+    """
     try:
         return load("experiment", path, columns, **kw)
     except DataContractError as err:
         missing = {p.get("column") for p in err.problems if p.get("expected") == "a required column"}
-        if missing != {"unit_id"}:
+        if "unit_id" not in missing:
             raise
+        if isinstance(columns, dict) and isinstance(columns.get("experiment"), dict) \
+                and "experiment_summary" not in columns:
+            columns = columns["experiment"]  # the experiment file's mapping, whichever form the file takes
         try:
             return load("experiment_summary", path, columns, **kw)
         except DataContractError as summary_err:
-            if any(p.get("expected") == "a required column" for p in summary_err.problems):
+            meant_summary = isinstance(columns, dict) and isinstance(columns.get("experiment_summary"), dict)
+            if not meant_summary and any(p.get("expected") == "a required column" for p in summary_err.problems):
                 raise err from None  # not a summary table either: the unit-row message is the useful one
             raise
 

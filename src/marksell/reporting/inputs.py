@@ -25,6 +25,9 @@ PATH_KINDS = {
     "future_path": "sales_plan", "opportunities_path": "opportunities", "experiment_path": "experiment",
     "criteria_path": None,
 }
+#: Other forms a path's file may take, each with its own contract: an experiment file may be a summary
+#: table (``columns`` then takes ``{"experiment_summary": {...}}`` like any other input).
+ALTERNATIVE_KINDS = {"experiment": ("experiment_summary",)}
 #: Path values that mean "no such input" rather than a file.
 NO_FILE = {"none"}
 #: Parameters whose values name columns a contract that keeps other columns may be mapped onto.
@@ -98,6 +101,16 @@ def check_mapping(kind: str, mapping: dict, values: dict, header: list[str] | No
                 "or drop one of them.")
 
 
+def _summary_form(kind: str, mapping: dict, header: list[str] | None) -> str:
+    """The kind a flat mapping is checked against: a file of ``kind`` that, after the mapping, has no
+    unit ids but a ``metric`` column is its summary form (e.g. an experiment's aggregates)."""
+    alternatives = ALTERNATIVE_KINDS.get(kind, ())
+    if not alternatives or header is None:
+        return kind
+    names = {mapping.get(c, c) for c in header}
+    return alternatives[0] if "unit_id" not in names and "metric" in names else kind
+
+
 def check_inputs(values: dict) -> None:
     """All pre-kernel checks of a run's effective parameter values (defaults overridden by the user's)."""
     from marksell.data.columns import input_columns
@@ -105,12 +118,14 @@ def check_inputs(values: dict) -> None:
 
     check_paths(values)
     kinds = [PATH_KINDS[n] for n in values if PATH_KINDS.get(n) in CONTRACTS]  # in the notebook's order
+    kinds += [alt for k in kinds for alt in ALTERNATIVE_KINDS.get(k, ())]
     given = given_paths(values)
     given_kinds = {PATH_KINDS[n] for n in given if PATH_KINDS.get(n)}
     if "columns" not in values or not kinds:
         return
     maps = input_columns(values.get("columns"), {k: (k in given_kinds) for k in kinds})
     path_of = {PATH_KINDS[n]: p for n, p in given.items() if PATH_KINDS.get(n)}
+    path_of.update({alt: path_of[k] for k in list(path_of) for alt in ALTERNATIVE_KINDS.get(k, ())})
     for kind, mapping in maps.items():
         header = None
         if kind in path_of:
@@ -118,7 +133,7 @@ def check_inputs(values: dict) -> None:
                 header = read_header(Path(path_of[kind]).expanduser(), CONTRACTS[kind])
             except DataContractError:
                 header = None  # the loader reports an unreadable file with its full message
-        check_mapping(kind, mapping, values, header)
+        check_mapping(_summary_form(kind, mapping, header) if mapping else kind, mapping, values, header)
 
 
-__all__ = ["PATH_KINDS", "check_inputs", "check_mapping", "check_paths", "given_paths"]
+__all__ = ["ALTERNATIVE_KINDS", "PATH_KINDS", "check_inputs", "check_mapping", "check_paths", "given_paths"]
