@@ -15,6 +15,7 @@ import pytest
 from marksell import kpi
 from marksell.errors import AnalysisError, KpiWarning
 from marksell.kpi import scorecard
+from marksell.kpi import summary as kpi_summary
 from marksell.sample import funnel as funnel_gen
 
 GM = 0.4
@@ -240,7 +241,7 @@ def test_planted_channel_economics_come_out(company, report, year_report, which)
         if ratio < 1:
             assert got < 1 and table.loc[ch, "clv_cac_status"] == "off target", (ch, got)
         assert table.loc[ch, "pays_back"] == planted["pays_back"][ch]
-    summary = report.summary()
+    summary = kpi_summary.summary(report)
     assert summary["channel_verdict"]["display"]["pays_back"] is False
     assert summary["channel_verdict"]["email"]["status"] == "on target"
 

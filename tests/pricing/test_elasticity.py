@@ -490,3 +490,14 @@ def test_notebook_defaults_recover_the_committed_sample_truth():
     assert not naive.loc[truth["endogenous_products"], "covered"].any()
     flagged = el.naive_vs_corrected(fits, "ols", "iv")
     assert sorted(flagged.loc[flagged["prices_respond_to_demand"], "product_id"]) == sorted(truth["endogenous_products"])
+
+
+def test_summary_carries_counts_demand_responsive_products_and_notes(fits, sample):
+    _, truth = sample
+    cmp = el.naive_vs_corrected(fits, "ols", "iv")
+    out = el_summary.summary(fits, None, cmp, ["a note"], methods=["ols", "iv"], seed=1)
+    assert out["settings"] == {"methods": ["ols", "iv"], "seed": 1}
+    assert out["n_products"] == len(truth["elasticities"])
+    assert sorted(out["prices_respond_to_demand"]) == sorted(truth["endogenous_products"])
+    assert out["notes"] == ["a note"] and "recommendations" not in out
+    assert "prices_respond_to_demand" not in el_summary.summary(fits)

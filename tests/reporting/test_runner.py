@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -38,21 +37,10 @@ if mode == "die":
 print(f"x doubled is {2 * x}")'''
 
 
-def make_toy(folder: Path, stem: str = "toy") -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    params = nbformat.v4.new_code_cell(TOY_PARAMS)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Toy report\n\n## First section"), params,
-                nbformat.v4.new_code_cell(TOY_BODY), nbformat.v4.new_markdown_cell("## Second section")]
-    path = folder / f"{stem}.ipynb"
-    nbformat.write(nb, str(path))
-    return path
-
-
 @pytest.fixture
-def toy(tmp_path):
-    return make_toy(tmp_path)
+def toy(toy_notebook):
+    return toy_notebook(TOY_PARAMS, TOY_BODY, title="# Toy report\n\n## First section",
+                        tail="## Second section")
 
 
 def run_toy(toy, reports, **kw):

@@ -331,16 +331,7 @@ seconds: float = 0.0  # how long to sleep
 artifacts_dir: str = ""  # set by the runner'''
 
 
-def make_toy(folder: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(TOY_PARAMS)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Toy"), params,
-                nbformat.v4.new_code_cell("import time\nif mode == 'sleep':\n    time.sleep(seconds)\nprint(x)")]
-    path = folder / "toy.ipynb"
-    nbformat.write(nb, str(path))
-    return path
+TOY_BODY = "import time\nif mode == 'sleep':\n    time.sleep(seconds)\nprint(x)"
 
 
 def test_claim_folder_tries_the_next_name_only_when_the_name_is_taken(tmp_path, monkeypatch):
@@ -366,8 +357,8 @@ def test_claim_folder_tries_the_next_name_only_when_the_name_is_taken(tmp_path, 
     assert calls == [day / "toy-5"] and src.exists()
 
 
-def test_destination_problems_are_found_before_the_kernel(tmp_path):
-    toy = make_toy(tmp_path)
+def test_destination_problems_are_found_before_the_kernel(tmp_path, toy_notebook):
+    toy = toy_notebook(TOY_PARAMS, TOY_BODY)
     (tmp_path / "empty").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "empty")
     with pytest.raises(ParameterError, match="is a symlink"):
@@ -388,8 +379,8 @@ def test_destination_problems_are_found_before_the_kernel(tmp_path):
 
 
 @pytest.mark.slow
-def test_out_filled_during_the_run_keeps_the_finished_run_and_says_where(tmp_path):
-    toy = make_toy(tmp_path)
+def test_out_filled_during_the_run_keeps_the_finished_run_and_says_where(tmp_path, toy_notebook):
+    toy = toy_notebook(TOY_PARAMS, TOY_BODY)
     out = tmp_path / "exact"
 
     def fill_later():

@@ -37,16 +37,7 @@ def filed(reports: Path) -> list[Path]:
     return [p for day in reports.iterdir() if day.is_dir() and day.name[:2] == "20" for p in day.iterdir()]
 
 
-def make_toy(folder: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(TOY_PARAMS)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Toy"), params,
-                nbformat.v4.new_code_cell("print(x * 2, n_jobs)")]
-    path = folder / "toy.ipynb"
-    nbformat.write(nb, str(path))
-    return path
+TOY_BODY = "print(x * 2, n_jobs)"
 
 
 # ----------------------------------------------------------------------------- code from parameters
@@ -141,8 +132,8 @@ def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
 
 
 @pytest.mark.slow
-def test_workers_are_capped_at_the_cores_and_say_so(tmp_path):
-    toy = make_toy(tmp_path)
+def test_workers_are_capped_at_the_cores_and_say_so(tmp_path, toy_notebook):
+    toy = toy_notebook(TOY_PARAMS, TOY_BODY)
     (tmp_path / "b.yaml").write_text(f"runs:\n  - {{notebook: {toy}, label: a}}\n  - {{notebook: {toy}, label: b}}\n"
                                      f"  - {{notebook: {toy}, label: c, parameters: {{n_jobs: 64}}}}\n")
     res = cli("report", "--config", "b.yaml", "--jobs", "100000", "--reports-dir", tmp_path / "r", cwd=tmp_path,

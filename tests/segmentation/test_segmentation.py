@@ -224,7 +224,7 @@ def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
     rows = sr.summary_rows(sg.segment_profiles(customers, by="rfm_segment"),
                            sg.segment_profiles(customers, by="cluster_name"))
     assert set(rows["kind"]) == {"rfm_segment", "cluster"}
-    s = sr.run_summary(rfm, {"gini": 0.5}, fm_fit, ["frequency", "monetary"], res, customers, None, ari)
+    s = sr.summary(rfm, {"gini": 0.5}, fm_fit, ["frequency", "monetary"], res, customers, None, ari)
     assert s["customers"] == len(rfm) and s["clusters"]["ari_vs_planted"] == ari
     assert s["clv"]["total_clv"] == pytest.approx(customers["clv"].sum()) and s["holdout"] is None
     assert set(s["clv"]["params"]) >= {"r", "alpha", "a", "b"}

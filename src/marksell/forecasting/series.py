@@ -116,11 +116,28 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
         raise ParameterError(f"fill_gaps={fill_gaps!r}: use one of {list(FILL_GAPS)}.")
     if duplicates not in DUPLICATES:
         raise ParameterError(f"duplicates={duplicates!r}: use one of {list(DUPLICATES)}.")
+    work, dates, values = _typed_columns(df, date_col, value_col, keys)
+    _refuse_mixed_frequencies(work, dates, keys)
+    freq = normalise_freq(freq) or infer_freq(dates)
+    start, alias = period_start(dates, freq)
+    work["date"] = start.to_numpy()
+    work["value"] = values.to_numpy(dtype=float)
+    notes: list[str] = []
+    work = _combine_duplicates(work, keys, freq, duplicates, notes)
+    full, value, lens = _complete_grid(work, keys, alias)
+    _fill_gaps(full, value, lens, keys, fill_gaps, notes)
+    bottom = full.assign(value=value)
+    for k in keys:
+        bottom[k] = bottom[k].astype("string")
+    return bottom, freq, notes
+
+
+def _typed_columns(df: pd.DataFrame, date_col: str, value_col: str, keys: list[str]):
+    """Keys as text, dates and numeric values, refusing missing columns, non-dates and non-numbers."""
     missing = [c for c in [date_col, value_col, *keys] if c not in df.columns]
     if missing:
         raise AnalysisError(f"Column(s) {missing} not in the sales history (columns: "
                             f"{list(df.columns)}); map them with `columns` or fix `keys`/`value_col`.")
-    notes: list[str] = []
     work = pd.DataFrame({k: df[k].astype("string").fillna("(missing)") for k in keys})
     dates = pd.to_datetime(df[date_col], errors="coerce")
     if dates.isna().any():
@@ -131,28 +148,36 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
     if bad_num.any():
         raise AnalysisError(f"Column '{value_col}' has {int(bad_num.sum())} non-numeric value(s) "
                             f"(e.g. {df.loc[bad_num, value_col].iloc[0]!r}); clean them first.")
-    _refuse_mixed_frequencies(work, dates, keys)
-    freq = normalise_freq(freq) or infer_freq(dates)
-    start, alias = period_start(dates, freq)
-    work["date"] = start.to_numpy()
-    work["value"] = values.to_numpy(dtype=float)
+    return work, dates, values
+
+
+def _combine_duplicates(work: pd.DataFrame, keys: list[str], freq: str, duplicates: str,
+                        notes: list[str]) -> pd.DataFrame:
+    """Several rows for one series and period: refused, or summed/averaged with a note."""
     gcols = [*keys, "date"]
     counts = work.groupby(gcols, sort=False, dropna=False).size()
     dup = counts[counts > 1]
-    if len(dup):
-        first = dup.index[0] if isinstance(dup.index[0], tuple) else (dup.index[0],)
-        where = key_text(keys, first[:-1] if keys else ()) + f", {pd.Timestamp(first[-1]).date()}"
-        if duplicates == "refuse":
-            raise AnalysisError(
-                f"{len(dup)} period(s) have several rows (first: {where}: {int(dup.iloc[0])} rows) at "
-                f"frequency '{freq}'. Use duplicates='sum' to add them up (e.g. daily rows to months) "
-                "or 'mean' to average them.")
-        notes.append(f"{len(dup)} period(s) had several rows (first: {where}); "
-                     f"they were combined with '{duplicates}'.")
-        work = (work.groupby(gcols, sort=False, dropna=False)["value"]
-                .agg(lambda s: s.sum(min_count=1) if duplicates == "sum" else s.mean()).reset_index())
-    # complete period grid per series, built for all series at once (a per-series loop is slow
-    # for thousands of series); series in key order, periods in date order
+    if not len(dup):
+        return work
+    first = dup.index[0] if isinstance(dup.index[0], tuple) else (dup.index[0],)
+    where = key_text(keys, first[:-1] if keys else ()) + f", {pd.Timestamp(first[-1]).date()}"
+    if duplicates == "refuse":
+        raise AnalysisError(
+            f"{len(dup)} period(s) have several rows (first: {where}: {int(dup.iloc[0])} rows) at "
+            f"frequency '{freq}'. Use duplicates='sum' to add them up (e.g. daily rows to months) "
+            "or 'mean' to average them.")
+    notes.append(f"{len(dup)} period(s) had several rows (first: {where}); "
+                 f"they were combined with '{duplicates}'.")
+    return (work.groupby(gcols, sort=False, dropna=False)["value"]
+            .agg(lambda s: s.sum(min_count=1) if duplicates == "sum" else s.mean()).reset_index())
+
+
+def _complete_grid(work: pd.DataFrame, keys: list[str], alias: str):
+    """Every series on its complete period grid: ``(full keys and dates, values with NaN gaps, lengths)``.
+
+    Built for all series at once (a per-series loop is slow for thousands of series); series in key
+    order, periods in date order.
+    """
     if keys:
         work = work.sort_values([*keys, "date"], kind="stable", ignore_index=True)
         span = work.groupby(keys, sort=False, dropna=False)["date"].agg(["first", "last"])
@@ -169,32 +194,32 @@ def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col
     vals = work.set_index([*keys, "date"])["value"]
     value = (vals.reindex(pd.MultiIndex.from_frame(full)) if keys
              else vals.reindex(pd.DatetimeIndex(full["date"]))).to_numpy(dtype=float).copy()
+    return full, value, lens
+
+
+def _fill_gaps(full: pd.DataFrame, value: np.ndarray, lens: np.ndarray, keys: list[str], fill_gaps: str,
+               notes: list[str]) -> None:
+    """Missing periods or values inside a series: refused, or filled in place (zero / interpolate) with a note."""
     gap = np.isnan(value)
-    n_gap_total, first_gap = int(gap.sum()), None
-    if n_gap_total:
-        j = int(np.flatnonzero(gap)[0])
-        first_gap = (key_text(keys, tuple(full[k].iloc[j] for k in keys))
-                     + f", {pd.Timestamp(full['date'].iloc[j]).date()}")
-        if fill_gaps == "zero":
-            value[gap] = 0.0
-        elif fill_gaps == "interpolate":
-            ends = np.cumsum(lens)
-            for lo, hi in zip(ends - lens, ends):
-                if gap[lo:hi].any():
-                    value[lo:hi] = pd.Series(value[lo:hi]).interpolate(
-                        limit_direction="both").to_numpy()
-    if n_gap_total:
-        if fill_gaps == "refuse":
-            raise AnalysisError(
-                f"{n_gap_total} missing period(s) or value(s) inside the series (first: {first_gap}). "
-                "Use fill_gaps='zero' when a missing period means no sales, or 'interpolate' when the "
-                "value was not recorded.")
-        notes.append(f"{n_gap_total} missing period(s)/value(s) (first: {first_gap}) were filled "
-                     f"with '{fill_gaps}'.")
-    bottom = full.assign(value=value)
-    for k in keys:
-        bottom[k] = bottom[k].astype("string")
-    return bottom, freq, notes
+    n_gap = int(gap.sum())
+    if not n_gap:
+        return
+    j = int(np.flatnonzero(gap)[0])
+    first_gap = (key_text(keys, tuple(full[k].iloc[j] for k in keys))
+                 + f", {pd.Timestamp(full['date'].iloc[j]).date()}")
+    if fill_gaps == "refuse":
+        raise AnalysisError(
+            f"{n_gap} missing period(s) or value(s) inside the series (first: {first_gap}). "
+            "Use fill_gaps='zero' when a missing period means no sales, or 'interpolate' when the "
+            "value was not recorded.")
+    if fill_gaps == "zero":
+        value[gap] = 0.0
+    else:
+        ends = np.cumsum(lens)
+        for lo, hi in zip(ends - lens, ends):
+            if gap[lo:hi].any():
+                value[lo:hi] = pd.Series(value[lo:hi]).interpolate(limit_direction="both").to_numpy()
+    notes.append(f"{n_gap} missing period(s)/value(s) (first: {first_gap}) were filled with '{fill_gaps}'.")
 
 
 _FREQ_NAMES = {"W": "weekly", "M": "monthly", "Q": "quarterly"}

@@ -430,28 +430,6 @@ class KpiReport:
     notes: list
     inputs: KpiInputs
 
-    def summary(self) -> dict:
-        """JSON-able summary: periods, rules, targets, scorecard and the channel verdicts."""
-        verdict = {}
-        ch = self.tables.get("channel")
-        if ch is not None:
-            for seg, r in ch.iterrows():
-                verdict[seg] = {"clv_cac": None if pd.isna(r["clv_cac"]) else round(float(r["clv_cac"]), 3),
-                                "pays_back": None if r["pays_back"] is None else bool(r["pays_back"]),
-                                "status": r["clv_cac_status"]}
-        return {
-            "period": self.period.label, "compare_period": self.compare_period.label,
-            "data_months": [f"{self.inputs.first_month:%Y-%m}", f"{self.inputs.last_month:%Y-%m}"],
-            "clv_method": self.clv_method, "attribution_rule": self.attribution_rule,
-            "gross_margin": self.inputs.gross_margin, "targets": self.targets,
-            "status_rule": ("on target = target met; watch = short by at most watch_band of the target "
-                            "(growth: growth_watch_pp percentage points); off target = further short"),
-            "scorecard": self.scorecard[["metric", "value", "target", "status", "compare_value", "change",
-                                         "sentence"]].to_dict(orient="records"),
-            "channel_verdict": verdict,
-            "notes": list(self.notes),
-        }
-
 
 def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: pd.DataFrame | None = None, *,
                period: str = "", compare_period: str = "", gross_margin: float = 0.4, cost_col: str | None = None,

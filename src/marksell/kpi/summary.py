@@ -50,6 +50,31 @@ def load_kpi_inputs(transactions_path: str = "", funnel_path: str = "", market_p
             "market": frames["market_size"]}, notes
 
 
+def summary(report: KpiReport, data_notes=()) -> dict:
+    """``summary.json``: periods, rules, targets, scorecard, the channel verdicts, the notes of the run and of
+    loading the data."""
+    verdict = {}
+    ch = report.tables.get("channel")
+    if ch is not None:
+        for seg, r in ch.iterrows():
+            verdict[seg] = {"clv_cac": None if pd.isna(r["clv_cac"]) else round(float(r["clv_cac"]), 3),
+                            "pays_back": None if r["pays_back"] is None else bool(r["pays_back"]),
+                            "status": r["clv_cac_status"]}
+    return {
+        "period": report.period.label, "compare_period": report.compare_period.label,
+        "data_months": [f"{report.inputs.first_month:%Y-%m}", f"{report.inputs.last_month:%Y-%m}"],
+        "clv_method": report.clv_method, "attribution_rule": report.attribution_rule,
+        "gross_margin": report.inputs.gross_margin, "targets": report.targets,
+        "status_rule": ("on target = target met; watch = short by at most watch_band of the target "
+                        "(growth: growth_watch_pp percentage points); off target = further short"),
+        "scorecard": report.scorecard[["metric", "value", "target", "status", "compare_value", "change",
+                                       "sentence"]].to_dict(orient="records"),
+        "channel_verdict": verdict,
+        "notes": list(report.notes),
+        "data_notes": list(data_notes),
+    }
+
+
 def scorecard_display(report: KpiReport) -> pd.DataFrame:
     """The scorecard as formatted text (value, target, status, comparison, change)."""
     rows = []

@@ -93,7 +93,6 @@ from marksell.pricing.summary import (
     explain_comparison,
     naive_vs_corrected,
     promo_lift,
-    summarise,
     truth_coverage,
     wide_table,
 )
@@ -175,5 +174,5 @@ __all__ = [
     "cross_matrix", "current_position", "demean", "describe_panel", "explain_comparison", "explain_recommendations",
     "filter_panel", "fit_cross_elasticities", "fit_elasticities", "load_panel", "naive_vs_corrected", "ols_fit",
     "ppml_fit", "prepare_panel", "promo_lift", "recommend_prices", "resolve_settings", "response_curves",
-    "summarise", "term_values", "truth_coverage", "tsls_fit", "wide_table",
+    "term_values", "truth_coverage", "tsls_fit", "wide_table",
 ]

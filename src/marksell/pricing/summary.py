@@ -138,8 +138,10 @@ def explain_comparison(comparison: pd.DataFrame, naive: str = "ols", corrected: 
     return "\n".join(lines)
 
 
-def summarise(fits: pd.DataFrame, recs: pd.DataFrame | None = None, **settings) -> dict:
-    """Small JSON-able summary of a run: settings, counts, median elasticity per method."""
+def summary(fits: pd.DataFrame, recs: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
+            notes=(), **settings) -> dict:
+    """``summary.json`` of a run: settings, counts, median elasticity per method, the products whose prices
+    respond to demand (from the naive-vs-corrected ``comparison``) and the run's notes."""
     prod = fits[fits["level"] == "product"]
     out = {"settings": settings, "n_products": int(prod["product_id"].nunique()), "methods": {}}
     for m, g in prod.groupby("method", sort=True):
@@ -152,6 +154,9 @@ def summarise(fits: pd.DataFrame, recs: pd.DataFrame | None = None, **settings) 
     out["zero_unit_weeks_excluded"] = int(prod.drop_duplicates("product_id")["n_zero_units"].sum())
     if recs is not None:
         out["recommendations"] = {s: int(n) for s, n in recs["status"].str.split(":").str[0].value_counts().items()}
+    if comparison is not None:
+        out["prices_respond_to_demand"] = comparison.loc[comparison["prices_respond_to_demand"], "product_id"].tolist()
+    out["notes"] = list(notes)
     return out
 
 

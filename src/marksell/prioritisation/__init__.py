@@ -43,7 +43,6 @@ from marksell.prioritisation.summary import (
     PrioritisationResult,
     criterion_tradeoffs,
     portfolio_view,
-    prioritisation_summary,
     ranking_table,
     recommendation_text,
     run_prioritisation,
@@ -54,7 +53,7 @@ __all__ = [
     "PrioritisationResult", "RANDOM_INDEX", "ahp_weights", "apply_ahp", "benefit_matrix", "check_run_parameters",
     "criteria_spec", "criterion_tradeoffs", "decision_matrix", "draw_weights", "entropy_weights", "expected_value",
     "ge_matrix", "ge_zone", "monte_carlo_ranks", "oat_sweeps", "oat_weights", "pareto_dominance", "portfolio_view",
-    "prioritisation_summary", "rank_agreement", "ranking_table", "recommendation_text", "resolve_criteria",
+    "rank_agreement", "ranking_table", "recommendation_text", "resolve_criteria",
     "run_prioritisation", "score_methods", "topsis", "vector_normalise", "weight_change_to_flip", "weighted_sum",
     "weights_table",
 ]

@@ -2,7 +2,7 @@
 
 :func:`run_prioritisation` runs every step of :mod:`marksell.prioritisation.scoring` and
 :mod:`marksell.prioritisation.sensitivity` on one opportunities table; the notebook calls the
-steps one by one to explain them, and uses :func:`ranking_table`, :func:`prioritisation_summary`
+steps one by one to explain them, and uses :func:`ranking_table`, :func:`summary`
 and :func:`recommendation_text` to write ``ranking.csv``, ``summary.json`` and the words.
 """
 
@@ -54,9 +54,8 @@ def run_prioritisation(opps: pd.DataFrame, criteria=None, ahp_matrix=None, metho
     flips = ps.weight_change_to_flip(x, spec, method=methods[0])
     portfolio = portfolio_view(opps.set_index(id_col), x, spec)
     ranking = ranking_table(opps, scores, dominance, mc[methods[0]], portfolio, id_col, name_col)
-    summary = prioritisation_summary(ranking, scores, agreement, mc, flips, ahp, top_k, weights)
     return PrioritisationResult(spec, ahp, x, weights, scores, agreement, dominance, mc, flips,
-                                portfolio, ranking, summary)
+                                portfolio, ranking, summary(ranking, scores, agreement, mc, flips, ahp, top_k, weights))
 
 
 #: The two axes of the GE-McKinsey matrix: the ``group`` value in the criteria specification, and its label.
@@ -168,9 +167,8 @@ def ranking_table(opps: pd.DataFrame, scores: pd.DataFrame, dominance: pd.DataFr
     return out.reset_index()
 
 
-def prioritisation_summary(ranking: pd.DataFrame, scores: pd.DataFrame, agreement: pd.DataFrame,
-                           mc: dict, flips: pd.DataFrame, ahp: pr.AHPResult | None, top_k: int,
-                           weights: pd.DataFrame) -> dict:
+def summary(ranking: pd.DataFrame, scores: pd.DataFrame, agreement: pd.DataFrame, mc: dict, flips: pd.DataFrame,
+            ahp: pr.AHPResult | None, top_k: int, weights: pd.DataFrame) -> dict:
     """``summary.json``: top choice per method, AHP consistency, stability figures."""
     methods = [c[5:] for c in scores.columns if c.startswith("rank_")]
     top = {m: str(scores.index[scores[f"rank_{m}"].to_numpy().argmin()]) for m in methods}

@@ -87,13 +87,8 @@ def _moment_match_beta(means: np.ndarray, variances: np.ndarray, w: np.ndarray) 
     return m * k, (1 - m) * k
 
 
-def generate(rng: np.random.Generator, n_customers: int = N_CUSTOMERS):
-    """Generate ``customers`` and ``transactions`` tables and the planted truth (see module doc)."""
-    start, end = pd.Timestamp(START), pd.Timestamp(END)
-    span_days = (end - start).days  # last acquisition day = END
-    names = list(SEGMENTS)
-
-    # acquisition: more customers later (linear growth of the daily intake)
+def _acquisition(rng: np.random.Generator, n_customers: int, span_days: int, n_segments: int):
+    """Acquisition day (more customers later), channel, region and planted segment of each customer."""
     u = rng.random(n_customers)
     acq_day = np.floor(span_days * (np.sqrt(1.0 + 3.0 * u) - 1.0)).astype(int)  # density ∝ 1 + x
     acq_day = np.clip(acq_day, 0, span_days)
@@ -103,96 +98,84 @@ def generate(rng: np.random.Generator, n_customers: int = N_CUSTOMERS):
     seg_idx = np.empty(n_customers, dtype=int)
     for ci, ch in enumerate(CHANNELS):
         mask = channel_idx == ci
-        seg_idx[mask] = rng.choice(len(names), size=int(mask.sum()), p=CHANNEL_SEGMENT_MIX[ch])
+        seg_idx[mask] = rng.choice(n_segments, size=int(mask.sum()), p=CHANNEL_SEGMENT_MIX[ch])
+    return acq_day, channel_idx, region_idx, seg_idx
 
-    cust_ids = np.array([f"C{i + 1:05d}" for i in range(n_customers)])
+
+def _purchases(rng: np.random.Generator, acq_day: np.ndarray, seg_idx: np.ndarray, names: list, span_days: int):
+    """Customer index, day and gross revenue of every order (Gamma-Gamma spend per customer)."""
     rows_cust, rows_day, rows_rev = [], [], []
-    for i in range(n_customers):
+    for i in range(len(acq_day)):
         par = SEGMENTS[names[seg_idx[i]]]
         lam = rng.gamma(par["r"], 1.0 / par["alpha"])  # per week
         drop = rng.beta(par["a"], par["b"])
         nu = rng.gamma(par["q"], 1.0 / par["gamma"])
-        horizon = (span_days - acq_day[i]) / TIME_UNIT_DAYS  # weeks observed after the first order
-        times = [0.0]
-        t = 0.0
-        while True:
-            t += rng.exponential(1.0 / lam)
-            if t > horizon:
-                break
-            times.append(t)
-            if rng.random() < drop:
-                break
-        days = acq_day[i] + np.floor(np.asarray(times) * TIME_UNIT_DAYS).astype(int)
-        spend = rng.gamma(par["p"], 1.0 / nu, size=len(days))
+        days = _order_days(rng, lam, drop, acq_day[i], span_days)
         rows_cust.append(np.full(len(days), i))
         rows_day.append(days)
-        rows_rev.append(spend)
-
+        rows_rev.append(rng.gamma(par["p"], 1.0 / nu, size=len(days)))
     cust = np.concatenate(rows_cust)
     day = np.minimum(np.concatenate(rows_day), span_days)
     rev = np.round(np.maximum(np.concatenate(rows_rev), 1.0), 2)
+    return cust, day, rev
+
+
+def _order_days(rng: np.random.Generator, lam: float, drop: float, first_day: int, span_days: int) -> np.ndarray:
+    """Days of one customer's orders: a Poisson process at ``lam`` a week with dropout ``drop`` after each repeat."""
+    horizon = (span_days - first_day) / TIME_UNIT_DAYS  # weeks observed after the first order
+    times = [0.0]
+    t = 0.0
+    while True:
+        t += rng.exponential(1.0 / lam)
+        if t > horizon:
+            break
+        times.append(t)
+        if rng.random() < drop:
+            break
+    return first_day + np.floor(np.asarray(times) * TIME_UNIT_DAYS).astype(int)
+
+
+def _transactions(rng, cust, day, rev, cust_ids, channel_idx, region_idx, start, span_days) -> pd.DataFrame:
+    """Orders plus a few % returns (2-30 days later, within the window), in date order."""
     n_orders = len(cust)
     unit_price = np.round(rng.uniform(12.0, 30.0, size=n_orders), 2)
     qty = np.maximum(1, np.round(rev / unit_price)).astype(int)
     order_ids = np.array([f"O{k + 1:06d}" for k in range(n_orders)])
-
-    # returns: a few % of orders, 2-30 days later, within the observation window
     ret = rng.random(n_orders) < RETURN_RATE
     ret_day = day + rng.integers(2, 31, size=n_orders)
     ret &= ret_day <= span_days
     frac = np.where(rng.random(n_orders) < 0.6, 1.0, 0.5)
     ret_idx = np.flatnonzero(ret)
 
-    orders = pd.DataFrame(
-        {
-            "order_id": order_ids,
-            "customer_id": cust_ids[cust],
-            "order_date": start + pd.to_timedelta(day, unit="D"),
-            "revenue": rev,
-            "quantity": qty,
-            "channel": np.asarray(CHANNELS)[channel_idx[cust]],
-            "region": np.asarray(REGIONS)[region_idx[cust]],
-        }
-    )
-    returns = pd.DataFrame(
-        {
-            "order_id": order_ids[ret_idx],
-            "customer_id": cust_ids[cust[ret_idx]],
-            "order_date": start + pd.to_timedelta(ret_day[ret_idx], unit="D"),
-            "revenue": -np.round(rev[ret_idx] * frac[ret_idx], 2),
-            "quantity": -np.maximum(1, np.round(qty[ret_idx] * frac[ret_idx])).astype(int),
-            "channel": np.asarray(CHANNELS)[channel_idx[cust[ret_idx]]],
-            "region": np.asarray(REGIONS)[region_idx[cust[ret_idx]]],
-        }
-    )
+    def rows(idx, days, revenue, quantity):
+        return pd.DataFrame(
+            {
+                "order_id": order_ids[idx],
+                "customer_id": cust_ids[cust[idx]],
+                "order_date": start + pd.to_timedelta(days, unit="D"),
+                "revenue": revenue,
+                "quantity": quantity,
+                "channel": np.asarray(CHANNELS)[channel_idx[cust[idx]]],
+                "region": np.asarray(REGIONS)[region_idx[cust[idx]]],
+            }
+        )
+
+    every = np.arange(n_orders)
+    orders = rows(every, day, rev, qty)
+    returns = rows(ret_idx, ret_day[ret_idx], -np.round(rev[ret_idx] * frac[ret_idx], 2),
+                   -np.maximum(1, np.round(qty[ret_idx] * frac[ret_idx])).astype(int))
     transactions = (
         pd.concat([orders, returns], ignore_index=True)
         .sort_values(["order_date", "order_id", "revenue"], ascending=[True, True, False], kind="stable")
         .reset_index(drop=True)
     )
-    transactions = transactions[
-        ["order_id", "customer_id", "order_date", "revenue", "quantity", "channel", "region"]
-    ]
+    return transactions[["order_id", "customer_id", "order_date", "revenue", "quantity", "channel", "region"]]
 
-    customers = pd.DataFrame(
-        {
-            "customer_id": cust_ids,
-            "acquisition_date": start + pd.to_timedelta(acq_day, unit="D"),
-            "channel": np.asarray(CHANNELS)[channel_idx],
-            "region": np.asarray(REGIONS)[region_idx],
-        }
-    )
 
-    # truth
-    w = np.bincount(seg_idx, minlength=len(names)) / n_customers
+def _population(w: np.ndarray, names: list) -> dict:
+    """The mixture's mean rate, dropout and spend, and single BG/NBD / Gamma-Gamma moment-matched to it."""
     pars = [SEGMENTS[s] for s in names]
-    r = np.array([p["r"] for p in pars])
-    al = np.array([p["alpha"] for p in pars])
-    a = np.array([p["a"] for p in pars])
-    b = np.array([p["b"] for p in pars])
-    pg = np.array([p["p"] for p in pars])
-    q = np.array([p["q"] for p in pars])
-    g = np.array([p["gamma"] for p in pars])
+    r, al, a, b, pg, q, g = (np.array([p[k] for p in pars]) for k in ("r", "alpha", "a", "b", "p", "q", "gamma"))
     r_pop, alpha_pop = _moment_match_gamma(r / al, r / al**2, w)
     a_pop, b_pop = _moment_match_beta(a / (a + b), a * b / ((a + b) ** 2 * (a + b + 1)), w)
     # spend: moment-match the mean order value p/nu across customers, keeping p at the weighted mean
@@ -203,8 +186,24 @@ def generate(rng: np.random.Generator, n_customers: int = N_CUSTOMERS):
     v_s = float(np.sum(w * (var_spend + mean_spend**2)) - m_s**2)
     q_pop = 2.0 + m_s**2 / v_s  # inverse-gamma moments: var = mean^2 / (q - 2)
     gamma_pop = m_s * (q_pop - 1.0) / p_pop
+    return {
+        "mean_rate_per_week": round(float(np.sum(w * r / al)), 6),
+        "mean_dropout": round(float(np.sum(w * a / (a + b))), 6),
+        "mean_spend": round(m_s, 6),
+        "moment_matched": {
+            "r": round(r_pop, 4), "alpha": round(alpha_pop, 4), "a": round(a_pop, 4), "b": round(b_pop, 4),
+            "p": round(p_pop, 4), "q": round(q_pop, 4), "gamma": round(gamma_pop, 4),
+        },
+        "comparison": "pooled fit's r/alpha, a/(a+b) and p*gamma/(q-1) against mean_rate_per_week, "
+        "mean_dropout and mean_spend; per-segment fits against segments[*]",
+    }
 
-    truth = {
+
+def _truth(seg_idx: np.ndarray, names: list, cust_ids: np.ndarray, end: pd.Timestamp) -> dict:
+    """The planted truth (see module doc)."""
+    n_customers = len(cust_ids)
+    w = np.bincount(seg_idx, minlength=len(names)) / n_customers
+    return {
         "time_unit": "week",
         "as_of": (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
         "n_customers": int(n_customers),
@@ -215,18 +214,27 @@ def generate(rng: np.random.Generator, n_customers: int = N_CUSTOMERS):
                 "share": round(float(w[k]), 6)}
             for k, s in enumerate(names)
         },
-        "population": {
-            "mean_rate_per_week": round(float(np.sum(w * r / al)), 6),
-            "mean_dropout": round(float(np.sum(w * a / (a + b))), 6),
-            "mean_spend": round(m_s, 6),
-            "moment_matched": {
-                "r": round(r_pop, 4), "alpha": round(alpha_pop, 4), "a": round(a_pop, 4), "b": round(b_pop, 4),
-                "p": round(p_pop, 4), "q": round(q_pop, 4), "gamma": round(gamma_pop, 4),
-            },
-            "comparison": "pooled fit's r/alpha, a/(a+b) and p*gamma/(q-1) against mean_rate_per_week, "
-            "mean_dropout and mean_spend; per-segment fits against segments[*]",
-        },
+        "population": _population(w, names),
         "channel_segment_mix": {c: dict(zip(names, CHANNEL_SEGMENT_MIX[c])) for c in CHANNELS},
         "return_rate": RETURN_RATE,
     }
-    return {"customers": customers, "transactions": transactions}, truth
+
+
+def generate(rng: np.random.Generator, n_customers: int = N_CUSTOMERS):
+    """Generate ``customers`` and ``transactions`` tables and the planted truth (see module doc)."""
+    start, end = pd.Timestamp(START), pd.Timestamp(END)
+    span_days = (end - start).days  # last acquisition day = END
+    names = list(SEGMENTS)
+    acq_day, channel_idx, region_idx, seg_idx = _acquisition(rng, n_customers, span_days, len(names))
+    cust_ids = np.array([f"C{i + 1:05d}" for i in range(n_customers)])
+    cust, day, rev = _purchases(rng, acq_day, seg_idx, names, span_days)
+    transactions = _transactions(rng, cust, day, rev, cust_ids, channel_idx, region_idx, start, span_days)
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "acquisition_date": start + pd.to_timedelta(acq_day, unit="D"),
+            "channel": np.asarray(CHANNELS)[channel_idx],
+            "region": np.asarray(REGIONS)[region_idx],
+        }
+    )
+    return {"customers": customers, "transactions": transactions}, _truth(seg_idx, names, cust_ids, end)

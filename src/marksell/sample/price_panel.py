@@ -62,6 +62,42 @@ def _ar1(rng: np.random.Generator, shape: tuple[int, ...], rho: float, sd: float
     return out
 
 
+def _season(dates: pd.DatetimeIndex, cat: np.ndarray) -> np.ndarray:
+    """Log seasonal demand per product and week (amplitude and phase by category)."""
+    doy = dates.day_of_year.to_numpy()
+    season = np.zeros((len(cat), 1, len(dates)))
+    for i, c in enumerate(cat):
+        amp, phase = SEASON[str(c)]
+        season[i, 0, :] = amp * np.sin(2 * np.pi * doy / 365.25 + phase)
+    return season
+
+
+def _truth(df: pd.DataFrame, dates, pids: list, cat, own_e, endog, log_lift) -> dict:
+    """Planted elasticities, promotion lifts and the Lerner-rule optimal price over the recent weeks."""
+    recent = df[df["date"] > dates[-1] - pd.Timedelta(weeks=RECENT_WEEKS)]
+    cost_recent = recent.groupby("product_id")["unit_cost"].mean()
+    price_recent = recent[recent["promo"] == 0].groupby("product_id")["price"].mean()
+    optimal = {p: (round(float(cost_recent[p] * e / (1 + e)), 4) if e < -1 else None)
+               for p, e in zip(pids, own_e)}
+    return {
+        "elasticities": {p: float(e) for p, e in zip(pids, own_e)},
+        "categories": {p: str(c) for p, c in zip(pids, cat)},
+        "endogenous_products": [p for p, flag in zip(pids, endog) if flag],
+        "endogenous_gamma": ENDOGENOUS_GAMMA,
+        "cross_elasticities": [{"product_id": i, "price_of": j, "elasticity": x} for (i, j), x in CROSS.items()],
+        "promo_log_lift": {p: float(v_) for p, v_ in zip(pids, log_lift)},
+        "promo_lift_pct": {p: round(float(np.expm1(v_) * 100), 2) for p, v_ in zip(pids, log_lift)},
+        "instrument": "unit_cost (store-week cost shocks; moves price, not demand)",
+        "recent_weeks": RECENT_WEEKS,
+        "unit_cost_recent": {p: round(float(cost_recent[p]), 4) for p in pids},
+        "price_recent": {p: round(float(price_recent[p]), 4) for p in pids},
+        "optimal_price": optimal,
+        "optimal_price_rule": "Lerner: p* = c * e / (1 + e), c = mean unit_cost over the last recent_weeks weeks",
+        "zero_unit_weeks": int((df["units"] == 0).sum()),
+        "zero_unit_reason": "store S04 closed 2024-03-04..2024-03-31 for a refit; random stock-outs",
+    }
+
+
 def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFrame], dict]:
     """Generate ``price_panel`` (date, store_id, product_id, category, price, units, promo, unit_cost).
 
@@ -97,20 +133,14 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
 
     promo = (rng.random(shape) < 0.10).astype(int)
     depth = rng.uniform(0.15, 0.25, size=shape)
-    log_markup = np.log(base_price / base_cost)
     log_price = (np.log(base_price)[:, None, None] + 0.8 * (np.log(cost) - np.log(base_cost)[:, None, None])
                  + store_price[None, :, None] + rng.normal(0.0, 0.03, size=shape)
                  + np.where(endog[:, None, None], ENDOGENOUS_GAMMA * v, 0.0)
                  + promo * np.log1p(-depth))
-    del log_markup
     price = np.round(np.exp(log_price), 2)
     lp = np.log(price)
 
-    doy = dates.day_of_year.to_numpy()
-    season = np.zeros((n_p, 1, n_t))
-    for i, c in enumerate(cat):
-        amp, phase = SEASON[str(c)]
-        season[i, 0, :] = amp * np.sin(2 * np.pi * doy / 365.25 + phase)
+    season = _season(dates, cat)
 
     # intercept so that mean units at the base price are about base_units
     a = np.log(base_units) - own_e * np.log(base_price)
@@ -137,26 +167,4 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
         "unit_cost": cost.ravel(),
     }).sort_values(["date", "store_id", "product_id"], kind="stable").reset_index(drop=True)
 
-    recent = df[df["date"] > dates[-1] - pd.Timedelta(weeks=RECENT_WEEKS)]
-    cost_recent = recent.groupby("product_id")["unit_cost"].mean()
-    price_recent = recent[recent["promo"] == 0].groupby("product_id")["price"].mean()
-    optimal = {p: (round(float(cost_recent[p] * e / (1 + e)), 4) if e < -1 else None)
-               for p, e in zip(pids, own_e)}
-    truth = {
-        "elasticities": {p: float(e) for p, e in zip(pids, own_e)},
-        "categories": {p: str(c) for p, c in zip(pids, cat)},
-        "endogenous_products": [p for p, flag in zip(pids, endog) if flag],
-        "endogenous_gamma": ENDOGENOUS_GAMMA,
-        "cross_elasticities": [{"product_id": i, "price_of": j, "elasticity": x} for (i, j), x in CROSS.items()],
-        "promo_log_lift": {p: float(v_) for p, v_ in zip(pids, log_lift)},
-        "promo_lift_pct": {p: round(float(np.expm1(v_) * 100), 2) for p, v_ in zip(pids, log_lift)},
-        "instrument": "unit_cost (store-week cost shocks; moves price, not demand)",
-        "recent_weeks": RECENT_WEEKS,
-        "unit_cost_recent": {p: round(float(cost_recent[p]), 4) for p in pids},
-        "price_recent": {p: round(float(price_recent[p]), 4) for p in pids},
-        "optimal_price": optimal,
-        "optimal_price_rule": "Lerner: p* = c * e / (1 + e), c = mean unit_cost over the last recent_weeks weeks",
-        "zero_unit_weeks": int((df["units"] == 0).sum()),
-        "zero_unit_reason": "store S04 closed 2024-03-04..2024-03-31 for a refit; random stock-outs",
-    }
-    return {"price_panel": df}, truth
+    return {"price_panel": df}, _truth(df, dates, pids, cat, own_e, endog, log_lift)

@@ -46,7 +46,6 @@ from marksell.segmentation.rfm import (
 from marksell.segmentation.summary import (
     CUSTOMER_COLUMNS,
     agreement_with_planted,
-    run_summary,
     score_customers,
     summary_rows,
 )
@@ -57,6 +56,6 @@ __all__ = [
     "automatic_calibration_end", "bootstrap_stability", "calibration_holdout", "choose_k", "clean_transactions",
     "cluster_features", "discounted_clv", "expected_purchases", "expected_purchases_new", "expected_spend",
     "fit_bgnbd", "fit_clusters", "fit_clv", "fit_gamma_gamma", "holdout_check", "name_clusters", "p_alive",
-    "pareto_concentration", "purchase_occasions", "rfm_scores", "rfm_segments", "rfm_table", "run_summary",
+    "pareto_concentration", "purchase_occasions", "rfm_scores", "rfm_segments", "rfm_table",
     "score_customers", "segment_profiles", "snake_data", "summary_data", "summary_rows",
 ]

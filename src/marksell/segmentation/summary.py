@@ -34,9 +34,8 @@ def summary_rows(by_segment: pd.DataFrame, by_cluster: pd.DataFrame) -> pd.DataF
                      ignore_index=True)
 
 
-def run_summary(rfm: pd.DataFrame, concentration: dict, clusters, cluster_features, clv_result,
-                customers: pd.DataFrame, holdout: dict | None, ari_vs_planted: float | None = None
-                ) -> dict:
+def summary(rfm: pd.DataFrame, concentration: dict, clusters, cluster_features, clv_result,
+            customers: pd.DataFrame, holdout: dict | None, ari_vs_planted: float | None = None) -> dict:
     """The figures of a segmentation run for ``summary.json``."""
     res = clv_result
     out = {
