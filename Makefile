@@ -3,26 +3,42 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+UV := $(VENV)/bin/uv
+LOCK := requirements.lock
+LOWEST ?= .lowest
+LOWEST_PYTHON ?= $(PYTHON)
+NEWEST ?= .newest
+NEWEST_PYTHON ?=
+# the second runs (lowest versions, newest Python): unit tests only, on both cores
+SECOND_RUN := -q -m "not slow" -p no:cacheprovider -n 2
+# uv installs from the package index only; it never downloads a Python (use what the machine has)
+export UV_PYTHON_DOWNLOADS := never
 REPORT_JOBS ?= 2
 NBVAL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 NBVAL := -p no:python -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-unit test-notebooks lint format lab refresh-notebooks sample-data bench index clean
+.PHONY: help env update-lock report test test-unit test-lowest test-newest-python test-notebooks lint format lab refresh-notebooks sample-data bench index clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marksell needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,bench]"
-	$(PY) -m ipykernel install --sys-prefix --name marksell --display-name "Python (marksell)" > /dev/null
+	$(PY) -m pip install --quiet "uv>=0.8,<1"
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip install --quiet --python $(PY) -r $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@$(UV) pip check --quiet --python $(PY) || { echo "requirements.lock no longer satisfies pyproject.toml: run make update-lock"; exit 1; }
 	@touch $(STAMP)
 
-env: $(STAMP) ## Create .venv and install marksell with its dependencies (once)
+env: $(STAMP) ## Create .venv with the locked versions (requirements.lock) and marksell (once)
+
+update-lock: | $(UV) ## Re-resolve requirements.lock from pyproject.toml to the newest versions (review the diff)
+	$(UV) pip compile --quiet --upgrade --universal --python-version 3.11 --all-extras pyproject.toml -o $(LOCK)
 
 report: env ## Run every notebook on the sample data into reports/YYYY-MM-DD/ (+ reports/index.html)
 	$(VENV)/bin/marksell report --jobs $(REPORT_JOBS)
@@ -33,6 +49,25 @@ test: env lint ## Run every test: lint, unit and integration tests, then nbval o
 
 test-unit: env ## Only the unit and integration tests
 	$(PY) -m pytest tests -q -m "not slow"
+
+test-lowest: | $(UV) ## Unit tests in a fresh .lowest/ resolved to the lowest declared versions (LOWEST_PYTHON)
+	rm -rf $(LOWEST)
+	$(UV) pip compile --quiet --resolution lowest-direct --python $(LOWEST_PYTHON) --extra test pyproject.toml \
+		-o $(LOWEST)/requirements.txt
+	$(UV) venv --quiet --python $(LOWEST_PYTHON) $(LOWEST)/venv
+	$(UV) pip install --quiet --python $(LOWEST)/venv/bin/python -r $(LOWEST)/requirements.txt
+	$(UV) pip install --quiet --python $(LOWEST)/venv/bin/python --no-deps -e .
+	$(LOWEST)/venv/bin/python -c 'import sys; print("lowest versions on Python", sys.version.split()[0])'
+	$(LOWEST)/venv/bin/python -m pytest tests $(SECOND_RUN)
+
+test-newest-python: | $(UV) ## Unit tests on NEWEST_PYTHON (e.g. python3.13) with the locked versions, in .newest/
+	@test -n "$(NEWEST_PYTHON)" || { echo "set NEWEST_PYTHON=/path/to/python3.13"; exit 2; }
+	rm -rf $(NEWEST)
+	$(UV) venv --quiet --python $(NEWEST_PYTHON) $(NEWEST)
+	$(UV) pip install --quiet --python $(NEWEST)/bin/python -r $(LOCK)
+	$(UV) pip install --quiet --python $(NEWEST)/bin/python --no-deps -e .
+	$(NEWEST)/bin/python -c 'import sys; print("locked versions on Python", sys.version.split()[0])'
+	$(NEWEST)/bin/python -m pytest tests $(SECOND_RUN)
 
 test-notebooks: env ## Only the nbval regression tests of the notebooks
 	$(NBVAL_ENV) $(PY) -m pytest $(NBVAL) notebooks -q
@@ -45,7 +80,7 @@ format: env ## Apply ruff's safe fixes and formatter to FILES (default: Python f
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(if $(strip $(FILES)),$(VENV)/bin/ruff format $(FILES),@echo "no new Python files to format")
 
-lab: env ## Open JupyterLab on the notebooks with the project's kernel
+lab: env ## Open JupyterLab on the notebooks (their python3 kernel is this environment's Python)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 refresh-notebooks: env ## Re-execute the committed notebooks in place on the sample data (review the diff!)
@@ -61,4 +96,4 @@ index: env ## Rebuild reports/index.html
 	$(VENV)/bin/marksell index
 
 clean: ## Remove the environment and generated reports (keeps reports/README.md)
-	rm -rf $(VENV) reports/20* reports/index.html reports/index.json reports/.tmp
+	rm -rf $(VENV) $(LOWEST) $(NEWEST) reports/20* reports/index.html reports/index.json reports/.tmp
