@@ -9,8 +9,9 @@ LOWEST ?= .lowest
 LOWEST_PYTHON ?= $(PYTHON)
 NEWEST ?= .newest
 NEWEST_PYTHON ?=
-# the second runs (lowest versions, newest Python): unit tests only, on both cores
-SECOND_RUN := -q -m "not slow" -p no:cacheprovider -n 2
+# the second runs (lowest versions, newest Python): unit tests only, on both cores (one file per process:
+# some files count what their tests did, in order)
+SECOND_RUN := -q -m "not slow" -p no:cacheprovider -n 2 --dist loadfile
 # uv installs from the package index only; it never downloads a Python (use what the machine has)
 export UV_PYTHON_DOWNLOADS := never
 REPORT_JOBS ?= 2
