@@ -84,3 +84,11 @@ def test_marketing_mix_brief_ranks_channels_by_marginal_return():
     assert "adds 4.7 k of sales per week (interval 3.1 k to 6.2 k)" in text
     assert "held-out last 13 periods the model's error was 2.3 %" in text
     assert "radio: not identified (constant spend)" in text
+
+
+def test_segmentation_brief_writes_money_in_the_run_currency():
+    from marksell.segmentation.brief import brief
+
+    summary = {"customers": 10, "as_of": "2026-01-31", "currency": "€",
+               "clv": {"available": True, "total_clv": 890_090.0}}
+    assert "Their expected future value (CLV) totals €890.09 k." in repr(brief(summary))

@@ -14,6 +14,9 @@ def test_positional_index_dropped_and_named_index_kept():
     assert list(plain.frame.columns) == ["revenue"]
     named = table(pd.DataFrame({"revenue": [1.0]}, index=pd.Index(["OPP-1"], name="opportunity_id")))
     assert list(named.frame.columns) == ["opportunity_id", "revenue"]
+    sorted_rows = pd.DataFrame({"group": ["a", "b", "c"], "share_revenue": [0.1, 0.6, 0.3]}).sort_values(
+        "share_revenue", ascending=False)
+    assert list(table(sorted_rows).frame.columns) == ["group", "share_revenue"]  # row numbers, not an index
 
 
 def test_kinds_inferred_from_names_and_values():
@@ -62,6 +65,8 @@ def test_html_escapes_data_and_scrolls_inside_the_page():
     out = t._repr_html_()
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "overflow-x:auto" in out
+    numbers = table(pd.DataFrame({"name": ["a"], "revenue": [1.0]}))._repr_html_()
+    assert "<td style='text-align:left'>a</td>" in numbers and "style='text-align:right'>1.00</td>" in numbers
     assert t._repr_html_() == out  # deterministic, no random ids (nbval compares it)
 
 

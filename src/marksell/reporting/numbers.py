@@ -43,6 +43,15 @@ def fixed(value: float, places: int = 0) -> str:
     return ("-" if negative else "") + text
 
 
+def significant(value: float, digits: int = 3) -> str:
+    """A model estimate with ``digits`` significant digits: 0.0671 -> "0.0671", 1761.6 -> "1,762", 5.003 -> "5.00"."""
+    number = float(value)
+    if number == 0 or math.isinf(number):
+        return fixed(number, 0)
+    places = max(0, digits - 1 - math.floor(math.log10(abs(number))))
+    return fixed(number, places)
+
+
 def compact(value: float, places: int = 2) -> str:
     """1234567 -> "1.23 m" (``places`` decimals, trailing zeros dropped), 350000 -> "350 k", 950 -> "950".
 

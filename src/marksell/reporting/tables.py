@@ -19,7 +19,7 @@ import pandas as pd
 from marksell.reporting import numbers
 
 MISSING = numbers.MISSING
-KINDS = ("money", "count", "number", "share", "percent", "ratio", "text", "date", "flag")
+KINDS = ("money", "count", "number", "share", "percent", "ratio", "estimate", "text", "date", "flag")
 
 _SHARE = re.compile(r"(^|_)(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
                     r"($|_)")
@@ -56,7 +56,7 @@ def infer_kind(name: str, values: pd.Series) -> str:
 
 def decimals_for(values: pd.Series, kind: str) -> int:
     """One number of decimals for a whole column, from the size of its typical value."""
-    if kind in ("count", "flag", "text", "date"):
+    if kind in ("count", "flag", "text", "date", "estimate"):
         return 0
     if kind in ("share", "percent"):
         return _percent_places(values, 100 if kind == "share" else 1)
@@ -106,6 +106,8 @@ def format_value(value, kind: str, decimals: int, currency: str = "") -> str:
         return numbers.percent(value, decimals)
     if kind == "money":
         return numbers.money(value, currency, decimals)
+    if kind == "estimate":  # model parameters of very different sizes in one column
+        return numbers.significant(value, 3)
     return numbers.fixed(value, decimals)
 
 
@@ -134,11 +136,12 @@ class Table:
     def _repr_html_(self) -> str:
         e = lambda v: html.escape(str(v), quote=True)  # noqa: E731 - text from data is escaped
         numeric = {c for c, k in self.kinds.items() if k not in ("text", "date", "flag")}
-        head = "".join(f"<th class='{'ms-num' if c in numeric else ''}'>{e(_heading(c))}</th>"
-                       for c in self.frame.columns)
+        # alignment inline: numbers right (digits line up), text left, whatever the page's table style says
+        cell = {c: ("class='ms-num' style='text-align:right'" if c in numeric else "style='text-align:left'")
+                for c in self.frame.columns}
+        head = "".join(f"<th {cell[c]}>{e(_heading(c))}</th>" for c in self.frame.columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td class='{'ms-num' if c in numeric else ''}'>{e(v)}</td>"
-                             for c, v in zip(self.frame.columns, row)) + "</tr>"
+            "<tr>" + "".join(f"<td {cell[c]}>{e(v)}</td>" for c, v in zip(self.frame.columns, row)) + "</tr>"
             for row in self.frame.itertuples(index=False, name=None))
         caption = f"<caption>{e(self.caption)}</caption>" if self.caption else ""
         note = f"<p class='ms-table-note'>{e(self.note)}</p>" if self.note else ""
@@ -191,8 +194,8 @@ def table(df: pd.DataFrame | pd.Series, *, kinds: dict[str, str] | None = None, 
 def _positional(index: pd.Index) -> bool:
     if isinstance(index, pd.MultiIndex) or any(n is not None for n in index.names):
         return False
-    return isinstance(index, pd.RangeIndex) or (
-        pd.api.types.is_integer_dtype(index) and index.equals(pd.RangeIndex(len(index))))
+    # an unnamed integer index is a row number, also after sorting or filtering (0, 3, 7, ...)
+    return isinstance(index, pd.RangeIndex) or pd.api.types.is_integer_dtype(index)
 
 
 def _flat(column) -> str:

@@ -16,7 +16,8 @@ def brief(summary: dict) -> Brief:
     if clusters.get("k"):
         answer.append(f"They fall into {clusters['k']} groups that behave alike.")
     if clv.get("available") and clv.get("total_clv") is not None:
-        answer.append(f"Their expected future value (CLV) totals {amount(clv['total_clv'])}.")
+        total = amount(clv["total_clv"], summary.get("currency") or "")
+        answer.append(f"Their expected future value (CLV) totals {total}.")
     sure = []
     stable = (clusters.get("stability") or {}).get("stable")
     if stable is not None:

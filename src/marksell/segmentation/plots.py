@@ -6,12 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from marksell.plots import use_style
+from marksell.plots import label_axis, use_style
 
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 
-def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: str = "Segment map"):
+def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: str = "Segment map",
+                       currency: str = ""):
     """Bubbles at (average spend per order, average orders); size = customers, colour = recency.
 
     ``profiles`` comes from :func:`marksell.segmentation.rfm.segment_profiles`. Both axes are on log
@@ -31,7 +32,7 @@ def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: 
                     va="bottom" if dy > 0 else "top", fontsize=7.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("average net revenue per order (log scale)")
+    ax.set_xlabel(f"average net revenue per order ({currency + ', ' if currency else ''}log scale)")
     ax.set_ylabel("average orders per customer (log scale)")
     fig.colorbar(sc, ax=ax, label="average days since last order")
     ax.set_title(title)
@@ -112,14 +113,15 @@ def calibration_plot(by_frequency: pd.DataFrame, title: str = "Holdout check: re
     return fig
 
 
-def value_by_group(profiles: pd.DataFrame, label_col: str = "group", title: str = "Future value by group"):
+def value_by_group(profiles: pd.DataFrame, label_col: str = "group", title: str = "Future value by group",
+                   currency: str = ""):
     """Horizontal bars of total CLV per group with the share of customers annotated."""
     p = profiles.sort_values("total_clv")
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(p) + 1.5))
     ax.barh(p[label_col].astype(str), p["total_clv"], color="C2")
     for i, (v, s) in enumerate(zip(p["total_clv"], p["share_customers"])):
         ax.text(v, i, f" {s:.0%} of customers", va="center", fontsize=8)
-    ax.set_xlabel("expected discounted margin over the horizon (total)")
+    label_axis(ax, "x", "expected discounted margin over the horizon (total)", kind="money", currency=currency)
     ax.set_title(title)
     ax.margins(x=0.25)
     fig.tight_layout()

@@ -461,6 +461,14 @@ def _word(col: str, z: float, one_time: bool) -> str:
     return "high-spend" if z > 0.9 else "low-spend" if z < -0.6 else "mid-spend"
 
 
+#: How a cluster compares with a namesake on one feature: (word for the lower z, word for the higher z).
+#: A low recency z means a recent last purchase.
+_COMPARED = {"recency": ("more recent", "less recent"), "frequency": ("less frequent", "more frequent"),
+             "monetary": ("lower spend", "higher spend")}
+_SUPERLATIVE = {"recency": ("most recent", "least recent"), "frequency": ("least frequent", "most frequent"),
+                "monetary": ("lowest spend", "highest spend")}
+
+
 def name_clusters(profile_z: pd.DataFrame, freq_median: pd.Series | None = None) -> dict:
     """Plain-word names from standardised centroids, e.g. ``"Recent frequent high-spend customers"``.
 
@@ -468,20 +476,40 @@ def name_clusters(profile_z: pd.DataFrame, freq_median: pd.Series | None = None)
     standardised log features, 0 = customer-base average). Recency: below -0.6 sd "Recent", above
     +0.6 "Lapsed", else "Cooling"; frequency: median of 1 order "one-time", below average
     "occasional", up to +0.9 sd "regular", above "frequent"; spend: above +0.9 sd "high-spend", below
-    -0.6 "low-spend", else "mid-spend". Names are made unique by adding "(2)", "(3)".
+    -0.6 "low-spend", else "mid-spend". Clusters that get the same words are told apart by the feature on
+    which they differ most: "(more frequent)" and "(less frequent)", or "most"/"least" for three or more.
     """
     names = {}
     for cl, row in profile_z.iterrows():
         one = freq_median is not None and freq_median.get(cl, 2) <= 1
         words = [_word(c, row[c], one) for c in ("recency", "frequency", "monetary") if c in row.index]
         names[cl] = " ".join(words) + " customers"
-    seen: dict[str, int] = {}
-    for cl in sorted(names, key=lambda c: (names[c], c)):
-        n = names[cl]
-        seen[n] = seen.get(n, 0) + 1
-        if seen[n] > 1:
-            names[cl] = f"{n} ({seen[n]})"
+    groups: dict[str, list] = {}
+    for cl, n in names.items():
+        groups.setdefault(n, []).append(cl)
+    for base, members in groups.items():
+        if len(members) > 1:
+            names.update(distinguish_namesakes(profile_z.loc[members], base))
     return names
+
+
+def distinguish_namesakes(profile_z: pd.DataFrame, base: str) -> dict:
+    """Names for clusters that share the name ``base``: each gets how it compares on the feature that
+    separates them most (``"base (higher spend)"``); numbered only if that still leaves a tie."""
+    cols = [c for c in _COMPARED if c in profile_z.columns]
+    spread = profile_z[cols].max() - profile_z[cols].min()
+    feature = str(spread.idxmax())
+    order = profile_z[feature].sort_values(kind="stable").index.tolist()
+    low, high = (_COMPARED if len(order) == 2 else _SUPERLATIVE)[feature]
+    out = {}
+    for pos, cl in enumerate(order):
+        word = low if pos == 0 else high if pos == len(order) - 1 else f"middle {feature}"
+        out[cl] = f"{base} ({word})"
+    middles = order[1:-1]
+    if len(middles) > 1:  # four or more namesakes: the middle ones are numbered in feature order
+        for i, cl in enumerate(middles, start=2):
+            out[cl] = f"{base} ({feature} rank {i} of {len(order)})"
+    return out
 
 
 @dataclass
