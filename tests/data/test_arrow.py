@@ -234,3 +234,78 @@ def test_fingerprints_do_not_depend_on_chunks():
     f_parts = fingerprint(pd.Series(pd.arrays.ArrowStringArray(parts)))
     assert (f_whole == f_parts).all()
     assert f_whole[0] == f_whole[6] and f_whole[1] == f_whole[9] and f_whole[3] == f_whole[7]
+
+
+CSV = sorted(rel for rel in EXPECTATIONS if rel.endswith(".csv"))
+
+
+@pytest.mark.parametrize("rel", CSV)
+def test_corpus_csv_same_on_both_paths(rel, monkeypatch):
+    """Every CSV file of the bad-input corpus: pyarrow's reader (fast path) and pandas' give the same frame,
+    warnings and error message."""
+    exp = EXPECTATIONS[rel]
+    kwargs = dict(exp.get("kwargs") or {})
+    _assert_same(*_both(exp["kind"], CORPUS / rel, monkeypatch, **kwargs))
+
+
+_CELLS = {
+    "text": ["C1", "C2", " C1 ", '"C2"', ' "C1"', '"C,1"', '"C""2"', '"C\n1"', "NA", " NA", "", "null", '""',
+             "é", "C1 ", '"NA"', '"C1"x'],
+    "date": ["2024-01-05", "2024-02-29 10:30", "2024-03-01T23:59:59", "20240105", "2024-01", " 2024-01-06",
+             "2024-01-07 ", "2024-01-05Z", "2024-01-05T10:00+02:00", "1899-12-31", "2031-01-01", "NA", "",
+             '"2024-01-08"', "2024/01/05", "2024-01-05 10:00:00.5"],
+    "number": ["1", "2.5", " 3", "4 ", "1e2", ".5", "-2", "+7", "NA", "", "nan", "NAN", "inf", "1,5", '"6"',
+               "0x1", "1.0", "0", "1_0", "3.25"],
+    "count": ["1", "2", " 3", "4 ", "1e2", "2.0", '"6"', "+7", "NA", "", "nan", "NAN", "inf", "1,5", "0x1", "1.5",
+              "0", "-1", "1_0"],
+}
+
+
+def _random_csv(rng, n_rows: int) -> str:
+    """A small transactions CSV whose cells come from spellings the two readers might treat differently
+    (each column gets odd spellings at its own rate, often none, so that many files are clean)."""
+    header = ["order_id", "customer_id", "order_date", "revenue", "quantity", "channel"]
+    kinds = ["text", "text", "date", "number", "count", "text"]
+    sep = str(rng.choice([",", ";"]))
+    end = str(rng.choice(["\n", "\r\n"]))
+    odd = {i: float(rng.choice([0.0, 0.0, 0.1, 0.3])) for i in range(1, len(kinds))}
+    pool = {i: _CELLS[kinds[i]][:int(rng.integers(4, len(_CELLS[kinds[i]]) + 1))] for i in odd}
+    lines = [sep.join(header)]
+    for r in range(n_rows):
+        row = [f"O{r}"] + [str(rng.choice(pool[i])) if rng.random() < odd[i] else _CELLS[kinds[i]][int(rng.integers(0, 3))]
+                           for i in range(1, len(kinds))]
+        lines.append(sep.join(row))
+    return end.join(lines) + end
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_csv_spellings_same_on_both_paths(seed, tmp_path, monkeypatch):
+    """Cells spelled in ways pandas and pyarrow may read differently (quotes after a space, NA tokens, padded
+    numbers and dates, time zones, embedded newlines): both paths give the same outcome."""
+    rng = np.random.default_rng(seed)
+    path = tmp_path / f"random_{seed}.csv"
+    path.write_bytes(_random_csv(rng, int(rng.integers(3, 12))).encode("utf-8"))
+    _assert_same(*_both("transactions", path, monkeypatch))
+
+
+def _takes_fast_path(kind, path, kwargs) -> bool:
+    contract = loaders.CONTRACTS[kind]
+    cols = loaders.check_mapping(kwargs.get("columns"), str(path), contract)
+    keys = loaders.check_keys(kwargs.get("keys"), str(path), contract)
+    return loaders._load_clean(path, contract, cols, keys, TODAY)[0] is not None
+
+
+def test_clean_csv_files_take_the_fast_path(tmp_path):
+    """Clean corpus files (comma, semicolon, CRLF, BOM, Excel's sep= line, mapped headers) and a good share of
+    the random files are read by pyarrow, so the comparisons above cover the fast path."""
+    clean = ("valid.csv", "crlf.csv", "utf8_bom.csv", "semicolon.csv", "excel_sep_hint.csv", "mapped_columns.csv")
+    slow = [rel for rel in CSV if rel.endswith(clean) and EXPECTATIONS[rel]["outcome"] == "loads"
+            and not _takes_fast_path(EXPECTATIONS[rel]["kind"], CORPUS / rel, EXPECTATIONS[rel].get("kwargs") or {})]
+    assert not slow
+    fast = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        path = tmp_path / f"random_{seed}.csv"
+        path.write_bytes(_random_csv(rng, int(rng.integers(3, 12))).encode("utf-8"))
+        fast += _takes_fast_path("transactions", path, {})
+    assert fast >= 15, fast

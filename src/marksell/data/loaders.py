@@ -10,7 +10,8 @@ One function per input kind (``load_transactions``, ``load_price_panel``, ...). 
    name differs from a contract name only in case, spaces or hyphens ("Order Date") is mapped
    automatically,
 4. coerces every contract column to its type and validates the contract with pandera (a clean
-   Parquet file is checked on its Arrow arrays instead and converted once, see :mod:`marksell.data.arrow`),
+   Parquet or UTF-8 CSV file is read by pyarrow, checked on its Arrow arrays instead and converted once,
+   see :mod:`marksell.data.arrow`),
 5. raises one :class:`~marksell.errors.DataContractError` listing *every* problem found, or warns
    with :class:`DataQualityWarning` about data that is legal but suspicious,
 6. attaches provenance (path, sha256, rows) in ``df.attrs["provenance"]``.
@@ -35,7 +36,9 @@ from marksell.data.arrow import clean_frame, repeated_rows
 from marksell.data.columns import check_keys, check_mapping, name_mapping, structure_problems
 from marksell.data.contracts import CONTRACTS, Column, Contract
 from marksell.data.read import (
+    CSV_SUFFIXES,
     PARQUET_SUFFIXES,
+    csv_table,
     display_path,
     file_sha256,
     parquet_table,
@@ -228,14 +231,24 @@ def _with_provenance(df: pd.DataFrame, kind: str, shown: str, sha256: str, sheet
 
 
 def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], today: datetime):
-    """The fast path for Parquet: the contract checked on the Arrow table (:mod:`marksell.data.arrow`) while
-    the file is hashed. Returns (frame, sha256); the frame is None when the file needs the general path,
-    which then reports or repairs exactly as before."""
-    if src.suffix.lower() not in PARQUET_SUFFIXES or not src.is_file():
+    """The fast path for Parquet and clean UTF-8 CSV: the contract checked on the Arrow table
+    (:mod:`marksell.data.arrow`) while the file is hashed. Returns (frame, sha256); the frame is None when
+    the file needs the general path, which then reports or repairs exactly as before."""
+    suffix = src.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        reader = parquet_table
+    elif suffix in CSV_SUFFIXES or suffix == "":
+        reader = csv_table
+    else:
+        return None, None
+    if not src.is_file():
         return None, None
     with ThreadPoolExecutor(1) as pool:
         digest = pool.submit(file_sha256, src)
-        table, file_columns = parquet_table(src, contract, columns, keys)
+        read = reader(src, contract, columns, keys)
+        if read is None:
+            return None, digest.result()
+        table, file_columns = read
         names = [str(n).strip() for n in table.column_names]
         mapping = name_mapping(names, contract, keys, columns)
         table = table.rename_columns([mapping.get(n, n) for n in names])
@@ -245,7 +258,7 @@ def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], t
         if not clean:
             return None, digest.result()
         box = [table]
-        del table  # clean_frame holds the only reference and frees each column once converted
+        del table, read  # clean_frame holds the only reference and frees each column once converted
         return clean_frame(box.pop(), contract, keys, today), digest.result()
 
 

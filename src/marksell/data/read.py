@@ -203,7 +203,9 @@ def _detect_delimiter(text: str) -> str | None:
     return best
 
 
-def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
+def _csv_dialect(path: Path, contract: Contract) -> tuple[str, str, int]:
+    """The encoding, delimiter and number of lines before the header (Excel's "sep=;" line) of a CSV file;
+    raises the loader's error for an empty or binary file."""
     shown = display_path(path)
     size = path.stat().st_size
     with open(path, "rb") as fh:
@@ -230,8 +232,18 @@ def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
         text = text.split("\n", 1)[1] if "\n" in text else ""
     else:
         sep = _detect_delimiter(text) or ","
-    read_kw = dict(sep=sep, dtype=str, keep_default_na=False, na_values=_NA_TOKENS, skiprows=skip,
-                   skipinitialspace=True)
+    return encoding, sep, skip
+
+
+def _csv_options(sep: str, skip: int) -> dict:
+    return dict(sep=sep, dtype=str, keep_default_na=False, na_values=_NA_TOKENS, skiprows=skip,
+                skipinitialspace=True)
+
+
+def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
+    shown = display_path(path)
+    encoding, sep, skip = _csv_dialect(path, contract)
+    read_kw = _csv_options(sep, skip)
     try:
         try:
             df = pd.read_csv(path, encoding=encoding, **read_kw)
@@ -243,12 +255,84 @@ def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
             fix="export the data again; the file has no content")]) from None
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DataContractError(shown, contract.kind, [problem(
-            None, f"a well-formed file delimited by {_DELIMITER_NAMES.get(sep, repr(sep))}",
-            f"unreadable text ({msg})",
-            fix="check the delimiter and quoting (a stray quote or an extra delimiter in a row), "
-                "or export the data again as CSV")]) from None
+        raise _malformed_csv(shown, contract, sep, msg) from None
+    if not isinstance(df.index, pd.RangeIndex):  # pandas took the first column(s) as an index
+        raise _malformed_csv(shown, contract, sep, f"line {2 + skip} has more fields than the header")
     return df, 2 + skip
+
+
+def _malformed_csv(shown: str, contract: Contract, sep: str, msg: str) -> DataContractError:
+    return DataContractError(shown, contract.kind, [problem(
+        None, f"a well-formed file delimited by {_DELIMITER_NAMES.get(sep, repr(sep))}",
+        f"unreadable text ({msg})",
+        fix="check the delimiter and quoting (a stray quote or an extra delimiter in a row), "
+            "or export the data again as CSV")])
+
+
+_ARROW_TYPES = {"string": "string", "datetime": "timestamp", "float": "float", "int": "float", "flag": "float"}
+
+
+def csv_table(path: Path, contract: Contract, columns: dict, keys: list[str]):
+    """The columns of a clean UTF-8 CSV file the loader needs, read by pyarrow's reader with each column's
+    contract type (text, dates, numbers), and every column name of the file; ``None`` when the file needs
+    the general reader (pandas), which then reads or reports it exactly as before: another encoding, an
+    unusual header, a cell pyarrow cannot parse as its type, a NaN or infinity spelled as a number, a
+    quote left in a text cell (pandas unquotes after a space, pyarrow does not)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    try:
+        encoding, sep, skip = _csv_dialect(path, contract)
+    except DataContractError:
+        return None  # the general reader raises it
+    if encoding != "utf-8-sig" or not _header_first(path, skip):
+        return None
+    try:  # pandas names the columns, so that names (and "a.1" for a repeated "a") are the general path's
+        header = [str(c) for c in pd.read_csv(path, encoding=encoding, nrows=0, **_csv_options(sep, skip)).columns]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error):
+        return None
+    names = [c.strip() for c in header]
+    if len(set(names)) < len(names) or any(re.fullmatch(r"Unnamed: \d+", n) for n in names):
+        return None
+    wanted = set(_wanted(names, contract, keys, columns))
+    mapping = name_mapping(names, contract, keys, columns)
+    known = {c.name: c.dtype for c in contract.columns}
+    arrow = {"string": pa.string(), "timestamp": pa.timestamp("us"), "float": pa.float64()}
+    types = {}
+    for raw, name in zip(header, names, strict=True):
+        if name in wanted:
+            target = mapping.get(name, name)
+            dtype = known.get(target, "string" if target in keys else "float")
+            types[raw] = arrow[_ARROW_TYPES[dtype]]
+    if not types:  # pyarrow would read every column; the general path names the missing ones
+        return None
+    try:
+        table = pcsv.read_csv(
+            path, read_options=pcsv.ReadOptions(column_names=header, skip_rows=skip + 1),
+            parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(column_types=types, include_columns=list(types),
+                                                null_values=_NA_TOKENS, strings_can_be_null=True))
+    except pa.ArrowInvalid:  # a cell that is not its type, a row of another width, invalid UTF-8
+        return None
+    for name, arr in zip(table.column_names, table.columns, strict=True):
+        if types[name] == pa.float64() and pc.any(pc.is_nan(arr)).as_py():
+            return None  # 'NAN' or '-nan' spelled out: the general path decides
+        if types[name] == pa.string() and pc.any(pc.match_substring(arr, '"')).as_py():
+            return None
+    return table.rename_columns([n.strip() for n in table.column_names]), names
+
+
+def _header_first(path: Path, skip: int) -> bool:
+    """Whether the header is line ``skip`` of the file, whole (pandas skips blank lines before it, pyarrow
+    counts them; a quote open across lines would make the lines differ)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8", errors="ignore").lstrip("\ufeff")
+    lines = head.split("\n", skip + 1)
+    if len(lines) <= skip + 1:  # the header is not complete within the first 64 kB (or no data)
+        return False
+    line = lines[skip]
+    return bool(line.strip()) and line.count('"') % 2 == 0 and "\r" not in line.rstrip("\r")
 
 
 def _wanted(file_cols: list[str], contract: Contract, keys: list[str], columns: dict) -> list[str]:
