@@ -201,6 +201,29 @@ def test_all_customers_with_one_order_get_frequency_score_1_not_a_middle_score()
     assert set(sg.rfm_segments(scored)) <= {"New", "Promising", "About to sleep", "Hibernating", "Lost"}
 
 
+def test_customers_whose_orders_all_fall_on_one_day_are_new_not_lost():
+    """A one-day export: every last order is on the latest day of the data (recency 1 day for all), so
+    nobody is "longest ago"; with one occasion each they are first-time buyers: New, scored r 5, f 1."""
+    tx = _tx([(f"C{i}", "2025-03-14", 10.0 + i, f"o{i}-{j}") for i in range(12) for j in range(1 + i % 3)])
+    rfm = sg.rfm_table(tx)
+    assert (rfm["recency_days"] == 1).all() and (rfm["frequency"] == 1).all()
+    scored, edges = sg.rfm_scores(rfm)
+    assert (scored["r_score"] == 5).all() and (scored["f_score"] == 1).all()
+    assert set(sg.rfm_segments(scored)) == {"New"}
+    recency = edges[edges["measure"] == "recency"]
+    assert recency[["score", "customers", "share"]].values.tolist() == [[5, 12, 1.0]]
+    feats = sg.cluster_features(rfm)
+    assert (feats["recency"] == 0).all() and (feats["frequency"] == 0).all()  # not rounding noise blown to 1 sd
+    names = sg.fit_clusters(rfm, n_clusters=3, seed=1).names.values()
+    assert all(n.startswith("one-time ") for n in names), names  # neither "Lapsed" nor "Recent": recency says nothing
+    # the same customers on three days: recency ranks them again, the oldest last orders score 1
+    spread = tx.assign(order_date=pd.to_datetime(["2025-03-12", "2025-03-13", "2025-03-14"])[
+        tx["customer_id"].str[1:].astype(int) % 3])
+    spread_scores, _ = sg.rfm_scores(sg.rfm_table(spread))
+    assert sorted(set(spread_scores["r_score"])) == [1, 3, 5]
+    assert sg.tied_score("frequency", pd.Series([3, 3]), 5) == 3 and sg.tied_score("monetary", pd.Series([9.0])) == 3
+
+
 def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
     from sklearn.metrics import adjusted_rand_score
 

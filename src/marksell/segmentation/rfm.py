@@ -280,8 +280,10 @@ def rfm_table(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = Tru
     return out
 
 
-def _quantile_scores(x: pd.Series, n_bins: int, higher_is_better: bool) -> tuple[np.ndarray, list[float]]:
-    """Quantile bins with duplicate edges dropped (heavy ties), spread evenly over 1..n_bins."""
+def _quantile_scores(x: pd.Series, n_bins: int, higher_is_better: bool, tied: int = 1
+                     ) -> tuple[np.ndarray, list[float]]:
+    """Quantile bins with duplicate edges dropped (heavy ties), spread evenly over 1..n_bins; ``tied`` is
+    everyone's score when all values are equal (nobody ranks above anyone)."""
     qs = np.quantile(x.to_numpy(dtype=float), np.linspace(0, 1, n_bins + 1))
     inner = np.unique(qs[1:-1])
     # right-closed bins: value <= edge goes to the lower bin
@@ -289,12 +291,26 @@ def _quantile_scores(x: pd.Series, n_bins: int, higher_is_better: bool) -> tuple
     used = np.unique(idx)
     k = len(used)
     rank = np.searchsorted(used, idx)  # 0..k-1
-    if k == 1:  # everyone tied (e.g. all customers ordered once): nobody is better, score 1
-        return np.ones(len(x), dtype=int), [float(e) for e in inner]
+    if k == 1:  # everyone tied (e.g. all customers ordered once): the score the common value means
+        return np.full(len(x), tied, dtype=int), [float(e) for e in inner]
     score = 1 + np.round(rank * (n_bins - 1) / (k - 1)).astype(int)
     if not higher_is_better:
         score = n_bins + 1 - score
     return score.astype(int), [float(e) for e in inner]
+
+
+def tied_score(measure: str, values: pd.Series, n_bins: int = 5) -> int:
+    """The score of every customer when a measure does not vary, from what the common value means.
+
+    Recency: every last order is on one day, the latest of the data, so nobody is less recent: the best
+    score (scoring it worst called customers who bought yesterday "Lost"). Frequency: one order each is
+    the fewest possible, 1; any other common count is the middle score. Monetary: the middle score.
+    """
+    if measure == "recency":
+        return n_bins
+    if measure == "frequency" and len(values) and float(values.iloc[0]) <= 1:
+        return 1
+    return (n_bins + 1) // 2
 
 
 def rfm_scores(rfm: pd.DataFrame, n_bins: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -302,7 +318,8 @@ def rfm_scores(rfm: pd.DataFrame, n_bins: int = 5) -> tuple[pd.DataFrame, pd.Dat
 
     Bins are quantiles of each measure; when ties make quantiles coincide (e.g. most customers
     ordered once) the duplicate edges are dropped and tied customers share a score, the remaining
-    bins being spread evenly over 1..``n_bins`` so "5" always means "best group". Recency is scored
+    bins being spread evenly over 1..``n_bins`` so "5" always means "best group"; a measure on which
+    every customer is equal gets :func:`tied_score`. Recency is scored
     so that more recent = higher. Returns ``(rfm_with_scores, edges)``; ``edges`` has one row per
     measure and score with the value range of the customers in that score.
     """
@@ -310,7 +327,7 @@ def rfm_scores(rfm: pd.DataFrame, n_bins: int = 5) -> tuple[pd.DataFrame, pd.Dat
     rows = []
     for name, col, better in (("recency", "recency_days", False), ("frequency", "frequency", True),
                               ("monetary", "monetary", True)):
-        score, _ = _quantile_scores(out[col], n_bins, better)
+        score, _ = _quantile_scores(out[col], n_bins, better, tied_score(name, out[col], n_bins))
         out[f"{name[0]}_score"] = score
         g = out.groupby(score)[col]
         for s, lo, hi, n in zip(g.min().index, g.min(), g.max(), g.size()):
@@ -387,7 +404,9 @@ def cluster_features(
             raise AnalysisError(f"extra clustering feature '{col}' has missing or non-numeric values. "
                                 "Fix: fill or drop it.")
         feats[col] = vals.to_numpy(dtype=float)
-    sd = feats.std(ddof=0).replace(0, 1.0)
+    sd = feats.std(ddof=0)
+    # a feature that does not vary is 0 for everyone (rounding would otherwise blow its noise up to +-1 sd)
+    sd[sd <= 1e-9 * (feats.abs().max() + 1.0)] = np.inf
     return (feats - feats.mean()) / sd
 
 
@@ -571,9 +590,12 @@ def fit_clusters(
     value = pd.Series(np.asarray(score, dtype=float)).groupby(raw).mean()
     order = {old: new for new, old in enumerate(value.sort_values(ascending=False).index)}
     labels = np.vectorize(order.get)(raw) if len(raw) else raw
-    cz = cluster_features(rfm).groupby(labels).mean()  # names and snake plot use all of R, F, M
+    every = cluster_features(rfm)
+    cz = every.groupby(labels).mean()  # names and snake plot use all of R, F, M
     fmed = rfm["frequency"].groupby(labels).median()
-    names = name_clusters(cz, fmed)
+    # a measure on which all customers are equal says nothing about a cluster (frequency keeps "one-time")
+    said = [c for c in cz.columns if c == "frequency" or every[c].abs().max() > 0]
+    names = name_clusters(cz[said], fmed)
     return ClusterResult(labels.astype(int), names, k, auto, evidence, stability, cz, method)
 
 
