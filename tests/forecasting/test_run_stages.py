@@ -132,3 +132,27 @@ def test_the_stages_compose_into_run_forecast(staged):
     summary = run_summary(prep, fit, opts, run.leaderboard, run.reconciliation, run.chosen, {}, run.coefficients)
     assert summary["n_series"] == 3 and summary["n_bottom"] == 2 and summary["models"] == ["naive", "snaive"]
     assert summary["coherence_max_abs_error"] is None and "driver_effects" not in summary
+
+
+def test_a_season_longer_than_the_history_is_refused_before_the_fit():
+    """The issue's opaque `KeyError: ['mint_shrink']` came from season lengths the data cannot hold."""
+    with pytest.raises(ParameterError) as err:
+        prepare(_regions(), _options(), season_length=40, levels=("total",))
+    assert str(err.value) == ("season_length=40: the longest series has 36 monthly periods, fewer than one season "
+                              "plus one (41), so no seasonal pattern can be seen in it. Use 0 (from the frequency: "
+                              "12 for monthly data), 1 for no seasonality, or at most 35.")
+    assert prepare(_regions(), _options(), season_length=35, levels=("total",)).season == 35
+
+
+def test_non_seasonal_theta_keeps_its_residuals_so_mint_shrink_reconciles():
+    """A season length longer than half the history leaves Theta non-seasonal; its one-step errors are all there
+    (they were blanked for a whole season, which left MinT-shrink with no common residuals and skipped it)."""
+    from marksell.forecasting.models import ThetaForecaster
+
+    y = 100 + np.arange(30.0) + np.sin(np.arange(30.0))
+    resid = ThetaForecaster(20, False, True).fit(y).resid
+    assert np.isnan(resid[0]) and np.isfinite(resid[1:]).all()
+    run = run_forecast(_regions(), keys=["region"], season_length=30, levels=["total"], models=["theta"],
+                       selection="global", n_origins=2)
+    assert set(run.reconciliation["method"]) == {"base", "bottom_up", "ols", "mint_shrink"}
+    assert not [n for n in run.notes if "MinT-shrink skipped" in n]

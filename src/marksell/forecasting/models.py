@@ -378,7 +378,8 @@ class ThetaForecaster:
         self.sigma = float(np.sqrt(np.nanmean(e[1:] ** 2))) if len(x) > 1 else 0.0
         self.alpha = alpha
         self.resid = e * self.factor
-        self.resid[: min(len(y), self.m + 1)] = np.nan
+        # deseasonalised: the first season and a period are start-up; else only the first error is missing
+        self.resid[: min(len(y), (self.m if self.seasonal else 0) + 1)] = np.nan
         self.spec = "Theta" + (" (deseasonalised)" if self.seasonal else "")
         return self
 

@@ -215,6 +215,7 @@ def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sale
                              "or the number of periods in a season.")
     step = int(step) if step else horizon
     ss = build_hierarchy(bottom, opts.keys, levels, freq)
+    check_season_fits(season_length, m, ss, freq)
     n_all = len(ss.ids)
     models = opts.models
     if not opts.named and n_all > FAST_ABOVE:
@@ -239,6 +240,18 @@ def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sale
         notes.extend(exog_notes)
         tasks = [(i, y, tl, sd, mats[i]) for i, y, tl, sd, _ in tasks]
     return Prepared(ss, freq, horizon, m, step, models, tasks, notes)
+
+
+def check_season_fits(season_length, m: int, ss, freq: str) -> None:
+    """A season length the user gave must fit in the history: a season plus one period in the longest series,
+    else no seasonal pattern can be seen or repeated (every model would silently drop it)."""
+    longest = max(len(ss.values[j]) for j in ss.bottom)
+    if season_length and m > 1 and m >= longest:
+        unit = {"W": "weekly", "M": "monthly", "Q": "quarterly"}.get(freq, "")
+        raise ParameterError(
+            f"season_length={m}: the longest series has {longest} {unit} periods, fewer than one season plus one "
+            f"({m + 1}), so no seasonal pattern can be seen in it. Use 0 (from the frequency: "
+            f"{SEASON_BY_FREQ[freq]} for {unit} data), 1 for no seasonality, or at most {longest - 1}.")
 
 
 def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arima_maxiter=50,
