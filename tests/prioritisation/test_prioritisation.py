@@ -437,3 +437,12 @@ def test_criteria_the_user_gave_are_checked_before_the_kernel(tmp_path):
     with pytest.raises(ParameterError, match=r"^criteria_path: criterion 'cost_k': direction 'upwards'"):
         pr.check_run_parameters({**given, "criteria_path": str(tmp_path / "crit.csv")})
     pr.check_run_parameters({**given, "criteria": {"reach": (1, "benefit"), "cost_k": (1, "cost")}})  # fits
+
+
+def test_display_kinds_correct_what_column_names_suggest():
+    from marksell.prioritisation.summary import display_kinds
+    from marksell.reporting.tables import table
+
+    view = pd.DataFrame({"name": ["A"], "expected_value": [14.81], "value_per_investment": [3.876]})
+    assert display_kinds(view) == {"value_per_investment": "ratio", "expected_value": "number"}
+    assert table(view, kinds=display_kinds(view)).frame.iloc[0].tolist() == ["A", "14.8", "3.88"]

@@ -79,7 +79,9 @@ def test_unknown_kind_or_column_is_a_clear_error():
 
 def test_multiindex_columns_flattened():
     frame = pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("wsum", "p_first"), ("topsis", "p_first")]))
-    assert list(table(frame).frame.columns) == ["wsum p_first", "topsis p_first"]
+    t = table(frame)
+    assert list(t.frame.columns) == ["wsum p_first", "topsis p_first"]
+    assert t.kinds == {"wsum p_first": "share", "topsis p_first": "share"}  # kinds read through the flattening
 
 
 def test_brief_reads_answer_first_and_escapes_data():

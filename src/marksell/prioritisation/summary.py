@@ -374,3 +374,10 @@ def portfolio_text(portfolio: pd.DataFrame, names: pd.Series) -> str:
                      + (f", {ratio:.1f} times the next" if np.isfinite(ratio) else "") + ")"
                      + (f", in the '{z[lead]}' zone." if z[lead] != "not available" else "."))
     return " ".join(lines)
+
+
+def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds for ``reporting.tables.table`` where a column's name misleads: value per investment is a ratio,
+    and the expected value is in the criteria's own units (not money unless they are)."""
+    kinds = {"value_per_investment": "ratio", "expected_value": "number"}
+    return {c: k for c, k in kinds.items() if c in frame.columns}

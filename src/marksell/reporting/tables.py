@@ -21,13 +21,13 @@ from marksell.reporting import numbers
 MISSING = numbers.MISSING
 KINDS = ("money", "count", "number", "share", "percent", "ratio", "estimate", "text", "date", "flag")
 
-_SHARE = re.compile(r"(^|_)(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
-                    r"($|_)")
+_SHARE = re.compile(r"(^|[_\s])(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
+                    r"($|[_\s])")
 _PERCENT = re.compile(r"(_pct$|^pct_|_pct_|percent)")
-_MONEY = re.compile(r"(^|_)(revenue|spend|sales|value|clv|cac|price|cost|profit|budget|contribution|monetary|"
-                    r"margin_value|arpu|aov|ltv|amount|uplift|forecast|gross_margin)($|_)")
-_COUNT = re.compile(r"(^|_)(n|count|customers|orders|units|rows|rank|frequency|members|size|leads|days|weeks)($|_)")
-_RATIO = re.compile(r"(^|_)(roas|roi|mroas|ratio|lift_x|multiple|elasticity|mase|tau|rho)($|_)")
+_MONEY = re.compile(r"(^|[_\s])(revenue|spend|sales|value|clv|cac|price|cost|profit|budget|contribution|monetary|"
+                    r"margin_value|arpu|aov|ltv|amount|uplift|forecast|gross_margin)($|[_\s])")
+_COUNT = re.compile(r"(^|[_\s])(n|count|customers|orders|units|rows|rank|frequency|members|size|leads|days|weeks)($|[_\s])")
+_RATIO = re.compile(r"(^|[_\s])(roas|roi|mroas|ratio|lift_x|multiple|elasticity|mase|tau|rho)($|[_\s])")
 
 
 def infer_kind(name: str, values: pd.Series) -> str:
