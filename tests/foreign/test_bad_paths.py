@@ -95,3 +95,12 @@ def test_names_of_other_parameters_are_valid_targets(tmp_path):
     hist.write_text("Month,Country,Revenue,Promo flag\n2024-01-01,X,1,0\n")
     check_inputs({"sales_path": str(hist), "future_path": "", "keys": ["country"], "exog_cols": ["promo"],
                   "columns": {"Month": "date", "Revenue": "sales", "Country": "country", "Promo flag": "promo"}})
+
+
+def test_calibration_mapping_is_checked_under_the_input_name(tmp_path):
+    """06's lift-test file takes a mapping under its input name; a typo stops the run before a kernel."""
+    lifts = tmp_path / "lifts.csv"
+    lifts.write_text("medium,from,to,lift,lift_se\nsearch,2024-01-01,2024-02-01,100,20\n")
+    msg = _prepare_error("marketing_mix", calibration_path=str(lifts),
+                         columns={"calibration": {"medium": "channel", "from": "start", "to": "ends"}})
+    assert "`ends` is not a column of lift_tests; did you mean `end`?" in msg

@@ -17,15 +17,10 @@ from marksell.audit.checks import (
     zero_runs,
 )
 from marksell.audit.dates import date_coverage, series_keys
-from marksell.data.contracts import CONTRACTS, Contract
+from marksell.data.contracts import CONTRACTS, INPUT_NAMES, Contract
 
-#: Short names (the notebook's parameter prefixes) accepted for the input kinds.
-KIND_ALIASES = {
-    "funnel": "marketing_funnel",
-    "market": "market_size",
-    "panel": "price_panel",
-    "sales": "sales_history",
-}
+#: Input names (the notebook's parameter prefixes) accepted for the contract kinds.
+KIND_ALIASES = {name: kind for name, kind in INPUT_NAMES.items() if name != kind}
 
 #: Columns of the issues table (one row per finding).
 ISSUE_COLUMNS = ["kind", "column", "check", "count", "detail"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from marksell.data.contracts import Contract
+from marksell.data.contracts import Contract, contract_kind, input_name
 from marksell.errors import DataContractError, ParameterError
 
 
@@ -42,7 +42,7 @@ def check_mapping(columns, shown, contract: Contract) -> dict:
             None, "`columns` as a mapping {your column: contract column}", f"{type(columns).__name__}",
             fix='pass e.g. columns={"Customer": "customer_id"}')])
     if any(isinstance(v, dict) for v in columns.values()):  # one mapping per input: this kind's
-        columns = columns.get(contract.kind) or {}
+        columns = next((v for k, v in columns.items() if contract_kind(k) == contract.kind), None) or {}
     return {str(k).strip(): str(v).strip() for k, v in columns.items()}
 
 
@@ -105,10 +105,11 @@ def structure_problems(df, contract: Contract, keys, columns, file_columns) -> l
 
 
 def input_columns(columns, inputs: dict) -> dict[str, dict]:
-    """``columns`` per input kind, in the one form every notebook takes: ``{input kind: {your name:
-    contract name}}``, or a flat ``{your name: contract name}`` for the main input (the one input given
-    when exactly one is, else the first). ``inputs`` maps each input kind of the notebook, in order, to
-    whether the user gave its file. Kinds without a mapping get ``{}``."""
+    """``columns`` per input kind, in the one form every notebook takes: ``{input: {your name: contract
+    name}}`` (the input's name, e.g. ``funnel`` for ``funnel_path``, or its contract kind), or a flat
+    ``{your name: contract name}`` for the main input (the one input given when exactly one is, else the
+    first). ``inputs`` maps each input kind of the notebook, in order, to whether the user gave its file.
+    Kinds without a mapping get ``{}``."""
     kinds = list(inputs)
     out = {k: {} for k in kinds}
     if columns is None or columns == "" or columns == {}:
@@ -122,11 +123,16 @@ def input_columns(columns, inputs: dict) -> dict[str, dict]:
         if flat:
             raise ParameterError(f"columns: mixes mappings per input ({nested}) with single names {flat}; "
                                  'give every mapping under its input, e.g. {"transactions": {...}}.')
-        unknown = [k for k in columns if k not in kinds]
+        unknown = [k for k in columns if contract_kind(k) not in kinds]
         if unknown:
-            raise ParameterError(f"columns: {unknown} are not inputs of this notebook; its inputs are "
-                                 f"{kinds}.")
-        out.update({k: {str(a).strip(): str(b).strip() for a, b in v.items()} for k, v in columns.items()})
+            names = ", ".join(input_name(k) if input_name(k) == k else f"{input_name(k)} (or {k})" for k in kinds)
+            raise ParameterError(f"columns: {unknown} are not inputs of this notebook; its inputs are {names}.")
+        twice = [k for k in kinds if sum(contract_kind(c) == k for c in columns) > 1]
+        if twice:
+            raise ParameterError(f"columns: the {input_name(twice[0])} input is mapped twice (as "
+                                 f"{input_name(twice[0])} and {twice[0]}); give one mapping under one name.")
+        out.update({contract_kind(k): {str(a).strip(): str(b).strip() for a, b in v.items()}
+                    for k, v in columns.items()})
         return out
     given = [k for k, g in inputs.items() if g]
     main = given[0] if len(given) == 1 else kinds[0]

@@ -225,6 +225,25 @@ CONTRACTS: dict[str, Contract] = {
 }
 
 
+#: Each input's name (its path parameter without ``_path``: ``funnel_path`` reads the ``funnel`` input) and
+#: the contract its file meets. ``columns`` takes an input's name or its contract's kind as the key.
+INPUT_NAMES: dict[str, str] = {
+    "transactions": "transactions", "customers": "customers", "funnel": "marketing_funnel", "market": "market_size",
+    "panel": "price_panel", "sales": "sales_history", "future": "sales_plan", "opportunities": "opportunities",
+    "experiment": "experiment", "mmm": "mmm", "calibration": "lift_tests",
+}
+
+
+def contract_kind(name: str) -> str:
+    """The contract kind of an input named ``name`` (an input name such as ``funnel``, or a kind itself)."""
+    return INPUT_NAMES.get(str(name), str(name))
+
+
+def input_name(kind: str) -> str:
+    """The input name users see for a contract ``kind`` (``marketing_funnel`` -> ``funnel``)."""
+    return next((n for n, k in INPUT_NAMES.items() if k == kind), kind)
+
+
 def contract_table_markdown(kind: str) -> str:
     """The contract of ``kind`` as a Markdown table (used for the README)."""
     c = CONTRACTS[kind]

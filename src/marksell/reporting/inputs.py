@@ -15,16 +15,11 @@ import difflib
 import re
 from pathlib import Path
 
-from marksell.data.contracts import CONTRACTS
+from marksell.data.contracts import CONTRACTS, INPUT_NAMES
 from marksell.errors import DataContractError, ParameterError
 
 #: The input kind each path parameter reads (``criteria_path`` has no data contract).
-PATH_KINDS = {
-    "transactions_path": "transactions", "customers_path": "customers", "funnel_path": "marketing_funnel",
-    "market_path": "market_size", "panel_path": "price_panel", "sales_path": "sales_history",
-    "future_path": "sales_plan", "opportunities_path": "opportunities", "experiment_path": "experiment",
-    "criteria_path": None,
-}
+PATH_KINDS = {**{f"{name}_path": kind for name, kind in INPUT_NAMES.items()}, "criteria_path": None}
 #: Other forms a path's file may take, each with its own contract: an experiment file may be a summary
 #: table (``columns`` then takes ``{"experiment_summary": {...}}`` like any other input).
 ALTERNATIVE_KINDS = {"experiment": ("experiment_summary",)}
