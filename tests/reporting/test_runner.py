@@ -265,3 +265,16 @@ def test_reports_carry_no_absolute_home_paths(toy, tmp_path, monkeypatch):
     for f in res.folder.iterdir():
         assert str(home) not in f.read_text(errors="ignore"), f.name
     assert json.loads((res.folder / "run.json").read_text())["overrides"]["name"] == "~/data.csv"
+
+
+@pytest.mark.slow
+def test_headline_is_stored_in_run_json_and_the_index_does_not_reread_summary(toy_notebook, tmp_path):
+    body = ('from marksell.reporting.artifacts import Artifacts\n'
+            'Artifacts(artifacts_dir).save_json({"headline": {"x doubled": 2 * x}}, "summary.json")')
+    nb = toy_notebook(TOY_PARAMS, body, stem="headline")
+    res = runner.run(runner.RunSpec(notebook=str(nb), reports_dir=str(tmp_path / "r"), parameters={"x": 21}))
+    assert res.status == "ok", res.error
+    assert json.loads((res.folder / "run.json").read_text())["headline"] == {"x doubled": "42"}
+    (res.folder / "summary.json").unlink()  # the index keeps the headline: it comes from run.json
+    idx = json.loads((index.build_index(tmp_path / "r")[0]).with_suffix(".json").read_text())
+    assert [r["headline"] for r in idx] == [{"x doubled": "42"}]

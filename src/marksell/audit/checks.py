@@ -163,59 +163,67 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
             by = [c for c in keys if c in df.columns]
     by = list(by)
     ids = _id_columns(df, contract, keys)
-    rows = []
-    for col in numeric_columns(df):
-        if col in by:
-            continue
-        x = df[col].astype("float64")
-        valid = x.dropna()
-        # mostly positive amounts are judged on the log scale; zeros (weeks without sales) are not
-        # judged, and negatives (returns, credits) are judged among themselves on the log of |x|
-        n_pos = int((valid > 0).sum())
-        log = bool(log_positive and n_pos >= _MIN_GROUP and n_pos >= 0.5 * len(valid))
-        signed = bool(log and (valid < 0).any())
-        sign = np.sign(x)
-        # a column that is 0 in over a quarter of the rows (no promotion, no spend) is zero-inflated:
-        # the zeros are a state, not a measurement, so only the other values are judged
-        zero_heavy = bool(not log and len(valid) and (valid == 0).mean() > 0.25)
-        z = np.log(x.abs().where(x != 0)) if log else (x.where(x != 0) if zero_heavy else x)
-        keys_ = [df[c] for c in by] + ([sign] if signed else [])
-        lo = pd.Series(np.nan, index=df.index)
-        hi = pd.Series(np.nan, index=df.index)
-        groups = [g for _, g in z.groupby(keys_, dropna=False)] if keys_ else [z]
-        for zg in groups:
-            if zg.notna().sum() < _MIN_GROUP:
-                continue
-            lf, hf = _fences(zg.to_numpy(dtype=float), method, k)
-            if not hf > lf:  # over half the values are equal (e.g. a promotion share that is
-                continue     # mostly 0): zero spread would flag every other value
-            lo.loc[zg.index], hi.loc[zg.index] = lf, hf
-        below, above = (z < lo).fillna(False), (z > hi).fillna(False)
-        neg = (sign < 0).fillna(False)
-        low = (below & ~neg) | (above & neg)  # a large return is a low value
-        high = (above & ~neg) | (below & neg)
-        flagged = low | high
-        width = (hi - lo).where(lambda w: w > 0)
-        centre = (hi + lo) / 2
-        severity = ((z - centre).abs() / width).where(flagged).sort_values(ascending=False)
-        examples = "; ".join(f"{_row_label(df, i, ids)}: {df.at[i, col]:,.6g}" for i in severity.index[:N_EXAMPLES]
-                             if flagged.loc[i])
-        back = np.exp if log else (lambda v: v)
-        lo_pos, hi_pos = (lo[sign > 0], hi[sign > 0]) if signed else (lo, hi)
-        n = int(valid.size)
-        scale = "linear, zeros not judged" if zero_heavy else "linear"
-        if log:
-            scale = "log, by sign" if signed else ("log, zeros not judged" if (valid == 0).any() else "log")
-        rows.append({
-            "column": col, "scale": scale, "n": n,
-            "median": float(valid.median()) if n else np.nan,
-            "low_fence": float(back(lo_pos.min())) if lo_pos.notna().any() else np.nan,
-            "high_fence": float(back(hi_pos.max())) if hi_pos.notna().any() else np.nan,
-            "n_low": int(low.sum()), "n_high": int(high.sum()), "count": int(flagged.sum()),
-            "share": float(flagged.sum() / n) if n else 0.0, "examples": examples,
-        })
+    rows = [_column_outliers(df, col, by, ids, method, k, log_positive) for col in numeric_columns(df) if col not in by]
     return pd.DataFrame(rows, columns=["column", "scale", "n", "median", "low_fence", "high_fence", "n_low",
                                        "n_high", "count", "share", "examples"])
+
+
+def _group_fences(z: pd.Series, keys: list, method: str, k: float) -> tuple[pd.Series, pd.Series]:
+    """Low and high fences of every row, computed within its group (groups under ``_MIN_GROUP`` values or
+    with fences of no width are not judged: NaN)."""
+    lo = pd.Series(np.nan, index=z.index)
+    hi = pd.Series(np.nan, index=z.index)
+    groups = [g for _, g in z.groupby(keys, dropna=False)] if keys else [z]
+    for zg in groups:
+        if zg.notna().sum() < _MIN_GROUP:
+            continue
+        lf, hf = _fences(zg.to_numpy(dtype=float), method, k)
+        if not hf > lf:  # over half the values are equal (e.g. a promotion share that is
+            continue     # mostly 0): zero spread would flag every other value
+        lo.loc[zg.index], hi.loc[zg.index] = lf, hf
+    return lo, hi
+
+
+def _column_outliers(df: pd.DataFrame, col: str, by: list[str], ids: list[str], method: str, k: float,
+                     log_positive: bool) -> dict:
+    """One row of :func:`outliers`: the scale, fences, counts and most extreme examples of ``col``."""
+    x = df[col].astype("float64")
+    valid = x.dropna()
+    # mostly positive amounts are judged on the log scale; zeros (weeks without sales) are not
+    # judged, and negatives (returns, credits) are judged among themselves on the log of |x|
+    n_pos = int((valid > 0).sum())
+    log = bool(log_positive and n_pos >= _MIN_GROUP and n_pos >= 0.5 * len(valid))
+    signed = bool(log and (valid < 0).any())
+    sign = np.sign(x)
+    # a column that is 0 in over a quarter of the rows (no promotion, no spend) is zero-inflated:
+    # the zeros are a state, not a measurement, so only the other values are judged
+    zero_heavy = bool(not log and len(valid) and (valid == 0).mean() > 0.25)
+    z = np.log(x.abs().where(x != 0)) if log else (x.where(x != 0) if zero_heavy else x)
+    lo, hi = _group_fences(z, [df[c] for c in by] + ([sign] if signed else []), method, k)
+    below, above = (z < lo).fillna(False), (z > hi).fillna(False)
+    neg = (sign < 0).fillna(False)
+    low = (below & ~neg) | (above & neg)  # a large return is a low value
+    high = (above & ~neg) | (below & neg)
+    flagged = low | high
+    width = (hi - lo).where(lambda w: w > 0)
+    centre = (hi + lo) / 2
+    severity = ((z - centre).abs() / width).where(flagged).sort_values(ascending=False)
+    examples = "; ".join(f"{_row_label(df, i, ids)}: {df.at[i, col]:,.6g}" for i in severity.index[:N_EXAMPLES]
+                         if flagged.loc[i])
+    back = np.exp if log else (lambda v: v)
+    lo_pos, hi_pos = (lo[sign > 0], hi[sign > 0]) if signed else (lo, hi)
+    n = int(valid.size)
+    scale = "linear, zeros not judged" if zero_heavy else "linear"
+    if log:
+        scale = "log, by sign" if signed else ("log, zeros not judged" if (valid == 0).any() else "log")
+    return {
+        "column": col, "scale": scale, "n": n,
+        "median": float(valid.median()) if n else np.nan,
+        "low_fence": float(back(lo_pos.min())) if lo_pos.notna().any() else np.nan,
+        "high_fence": float(back(hi_pos.max())) if hi_pos.notna().any() else np.nan,
+        "n_low": int(low.sum()), "n_high": int(high.sum()), "count": int(flagged.sum()),
+        "share": float(flagged.sum() / n) if n else 0.0, "examples": examples,
+    }
 
 
 def negative_values(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:

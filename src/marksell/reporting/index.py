@@ -89,8 +89,10 @@ def build_index(reports: str | Path | None = None) -> tuple[Path, list[str]]:
     reports = Path(reports) if reports else REPORTS_DIR
     with reports_lock(reports):
         runs, skipped = collect_runs(reports)
-        for run in runs:
-            run["_headline"] = index_page.headline(str(run.get("notebook")), reports / run["_folder"])
+        for run in runs:  # runs recorded before run.json carried the headline: read from their summary.json
+            stored = run.get("headline")
+            run["_headline"] = stored if isinstance(stored, dict) else index_page.headline(
+                str(run.get("notebook")), reports / run["_folder"])
         records = [{k: v for k, v in r.items() if not k.startswith("_")}
                    | {"folder": r["_folder"], "headline": r["_headline"]} for r in runs]
         _atomic_write(reports / "index.json", json.dumps(records, indent=2, sort_keys=True, default=str) + "\n")

@@ -44,6 +44,7 @@ SCHEMA = {
         "artifacts": {"type": "array", "items": {"type": "string"}},
         "timings": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "headline": {"type": "object", "maxProperties": 4, "additionalProperties": {"type": "string"}},
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

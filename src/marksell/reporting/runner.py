@@ -27,7 +27,7 @@ from marksell.data import expressions
 from marksell.data.read import display_path, file_sha256
 from marksell.errors import ParameterError
 from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
-from marksell.reporting import limits, staging
+from marksell.reporting import index_page, limits, staging
 from marksell.reporting import parameters as notebook_params
 from marksell.reporting.inputs import check_inputs
 from marksell.reporting.kernel import kernel_config, read_log
@@ -304,6 +304,7 @@ def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path,
         text = tb + (f"\n--- kernel console ---\n{kernel_log}" if kernel_log.strip() else "")
         (tmp / "error.txt").write_text(scrub(text), encoding="utf-8")
     _publish(tmp, out_nb, record, index_href=None if spec.out else "../../index.html")
+    record["headline"] = index_page.headline(record["notebook"], tmp)  # stored once: the index never re-reads summary.json
     timings["render_s"] = time.perf_counter() - t1
     record["timings"] = timings
     _write_json(tmp / "run.json", record)
