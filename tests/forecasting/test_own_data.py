@@ -121,3 +121,6 @@ def test_series_to_chart_named_else_largest():
     assert fc.upper_series(run) == ["total"]
     table = fc.forecast_table(run, "mint_shrink", 80, [])
     assert list(table.index) == ["total", "a", "b", "c", "d"]
+    in_euros = fc.forecast_table(run, "mint_shrink", 80, [], currency="€")
+    assert in_euros.iloc[0, 0] == "€" + table.iloc[0, 0] and in_euros.iloc[0, 0].count("€") == 1
+    assert fc.display_kinds(run.leaderboard) == {"smape": "percent", "skill_vs_snaive": "share", "bias": "number"}

@@ -77,6 +77,7 @@ from marksell.forecasting.series import (
 from marksell.forecasting.summary import (
     chosen_table,
     compare_seasonality,
+    display_kinds,
     forecast_table,
     headline,
     seasonal_indices,
@@ -90,7 +91,7 @@ __all__ = [
     "series_to_chart", "upper_series", "ALL_MODELS", "BASELINES", "COMBO_MEMBERS", "DEFAULT_MODELS", "DUPLICATES",
     "FAST_ABOVE", "FAST_MODELS", "FILL_GAPS", "RECONCILIATIONS", "SEASON_BY_FREQ", "ForecastRun", "SeriesSet",
     "build_hierarchy", "chosen_table", "compare_effects", "compare_seasonality", "contribution_by_period",
-    "driver_adjusted_history", "effects_table", "forecast_table", "headline", "infer_freq", "level_name",
+    "display_kinds", "driver_adjusted_history", "effects_table", "forecast_table", "headline", "infer_freq", "level_name",
     "load_plan", "normalise_freq", "parse_levels", "plan_contribution", "pool_coefficients", "prepare_history",
     "reconciliation_matrix", "run_forecast", "seasonal_indices", "shrink_covariance",
 ]

@@ -16,12 +16,14 @@ use_style()  # one palette, no offset notation, unit-labelled axes across every 
 
 
 def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=None,
-                      model: str = "chosen", n_history: int = 36, ncols: int = 2, value_label: str = "sales"):
+                      model: str = "chosen", n_history: int = 36, ncols: int = 2, value_label: str = "sales",
+                      currency: str = ""):
     """History and forecast with interval fans, one panel per series.
 
     ``history``: series_id, date, value. ``forecast``: series_id, date, model, forecast, lo_<L>,
     hi_<L>, chosen. ``model`` is ``chosen`` (each series' selected model), a model name, or a
     reconciliation (``mint_shrink``...). ``series_ids`` default: the first series (the top level).
+    ``currency``: the value is money in this currency (axis labelled with it); empty: a plain quantity.
     """
     ids = list(series_ids) if series_ids else [history["series_id"].iloc[0]]
     levels = sorted({int(c[3:]) if c[3:].isdigit() else float(c[3:])
@@ -44,7 +46,7 @@ def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=
         name = f["model"].iloc[0] if model == "chosen" and len(f) else model
         ax.plot(xs, ys, color="tab:blue", lw=1.8, label=f"forecast ({name})")
         ax.set_title(str(sid), fontsize=10)
-        label_axis(ax, "y", value_label, kind="count")
+        label_axis(ax, "y", value_label, kind="money" if currency else "count", currency=currency)
         ax.set_xlabel("period")
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=7, loc="upper left")

@@ -7,6 +7,7 @@ import pandas as pd
 
 from marksell.forecasting.drivers import effects_table
 from marksell.forecasting.run import ForecastRun
+from marksell.reporting import numbers
 
 
 def seasonal_indices(history: pd.DataFrame, m: int, value_col: str = "value",
@@ -63,8 +64,9 @@ def headline(run: ForecastRun) -> str:
 
 
 def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
-                   series_ids=None) -> pd.DataFrame:
-    """Wide table: one row per series, per future period 'forecast [lo, hi]' rounded to integers."""
+                   series_ids=None, currency: str = "") -> pd.DataFrame:
+    """Wide table: one row per series, per future period 'forecast [lo, hi]' rounded to integers
+    (the forecast with ``currency`` in front when given)."""
     fc = run.forecast
     f = fc[fc["chosen"]]
     if model != "chosen":  # series outside the hierarchy are not reconciled: their chosen model
@@ -75,8 +77,8 @@ def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
     if series_ids is not None and len(series_ids):
         f = f[f["series_id"].isin(series_ids)]
     lv = int(level) if float(level).is_integer() else level
-    cell = (f["forecast"].round(0).map("{:,.0f}".format) + " [" + f[f"lo_{lv}"].round(0)
-            .map("{:,.0f}".format) + ", " + f[f"hi_{lv}"].round(0).map("{:,.0f}".format) + "]")
+    cell = (f["forecast"].map(lambda v: numbers.money(v, currency)) + " [" + f[f"lo_{lv}"].map(numbers.fixed)
+            + ", " + f[f"hi_{lv}"].map(numbers.fixed) + "]")
     out = f.assign(cell=cell.to_numpy(), month=f["date"].dt.strftime("%Y-%m-%d")).pivot(
         index="series_id", columns="month", values="cell")
     order = list(dict.fromkeys(f["series_id"]))
@@ -130,3 +132,10 @@ def series_to_chart(run, show_series=(), n: int = 3) -> list[str]:
     recent = hist.groupby("series_id", sort=False)["value"].apply(lambda v: float(np.sum(v.to_numpy()[-m:])))
     largest = sorted(ids[1:], key=lambda s: -recent.get(s, 0.0))[:n]
     return [ids[0], *[s for s in ids if s in set(largest)]]
+
+
+def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds for ``reporting.tables.table`` where a metric's name does not say it: sMAPE is in percent, skill
+    against seasonal naive a share (0.62: 62 % less error), bias a scaled number."""
+    kinds = {"smape": "percent", "skill_vs_snaive": "share", "bias": "number"}
+    return {c: k for c, k in kinds.items() if c in frame.columns}

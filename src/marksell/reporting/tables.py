@@ -19,7 +19,7 @@ import pandas as pd
 from marksell.reporting import numbers
 
 MISSING = numbers.MISSING
-KINDS = ("money", "count", "number", "share", "percent", "ratio", "estimate", "text", "date", "flag")
+KINDS = ("money", "count", "number", "share", "percent", "ratio", "estimate", "figure", "text", "date", "flag")
 
 _SHARE = re.compile(r"(^|[_\s])(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
                     r"($|[_\s])")
@@ -56,10 +56,12 @@ def infer_kind(name: str, values: pd.Series) -> str:
 
 def decimals_for(values: pd.Series, kind: str) -> int:
     """One number of decimals for a whole column, from the size of its typical value."""
-    if kind in ("count", "flag", "text", "date", "estimate"):
+    if kind in ("count", "flag", "text", "date", "estimate", "figure"):
         return 0
-    if kind in ("share", "percent"):
-        return _percent_places(values, 100 if kind == "share" else 1)
+    if kind == "share":  # a part of a whole: a real, small part must not read 0.0 %
+        return _percent_places(values, 100)
+    if kind == "percent":  # changes and rates already in %: one decimal
+        return 1
     finite = pd.to_numeric(values, errors="coerce").astype(float)
     finite = finite[np.isfinite(finite)]
     if finite.empty:
@@ -94,7 +96,7 @@ def format_value(value, kind: str, decimals: int, currency: str = "") -> str:
     """``value`` as text for a person: separators, currency, %, "—" for missing."""
     if numbers.is_missing(value):
         return MISSING
-    if kind == "text":
+    if kind in ("text", "figure"):  # figure: a number already written as text ("4.22x", "≥ 10.0%"), right-aligned
         return str(value)
     if kind == "date":
         return pd.Timestamp(value).strftime("%Y-%m-%d")
