@@ -480,3 +480,33 @@ def test_market_smaller_than_own_revenue_is_not_reported_as_a_share():
         warnings.simplefilter("ignore")
         ok = kpi.kpi_report(tx, f, market, period="2025-06", clv_method="historical", dimensions=["region"])
     assert 0 < _cell(ok, "market_share", "all", "2025-06")["value"] < 0.01
+
+
+def test_scorecard_for_people_with_the_run_currency(report):
+    from marksell.kpi import summary as kpi_text
+
+    shown = kpi_text.scorecard_display(report, currency="€")
+    rows = shown.frame.set_index("measure")
+    revenue = report.scorecard.set_index("metric").loc["revenue", "value"]
+    assert rows.loc["Revenue", "value"] == f"€{revenue:,.0f}"
+    assert shown.kinds["value"] == "figure" and shown.kinds["status"] == "text"
+    assert "style='text-align:right'>€" in shown._repr_html_()
+    assert kpi.fmt_change(-1234.5, "currency", "€") == "-€1,234" and kpi.fmt_change(5.0, "currency") == "+5.00"
+
+
+def test_growth_axis_is_cut_with_a_note_not_stretched_to_the_first_year(report):
+    import matplotlib.pyplot as plt
+
+    from marksell.kpi import plots as kpi_plots
+
+    low, high, cut = kpi_plots.axis_limits(np.array([0.1, 0.2, 0.3] * 10 + [9.0, 10.0]), cap=kpi_plots.GROWTH_CAP)
+    assert high <= kpi_plots.GROWTH_CAP * 1.1 and low >= -1.1 and cut == 2
+    fig = kpi_plots.trend_figure(report)
+    growth = next(ax for ax in fig.axes if ax.get_title().startswith("Revenue growth vs a year earlier"))
+    top = growth.get_ylim()[1]
+    k = report.kpis
+    values = k[(k["metric"] == "revenue_growth_yoy") & k["period"].str.fullmatch(r"\d{4}-\d{2}")]["value"].dropna()
+    assert top <= kpi_plots.GROWTH_CAP * 1.1
+    if (values > top).any():
+        assert f"{int((values > top).sum())} value(s) above" in growth.get_title()
+    plt.close(fig)

@@ -44,6 +44,8 @@ def test_one_number_of_decimals_per_column():
     assert decimals_for(pd.Series([0.141, 0.5]), "share") == 1
     assert decimals_for(pd.Series([0.000237, 0.0069]), "share") == 2  # not "0.0 %" for a real, small share
     assert decimals_for(pd.Series([0.000041, 0.0]), "share") == 3
+    corr = pd.DataFrame({"a": [1.0, 0.08], "b": [0.08, 1.0]}, index=pd.Index(["a", "b"], name="channel"))
+    assert table(corr, decimals=2).frame["a"].tolist() == ["1.00", "0.08"]
     shown = table(pd.DataFrame({"beta": [0.5, 0.123456]})).frame["beta"].tolist()
     assert shown == ["0.50", "0.12"]
 

@@ -48,6 +48,24 @@ def scorecard_figure(report, metrics: list[str] | None = None, ncols: int = 4) -
     return fig
 
 
+#: Growth above this (as a fraction, 2.0 = +200 %) is cut off the trend axis: early months of a young business grow
+#: from a tiny base by several hundred per cent and would flatten every later month.
+GROWTH_CAP = 2.0
+
+
+def axis_limits(values: np.ndarray, cap: float | None = None) -> tuple[float, float, int]:
+    """Y limits from the 3rd to the 97th percentile of ``values`` (padded, 0 kept in view for positive
+    measures), with the top cut at ``cap`` when given; returns ``(low, high, values_above_the_top)``."""
+    lo, hi = np.percentile(values, [3, 97])
+    if cap is not None:
+        hi = min(hi, cap)
+        lo = max(lo, -1.0)  # a fall cannot be steeper than -100 %
+    pad = 0.1 * (hi - lo if hi > lo else abs(hi) or 1.0)
+    low = min(lo, 0) - pad if lo >= 0 else lo - pad
+    high = hi + pad
+    return float(low), float(high), int((values > high).sum()) if cap is not None else 0
+
+
 def trend_figure(report, metrics: tuple[str, ...] = ("cac", "clv_cac", "roas", "conversion_rate",
                                                      "revenue_growth_yoy", "market_share"),
                  by: str | None = "channel") -> Figure:
@@ -76,9 +94,10 @@ def trend_figure(report, metrics: tuple[str, ...] = ("cac", "clv_cac", "roas", "
         vals = sel["value"].to_numpy(dtype=float)
         vals = vals[np.isfinite(vals)]
         if len(vals):  # robust limits: one early month of growth from a tiny base must not flatten the rest
-            lo, hi = np.percentile(vals, [3, 97])
-            pad = 0.1 * (hi - lo if hi > lo else abs(hi) or 1.0)
-            ax.set_ylim(min(lo, 0) - pad if lo >= 0 else lo - pad, hi + pad)
+            lo, hi, cut = axis_limits(vals, cap=GROWTH_CAP if "growth" in m else None)
+            ax.set_ylim(lo, hi)
+            if cut:  # said where the reader looks first, not over the lines
+                ax.set_title(f"{label}\n(axis cut at {GROWTH_CAP * 100:.0f} %: {cut} value(s) above)", fontsize=9)
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
         ax.grid(alpha=0.3)

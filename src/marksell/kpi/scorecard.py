@@ -63,6 +63,7 @@ from marksell.kpi.measures import (
     shifted,
     trailing_sums,
 )
+from marksell.reporting import numbers
 from marksell.segmentation.clv import fit_clv
 
 #: Default targets from common practice (``targets`` overrides any of them).
@@ -272,22 +273,22 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
 # ----------------------------------------------------------------------------- drivers and scorecard
 
 
-def fmt_value(value, unit: str) -> str:
-    """A measure formatted for people ("n/a" when not available)."""
+def fmt_value(value, unit: str, currency: str = "") -> str:
+    """A measure formatted for people ("n/a" when not available); money with ``currency`` in front."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if unit == "currency":
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+        return numbers.money(value, currency, 0 if abs(value) >= 1000 else 2)
     if unit == "ratio":
         return f"{value:.2f}x"
     if unit == "share":
-        return f"{value:.1%}"
+        return numbers.share(value, 1)
     if unit == "months":
         return f"{value:.0f} month" if value == 1 else f"{value:.0f} months"
     return f"{value:,.0f}"
 
 
-def fmt_change(delta: float, unit: str) -> str:
+def fmt_change(delta: float, unit: str, currency: str = "") -> str:
     if unit == "share":
         return f"{delta * 100:+.1f} pp"
     if unit == "ratio":
@@ -295,7 +296,8 @@ def fmt_change(delta: float, unit: str) -> str:
     if unit == "months":
         return f"{delta:+.0f} months"
     if unit == "currency":  # small amounts (CAC, CLV) with cents, large ones without
-        return f"{delta:+,.0f}" if abs(delta) >= 1000 else f"{delta:+,.2f}"
+        text = numbers.money(delta, currency, 0 if abs(delta) >= 1000 else 2)
+        return text if text.startswith("-") else "+" + text
     return f"{delta:+,.0f}"
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from marksell.kpi.scorecard import METRICS, KpiReport, fmt_change, fmt_value
+from marksell.reporting.tables import Table, table
 
 #: What is not computed without each optional input.
 _WITHOUT = {
@@ -75,22 +76,25 @@ def summary(report: KpiReport, data_notes=()) -> dict:
     }
 
 
-def scorecard_display(report: KpiReport) -> pd.DataFrame:
-    """The scorecard as formatted text (value, target, status, comparison, change)."""
+def scorecard_display(report: KpiReport, currency: str = "") -> Table:
+    """The scorecard for people (value, target, status, comparison, change), money in ``currency``."""
     rows = []
     for _, r in report.scorecard.iterrows():
         unit, direction = r["unit"], METRICS[r["metric"]][2]
-        target = "" if pd.isna(r["target"]) else ("≥ " if direction == "higher" else "≤ ") + fmt_value(r["target"], unit)
-        change = fmt_change(r["change"], unit) if pd.notna(r["change"]) else "n/a"
-        rows.append({"measure": r["measure"], "value": fmt_value(r["value"], unit), "target": target,
-                     "status": r["status"], report.compare_period.label: fmt_value(r["compare_value"], unit),
+        target = ("" if pd.isna(r["target"]) else
+                  ("≥ " if direction == "higher" else "≤ ") + fmt_value(r["target"], unit, currency))
+        change = fmt_change(r["change"], unit, currency) if pd.notna(r["change"]) else "n/a"
+        rows.append({"measure": r["measure"], "value": fmt_value(r["value"], unit, currency), "target": target,
+                     "status": r["status"], report.compare_period.label: fmt_value(r["compare_value"], unit, currency),
                      "change": change})
-    return pd.DataFrame(rows).set_index("measure")
+    out = pd.DataFrame(rows)
+    figures = {c: "figure" for c in out.columns if c not in ("measure", "status")}
+    return table(out, kinds=figures, max_rows=0)
 
 
-def dimension_display(report: KpiReport, dim: str):
-    """A channel or region table with the measures that exist for that dimension, formatted; without
-    that breakdown, one line saying why (as markdown)."""
+def dimension_display(report: KpiReport, dim: str, currency: str = ""):
+    """A channel or region table with the measures that exist for that dimension, for people (money in
+    ``currency``); without that breakdown, one line saying why (as markdown)."""
     if dim not in report.tables:
         return Markdown(f"No breakdown by {dim}: the transactions have no `{dim}` column.")
     t = report.tables[dim]
@@ -99,14 +103,16 @@ def dimension_display(report: KpiReport, dim: str):
             ["revenue", "revenue_growth_yoy", "new_customers", "clv", "market_share", "retention_3m"])
     out = pd.DataFrame(index=t.index)
     for c in (c for c in cols if c in t.columns):
-        out[METRICS[c][0]] = [fmt_value(v, METRICS[c][1]) for v in t[c]]
+        out[METRICS[c][0]] = [fmt_value(v, METRICS[c][1], currency) for v in t[c]]
+    figures = {c: "figure" for c in out.columns}
     if dim == "channel" and "conversion_rate_low" in t.columns:
         lo, hi = t["conversion_rate_low"], t["conversion_rate_high"]
         out["conversion 95% CI"] = [f"{a:.0%}-{b:.0%}" if pd.notna(a) else "n/a" for a, b in zip(lo, hi)]
         out["CLV:CAC status"] = t["clv_cac_status"]
         out["pays back"] = ["n/a" if v is None else ("yes" if v else "no") for v in t["pays_back"]]
+        figures["conversion 95% CI"] = "figure"
     out.index.name = dim
-    return out
+    return table(out, kinds=figures, max_rows=0)
 
 
 def retention_summary(report: KpiReport, offsets=(1, 3, 6, 12)) -> pd.DataFrame:

@@ -155,12 +155,13 @@ class Table:
 
 def table(df: pd.DataFrame | pd.Series, *, kinds: dict[str, str] | None = None, currency: str = "",
           max_rows: int = 25, artifact: str = "", caption: str = "", missing_reason: str = "",
-          keep_index: bool | None = None) -> Table:
+          keep_index: bool | None = None, decimals: int | None = None) -> Table:
     """``df`` formatted for a reviewer.
 
     ``kinds`` overrides the inferred kind of named columns (one of ``KINDS``); ``currency`` prefixes money
     (a symbol such as "€" or a code such as "EUR"); tables longer than ``max_rows`` are cut with a note naming
-    ``artifact`` (the file that holds every row); ``missing_reason`` explains the "—" cells in the note.
+    ``artifact`` (the file that holds every row); ``missing_reason`` explains the "—" cells in the note;
+    ``decimals`` fixes the decimals of every plain-number and ratio column (a matrix of correlations).
     A meaningful index (named, or not 0..n-1) becomes the first column; a positional one is dropped.
     """
     frame = df.to_frame() if isinstance(df, pd.Series) else df
@@ -182,7 +183,7 @@ def table(df: pd.DataFrame | pd.Series, *, kinds: dict[str, str] | None = None, 
     out = pd.DataFrame(index=range(len(shown)))
     for col in frame.columns:
         kind = resolved[col]
-        places = decimals_for(frame[col], kind)
+        places = decimals if decimals is not None and kind in ("number", "ratio") else decimals_for(frame[col], kind)
         out[col] = [format_value(v, kind, places, currency) for v in shown[col].tolist()]
     notes = []
     if len(shown) < total:
