@@ -7,6 +7,7 @@ import base64
 import nbformat
 import pytest
 
+from marksell.reporting import render
 from marksell.reporting.render import page_title, prepare_notebook, render_html
 
 PNG = base64.b64encode(bytes.fromhex(
@@ -110,3 +111,21 @@ def test_brief_shown_under_the_title_when_the_notebook_has_no_summary_cell(tmp_p
                        brief=Brief(["Email returns 4.1 per euro."], action="Grow email.")).read_text()
     assert page.index("Email returns 4.1 per euro.") < page.index("1. Fit")
     assert "celltag_summary" in page and "What to do:</strong> Grow email." in page
+
+
+def test_reused_exporter_renders_as_a_fresh_one(tmp_path, monkeypatch):
+    """The exporter kept for the process renders each notebook byte for byte as a new exporter does, also after
+    rendering other notebooks (a failed run, another caption)."""
+    books = {"ok": _notebook(), "fail": _notebook(fail=True), "plain": _notebook(caption=None)}
+    for name, nb in books.items():
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    order = ["ok", "fail", "plain", "ok", "fail"]
+    reused = [render_html(tmp_path / f"{n}.ipynb", tmp_path / f"r{i}.html", _run()).read_text()
+              for i, n in enumerate(order)]
+    assert render.html_exporter() is render.html_exporter()
+    fresh = []
+    for i, n in enumerate(order):
+        monkeypatch.setattr(render._LOCAL, "exporter", None)
+        fresh.append(render_html(tmp_path / f"{n}.ipynb", tmp_path / f"f{i}.html", _run()).read_text())
+    assert reused == fresh
+    assert reused[0] == reused[3] and reused[1] == reused[4] and reused[0] != reused[1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+import threading
 from pathlib import Path
 
 import nbformat
@@ -69,11 +70,7 @@ def render_html(notebook_path: str | Path, html_path: str | Path, run: dict, *,
     """
     nb = nbformat.read(str(notebook_path), as_version=4)
     prepared, captions = prepare_notebook(nb, brief)
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(prepared)
+    body, _ = html_exporter().from_notebook_node(prepared)
     body = _EXTERNAL_SCRIPT.sub("", body)
     body = label_figures(body, captions)
     toc = _toc(body)
@@ -86,6 +83,23 @@ def render_html(notebook_path: str | Path, html_path: str | Path, run: dict, *,
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+_LOCAL = threading.local()
+
+
+def html_exporter() -> HTMLExporter:
+    """The HTML exporter (lab template, inputs and prompts hidden), built once per process and thread:
+    building it loads and compiles the templates, a fixed cost every report would pay again (one per
+    thread because an export registers per-notebook filters on the exporter)."""
+    exporter = getattr(_LOCAL, "exporter", None)
+    if exporter is None:
+        exporter = HTMLExporter(template_name="lab")
+        exporter.exclude_input = True
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+        _LOCAL.exporter = exporter
+    return exporter
 
 
 def prepare_notebook(nb: nbformat.NotebookNode, brief=None) -> tuple[nbformat.NotebookNode, list[str | None]]:
@@ -123,13 +137,15 @@ def _split_title(cells: list) -> list:
     lines = cells[0].source.split("\n")
     if not lines[0].startswith("# ") or not "\n".join(lines[1:]).strip():
         return cells
-    title = nbformat.v4.new_markdown_cell(lines[0])
-    intro = nbformat.v4.new_markdown_cell("\n".join(lines[1:]).strip("\n"))
+    # ids from the original cell (new cells would get random ones, and the page would change on every export)
+    first = cells[0].get("id") or "title"
+    title = nbformat.v4.new_markdown_cell(lines[0], id=first)
+    intro = nbformat.v4.new_markdown_cell("\n".join(lines[1:]).strip("\n"), id=f"{first[:57]}-intro")
     return [title, intro, *cells[1:]]
 
 
 def _brief_cell(brief) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell("", metadata={"tags": [SUMMARY_TAG]})
+    cell = nbformat.v4.new_code_cell("", metadata={"tags": [SUMMARY_TAG]}, id="brief")
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": brief._repr_html_(),
                                                                  "text/plain": repr(brief)})]
     return cell
