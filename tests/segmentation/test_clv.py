@@ -228,3 +228,23 @@ def test_expected_purchases_finite_when_the_data_show_no_dropout():
     direct = ((4.414 + T) / (4.414 + T + 39)) ** (0.243 + x) * special.hyp2f1(0.243 + x, 2.426 + x, 0.793 + 2.426 + x - 1, z)
     expected = (0.793 + 2.426 + x - 1) / (0.793 - 1) * (1 - direct) * clv.p_alive(cdnow, x, tx, T)
     np.testing.assert_allclose(clv.expected_purchases(cdnow, 39, x, tx, T), expected, rtol=1e-9)
+
+
+def test_occasions_computed_once_give_the_same_results(sample):
+    """RFM, summary data, CLV and the holdout from occasions computed once equal those computing their own;
+    occasions made with other settings are refused."""
+    from marksell.segmentation import rfm as sg
+
+    tx = sample[0]
+    occ = sg.purchase_occasions(tx, merge_same_day=True)
+    pd.testing.assert_frame_equal(sg.rfm_table(tx, occasions=occ), sg.rfm_table(tx), check_exact=True)
+    pd.testing.assert_frame_equal(clv.summary_data(tx, occasions=occ), clv.summary_data(tx), check_exact=True)
+    pd.testing.assert_frame_equal(clv.calibration_holdout(tx, occasions=occ), clv.calibration_holdout(tx),
+                                  check_exact=True)
+    shared, own = clv.fit_clv(tx, occasions=occ), clv.fit_clv(tx)
+    pd.testing.assert_frame_equal(shared.customers, own.customers, check_exact=True)
+    assert shared.params() == own.params() and shared.notes == own.notes
+    with pytest.raises(AnalysisError, match="merge_same_day=True"):
+        sg.rfm_table(tx, merge_same_day=False, occasions=occ)
+    with pytest.raises(AnalysisError, match="as_of"):
+        clv.fit_clv(tx, as_of="2024-01-01", occasions=occ)

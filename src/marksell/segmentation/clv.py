@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from marksell.errors import AnalysisError
-from marksell.segmentation.rfm import Occasions, per_customer, purchase_occasions
+from marksell.segmentation.rfm import Occasions, occasions_of, per_customer
 
 TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 MONTH_DAYS = 30.4375
@@ -69,15 +69,17 @@ def _summary_from_occasions(occ: Occasions, end_day: int, unit: float, upto_day:
 
 
 def summary_data(
-    transactions: pd.DataFrame, as_of=None, time_unit: str = "W", merge_same_day: bool = True
+    transactions: pd.DataFrame, as_of=None, time_unit: str = "W", merge_same_day: bool = True,
+    occasions: Occasions | None = None,
 ) -> pd.DataFrame:
     """Frequency/recency/T/monetary_value per customer (the BG/NBD and Gamma-Gamma inputs).
 
     The period runs up to the day before ``as_of`` (default: the day after the last order), so T
     counts from the first purchase to the last observed day. ``monetary_value`` is the mean gross
     value of the repeat purchases (0 for customers without repeats), as in Fader & Hardie.
+    ``occasions``: those of ``transactions`` when already computed (:func:`~marksell.segmentation.rfm.occasions_of`).
     """
-    occ = purchase_occasions(transactions, as_of=as_of, merge_same_day=merge_same_day)
+    occ = occasions_of(transactions, as_of, merge_same_day, occasions)
     end_day = int(occ.as_of.to_datetime64().astype("datetime64[D]").astype(np.int64)) - 1
     out = _summary_from_occasions(occ, end_day, _unit_days(time_unit)).drop(columns="_code")
     out.attrs.update(as_of=occ.as_of, notes=occ.notes, time_unit=time_unit)
@@ -434,18 +436,19 @@ class CLVResult:
 def fit_clv(
     transactions: pd.DataFrame, horizon_months: int = 12, discount_rate: float = 0.10,
     gross_margin: float = 0.30, as_of=None, time_unit: str = "W", merge_same_day: bool = True,
-    net_of_returns: bool = True,
+    net_of_returns: bool = True, occasions: Occasions | None = None,
 ) -> CLVResult:
     """Fit BG/NBD + Gamma-Gamma on ``transactions`` and score every customer (see module doc).
 
     Degrades instead of failing: with no repeat buyer (or too few customers) ``available`` is
     False, ``reason`` says why and the per-customer columns are NaN; when Gamma-Gamma cannot be
     fitted (or q <= 1) the customer's own average order value is used as the spend and a note says
-    so. With ``net_of_returns`` the CLV is scaled by (1 - returns / gross revenue) of the base.
+    so. With ``net_of_returns`` the CLV is scaled by (1 - returns / gross revenue) of the base. ``occasions``:
+    those of ``transactions`` when already computed (:func:`~marksell.segmentation.rfm.occasions_of`).
     """
     settings = {"horizon_months": horizon_months, "discount_rate": discount_rate, "gross_margin": gross_margin,
                 "time_unit": time_unit, "merge_same_day": merge_same_day}
-    occ = purchase_occasions(transactions, as_of=as_of, merge_same_day=merge_same_day)
+    occ = occasions_of(transactions, as_of, merge_same_day, occasions)
     end_day = int(occ.as_of.to_datetime64().astype("datetime64[D]").astype(np.int64)) - 1
     summ = _summary_from_occasions(occ, end_day, _unit_days(time_unit))
     summ = summ.drop(columns="_code")
@@ -520,12 +523,13 @@ def automatic_calibration_end(transactions: pd.DataFrame, as_of=None) -> pd.Time
 
 def calibration_holdout(
     transactions: pd.DataFrame, calibration_end=None, as_of=None, time_unit: str = "W",
-    merge_same_day: bool = True,
+    merge_same_day: bool = True, occasions: Occasions | None = None,
 ) -> pd.DataFrame:
     """Summary data of the calibration period (up to and including ``calibration_end``) for customers
     whose first purchase falls in it, plus ``frequency_holdout`` (purchases after it) and
-    ``duration_holdout`` (length of the holdout in time units)."""
-    occ = purchase_occasions(transactions, as_of=as_of, merge_same_day=merge_same_day)
+    ``duration_holdout`` (length of the holdout in time units). ``occasions``: those of ``transactions`` when
+    already computed (:func:`~marksell.segmentation.rfm.occasions_of`)."""
+    occ = occasions_of(transactions, as_of, merge_same_day, occasions)
     unit = _unit_days(time_unit)
     if calibration_end is None or (isinstance(calibration_end, str) and not calibration_end.strip()):
         calibration_end = automatic_calibration_end(transactions, occ.as_of)

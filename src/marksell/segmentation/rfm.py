@@ -123,6 +123,7 @@ class Occasions:
     returns: np.ndarray  # returned amount per customer (>=0)
     as_of: pd.Timestamp
     notes: list = field(default_factory=list)
+    merge_same_day: bool = True
 
 
 def purchase_occasions(
@@ -152,14 +153,30 @@ def purchase_occasions(
         key = c * span + (d - dmin)
         k, v = sum_per_key(key, v)
         c, d = k // span, k % span + dmin
-        return Occasions(c, d, v, pd.Index(uniques), returns, as_of_ts, notes)  # already sorted
+        return Occasions(c, d, v, pd.Index(uniques), returns, as_of_ts, notes, True)  # already sorted
     elif "order_id" in tx.columns:
         oc, _ = pd.factorize(tx["order_id"].to_numpy()[pos])
         g = pd.DataFrame({"o": oc, "c": c, "d": d, "v": v}).groupby("o", sort=False)
         agg = g.agg(c=("c", "first"), d=("d", "min"), v=("v", "sum"))
         c, d, v = agg["c"].to_numpy(), agg["d"].to_numpy(), agg["v"].to_numpy()
     order = np.lexsort((d, c))
-    return Occasions(c[order], d[order], v[order], pd.Index(uniques), returns, as_of_ts, notes)
+    return Occasions(c[order], d[order], v[order], pd.Index(uniques), returns, as_of_ts, notes, False)
+
+
+def occasions_of(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True,
+                 occasions: Occasions | None = None) -> Occasions:
+    """The purchase occasions of ``transactions``: ``occasions`` when the caller computed them once for several
+    steps (RFM, CLV, holdout: on millions of rows each computation costs seconds), else computed here.
+    Occasions computed with another ``merge_same_day`` or ``as_of`` are refused."""
+    if occasions is None:
+        return purchase_occasions(transactions, as_of=as_of, merge_same_day=merge_same_day)
+    asked = None if as_of is None or (isinstance(as_of, str) and not as_of.strip()) else pd.Timestamp(as_of).normalize()
+    if occasions.merge_same_day != bool(merge_same_day) or (asked is not None and asked != occasions.as_of):
+        raise AnalysisError(
+            f"the purchase occasions given were computed with merge_same_day={occasions.merge_same_day} and as_of "
+            f"{occasions.as_of:%Y-%m-%d}, not merge_same_day={merge_same_day} and as_of {as_of}. Fix: compute them "
+            "with purchase_occasions(transactions, as_of=..., merge_same_day=...) using the same settings.")
+    return occasions
 
 
 def sum_per_key(key: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,16 +251,18 @@ def _days_to_ts(days: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # RFM
 # --------------------------------------------------------------------------------------------
-def rfm_table(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True) -> pd.DataFrame:
+def rfm_table(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True,
+              occasions: Occasions | None = None) -> pd.DataFrame:
     """One row per customer with at least one purchase before ``as_of``.
 
     Columns: ``customer_id, first_order, last_order, recency_days`` (days from last order to
     ``as_of``), ``tenure_days`` (from first order to ``as_of``), ``frequency`` (purchase occasions),
     ``monetary`` (net revenue per occasion), ``monetary_total`` (net revenue: gross minus returns),
     ``gross_revenue``, ``returns``; plus ``channel`` / ``region`` (the customer's first value) when
-    present. ``attrs``: ``as_of`` and ``notes``.
+    present. ``attrs``: ``as_of`` and ``notes``. ``occasions``: those of ``transactions`` when already computed
+    (:func:`occasions_of`).
     """
-    occ = purchase_occasions(transactions, as_of=as_of, merge_same_day=merge_same_day)
+    occ = occasions_of(transactions, as_of, merge_same_day, occasions)
     pc = per_customer(occ)
     if len(pc) == 0:
         raise AnalysisError(
