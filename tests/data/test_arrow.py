@@ -309,3 +309,21 @@ def test_clean_csv_files_take_the_fast_path(tmp_path):
         path.write_bytes(_random_csv(rng, int(rng.integers(3, 12))).encode("utf-8"))
         fast += _takes_fast_path("transactions", path, {})
     assert fast >= 15, fast
+
+
+def test_outsized_values_as_with_the_median_of_every_size():
+    """The median is skipped only when no value can be a million times it: counts, median and largest agree
+    with the direct computation on spreads just under and over the ratio, with zeros, NaN and infinities."""
+    rng = np.random.default_rng(11)
+    for spread in (1e5, 9.9e5, 1e6, 1.01e6, 1e7, 1e9):
+        for _ in range(30):
+            v = rng.uniform(1, 2, int(rng.integers(1, 40))) * rng.choice([-1.0, 1.0])
+            v[rng.integers(0, len(v))] *= spread * rng.choice([0.5, 1.0, 2.0])
+            v = np.r_[v, [0.0, np.nan, np.inf][: int(rng.integers(0, 4))]]
+            size = np.abs(v[np.isfinite(v) & (v != 0)])
+            expect = None
+            if len(size) >= 3:
+                median = float(np.median(size))
+                n = int((size > loaders._MAGNITUDE_RATIO * median).sum())
+                expect = (n, median, size.max()) if n else None
+            assert loaders._outsized(v) == expect

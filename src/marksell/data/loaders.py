@@ -277,6 +277,23 @@ def _n_duplicate_rows(df: pd.DataFrame) -> int:
     return int(df[maybe].duplicated().sum())
 
 
+def _outsized(values: np.ndarray):
+    """(count, median size, largest size) of the values over ``_MAGNITUDE_RATIO`` times the median size
+    (sizes: absolute values, zeros and non-finite values left out), or None when there are none. The median
+    (a partial sort, the costly step on millions of rows) is computed only when the largest size exceeds the
+    ratio times the smallest; otherwise no value can exceed the ratio times the median."""
+    size = np.abs(values)
+    ok = np.isfinite(size) & (size != 0)
+    if int(np.count_nonzero(ok)) < 3:
+        return None
+    if not size.max(where=ok, initial=0.0) > _MAGNITUDE_RATIO * size.min(where=ok, initial=np.inf):
+        return None
+    size = size[ok]
+    median = float(np.median(size))
+    n = int((size > _MAGNITUDE_RATIO * median).sum())
+    return (n, median, size.max()) if n else None
+
+
 def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> None:
     known = {c.name: c for c in contract.columns}
     for name in df.columns:
@@ -291,15 +308,12 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
             if n:
                 warnings.warn(f"{shown}: {n} row(s) with negative '{col.name}' (treated as returns/credits)",
                               DataQualityWarning, stacklevel=4)
-        if col.dtype == "float":
-            size = np.abs(values[np.isfinite(values) & (values != 0)])
-            if len(size) >= 3:
-                median = float(np.median(size))
-                n = int((size > _MAGNITUDE_RATIO * median).sum())
-                if n:
-                    warnings.warn(f"{shown}: {n} value(s) of '{col.name}' over a million times the typical size "
-                                  f"(median {median:.3g}, largest {size.max():.3g}); check for extra zeros "
-                                  "or mixed units", DataQualityWarning, stacklevel=4)
+        outsized = _outsized(values) if col.dtype == "float" else None
+        if outsized:
+            n, median, largest = outsized
+            warnings.warn(f"{shown}: {n} value(s) of '{col.name}' over a million times the typical size "
+                          f"(median {median:.3g}, largest {largest:.3g}); check for extra zeros "
+                          "or mixed units", DataQualityWarning, stacklevel=4)
     if contract.kind == "transactions":
         n = _n_duplicate_rows(df)
         if n:
