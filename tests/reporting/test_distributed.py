@@ -7,14 +7,14 @@ import json
 import pytest
 
 from marksell.reporting import batch, runner
-from tests.reporting.test_runner import make_toy
+from tests.reporting.test_runner import TOY_BODY, TOY_PARAMS
 
 distributed = pytest.importorskip("distributed")
 
 
 @pytest.mark.slow
-def test_batch_runs_on_a_local_dask_cluster(tmp_path):
-    toy = make_toy(tmp_path)
+def test_batch_runs_on_a_local_dask_cluster(tmp_path, toy_notebook):
+    toy = toy_notebook(TOY_PARAMS, TOY_BODY)
     reports = tmp_path / "reports"
     specs = [runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports))
              for i in range(2)]
@@ -33,8 +33,8 @@ def test_batch_runs_on_a_local_dask_cluster(tmp_path):
 
 
 @pytest.mark.slow
-def test_parallel_processes_give_the_same_artifacts_as_serial(tmp_path):
-    toy = make_toy(tmp_path)
+def test_parallel_processes_give_the_same_artifacts_as_serial(tmp_path, toy_notebook):
+    toy = toy_notebook(TOY_PARAMS, TOY_BODY)
     outs = {}
     for jobs in (1, 2):
         reports = tmp_path / f"reports{jobs}"
