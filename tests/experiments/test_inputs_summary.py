@@ -114,3 +114,16 @@ def test_out_of_range_parameters_fail_before_any_kernel_starts():
     msg = str(err.value)
     assert "`alpha` = 1.5" in msg and "between 0 and 0.5" in msg and "`guardrails`" in msg and "`power`" not in msg
     runner.prepare(runner.RunSpec("campaign_experiments", {"alpha": 0.1}))  # sound values pass
+
+
+def test_display_kinds_cover_the_headline_columns_whose_names_mislead():
+    import pandas as pd
+
+    from marksell.experiments.summary import display_kinds
+    from marksell.reporting.tables import table
+
+    frame = pd.DataFrame({"metric": ["revenue"], "control": [17.9997], "lift_%": [39.5], "rel_lift": [0.3952],
+                          "p_adjusted": ["0.012"], "days_needed": [14906]})
+    shown = table(frame, kinds=display_kinds(frame))
+    assert shown.frame.iloc[0].tolist() == ["revenue", "18.0", "39.5 %", "39.5 %", "0.012", "14,906"]
+    assert "style='text-align:right'>0.012<" in shown._repr_html_()

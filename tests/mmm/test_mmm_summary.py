@@ -75,3 +75,14 @@ def test_charts_are_drawn(mix_run):
             plots.share_figure(t["channels"]), plots.roas_figure(t["channels"])]
     assert all(isinstance(f, Figure) and f.axes for f in figs)
     assert sum(ax.get_visible() for ax in figs[1].axes) == len(fit.channels)
+
+
+def test_display_kinds_say_what_the_names_do_not():
+    import pandas as pd
+
+    from marksell.mmm import display_kinds
+    from marksell.reporting.tables import table
+
+    acc = pd.DataFrame({"mape": [0.674], "nrmse": [0.04], "r2": [0.985], "n": [13]}, index=["holdout"])
+    assert table(acc.rename_axis("sample"), kinds=display_kinds(acc)).frame.iloc[0].tolist() == [
+        "holdout", "0.7 %", "0.040", "0.98", "13"]

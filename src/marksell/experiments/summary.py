@@ -183,3 +183,18 @@ def _sequential(run: ExperimentRun) -> dict:
     last = run.looks[run.looks["metric"] == run.primary_metric].groupby("variant", sort=False).tail(1)
     return {str(v): {"seq_ci_low": lo, "seq_ci_high": hi, "seq_p_value": p}
             for v, lo, hi, p in zip(last["variant"], last["seq_ci_low"], last["seq_ci_high"], last["seq_p_value"])}
+
+
+#: Kinds for ``reporting.tables.table`` where a column's name does not say it (see :func:`display_kinds`).
+_KINDS = {"lift_%": "percent", "variance_removed_%": "percent", "chance_to_beat_%": "percent",
+          "interval_%": "figure", "p_adjusted": "figure", "control": "estimate", "variant_mean": "estimate",
+          "baseline": "estimate", "sd": "estimate", "absolute_mde": "estimate", "relative_mde": "share",
+          "tolerated_drop": "share", "rel_lift": "share", "rel_ci_low": "share", "rel_ci_high": "share",
+          "alpha": "share", "power": "share", "i2": "share", "pooled": "estimate", "value": "estimate",
+          "p_value": "estimate", "q": "estimate", "df": "count", "traffic_per_day": "number"}
+
+
+def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds for the experiment tables: lifts already in %, means of metrics of any size with significant
+    digits, relative effects and planned shares as percentages, texts that hold numbers right-aligned."""
+    return {c: k for c, k in _KINDS.items() if c in frame.columns}

@@ -27,6 +27,7 @@ from marksell.mmm.summary import (
     carryover_table,
     channel_table,
     decomposition,
+    display_kinds,
     hyperparameters,
     response_curves,
     rule_comparison,
@@ -36,7 +37,7 @@ from marksell.mmm.summary import (
 __all__ = [
     "SCENARIOS", "Allocation", "MarketingMixModel", "MixFit", "MixSeries", "accuracy", "allocate_budget",
     "allocation_table", "calibration_rows", "carryover_table", "channel_name", "check_run_parameters",
-    "channel_table", "decomposition", "fit_mix", "hyperparameters", "identification", "infer_freq",
+    "channel_table", "decomposition", "display_kinds", "fit_mix", "hyperparameters", "identification", "infer_freq",
     "optimise_split", "prepare_series", "residual_sentences", "response_curves", "rule_comparison",
     "spend_correlation", "summary",
 ]

@@ -243,3 +243,10 @@ def rule_comparison(channels: pd.DataFrame, rule_roas: dict) -> pd.DataFrame:
     d["rule_roas"] = d["channel"].map({str(k): float(v) for k, v in rule_roas.items()})
     d["rule_vs_model"] = d["rule_roas"] / d["roas"]
     return d[["channel", "roas", "roas_lo", "roas_hi", "rule_roas", "rule_vs_model"]].reset_index(drop=True)
+
+
+def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds for ``reporting.tables.table`` where a name misleads: MAPE is already in percent, ``n`` counts
+    periods, decay is a share carried over to the next period."""
+    kinds = {"mape": "percent", "nrmse": "number", "r2": "number", "n": "count", "decay": "share"}
+    return {c: k for c, k in kinds.items() if c in frame.columns}
