@@ -248,3 +248,24 @@ def test_occasions_computed_once_give_the_same_results(sample):
         sg.rfm_table(tx, merge_same_day=False, occasions=occ)
     with pytest.raises(AnalysisError, match="as_of"):
         clv.fit_clv(tx, as_of="2024-01-01", occasions=occ)
+
+
+def test_implausible_dates_make_the_clv_a_warning_that_names_them():
+    """Orders from 1900 beside 2023-2025 (the issue's case): the fit still runs, but its result carries a warning
+    naming the customers and dates; the same orders without the 1900 rows carry none."""
+    rng = np.random.default_rng(19)
+    rows = []
+    for i in range(120):
+        first = pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(rng.integers(0, 400)))
+        for d in np.sort(rng.integers(0, 500, 1 + rng.poisson(2))):
+            rows.append((f"k{i:03d}", first + pd.Timedelta(days=int(d)), float(rng.gamma(2.0, 20.0))))
+    tx = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"])
+    tx = tx[tx["order_date"] < "2025-06-01"]
+    clean = clv.fit_clv(tx)
+    assert clean.available and clean.warnings == []
+    old = pd.DataFrame({"customer_id": ["k000", "k001"], "order_date": pd.to_datetime(["1900-01-01", "1901-06-30"]),
+                        "revenue": [10.0, 12.0]})
+    res = clv.fit_clv(pd.concat([tx, old], ignore_index=True))
+    assert res.available and len(res.warnings) == 1 and res.warnings[0] in res.notes, res.warnings
+    assert res.warnings[0].startswith("Implausible dates: 2 customer(s) have purchases dated 1900-01-01 to "
+                                      "1901-06-30, 122 years before all other purchases (from 2023-02-14)"), res.warnings

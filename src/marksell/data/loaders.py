@@ -35,6 +35,7 @@ import pandas as pd
 from marksell.data.arrow import clean_frame, repeated_rows
 from marksell.data.columns import check_keys, check_mapping, name_mapping, structure_problems
 from marksell.data.contracts import CONTRACTS, Column, Contract
+from marksell.data.plausible import isolated_old_dates
 from marksell.data.read import (
     CSV_SUFFIXES,
     PARQUET_SUFFIXES,
@@ -314,6 +315,12 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
             warnings.warn(f"{shown}: {n} value(s) of '{col.name}' over a million times the typical size "
                           f"(median {median:.3g}, largest {largest:.3g}); check for extra zeros "
                           "or mixed units", DataQualityWarning, stacklevel=4)
+    if contract.date_column in df.columns:
+        old = isolated_old_dates(df[contract.date_column])
+        if old is not None:
+            warnings.warn(f"{shown}: {old.describe(contract.date_column)}; placeholders or typos for missing "
+                          "dates? They stretch every history they are in: correct or remove them",
+                          DataQualityWarning, stacklevel=4)
     if contract.kind == "transactions":
         n = _n_duplicate_rows(df)
         if n:

@@ -112,7 +112,9 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
         for s in specs:
             done(runner.run(s))
     ok = sum(r.status == "ok" for r in results)
-    print(f"marksell: {ok} ok, {n - ok} failed in {time.perf_counter() - t0:.1f} s; "
+    warned = sum(r.status == "warning" for r in results)
+    print(f"marksell: {ok} ok, " + (f"{warned} with warnings, " if warned else "") + f"{n - ok - warned} failed in "
+          f"{time.perf_counter() - t0:.1f} s; "
           f"index: {reports / 'index.html'}", file=out, flush=True)
     return results
 

@@ -108,7 +108,7 @@ def cmd_run(args) -> int:
         print((res.folder / "error.txt").read_text(encoding="utf-8"), file=sys.stderr)  # traceback + kernel log
     if args.pdf:
         _print_pdfs([res.folder])
-    return EXIT_OK if res.status == "ok" and res.kept_at is None else EXIT_FAILED
+    return EXIT_OK if res.status in ("ok", "warning") and res.kept_at is None else EXIT_FAILED
 
 
 def _clean_stale(spec) -> None:
@@ -149,7 +149,7 @@ def cmd_report(args) -> int:
     results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler)
     if args.pdf:
         _print_pdfs([r.folder for r in results if r.folder is not None])
-    return EXIT_OK if all(r.status == "ok" and r.kept_at is None for r in results) else EXIT_FAILED
+    return EXIT_OK if all(r.status in ("ok", "warning") and r.kept_at is None for r in results) else EXIT_FAILED
 
 
 def _print_pdfs(folders) -> None:

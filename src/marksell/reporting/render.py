@@ -38,11 +38,12 @@ body{overflow-wrap:anywhere}
 .jp-OutputArea-output,.jp-RenderedHTMLCommon{overflow-x:auto;max-width:100%}
 .jp-OutputArea-output pre{white-space:pre-wrap;word-break:break-word}
 .jp-RenderedImage img,img{max-width:100%;height:auto}
-.ms-bar,.ms-details,.ms-failed{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:.6em 1.2em;
+.ms-bar,.ms-details,.ms-failed,.ms-warning{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:.6em 1.2em;
  box-sizing:border-box}
 .ms-bar{border-bottom:1px solid #d0d7de;display:flex;flex-wrap:wrap;gap:.4em 1.2em;font-size:.92em}
 .ms-bar a{white-space:nowrap}
 .ms-failed{border:2px solid #cf222e;border-radius:8px;background:#fff5f5;color:#82071e;font-size:1.05em}
+.ms-warning{border:2px solid #9a6700;border-radius:8px;background:#fff8c5;color:#4d2d00;font-size:1.05em}
 .ms-details{border:1px solid #d0d7de;border-radius:8px;background:#f6f8fa;font-size:.9em}
 .ms-details table{border-collapse:collapse;margin:.4em 0;max-width:100%}
 .ms-details td,.ms-details th{border:1px solid #d0d7de;padding:.2em .6em;text-align:left;vertical-align:top;
@@ -212,6 +213,11 @@ def _bar(outputs: list[str], index_href: str | None) -> str:
 
 
 def _failure(run: dict) -> str:
+    """The banner of a run that failed, or that finished with results its analysis calls unreliable."""
+    if run.get("status") == "warning":
+        items = [str(w) for w in run.get("warnings") or [run.get("warning") or ""] if str(w).strip()]
+        return ("<div class='ms-warning' role='note'><strong>Read with care:</strong> "
+                + " ".join(_e(w) for w in items) + "</div>")
     if run.get("status") != "failed":
         return ""
     reason = str(run.get("error") or "the notebook stopped with an error").strip().splitlines()[0]
@@ -224,7 +230,8 @@ def _details(run: dict, toc: list[tuple[int, str, str]]) -> str:
     rows = [
         ("Notebook", run.get("notebook", "")),
         ("Label", run.get("label") or ""),
-        ("Status", status + (f": {run['error']}" if run.get("error") else "")),
+        ("Status", status + (f": {run.get('error') or run.get('warning')}" if run.get("error") or run.get("warning")
+                             else "")),
         ("Started", run.get("started", "")),
         ("Duration", f"{float(run.get('duration_s') or 0):.1f} s"),
         ("marksell", (run.get("versions") or {}).get("marksell", "")),

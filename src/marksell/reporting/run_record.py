@@ -28,6 +28,7 @@ SCHEMA = {
         "label": _TEXT_OR_NULL,
         "status": {"enum": ["ok", "warning", "failed"]},
         "error": _TEXT_OR_NULL,
+        "warning": _TEXT_OR_NULL,
         "render_error": _TEXT_OR_NULL,
         "started": {"type": "string"},
         "ended": {"type": "string"},

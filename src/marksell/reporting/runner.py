@@ -299,6 +299,7 @@ def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path,
         if f.suffix in {".ipynb", ".csv", ".json", ".txt", ".html", ".md"}:
             _scrub_file(f)
     record = _run_record(path, name, spec, declared, values, started, t0, status, error, tmp)
+    status, error = record["status"], record["error"] or record.get("warning")  # a warning is said like an error
     t1 = time.perf_counter()
     if tb:
         text = tb + (f"\n--- kernel console ---\n{kernel_log}" if kernel_log.strip() else "")
@@ -347,7 +348,7 @@ def _publish(tmp: Path, out_nb: Path, record: dict, index_href: str | None) -> N
         return
     outputs = sorted({f.name for f in tmp.iterdir() if f.is_file() and not f.name.startswith(".")} | {"run.json"})
     try:
-        summary = _brief(record, tmp) if record.get("status") == "ok" else None
+        summary = _brief(record, tmp) if record.get("status") in ("ok", "warning") else None
         render_html(out_nb, tmp / "report.html", record, outputs=outputs, index_href=index_href, brief=summary)
     except Exception as exc:  # noqa: BLE001 - the run is kept; the failure is recorded in run.json
         record["render_error"] = _reason(exc)
@@ -404,7 +405,8 @@ def _reason(exc: BaseException) -> str:
 def _run_record(path, name, spec, declared, values, started, t0, status, error, tmp) -> dict:
     effective = effective_parameters(declared, values)
     ended = datetime.now(UTC).astimezone()
-    return {
+    found = analysis_warnings(tmp) if status == "ok" else []
+    record = {
         "notebook": name,
         "notebook_file": display_path(path),
         "label": spec.label or None,
@@ -421,6 +423,20 @@ def _run_record(path, name, spec, declared, values, started, t0, status, error, 
         "git_commit": git_commit(),
         "artifacts": sorted(p.name for p in tmp.iterdir() if p.suffix in {".csv", ".json"}),
     }
+    if found:  # the analysis found its results unreliable: finished, but marked
+        record.update(status="warning", warning="; ".join(found), warnings=found)
+    return record
+
+
+def analysis_warnings(folder: Path) -> list[str]:
+    """Why the analysis itself calls its results unreliable (``warnings`` in the notebook's summary.json,
+    e.g. a CLV model fitted on implausible dates); empty when it has none."""
+    f = folder / "summary.json"
+    try:
+        found = json.loads(f.read_text(encoding="utf-8")).get("warnings") if f.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [scrub(str(w)) for w in found if str(w).strip()] if isinstance(found, list) else []
 
 
 def _inputs(tmp: Path, effective: dict) -> list[dict]:

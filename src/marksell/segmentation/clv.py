@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from marksell.data.plausible import isolated_old_dates
 from marksell.errors import AnalysisError
 from marksell.segmentation.rfm import Occasions, occasions_of, per_customer
 
@@ -425,6 +426,7 @@ class CLVResult:
     gamma_gamma: ModelFit | None = None
     settings: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # why the results are not reliable (the run is marked so)
 
     def params(self) -> dict:
         """All fitted parameters by name (r, alpha, a, b, p, q, gamma); empty if not fitted."""
@@ -454,6 +456,8 @@ def fit_clv(
     summ = summ.drop(columns="_code")
     notes = list(occ.notes)
     settings["as_of"] = occ.as_of
+    found = implausible_dates(occ)
+    notes.extend(found)
     cols = ["p_alive", "expected_purchases", "expected_spend", "clv"]
     out = summ.drop(columns=["first_purchase"]).copy()
     for c in cols:
@@ -467,7 +471,7 @@ def fit_clv(
     try:
         bg = fit_bgnbd(out["frequency"], out["recency"], out["T"])
     except AnalysisError as exc:
-        return CLVResult(False, str(exc), out, settings=settings, notes=notes)
+        return CLVResult(False, str(exc), out, settings=settings, notes=notes, warnings=found)
     if not bg.converged:
         notes.append(f"BG/NBD optimiser did not report convergence ({bg.message}); treat estimates with care.")
     gg = None
@@ -505,7 +509,23 @@ def fit_clv(
         per_unit = discounted_clv(bg.params, np.ones(len(ux)), ux, utx, uT, time_unit, horizon_months,
                                   discount_rate, gross_margin)
         out["clv"] = factor * per_unit[inv] * np.asarray(spend, dtype=float)
-    return CLVResult(True, "", out, bg, gg, settings, notes)
+    return CLVResult(True, "", out, bg, gg, settings, notes, found)
+
+
+def implausible_dates(occ: Occasions) -> list[str]:
+    """One warning when some purchases lie years before all the others (1900 beside 2025): BG/NBD would read
+    those customers as watched for a century, fit at its bounds and call them alive; empty otherwise."""
+    old = isolated_old_dates(pd.Series(occ.day.astype("datetime64[D]")))
+    if old is None:
+        return []
+    last_old = old.newest_old.to_datetime64().astype("datetime64[D]").astype(np.int64)
+    customers = len(np.unique(occ.code[occ.day <= last_old]))
+    span = (f"{old.oldest:%Y-%m-%d}" if old.oldest == old.newest_old
+            else f"{old.oldest:%Y-%m-%d} to {old.newest_old:%Y-%m-%d}")
+    return [f"Implausible dates: {customers} customer(s) have purchases dated {span}, {old.gap_years:.0f} years "
+            f"before all other purchases (from {old.rest_from:%Y-%m-%d}). BG/NBD reads them as customers watched "
+            "for that long, so p_alive, expected purchases and CLV are not reliable: correct or remove those "
+            "dates (placeholders for a missing date?)."]
 
 
 # --------------------------------------------------------------------------------------------

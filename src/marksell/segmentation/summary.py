@@ -52,6 +52,7 @@ def summary(rfm: pd.DataFrame, concentration: dict, clusters, cluster_features, 
                 "total_clv": float(customers["clv"].sum()) if res.available else None,
                 "settings": res.settings},
         "holdout": None if holdout is None else {k: v for k, v in holdout.items() if k != "fit"},
+        "warnings": list(res.warnings),  # results not to be trusted: the run is marked `warning`
     }
     if ari_vs_planted is not None:
         out["clusters"]["ari_vs_planted"] = ari_vs_planted
