@@ -156,3 +156,18 @@ def test_non_seasonal_theta_keeps_its_residuals_so_mint_shrink_reconciles():
                        selection="global", n_origins=2)
     assert set(run.reconciliation["method"]) == {"base", "bottom_up", "ols", "mint_shrink"}
     assert not [n for n in run.notes if "MinT-shrink skipped" in n]
+
+
+def test_the_reconciliation_table_shows_the_methods_that_ran():
+    """MinT-shrink skipped on some data (fewer than three common residuals) leaves no row: the notebook's table
+    must not fail with `KeyError: ['mint_shrink']` as it did."""
+    from types import SimpleNamespace
+
+    from marksell.forecasting import reconciliation_mase
+
+    rows = [(m, lv, k + j / 10) for k, m in enumerate(["ols", "base", "bottom_up"]) for j, lv in
+            enumerate(["total", "region"])]
+    run = SimpleNamespace(reconciliation=pd.DataFrame(rows, columns=["method", "level", "mase"]))
+    table = reconciliation_mase(run)
+    assert list(table.index) == ["base", "bottom_up", "ols"] and list(table.columns) == ["region", "total"]
+    assert table.loc["ols", "region"] == pytest.approx(0.1)

@@ -80,6 +80,7 @@ from marksell.forecasting.summary import (
     display_kinds,
     forecast_table,
     headline,
+    reconciliation_mase,
     seasonal_indices,
     series_to_chart,
     upper_series,
@@ -93,5 +94,5 @@ __all__ = [
     "build_hierarchy", "chosen_table", "compare_effects", "compare_seasonality", "contribution_by_period",
     "display_kinds", "driver_adjusted_history", "effects_table", "forecast_table", "headline", "infer_freq", "level_name",
     "load_plan", "normalise_freq", "parse_levels", "plan_contribution", "pool_coefficients", "prepare_history",
-    "reconciliation_matrix", "run_forecast", "seasonal_indices", "shrink_covariance",
+    "reconciliation_mase", "reconciliation_matrix", "run_forecast", "seasonal_indices", "shrink_covariance",
 ]

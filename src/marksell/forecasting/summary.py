@@ -114,6 +114,17 @@ def compare_seasonality(history: pd.DataFrame, planted: dict, m: int, group_posi
     return comp, err
 
 
+def reconciliation_mase(run: ForecastRun) -> pd.DataFrame:
+    """Backtest MASE by reconciliation method (rows: base, then the methods that ran, in order) and level.
+
+    A method skipped on this data (MinT-shrink with fewer than three common residuals; a note says so) has
+    no row, rather than a KeyError."""
+    from marksell.forecasting.reconcile import RECONCILIATIONS
+
+    wide = run.reconciliation.pivot(index="method", columns="level", values="mase")
+    return wide.loc[[m for m in ("base", *RECONCILIATIONS) if m in wide.index]].rename_axis(columns=None)
+
+
 def upper_series(run: ForecastRun) -> list[str]:
     """The series above the bottom level (the total and the groups of the leading keys)."""
     levels = run.chosen["level"]
