@@ -9,6 +9,7 @@ from scipy import stats as sps
 
 from marksell.experiments import SRM_ALPHA, run_experiment, sample_ratio
 from marksell.experiments.health import exposure_balance
+from marksell.experiments.summary import summary
 
 
 @pytest.mark.parametrize("name", ["free_shipping", "subject_line", "landing_page", "loyalty_reminder"])
@@ -21,6 +22,9 @@ def test_srm_flagged_only_where_planted(sample_experiments, one_experiment, name
     assert (srm["status"] == "failed") is truth[name]["srm"]
     decisions = set(run.decisions["decision"])
     assert (decisions == {"test invalid"}) is truth[name]["srm"]
+    # a mismatch makes every lift untrustworthy: summary.json's warnings mark the run `warning`
+    warned = summary(run)["warnings"]
+    assert (len(warned) == 1 and warned[0].startswith("SAMPLE RATIO MISMATCH: the variants hold ")) is truth[name]["srm"]
 
 
 def test_srm_equals_scipy_chisquare_with_unequal_split():

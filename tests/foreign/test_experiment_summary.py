@@ -52,7 +52,7 @@ def test_a_summary_mapping_is_checked_against_the_summary_contract_before_the_ke
     msg = _refusal(experiment_path=str(aggregates), columns={"experiment_summary": {**MAPPING, "Arm": "sum"}})
     assert msg == "columns: `Arm` and `Total` are both mapped onto `sum` of experiment_summary; map only one of them."
     msg = _refusal(experiment_path=str(aggregates), columns={"summary": MAPPING})
-    assert "['summary'] are not inputs of this notebook; its inputs are ['experiment', 'experiment_summary']" in msg
+    assert "['summary'] are not inputs of this notebook; its inputs are experiment, experiment_summary." in msg
 
 
 def test_a_unit_row_file_still_hears_about_unit_ids(tmp_path):

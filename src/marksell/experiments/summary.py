@@ -173,6 +173,7 @@ def summary(run: ExperimentRun) -> dict:
         "prior": run.prior,
         "notes": run.notes,
         "sequential": _sequential(run),
+        "warnings": health_sentences(run)[:1] if run.srm["flagged"] else [],  # no lift is trustworthy: run `warning`
     }
 
 
