@@ -126,4 +126,4 @@ def test_display_kinds_cover_the_headline_columns_whose_names_mislead():
                           "p_adjusted": ["0.012"], "days_needed": [14906]})
     shown = table(frame, kinds=display_kinds(frame))
     assert shown.frame.iloc[0].tolist() == ["revenue", "18.0", "39.5 %", "39.5 %", "0.012", "14,906"]
-    assert "style='text-align:right'>0.012<" in shown._repr_html_()
+    assert "text-align:right;white-space:nowrap'>0.012<" in shown._repr_html_()

@@ -490,7 +490,7 @@ def test_scorecard_for_people_with_the_run_currency(report):
     revenue = report.scorecard.set_index("metric").loc["revenue", "value"]
     assert rows.loc["Revenue", "value"] == f"€{revenue:,.0f}"
     assert shown.kinds["value"] == "figure" and shown.kinds["status"] == "text"
-    assert "style='text-align:right'>€" in shown._repr_html_()
+    assert "text-align:right;white-space:nowrap'>€" in shown._repr_html_()
     assert kpi.fmt_change(-1234.5, "currency", "€") == "-€1,234" and kpi.fmt_change(5.0, "currency") == "+5.00"
 
 

@@ -68,7 +68,8 @@ def test_html_escapes_data_and_scrolls_inside_the_page():
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "overflow-x:auto" in out
     numbers = table(pd.DataFrame({"name": ["a"], "revenue": [1.0]}))._repr_html_()
-    assert "<td style='text-align:left'>a</td>" in numbers and "style='text-align:right'>1.00</td>" in numbers
+    assert "<td style='text-align:left'>a</td>" in numbers and "white-space:nowrap'>1.00</td>" in numbers
+    assert "<th style='text-align:left;white-space:nowrap'>name</th>" in numbers  # wide tables scroll, not squeeze
     assert t._repr_html_() == out  # deterministic, no random ids (nbval compares it)
 
 

@@ -138,10 +138,12 @@ class Table:
     def _repr_html_(self) -> str:
         e = lambda v: html.escape(str(v), quote=True)  # noqa: E731 - text from data is escaped
         numeric = {c for c, k in self.kinds.items() if k not in ("text", "date", "flag")}
-        # alignment inline: numbers right (digits line up), text left, whatever the page's table style says
-        cell = {c: ("class='ms-num' style='text-align:right'" if c in numeric else "style='text-align:left'")
-                for c in self.frame.columns}
-        head = "".join(f"<th {cell[c]}>{e(_heading(c))}</th>" for c in self.frame.columns)
+        # inline, whatever the page's table style says: numbers right (digits line up) and never broken over
+        # lines, text left; headings unbroken, so that a wide table scrolls instead of squeezing its columns
+        cell = {c: ("class='ms-num' style='text-align:right;white-space:nowrap'" if c in numeric
+                    else "style='text-align:left'") for c in self.frame.columns}
+        head = "".join(f"<th {cell[c][:-1]};white-space:nowrap'>{e(_heading(c))}</th>" if c not in numeric
+                       else f"<th {cell[c]}>{e(_heading(c))}</th>" for c in self.frame.columns)
         rows = "".join(
             "<tr>" + "".join(f"<td {cell[c]}>{e(v)}</td>" for c, v in zip(self.frame.columns, row)) + "</tr>"
             for row in self.frame.itertuples(index=False, name=None))
