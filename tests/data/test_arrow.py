@@ -327,3 +327,14 @@ def test_outsized_values_as_with_the_median_of_every_size():
                 n = int((size > loaders._MAGNITUDE_RATIO * median).sum())
                 expect = (n, median, size.max()) if n else None
             assert loaders._outsized(v) == expect
+
+
+def test_fingerprint_of_a_value_does_not_depend_on_its_column():
+    """Columns of short codes only (one masked read) and columns mixing short and long strings (two reads) give a
+    value the same fingerprint, so equal cells stay equal whatever else the file holds."""
+    short = ["", "a", "ab", "R000001", "abcdefg", None]
+    mixed = short + ["abcdefgh", "abcdefghijk", "xyz12345678901234567"]
+    f_short = fingerprint(pd.Series(pd.array(short, dtype="string")))
+    f_mixed = fingerprint(pd.Series(pd.array(mixed, dtype="string")))
+    assert (f_short == f_mixed[: len(short)]).all()
+    assert len(set(f_mixed[:-4].tolist() + f_mixed[-3:].tolist())) == len(mixed) - 1

@@ -280,7 +280,7 @@ def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + n + 1]
     data = arr.buffers()[2]
     size = data.size if data is not None else 0
-    lengths = np.diff(offsets).astype(np.uint64)
+    lengths = np.diff(offsets).view(np.uint64)  # offsets increase: the same bits as a copy
     if size < 16:  # a tiny buffer: a padded copy, so that every 8-byte read stays inside it
         data = pa.py_buffer((data.to_pybytes() if data is not None else b"") + bytes(16))
         size = data.size
@@ -289,7 +289,10 @@ def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
     tail = start > size - 8  # short strings in the last 8 bytes of the buffer: read one by one below
     first = words[np.where(tail, 0, start) if tail.any() else start]
     short = lengths < 8
-    if short.any():  # keep only the string's own bytes
+    last = None  # the last 8 bytes: none for strings under 8 bytes (their first 8 hold them whole)
+    if short.all():  # short codes (regions, categories): one mask, no second read
+        first &= (np.uint64(1) << (lengths * np.uint64(8))) - np.uint64(1)
+    elif short.any():  # keep only the string's own bytes
         bits = np.where(short, lengths, 0) * np.uint64(8)
         first &= np.where(short, (np.uint64(1) << bits) - np.uint64(1), np.uint64(0xFFFFFFFFFFFFFFFF))
         last = np.where(short, np.uint64(0), words[np.maximum(end - 8, 0)])
@@ -298,8 +301,10 @@ def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
     raw = data.slice(size - 16).to_pybytes() if tail.any() else b""
     for i in np.flatnonzero(tail):
         first[i] = int.from_bytes(raw[16 - (size - int(start[i])):][:int(lengths[i])], "little")
-    h = first * _K1
-    h ^= last
+    h = first  # mixed in place (x ^ 0 = x where there is no last part)
+    h *= _K1
+    if last is not None:
+        h ^= last
     h *= _K2
     h += lengths
     if arr.null_count:
