@@ -68,8 +68,10 @@ def test_html_escapes_data_and_scrolls_inside_the_page():
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "overflow-x:auto" in out
     numbers = table(pd.DataFrame({"name": ["a"], "revenue": [1.0]}))._repr_html_()
-    assert "<td style='text-align:left'>a</td>" in numbers and "white-space:nowrap'>1.00</td>" in numbers
-    assert "<th style='text-align:left;white-space:nowrap'>name</th>" in numbers  # wide tables scroll, not squeeze
+    assert "<td style='text-align:left;white-space:nowrap'>a</td>" in numbers
+    assert "white-space:nowrap'>1.00</td>" in numbers and "<th style='text-align:left;white-space:nowrap'>name</th>" in numbers
+    prose = table(pd.DataFrame({"reason": ["word " * 30]}))._repr_html_()  # long text wraps at words, readably
+    assert "min-width:16em;word-break:normal" in prose
     assert t._repr_html_() == out  # deterministic, no random ids (nbval compares it)
 
 

@@ -140,10 +140,14 @@ class Table:
         numeric = {c for c, k in self.kinds.items() if k not in ("text", "date", "flag")}
         # inline, whatever the page's table style says: numbers right (digits line up) and never broken over
         # lines, text left; headings unbroken, so that a wide table scrolls instead of squeezing its columns
+        # text up to _SHORT_TEXT characters stays on one line too; longer text wraps at words, never narrower
+        # than a readable column
         cell = {c: ("class='ms-num' style='text-align:right;white-space:nowrap'" if c in numeric
-                    else "style='text-align:left'") for c in self.frame.columns}
-        head = "".join(f"<th {cell[c][:-1]};white-space:nowrap'>{e(_heading(c))}</th>" if c not in numeric
-                       else f"<th {cell[c]}>{e(_heading(c))}</th>" for c in self.frame.columns)
+                    else "style='text-align:left;white-space:nowrap'" if _longest(self.frame[c]) <= _SHORT_TEXT
+                    else "style='text-align:left;min-width:16em;word-break:normal;overflow-wrap:normal'")
+                for c in self.frame.columns}
+        head = "".join(f"<th {cell[c]}>{e(_heading(c))}</th>" if "nowrap" in cell[c]
+                       else f"<th {cell[c][:-1]};white-space:nowrap'>{e(_heading(c))}</th>" for c in self.frame.columns)
         rows = "".join(
             "<tr>" + "".join(f"<td {cell[c]}>{e(v)}</td>" for c, v in zip(self.frame.columns, row)) + "</tr>"
             for row in self.frame.itertuples(index=False, name=None))
@@ -194,6 +198,13 @@ def table(df: pd.DataFrame | pd.Series, *, kinds: dict[str, str] | None = None, 
     if missing_reason and (shown.isna().any().any()):
         notes.append(f"{MISSING}: {missing_reason}")
     return Table(out, resolved, caption=caption, note=" ".join(notes))
+
+
+_SHORT_TEXT = 60
+
+
+def _longest(column: pd.Series) -> int:
+    return int(column.astype(str).str.len().max()) if len(column) else 0
 
 
 def _positional(index: pd.Index) -> bool:
