@@ -307,20 +307,35 @@ def csv_table(path: Path, contract: Contract, columns: dict, keys: list[str]):
             types[raw] = arrow[_ARROW_TYPES[dtype]]
     if not types:  # pyarrow would read every column; the general path names the missing ones
         return None
+    # with quotes in the file, every column is read and checked: a quote the readers treat differently (after a
+    # space, left open to the end) leaves a quote or a line break in some cell, in any column
+    quoted = _has_quote(path)
+    include = header if quoted else list(types)
     try:
         table = pcsv.read_csv(
             path, read_options=pcsv.ReadOptions(column_names=header, skip_rows=skip + 1),
             parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(column_types=types, include_columns=list(types),
-                                                null_values=_NA_TOKENS, strings_can_be_null=True))
+            convert_options=pcsv.ConvertOptions(column_types={c: types.get(c, pa.string()) for c in include},
+                                                include_columns=include, null_values=_NA_TOKENS,
+                                                strings_can_be_null=True))
     except pa.ArrowInvalid:  # a cell that is not its type, a row of another width, invalid UTF-8
         return None
     for name, arr in zip(table.column_names, table.columns, strict=True):
-        if types[name] == pa.float64() and pc.any(pc.is_nan(arr)).as_py():
+        if types.get(name) == pa.float64() and pc.any(pc.is_nan(arr)).as_py():
             return None  # 'NAN' or '-nan' spelled out: the general path decides
-        if types[name] == pa.string() and pc.any(pc.match_substring(arr, '"')).as_py():
+        if quoted and arr.type == pa.string() and pc.any(pc.match_substring_regex(arr, '["\\r\\n]')).as_py():
             return None
+    table = table.select(list(types))
     return table.rename_columns([n.strip() for n in table.column_names]), names
+
+
+def _has_quote(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (one pass over its bytes, stopping at the first)."""
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 23), b""):
+            if b'"' in chunk:
+                return True
+    return False
 
 
 def _header_first(path: Path, skip: int) -> bool:
