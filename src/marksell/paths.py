@@ -1,13 +1,40 @@
-"""Every path marksell needs, derived from the package location (never the working folder)."""
+"""Every path marksell needs: notebooks and the sample company from the package, reports in the working folder.
+
+A wheel ships the notebooks and the sample company as package data (``marksell/notebooks``,
+``marksell/sample_data``; see setup.py); a clone or an editable install uses ``notebooks/`` and
+``data/sample/`` of the clone. Reports go to ``./reports`` under the folder you run in, or to
+``MARKSELL_REPORTS_DIR`` (the CLI's ``--reports-dir`` overrides both).
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-PROJ_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-REPORTS_DIR = PROJ_ROOT / "reports"
+PACKAGE_DIR = Path(str(resources.files("marksell")))
+#: Root of the clone when marksell runs from one (src/marksell -> the clone); not meaningful in a wheel.
+PROJ_ROOT = PACKAGE_DIR.parents[1]
+
+
+def _shipped(packaged: str, in_clone: str) -> Path:
+    """The package-data folder when the wheel has it, else the clone's folder."""
+    inside = PACKAGE_DIR / packaged
+    return inside if inside.is_dir() else PROJ_ROOT / in_clone
+
+
+NOTEBOOKS_DIR = _shipped("notebooks", "notebooks")
+SAMPLE_DIR = _shipped("sample_data", "data/sample")
+
+
+def reports_dir() -> Path:
+    """Where runs are filed: ``MARKSELL_REPORTS_DIR``, else ``./reports`` under the working folder."""
+    return Path(os.environ.get("MARKSELL_REPORTS_DIR") or Path.cwd() / "reports").expanduser()
+
+
+def in_clone() -> bool:
+    """Whether marksell runs from a git clone (an editable install), not from an installed wheel."""
+    return (PROJ_ROOT / ".git").exists() and not (PACKAGE_DIR / "notebooks").is_dir()
 
 #: File name of each input kind inside the sample company folder.
 SAMPLE_FILES = {
@@ -27,7 +54,7 @@ SAMPLE_FILES = {
 
 def sample_dir() -> Path:
     """Folder of the embedded sample company (``MARKSELL_SAMPLE_DIR`` overrides it)."""
-    return Path(os.environ.get("MARKSELL_SAMPLE_DIR") or PROJ_ROOT / "data" / "sample")
+    return Path(os.environ.get("MARKSELL_SAMPLE_DIR") or SAMPLE_DIR)
 
 
 def sample_path(kind: str) -> Path:

@@ -1,12 +1,20 @@
 """One source of truth for dependencies: pyproject.toml; environment.yml and requirements.lock follow it,
-every third-party import of the package is declared and every runtime dependency is used."""
+every third-party import of the package is declared and every runtime dependency is used.
+
+Also the checks a user on another system relies on without us seeing them: no POSIX-only module on an import
+path, TCP kernels where IPC is missing, safe unpacking on Python before 3.11.4, a lock that works across
+processes.
+"""
 
 import ast
+import io
 import re
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -90,6 +98,101 @@ def test_every_third_party_import_of_the_package_is_declared():
     # used without an import: ipykernel is the notebooks' kernel, matplotlib-inline their figure backend
     # (MPLBACKEND)
     assert unused == {"ipykernel", "matplotlib-inline"}, f"declared, never used: {sorted(unused)}"
+
+
+def test_no_posix_only_module_on_an_import_path():
+    assert not _imported_modules(ROOT / "src" / "marksell") & {"fcntl", "pwd", "grp", "termios", "resource"}
+
+
+def test_kernels_use_tcp_on_loopback_where_ipc_is_missing(monkeypatch):
+    from marksell.reporting import kernel
+
+    with kernel.kernel_config() as (cfg, _):
+        assert cfg.KernelManager.transport == "ipc"
+    monkeypatch.setattr(kernel, "ipc_available", lambda: False)  # what os.name == "nt" gives
+    with kernel.kernel_config() as (cfg, _):
+        assert cfg.KernelManager.transport == "tcp" and cfg.KernelManager.ip == "127.0.0.1"
+
+
+def test_ipc_is_only_claimed_on_posix(monkeypatch):
+    from marksell.reporting import kernel
+
+    monkeypatch.setattr(kernel.os, "name", "nt")
+    assert kernel.ipc_available() is False
+
+
+def _tar(members: dict) -> tarfile.TarFile:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, kind in members.items():
+            info = tarfile.TarInfo(name)
+            if kind == "link":
+                info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+                tar.addfile(info)
+            else:
+                info.size = 2
+                tar.addfile(info, io.BytesIO(b"ok"))
+    buf.seek(0)
+    return tarfile.open(fileobj=buf, mode="r:gz")
+
+
+@pytest.mark.parametrize("has_filter", [True, False], ids=["python-3.11.4+", "before-3.11.4"])
+def test_worker_reports_unpack_only_inside_the_folder(tmp_path, monkeypatch, has_filter):
+    from marksell.reporting.batch import extract_report
+
+    if not has_filter:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tar extraction filters (before 3.11.4)")
+    extract_report(_tar({"run/report.html": "file"}), tmp_path / "ok")
+    assert (tmp_path / "ok" / "run" / "report.html").read_bytes() == b"ok"
+    for bad in ({"../escape.txt": "file"}, {"run/link": "link"}):
+        with pytest.raises((ValueError, tarfile.TarError)):
+            extract_report(_tar(bad), tmp_path / "bad")
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "bad" / "run" / "link").exists()
+
+
+def test_reports_lock_is_exclusive_across_processes(tmp_path):
+    import multiprocessing as mp
+
+    from marksell.reporting.index import reports_lock
+
+    with reports_lock(tmp_path):
+        ctx = mp.get_context("spawn")
+        q = ctx.Queue()
+        p = ctx.Process(target=_try_lock, args=(str(tmp_path), q))
+        p.start()
+        p.join(60)
+    assert q.get(timeout=5) == "busy"
+    with reports_lock(tmp_path):  # released: taken again at once
+        pass
+
+
+def _try_lock(folder, q):
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(Path(folder) / ".lock", timeout=0.2):
+            q.put("free")
+    except Timeout:
+        q.put("busy")
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_lock_file_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path, kind):
+    from marksell.reporting.index import reports_lock
+
+    lock = tmp_path / ".lock"
+    if kind == "symlink":
+        (tmp_path / "elsewhere").write_text("keep")
+        lock.symlink_to(tmp_path / "elsewhere")
+    else:
+        import os
+
+        os.mkfifo(lock)
+    with pytest.raises(OSError, match="remove it"), reports_lock(tmp_path):
+        pass
+    assert kind == "fifo" or (tmp_path / "elsewhere").read_text() == "keep"
 
 
 def test_makefile_has_the_documented_targets():

@@ -30,7 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from marksell.errors import ParameterError
-from marksell.paths import REPORTS_DIR
+from marksell.paths import reports_dir
 from marksell.reporting import index, limits, runner, staging
 from marksell.reporting.parameters import load_yaml_parameters
 
@@ -87,7 +87,7 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     for i, s in enumerate(specs, 1):  # all parameters checked before any kernel starts
         for note in runner.prepare(s).notes:
             print(f"marksell: note: run {i} ({s.notebook}): {note}", file=out, flush=True)
-    reports = Path(specs[0].reports_dir) if specs and specs[0].reports_dir else REPORTS_DIR
+    reports = Path(specs[0].reports_dir) if specs and specs[0].reports_dir else reports_dir()
     n = len(specs)
     if jobs > 1:
         jobs, note = limits.cap_workers(jobs, "--jobs")
@@ -166,13 +166,28 @@ def _run_packed(spec_fields: dict) -> tuple[dict, bytes]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def extract_report(tar: tarfile.TarFile, dest: Path) -> None:
+    """Unpack a worker's report folder: regular files and folders only, nothing outside ``dest``
+    (tarfile's ``data`` filter where this Python has it, 3.11.4 on; the same rule checked here before)."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")  # refuses absolute paths and links out of dest
+        return
+    root = Path(dest).resolve()
+    for member in tar.getmembers():
+        target = (root / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or not target.is_relative_to(root):
+            raise ValueError(f"refusing to unpack {member.name!r} from a worker's report: only files and "
+                             "folders inside the report folder are accepted")
+    tar.extractall(root)
+
+
 def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: str) -> tuple[Path, str | None]:
     """File a worker's finished run; if it cannot be moved into place it is kept where it was unpacked
     (returned with a note saying so)."""
     with staging.staging_folder(reports / ".tmp", "dask") as tmp:
         try:
             with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:
-                tar.extractall(tmp, filter="data")  # refuses absolute paths and links out of tmp
+                extract_report(tar, tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -189,8 +204,12 @@ def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: st
 def _run_on_dask(specs, scheduler: str, reports: Path, done) -> None:
     from datetime import date
 
-    from distributed import Client
-    from distributed import as_completed as dask_completed
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ParameterError("--scheduler needs Dask's distributed package: pip install 'marksell[distributed]'"
+                             ) from None
 
     with Client(scheduler) as client:
         fields = []

@@ -16,6 +16,7 @@ from pathlib import Path
 from marksell import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+REPORTS_HELP = "reports folder (default: $MARKSELL_REPORTS_DIR, else ./reports)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML file of parameters (later files and -p override earlier ones)")
     r.add_argument("--out", help="exact output folder (must not exist or be empty)")
     r.add_argument("--label", help="suffix of the report folder name (letters, digits, . _ -)")
-    r.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
+    r.add_argument("--reports-dir", help=REPORTS_HELP)
     r.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell, at least 1 (default 600)")
     r.add_argument("--allow-large-work", action="store_true",
                    help="accept parameter values above the bounds on work (draws, clusters, horizons...)")
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("report", help="run a batch (default: every notebook on the sample data)")
     b.add_argument("--config", help="YAML batch file with a list of runs")
-    b.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
+    b.add_argument("--reports-dir", help=REPORTS_HELP)
     b.add_argument("--jobs", "-j", type=int, default=1, help="parallel processes on this machine")
     b.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://host:8786")
     b.add_argument("--allow-large-work", action="store_true",
@@ -55,11 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("folders", nargs="+", metavar="RUN_FOLDER", help="a run folder, e.g. reports/2026-01-31/kpi_scorecard")
 
     i = sub.add_parser("index", help="rebuild reports/index.html from the run folders")
-    i.add_argument("--reports-dir", help="reports folder (default: the project's reports/)")
+    i.add_argument("--reports-dir", help=REPORTS_HELP)
+
+    n = sub.add_parser("init", help="write a starter folder: the notebooks, a batch file, a README")
+    n.add_argument("folder", help="new (or empty) folder to create")
 
     s = sub.add_parser("sample-data", help="regenerate the sample company from a seed")
     s.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
-    s.add_argument("--out", default=None, help="folder to write (default data/sample)")
+    s.add_argument("--out", default=None, help="folder to write (default: data/sample)")
     s.add_argument("--force", action="store_true",
                    help="replace files of the same names in --out that differ from the sample's")
     return p
@@ -113,10 +117,10 @@ def cmd_run(args) -> int:
 
 def _clean_stale(spec) -> None:
     """Remove what killed runs left behind (staging and kernel socket folders nobody holds)."""
-    from marksell.paths import REPORTS_DIR
+    from marksell.paths import reports_dir
     from marksell.reporting import staging
 
-    root = Path(spec.out).resolve().parent if spec.out else Path(spec.reports_dir or REPORTS_DIR)
+    root = Path(spec.out).resolve().parent if spec.out else Path(spec.reports_dir or reports_dir())
     removed = staging.clean_stale(root / ".tmp")
     if removed:
         print(f"marksell: removed {len(removed)} folder(s) left by killed runs", file=sys.stderr)
@@ -175,13 +179,26 @@ def cmd_index(args) -> int:
     return EXIT_OK
 
 
+def cmd_init(args) -> int:
+    from marksell.reporting.starter import write_starter
+
+    files = write_starter(args.folder)
+    print(f"marksell: wrote {len(files)} files into {args.folder}; next: cd {args.folder} && marksell report "
+          "--config batch.yaml (see README.md there)")
+    return EXIT_OK
+
+
 def cmd_sample_data(args) -> int:
-    from marksell.paths import sample_dir
+    from marksell.paths import PACKAGE_DIR, sample_dir
     from marksell.sample.company import DEFAULT_SEED, write_company
 
-    out = Path(args.out) if args.out else sample_dir()
+    default = sample_dir()
+    installed = PACKAGE_DIR in default.parents  # an installed wheel's own copy: never rewrite site-packages
+    if installed:
+        default = Path("data") / "sample"
+    out = Path(args.out) if args.out else default
     files = write_company(out, seed=DEFAULT_SEED if args.seed is None else args.seed,
-                          replace=args.force or not args.out)
+                          replace=args.force or not (args.out or installed))
     print(f"marksell: wrote {len(files)} files to {out}")
     return EXIT_OK
 
@@ -202,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     handler = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "index": cmd_index, "pdf": cmd_pdf,
-               "sample-data": cmd_sample_data}[args.command]
+               "init": cmd_init, "sample-data": cmd_sample_data}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

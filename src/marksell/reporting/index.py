@@ -7,15 +7,15 @@ concurrent batches never leave a torn index. A corrupt or foreign file is report
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
-import stat
 from pathlib import Path
 
-from marksell.paths import REPORTS_DIR
-from marksell.reporting import index_page
+from filelock import FileLock
+
+from marksell.paths import reports_dir
+from marksell.reporting import index_page, staging
 from marksell.reporting.run_record import RunRecordError, read_run_record
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -23,24 +23,14 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @contextlib.contextmanager
 def reports_lock(reports: Path):
-    """Exclusive lock on the reports folder (``.lock``), across processes."""
+    """Exclusive lock on the reports folder (``.lock``), across processes and operating systems (``filelock``).
+
+    A ``.lock`` that is a symlink, FIFO or device is refused (it would be followed, block or misbehave)."""
     reports.mkdir(parents=True, exist_ok=True)
     lock = reports / ".lock"
-    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(lock, flags, 0o644)
-    except OSError as exc:
-        raise OSError(f"cannot open the index lock {lock} ({exc.strerror}); remove it if it is not a file") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device here would block or misbehave
-            raise OSError(f"{lock} is not a regular file; remove it")
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    staging.check_lock_file(lock)
+    with FileLock(lock, mode=0o644):
+        yield
 
 
 def collect_runs(reports: Path) -> tuple[list[dict], list[str]]:
@@ -86,7 +76,7 @@ def _real_folders(parent: Path, reports: Path, skipped: list[str], wanted) -> li
 
 def build_index(reports: str | Path | None = None) -> tuple[Path, list[str]]:
     """Rebuild the index; returns its path and the list of skipped entries."""
-    reports = Path(reports) if reports else REPORTS_DIR
+    reports = Path(reports) if reports else reports_dir()
     with reports_lock(reports):
         runs, skipped = collect_runs(reports)
         for run in runs:  # runs recorded before run.json carried the headline: read from their summary.json

@@ -1,4 +1,5 @@
-"""Kernel settings for one run: IPC sockets in a private, locked folder, and the kernel's own console output
+"""Kernel settings for one run: IPC sockets in a private, locked folder (TCP on 127.0.0.1 where IPC is
+unavailable, i.e. Windows), and the kernel's own console output
 (``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel``, ZMQ tracebacks) written to a log there instead of
 the user's terminal. The runner shows that log only with ``--debug`` (its errors are in the notebook anyway)."""
 
@@ -28,9 +29,17 @@ class QuietKernelManager(AsyncKernelManager):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
+def ipc_available() -> bool:
+    """Whether kernels can talk over local (Unix domain) sockets: POSIX systems, not Windows."""
+    return os.name == "posix"
+
+
 @contextlib.contextmanager
 def kernel_config():
-    """Yield ``(config, log_path)`` for one execution; the socket folder and log are removed afterwards."""
+    """Yield ``(config, log_path)`` for one execution; the socket folder and log are removed afterwards.
+
+    IPC sockets open no TCP port (nothing to eavesdrop on); where IPC is unavailable, TCP on the loopback
+    address only, on ports the kernel picks free."""
     from traitlets.config import Config
 
     with staging.kernel_folder() as sockets:
@@ -38,8 +47,12 @@ def kernel_config():
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         log = Path(sockets) / "kernel.log"
         cfg = Config()
-        cfg.KernelManager.transport = "ipc"
-        cfg.KernelManager.ip = os.path.join(sockets, "k")
+        if ipc_available():
+            cfg.KernelManager.transport = "ipc"
+            cfg.KernelManager.ip = os.path.join(sockets, "k")
+        else:
+            cfg.KernelManager.transport = "tcp"
+            cfg.KernelManager.ip = "127.0.0.1"
         cfg.NotebookClient.kernel_manager_class = QuietKernelManager
         cfg.QuietKernelManager.log_path = str(log)
         yield cfg, log

@@ -26,7 +26,7 @@ from pathlib import Path
 from marksell.data import expressions
 from marksell.data.read import display_path, file_sha256
 from marksell.errors import ParameterError
-from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, REPORTS_DIR
+from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, in_clone, reports_dir
 from marksell.reporting import index_page, limits, staging
 from marksell.reporting import parameters as notebook_params
 from marksell.reporting.inputs import check_inputs
@@ -218,7 +218,7 @@ def check_destination(spec: RunSpec) -> None:
                                  "(reports are never overwritten)")
         _check_writable(out.resolve().parent, "--out's parent folder")
         return
-    reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
+    reports = Path(spec.reports_dir) if spec.reports_dir else reports_dir()
     if reports.exists() and not reports.is_dir():
         raise ParameterError(f"the reports folder {reports} is not a folder")
     _check_writable(reports, "the reports folder")
@@ -261,7 +261,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     prepared = prepare(spec)
     path, declared, values = prepared
     name = notebook_name(path)
-    reports = Path(spec.reports_dir) if spec.reports_dir else REPORTS_DIR
+    reports = Path(spec.reports_dir) if spec.reports_dir else reports_dir()
     tmp_root = (Path(spec.out).resolve().parent if spec.out else reports) / ".tmp"
     started = datetime.now(UTC).astimezone()
     t0 = time.perf_counter()
@@ -505,6 +505,9 @@ def versions() -> dict:
 
 
 def git_commit() -> str | None:
+    """The clone's commit; None for an installed wheel (whatever repository its environment sits in)."""
+    if not in_clone():
+        return None
     try:
         res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJ_ROOT, capture_output=True, text=True,
                              timeout=5)

@@ -2,14 +2,15 @@
 in the system temp directory), held by a lock while their run lives, so that folders left by a run that was
 killed (SIGKILL, power loss) can be told apart from those of a run still going, and removed at start-up.
 
-Each folder has a lock file held with ``flock`` by the process that made it; the operating system releases the
-lock when that process dies, whatever killed it. :func:`clean_stale` removes folders whose lock nobody holds.
+Each folder has a lock file held by the process that made it (``filelock``: ``flock`` on Linux and macOS,
+``LockFileEx`` on Windows); the operating system releases the lock when that process dies, whatever killed it.
+:func:`clean_stale` removes folders whose lock nobody holds. A lock file that is a symlink, FIFO or device is
+refused, never followed or waited on.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -19,6 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 KERNEL_PREFIX = "marksell-k-"  # short: Unix socket paths are limited to ~107 bytes
 _LEGACY_KERNEL = re.compile(r"^ms-[a-z0-9_]{8}$")  # folders of earlier versions (tempfile.mkdtemp(prefix="ms-"))
 _LEGACY_SOCKET = re.compile(r"^k-\d+$")
@@ -26,15 +29,23 @@ LEGACY_AGE_S = 3600  # an unlocked folder of an earlier version is stale after a
 LOCK = ".lock"
 
 
+def check_lock_file(lock: Path) -> None:
+    """A lock file is a regular file or absent: a symlink, FIFO or device in its place is refused."""
+    try:
+        info = os.lstat(lock)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise OSError(f"the lock file {lock} is {kind}; remove it")
+
+
 @contextlib.contextmanager
 def held(folder_lock: Path):
     """Create ``folder_lock`` and hold an exclusive lock on it until the block ends."""
-    fd = os.open(folder_lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    check_lock_file(folder_lock)
+    with FileLock(folder_lock, mode=0o600):
         yield
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -100,7 +111,7 @@ def _clean_staging(root: Path) -> list[Path]:
 
 def _clean_kernel_folders(tmp: Path) -> list[Path]:
     out = []
-    uid = os.getuid()
+    uid = os.getuid() if hasattr(os, "getuid") else None  # Windows: the temp folder is the user's own
     try:
         entries = list(tmp.iterdir())
     except OSError:
@@ -110,7 +121,7 @@ def _clean_kernel_folders(tmp: Path) -> list[Path]:
             info = entry.lstat()
         except OSError:
             continue
-        if info.st_uid != uid or not stat.S_ISDIR(info.st_mode):
+        if (uid is not None and info.st_uid != uid) or not stat.S_ISDIR(info.st_mode):
             continue
         if entry.name.startswith(KERNEL_PREFIX):
             lock = entry / LOCK
@@ -128,18 +139,21 @@ def _clean_kernel_folders(tmp: Path) -> list[Path]:
 def _free(lock: Path, action) -> bool:
     """Run ``action`` while holding ``lock`` if nobody else holds it; True when it ran."""
     try:
-        fd = os.open(lock, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        check_lock_file(lock)
     except OSError:
         return False
+    if not lock.exists():
+        return False
+    mutex = FileLock(lock, timeout=0)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False  # a live run holds it
+        mutex.acquire()
+    except (Timeout, OSError):
+        return False  # a live run holds it
+    try:
         action()
         return True
     finally:
-        os.close(fd)
+        mutex.release()
 
 
 def _only_sockets(folder: Path) -> bool:
