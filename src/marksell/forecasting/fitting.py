@@ -30,6 +30,9 @@ COMBO_MEMBERS = ("ets", "arima", "theta", "regression")
 #: costliest model and rarely adds accuracy over ETS + Theta + their combination).
 FAST_ABOVE = 200
 FAST_MODELS = ("naive", "snaive", "ets", "theta", "regression", "combo")
+#: Errors that mean "a programming or library-version mismatch", never "this series does not suit the
+#: model": they stop the run instead of becoming a seasonal-naive fallback.
+NOT_A_FIT_FAILURE = (TypeError, AttributeError, ImportError, NameError)
 
 
 @dataclass
@@ -136,7 +139,8 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
     ``regression`` model. Returns a dict: ``origins`` (list of {model: (mean, bands, resid)}),
     ``final`` (same for the full history), ``spec`` (model description), ``coef`` (regression
     coefficients: {column: (estimate, standard error)}), ``notes``, ``conv`` (ConvergenceWarning
-    count), ``cpu`` (seconds per model).
+    count), ``cpu`` (seconds per model), ``fits`` (models attempted, baselines excluded) and ``fallbacks``
+    ({model: reason} for each model whose fit failed on this series and was replaced by seasonal naive).
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -144,17 +148,21 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
     notes = traits.notes
     cpu = {mdl: 0.0 for mdl in models}
     out = {"origins": [{} for _ in train_lengths], "final": {}, "spec": {}, "coef": {},
-           "notes": notes}
+           "notes": notes, "fits": 0, "fallbacks": {}}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for mdl in [x for x in models if x != "combo"]:
             t0 = time.process_time()
             obj = make_model(mdl, m, traits, opts, seed, X)
+            out["fits"] += mdl not in BASELINES
             try:
                 fit_model(obj, mdl, y, h, train_lengths, levels, out)
-            except Exception as exc:  # degrade to seasonal naive, say so
-                notes.append(f"{mdl} failed ({type(exc).__name__}: {str(exc)[:80]}); "
-                             "seasonal naive used instead")
+            except NOT_A_FIT_FAILURE:
+                raise
+            except Exception as exc:  # the model does not suit this series: seasonal naive, counted
+                reason = f"{type(exc).__name__}: {str(exc)[:80]}"
+                out["fallbacks"][mdl] = reason
+                notes.append(f"{mdl} failed ({reason}); seasonal naive used instead")
                 fit_fallback(mdl, y, h, train_lengths, levels, traits.snaive_m, out)
             cpu[mdl] += time.process_time() - t0
         n_conv = sum(issubclass(w.category, ConvergenceWarning) for w in caught)

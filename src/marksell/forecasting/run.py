@@ -152,6 +152,7 @@ class Fits:
     models: list
     conv: int
     cpu_by_model: dict
+    fallbacks: dict
 
 
 def check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys,
@@ -258,7 +259,8 @@ def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arim
                sim_reps=500) -> Fits:
     """Fit every model on every series at each backtest origin and on the full history (``n_jobs`` processes).
 
-    Per-series notes and the count of suppressed convergence warnings go into ``prep.notes``.
+    Per-series notes and the count of suppressed convergence warnings go into ``prep.notes``; the fits that
+    failed and fell back to seasonal naive are counted first (:func:`fallback_summary`).
     """
     fit_opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps,
                 "exog_names": opts.exog_cols, "combo_size": opts.combo_size}
@@ -266,13 +268,31 @@ def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arim
     results = run_tasks(prep.tasks, prep.season, prep.horizon, models, opts.intervals, fit_opts, n_jobs)
     conv = sum(r["conv"] for r in results)
     cpu_by_model = {mdl: sum(r["cpu"].get(mdl, 0.0) for r in results) for mdl in models}
+    fallbacks = fallback_summary(results, prep.ss.ids)
+    if fallbacks["count"]:
+        by_model = ", ".join(f"{k} {v}" for k, v in fallbacks["by_model"].items())
+        prep.notes.insert(0, f"{fallbacks['count']} of {fallbacks['fits']} model fits failed and were replaced by "
+                             f"seasonal naive ({by_model}); the failures are listed below and in summary.json.")
     for i, r in enumerate(results):
         for note in r["notes"]:
             prep.notes.append(f"{prep.ss.ids[i]}: {note}")
     if conv:
         prep.notes.append(f"{conv} optimiser convergence warning(s) from statsmodels were suppressed "
                           "(fits kept; they affect accuracy only through the backtest scores).")
-    return Fits(results, models, conv, cpu_by_model)
+    return Fits(results, models, conv, cpu_by_model, fallbacks)
+
+
+def fallback_summary(results, ids) -> dict:
+    """Model fits replaced by seasonal naive: ``count`` of ``fits`` attempted (baselines excluded),
+    ``by_model`` counts and ``items`` ("series: model (error)"), as ``run.json`` reports them."""
+    items = [f"{ids[i]}: {mdl} ({reason})" for i, r in enumerate(results)
+             for mdl, reason in r["fallbacks"].items()]
+    by_model: dict[str, int] = {}
+    for r in results:
+        for mdl in r["fallbacks"]:
+            by_model[mdl] = by_model.get(mdl, 0) + 1
+    return {"count": len(items), "fits": int(sum(r["fits"] for r in results)), "by_model": by_model,
+            "items": items}
 
 
 def backtest_table(prep: Prepared, fit: Fits, opts: Options) -> pd.DataFrame:
@@ -435,6 +455,7 @@ def run_summary(prep: Prepared, fit: Fits, opts: Options, leaderboard: pd.DataFr
                                 .groupby("method")["mase"].mean().idxmin()
                                 if len(reconciliation) else None),
         "convergence_warnings": fit.conv,
+        "fallbacks": fit.fallbacks,
         "notes": prep.notes,
     }
     if len(coefficients):

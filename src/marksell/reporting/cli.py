@@ -1,6 +1,6 @@
 """The ``marksell`` command: list, run and batch-run notebooks, rebuild the index, make sample data.
 
-Exit codes: 0 every run ok; 1 some run failed; 2 usage or input error (nothing was run);
+Exit codes: 0 every run ok (or ok with a warning); 1 some run failed; 2 usage or input error (nothing was run);
 130 interrupted. Errors print one short message; ``--debug`` shows the traceback.
 """
 

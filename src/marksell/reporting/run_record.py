@@ -29,6 +29,9 @@ SCHEMA = {
         "status": {"enum": ["ok", "warning", "failed"]},
         "error": _TEXT_OR_NULL,
         "warning": _TEXT_OR_NULL,
+        "fallbacks": {"type": "object", "properties": {
+            "count": {"type": "integer", "minimum": 0}, "fits": {"type": "integer", "minimum": 0},
+            "share": {"type": "number", "minimum": 0}, "items": {"type": "array", "items": {"type": "string"}}}},
         "render_error": _TEXT_OR_NULL,
         "started": {"type": "string"},
         "ended": {"type": "string"},

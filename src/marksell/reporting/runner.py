@@ -34,6 +34,8 @@ from marksell.reporting.kernel import kernel_config, read_log
 
 SAFE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 MAX_CELL_TIMEOUT = 7 * 24 * 3600
+#: A run whose model fits fell back (summary.json's ``fallbacks``) on more than this share is a ``warning``.
+FALLBACK_WARN_SHARE = 0.1
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
 
 
@@ -406,6 +408,10 @@ def _run_record(path, name, spec, declared, values, started, t0, status, error, 
     effective = effective_parameters(declared, values)
     ended = datetime.now(UTC).astimezone()
     found = analysis_warnings(tmp) if status == "ok" else []
+    fallbacks = read_fallbacks(tmp)
+    if status == "ok" and fallbacks["share"] > FALLBACK_WARN_SHARE:
+        found.append(f"{fallbacks['count']} of {fallbacks['fits']} model fits fell back to a simpler model "
+                     f"(more than {FALLBACK_WARN_SHARE:.0%}); see fallbacks in run.json")
     record = {
         "notebook": name,
         "notebook_file": display_path(path),
@@ -414,6 +420,7 @@ def _run_record(path, name, spec, declared, values, started, t0, status, error, 
         "overrides": _scrubbed(values),
         "status": status,
         "error": scrub(error) if error else None,
+        "fallbacks": fallbacks,
         "started": started.isoformat(timespec="seconds"),
         "ended": ended.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
@@ -423,7 +430,7 @@ def _run_record(path, name, spec, declared, values, started, t0, status, error, 
         "git_commit": git_commit(),
         "artifacts": sorted(p.name for p in tmp.iterdir() if p.suffix in {".csv", ".json"}),
     }
-    if found:  # the analysis found its results unreliable: finished, but marked
+    if found:  # the analysis found its results unreliable (or too many fits fell back): finished, but marked
         record.update(status="warning", warning="; ".join(found), warnings=found)
     return record
 
@@ -437,6 +444,22 @@ def analysis_warnings(folder: Path) -> list[str]:
     except (OSError, ValueError, AttributeError):
         return []
     return [scrub(str(w)) for w in found if str(w).strip()] if isinstance(found, list) else []
+
+
+def read_fallbacks(folder: Path) -> dict:
+    """Model fits that fell back to a simpler model, as the notebook wrote them in summary.json's
+    ``fallbacks`` (``count`` of ``fits``, ``items``); zero for notebooks that fit no such models."""
+    out = {"count": 0, "fits": 0, "share": 0.0, "items": []}
+    f = folder / "summary.json"
+    try:
+        found = json.loads(f.read_text(encoding="utf-8")).get("fallbacks") if f.is_file() else None
+        if isinstance(found, dict) and int(found.get("fits") or 0) > 0:
+            count, fits = int(found.get("count") or 0), int(found["fits"])
+            out.update(count=count, fits=fits, share=round(count / fits, 4),
+                       items=[str(x) for x in found.get("items") or []])
+    except (ValueError, TypeError, AttributeError, OSError):  # not a summary this notebook wrote for us
+        pass
+    return out
 
 
 def _inputs(tmp: Path, effective: dict) -> list[dict]:
