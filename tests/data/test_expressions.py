@@ -27,7 +27,8 @@ _RECORDING = [False]
 
 
 def _hook(event, args):
-    if _RECORDING[0]:
+    # Python 3.12+'s tokenizer opens its pseudo-file '<string>' to quote the line of a syntax error: not a file
+    if _RECORDING[0] and not (event == "open" and str(args[0]).startswith("<")):
         _SEEN.append(event)
 
 

@@ -220,6 +220,10 @@ def _placeholder(n: int, text: str) -> str:
     return ident
 
 
+#: The token that opens an f-string on Python 3.12+ (earlier versions tokenise an f-string as one string).
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
+
+
 def _check_tokens(text: str, source: str, quoted: dict, what: str) -> None:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -227,6 +231,8 @@ def _check_tokens(text: str, source: str, quoted: dict, what: str) -> None:
         raise ExpressionError(f"{what} '{_short(text)}' is not a valid expression "
                               f"({exc.args[0] if exc.args else exc}); allowed: {ALLOWED}") from None
     for tok in tokens:
+        if tok.type == _FSTRING_START:  # Python 3.12+ tokenises f-strings into parts ('{' would be named instead)
+            raise ExpressionError(f"{what} '{_short(text)}': an f-string is not allowed; allowed: {ALLOWED}")
         if tok.type == tokenize.OP and tok.string in _TOKEN_HINTS:
             raise ExpressionError(f"{what} '{_short(text)}': {_TOKEN_HINTS[tok.string]} "
                                   f"(at '{_restore(source[_offset(source, tok.start):][:30], quoted)}'); "
