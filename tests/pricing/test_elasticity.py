@@ -469,6 +469,21 @@ def test_named_columns_the_user_gave_are_checked_before_the_kernel(tmp_path):
     el.check_run_parameters({"panel_path": str(tmp_path / "shelf.csv")})  # defaults are not checked here
 
 
+@pytest.mark.parametrize("name", ["panel", "price_panel"])
+def test_the_pre_kernel_check_reads_a_mapping_given_under_the_input_name(tmp_path, name):
+    """``columns`` under the input's name (``panel``, as users type it) or its contract kind maps the header
+    exactly as a flat mapping does: the mapped names count and the file's own names do not."""
+    pd.DataFrame({"wk": ["2024-01-01"], "sku": ["x"], "p": [2.0], "q": [5], "wholesale": [1.0]}).to_csv(
+        tmp_path / "shelf.csv", index=False)
+    mapping = {"wk": "date", "sku": "product_id", "p": "price", "q": "units", "wholesale": "unit_cost"}
+    given = {"panel_path": str(tmp_path / "shelf.csv"), "columns": {name: mapping}, "instruments": ["log(unit_cost)"]}
+    el.check_run_parameters(given)  # unit_cost exists only through the mapping
+    with pytest.raises(ParameterError, match=r"^instruments: `wholesale` \(in `log\(wholesale\)`\) is not a column"):
+        el.check_run_parameters({**given, "instruments": ["log(wholesale)"]})
+    with pytest.raises(ParameterError, match=r"^columns: \['sales'\] are not inputs of this notebook"):
+        el.check_run_parameters({**given, "columns": {"sales": mapping}})
+
+
 def test_notebook_defaults_recover_the_committed_sample_truth():
     """The comparison the notebook used to print, on the committed files: data/sample/price_panel.csv with the
     notebook's default settings against data/sample/ground_truth.json (README: 2SLS covers 10 of 12)."""

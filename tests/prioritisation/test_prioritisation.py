@@ -437,6 +437,11 @@ def test_criteria_the_user_gave_are_checked_before_the_kernel(tmp_path):
     with pytest.raises(ParameterError, match=r"^criteria_path: criterion 'cost_k': direction 'upwards'"):
         pr.check_run_parameters({**given, "criteria_path": str(tmp_path / "crit.csv")})
     pr.check_run_parameters({**given, "criteria": {"reach": (1, "benefit"), "cost_k": (1, "cost")}})  # fits
+    nested = {**given, "columns": {"opportunities": given["columns"]}, "criteria": {"reach": (1, "benefit")}}
+    pr.check_run_parameters(nested)  # the mapping under the input's name counts as the flat one
+    with pytest.raises(ParameterError, match=r"^criteria: `code` is not a column of .*options.csv; its columns "
+                                             r"\(after `columns`\) are opportunity_id, name"):
+        pr.check_run_parameters({**nested, "criteria": {"code": (1, "benefit")}})
 
 
 def test_display_kinds_correct_what_column_names_suggest():

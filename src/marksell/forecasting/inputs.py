@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from marksell.data.columns import input_columns
 from marksell.errors import ParameterError
 from marksell.forecasting.exog import load_plan
 
@@ -117,10 +118,7 @@ def load_inputs(sales_path: str = "", future_path: str = "", columns: dict | Non
 # --------------------------------------------------------------------------- checks before any kernel
 def _kind_mapping(columns, kind: str) -> dict[str, str]:
     """``columns`` for one input: its own mapping when given per input, else the flat mapping."""
-    columns = columns if isinstance(columns, dict) else {}
-    if any(isinstance(v, dict) for v in columns.values()):
-        columns = columns.get(kind) or {}
-    return {str(k).strip(): str(v).strip() for k, v in columns.items()}
+    return input_columns(columns, {"sales_history": True, "sales_plan": False})[kind]
 
 
 def _plan_mapping(columns, history_mapping: dict) -> dict[str, str]:

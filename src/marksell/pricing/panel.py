@@ -96,12 +96,13 @@ def check_run_parameters(given: dict) -> None:
     """The runner's check of a pricing run before any kernel starts (see :func:`check_named_columns`).
 
     ``given`` holds the parameters the user set. Only the panel's header matters: its names, mapped by
-    ``columns`` (flat, or under ``price_panel``), plus the ``derive`` names. Path problems are left to the
+    ``columns`` (flat, or under ``panel`` or ``price_panel``), plus the ``derive`` names. Path problems are left to the
     path checks and the loader, which report them with their own messages.
     """
     named = {k: given[k] for k in ("instruments", "controls", "se_type") if given.get(k)}
     if not named:
         return
+    from marksell.data.columns import input_columns
     from marksell.data.contracts import CONTRACTS
     from marksell.data.read import display_path, read_table
     from marksell.errors import DataContractError
@@ -114,10 +115,7 @@ def check_run_parameters(given: dict) -> None:
         header = [str(c) for c in read_table(src, CONTRACTS["price_panel"])[0].columns]
     except DataContractError:
         return  # the loader reports an unreadable file in full
-    columns = given.get("columns") or {}
-    if any(isinstance(v, dict) for v in columns.values()):
-        columns = columns.get("price_panel") or {}
-    columns = {str(k): str(v) for k, v in columns.items()}
+    columns = input_columns(given.get("columns"), {"price_panel": True})["price_panel"]
     derived = [str(d) for d in (given.get("derive") or {})]
     available = [columns.get(c, c) for c in header + derived]
     check_named_columns(available, display_path(src), named)

@@ -129,6 +129,7 @@ def check_run_parameters(given: dict) -> None:
     without either, at least one default criterion must be a column (see :func:`resolve_criteria`).
     Raises :class:`ParameterError` naming the parameter, the column and the file's columns.
     """
+    from marksell.data.columns import input_columns
     from marksell.data.contracts import CONTRACTS
     from marksell.data.read import display_path, read_table
     from marksell.errors import DataContractError, ParameterError
@@ -145,10 +146,8 @@ def check_run_parameters(given: dict) -> None:
         header = [str(c) for c in read_table(src, CONTRACTS["opportunities"])[0].columns]
     except DataContractError:
         return  # the loader reports an unreadable file in full
-    columns = given.get("columns") or {}
-    if any(isinstance(v, dict) for v in columns.values()):
-        columns = columns.get("opportunities") or {}
-    mapped = [{str(k): str(v) for k, v in columns.items()}.get(c, c) for c in header]
+    columns = input_columns(given.get("columns"), {"opportunities": True})["opportunities"]
+    mapped = [columns.get(c, c) for c in header]
     try:
         spec, _ = resolve_criteria(crit, mapped)
     except AnalysisError as exc:
