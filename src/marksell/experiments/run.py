@@ -62,6 +62,75 @@ def _plan_rows(run_moments: Moments, results: pd.DataFrame, control: str, primar
     return table
 
 
+@dataclass
+class _Input:
+    """The experiment's data after checking: unit rows (``None`` for a summary table) and their moments."""
+
+    units: pd.DataFrame | None
+    moments: Moments
+    metrics: list[Metric]
+    crossovers: int = 0
+    exposure: dict | None = None
+
+
+def _summary_input(data: pd.DataFrame, control: str, metrics, source: str, notes: list[str]) -> _Input:
+    validate.check_aggregates(data, control, source)
+    moments = moments_from_aggregates(data, kinds=metrics if isinstance(metrics, dict) else None)
+    if metrics:
+        wanted = list(metrics)
+        moments.metrics = [m for m in moments.metrics if m.name in wanted]
+        moments.table = moments.table[moments.table["metric"].isin(wanted)].reset_index(drop=True)
+    notes.append("Summary table input (n, sum, sum_sq): no unit rows, so no CUPED, ratio metrics, "
+                 "segments, crossover check or sequential looks.")
+    return _Input(None, moments, moments.metrics)
+
+
+def _unit_input(data: pd.DataFrame, control: str, metrics, covariates, segment_cols: list, drop_crossovers: bool,
+                cols: dict, source: str, notes: list[str]) -> _Input:
+    unit_col, variant_col, time_col = cols["unit"], cols["variant"], cols["time"]
+    exclude = {unit_col, variant_col, time_col, "experiment", *segment_cols}
+    metric_list = validate.parse_metrics(data, metrics, covariates, exclude)
+    data, crossovers = validate.check_units(
+        data, metric_list, control, source, variant_col=variant_col,
+        unit_col=unit_col if unit_col in data.columns else None, covariates=covariates,
+        segments=segment_cols, drop_crossovers=drop_crossovers)
+    variants = sorted({str(v) for v in data[variant_col].dropna().unique()})
+    variants = [str(control)] + [v for v in variants if v != str(control)]
+    moments = unit_moments(data, metric_list, variant_col, variants)
+    exposure = None
+    if time_col in data.columns:
+        days = pd.to_datetime(data[time_col]).dt.normalize()
+        exposure = health.exposure_balance(days, data[variant_col].astype(str))
+    else:
+        notes.append(f"No '{time_col}' column: exposure balance over time and sequential looks skipped.")
+    return _Input(data, moments, metric_list, crossovers, exposure)
+
+
+def _check_choice(names: list[str], primary: str, guardrails: dict, source: str) -> None:
+    """The primary metric and the guardrails are among the metrics."""
+    if primary not in names:
+        raise DataContractError(source, "experiment", [{
+            "column": primary, "expected": "the primary metric among the metrics",
+            "found": f"metrics {names}", "fix": "set `primary_metric` to one of them"}])
+    unknown = [g for g in guardrails if g not in names]
+    if unknown:
+        raise DataContractError(source, "experiment", [{
+            "column": g, "expected": "a guardrail among the metrics", "found": f"metrics {names}",
+            "fix": "add it to `metrics` or remove it from `guardrails`"} for g in unknown])
+
+
+def _effects(moments: Moments, control: str, primary: str, guardrails: dict, alpha: float, prior, seed: int):
+    """The lift table with Bayesian chances and each metric's role."""
+    results = effects.adjust(effects.lift_table(moments, control, alpha), primary, alpha)
+    chance = bayes.chance_to_beat(results, prior, seed)
+    results["prob_beat_control"] = chance["prob_beat_control"]
+    results["expected_loss"] = chance["expected_loss"]
+    results["prior"] = chance["prior"]
+    results["role"] = np.where(results["metric"] == primary, "primary",
+                               np.where(results["metric"].isin(list(guardrails)), "guardrail", "secondary"))
+    return results
+
+
 def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metric: str = "",
                    guardrails: dict | None = None, covariates: dict | None = None,
                    expected_split: dict | None = None, alpha: float = 0.05, segment_cols=None,
@@ -85,74 +154,37 @@ def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metri
     guardrails = {str(k): float(v) for k, v in (guardrails or {}).items()}
     segment_cols = list(segment_cols or [])
     looks = first = seg_levels = seg_q = None
-    crossovers = 0
-    exposure = None
     if validate.is_aggregate(data):
-        validate.check_aggregates(data, control, source)
-        moments = moments_from_aggregates(data, kinds=metrics if isinstance(metrics, dict) else None)
-        if metrics:
-            wanted = list(metrics)
-            moments.metrics = [m for m in moments.metrics if m.name in wanted]
-            moments.table = moments.table[moments.table["metric"].isin(wanted)].reset_index(drop=True)
-        notes.append("Summary table input (n, sum, sum_sq): no unit rows, so no CUPED, ratio metrics, "
-                     "segments, crossover check or sequential looks.")
-        metric_list = moments.metrics
+        given = _summary_input(data, control, metrics, source, notes)
     else:
-        exclude = {unit_col, variant_col, time_col, "experiment", *segment_cols}
-        metric_list = validate.parse_metrics(data, metrics, covariates, exclude)
-        data, crossovers = validate.check_units(
-            data, metric_list, control, source, variant_col=variant_col,
-            unit_col=unit_col if unit_col in data.columns else None, covariates=covariates,
-            segments=segment_cols, drop_crossovers=drop_crossovers)
-        variants = sorted({str(v) for v in data[variant_col].dropna().unique()})
-        variants = [str(control)] + [v for v in variants if v != str(control)]
-        moments = unit_moments(data, metric_list, variant_col, variants)
-        if time_col in data.columns:
-            days = pd.to_datetime(data[time_col]).dt.normalize()
-            exposure = health.exposure_balance(days, data[variant_col].astype(str))
-        else:
-            notes.append(f"No '{time_col}' column: exposure balance over time and sequential looks skipped.")
+        given = _unit_input(data, control, metrics, covariates, segment_cols, drop_crossovers,
+                            {"unit": unit_col, "variant": variant_col, "time": time_col}, source, notes)
+    units, moments, metric_list = given.units, given.moments, given.metrics
     variants = [str(control)] + [v for v in moments.variants if v != str(control)]
     names = [m.name for m in metric_list]
     primary = primary_metric or names[0]
-    if primary not in names:
-        raise DataContractError(source, "experiment", [{
-            "column": primary, "expected": "the primary metric among the metrics",
-            "found": f"metrics {names}", "fix": "set `primary_metric` to one of them"}])
-    unknown = [g for g in guardrails if g not in names]
-    if unknown:
-        raise DataContractError(source, "experiment", [{
-            "column": g, "expected": "a guardrail among the metrics", "found": f"metrics {names}",
-            "fix": "add it to `metrics` or remove it from `guardrails`"} for g in unknown])
+    _check_choice(names, primary, guardrails, source)
     counts = _counts(moments)
-    table = health.health_table({v: counts[v] for v in variants}, expected_split, crossovers,
-                                drop_crossovers, exposure)
+    table = health.health_table({v: counts[v] for v in variants}, expected_split, given.crossovers,
+                                drop_crossovers, given.exposure)
     srm = health.sample_ratio({v: counts[v] for v in variants}, expected_split)
-    results = effects.adjust(effects.lift_table(moments, str(control), alpha), primary, alpha)
-    chance = bayes.chance_to_beat(results, prior, seed)
-    results["prob_beat_control"] = chance["prob_beat_control"]
-    results["expected_loss"] = chance["expected_loss"]
-    results["prior"] = chance["prior"]
-    results["role"] = np.where(results["metric"] == primary, "primary",
-                               np.where(results["metric"].isin(list(guardrails)), "guardrail", "secondary"))
+    results = _effects(moments, str(control), primary, guardrails, alpha, prior, seed)
     guard = effects.guardrail_status(results, guardrails)
-    if not validate.is_aggregate(data) and time_col in data.columns:
-        cum = sequential.cumulative_moments(data, metric_list, variants, time_col, variant_col)
+    if units is not None and time_col in units.columns:
+        cum = sequential.cumulative_moments(units, metric_list, variants, time_col, variant_col)
         looks = sequential.looks(cum, str(control), alpha, bonferroni=len(variants) - 1)
         first = sequential.first_significant(looks, alpha / max(len(variants) - 1, 1))
         if traffic_per_day <= 0:
-            traffic_per_day = float(len(data)) / max(exposure["days"], 1)
+            traffic_per_day = float(len(units)) / max(given.exposure["days"], 1)
     if traffic_per_day <= 0:
         notes.append("No traffic per day given and no timestamps: the planner shows units, not days.")
-    if segment_cols and not validate.is_aggregate(data):
-        seg_levels, seg_q = segments.segment_effects(data, segment_cols, metric_list, variants, str(control),
+    if segment_cols and units is not None:
+        seg_levels, seg_q = segments.segment_effects(units, segment_cols, metric_list, variants, str(control),
                                                      alpha, variant_col)
     split = health.planned_split(variants, expected_split)
     plan = _plan_rows(moments, results, str(control), primary, split, variants, alpha, power_target,
                       traffic_per_day)
-    seq_for_decision = None
-    if sequential_looks and looks is not None:
-        seq_for_decision = looks[looks["metric"] == primary]
+    seq_for_decision = looks[looks["metric"] == primary] if sequential_looks and looks is not None else None
     decisions = decision.decide(results, table, guard, primary, alpha, min_effect, seq_for_decision)
     return ExperimentRun(str(control), variants, metric_list, primary, alpha, moments, results, table, guard,
                          decisions, plan, srm, looks, first, seg_levels, seg_q,

@@ -51,6 +51,79 @@ def parse_metrics(frame: pd.DataFrame, metrics, covariates: dict | None, exclude
     return out
 
 
+def _variant_problems(frame: pd.DataFrame, variant_col: str, control: str) -> list[dict]:
+    variants = sorted({str(v) for v in frame[variant_col].dropna().unique()})
+    if len(variants) < 2:
+        return [{"column": variant_col, "expected": "at least two variants (control and a treatment)",
+                 "found": f"{len(variants)} variant(s): {_examples(variants)}",
+                 "fix": "use the file with every variant of the test, or map the right column "
+                        "onto 'variant' with `columns`"}]
+    if str(control) not in variants:
+        return [{"column": variant_col, "expected": f"the control variant {control!r}",
+                 "found": f"variants {_examples(variants, 10)}",
+                 "fix": f"set the `control` parameter to one of {variants}"}]
+    return []
+
+
+def _unit_problems(frame: pd.DataFrame, unit_col: str, variant_col: str,
+                   drop_crossovers: bool) -> tuple[pd.DataFrame, int, list[dict]]:
+    """Units in several variants (dropped when ``drop_crossovers``) and units on several rows."""
+    problems = []
+    repeated = frame[frame[unit_col].duplicated(keep=False)]  # cheap first pass: most units appear once
+    per_unit = repeated.groupby(unit_col, sort=False)[variant_col].nunique()
+    several = per_unit[per_unit > 1]
+    crossovers = len(several)
+    if crossovers and not drop_crossovers:
+        problems.append({"column": unit_col, "expected": "each unit in exactly one variant",
+                         "found": f"{crossovers} units in more than one variant",
+                         "examples": _examples(several.index),
+                         "fix": "remove these units (their exposure is mixed) or set `drop_crossovers` "
+                                "to true to drop them and report how many"})
+    elif crossovers:
+        frame = frame[~frame[unit_col].isin(several.index)]
+    dup = frame[unit_col].duplicated(keep=False)
+    if dup.any():
+        problems.append({"column": unit_col, "expected": "one row per unit",
+                         "found": f"{int(frame.loc[dup, unit_col].nunique())} units on several rows",
+                         "examples": _examples(pd.unique(frame.loc[dup, unit_col])),
+                         "fix": "sum each unit's rows into one (e.g. orders per customer) before the "
+                                "analysis"})
+    return frame, crossovers, problems
+
+
+def _metric_problems(frame: pd.DataFrame, m: Metric) -> list[dict]:
+    """Missing or constant values of a metric's columns, a binary metric with other values, an unknown kind."""
+    problems = []
+    for col in m.columns:
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            problems.append({"column": col, "expected": "a number for every unit",
+                             "found": f"{int(bad.sum())} missing or non-numeric values",
+                             "examples": _examples(frame.loc[bad, col]),
+                             "fix": "fill units without the event with 0, or drop rows that were never "
+                                    "exposed"})
+            continue
+        if np.nanvar(values.to_numpy(float)) == 0:
+            problems.append({"column": col, "expected": "a metric or covariate that varies between units",
+                             "found": f"the same value {values.iloc[0]:g} for every unit",
+                             "fix": "remove it from `metrics` (or `covariates`): no effect can be "
+                                    "estimated from a constant"})
+    if m.kind == "binary":
+        values = pd.to_numeric(frame[m.numerator], errors="coerce")
+        other = values.notna() & ~values.isin([0, 1])
+        if other.any():
+            problems.append({"column": m.numerator, "expected": "0 or 1 (a binary metric)",
+                             "found": f"{int(other.sum())} other values",
+                             "examples": ", ".join(f"{v:g}" for v in pd.unique(values[other])[:3]),
+                             "fix": "map the column to 0/1 (e.g. converted = orders > 0), or declare "
+                                    "it a 'mean' metric in `metrics`"})
+    if m.kind not in KINDS:
+        problems.append({"column": m.name, "expected": f"a metric kind in {list(KINDS)}",
+                         "found": repr(m.kind), "fix": "set the kind in `metrics` to binary, mean or ratio"})
+    return problems
+
+
 def check_units(frame: pd.DataFrame, metrics: list[Metric], control: str, source: str,
                 variant_col: str = "variant", unit_col: str | None = "unit_id",
                 covariates: dict | None = None, segments: list[str] | None = None,
@@ -62,76 +135,22 @@ def check_units(frame: pd.DataFrame, metrics: list[Metric], control: str, source
     twice, missing or non-numeric metric values, a binary metric with other values than 0 and 1, a
     metric or covariate without variance.
     """
-    problems: list[dict] = []
     needed = [variant_col] + ([unit_col] if unit_col else [])
     needed += [c for m in metrics for c in m.columns] + list(segments or [])
     missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
-    for c in missing:
-        problems.append({"column": c, "expected": "a column of this name", "found": "no such column",
-                         "examples": f"columns present: {_examples(frame.columns, 12)}",
-                         "fix": "map your column onto it with the `columns` parameter, or remove it from "
-                                "`metrics`/`covariates`/`segments`"})
     if missing:
-        raise DataContractError(source, "experiment", problems)
-    variants = sorted({str(v) for v in frame[variant_col].dropna().unique()})
-    if len(variants) < 2:
-        problems.append({"column": variant_col, "expected": "at least two variants (control and a treatment)",
-                         "found": f"{len(variants)} variant(s): {_examples(variants)}",
-                         "fix": "use the file with every variant of the test, or map the right column "
-                                "onto 'variant' with `columns`"})
-    elif str(control) not in variants:
-        problems.append({"column": variant_col, "expected": f"the control variant {control!r}",
-                         "found": f"variants {_examples(variants, 10)}",
-                         "fix": f"set the `control` parameter to one of {variants}"})
+        raise DataContractError(source, "experiment", [
+            {"column": c, "expected": "a column of this name", "found": "no such column",
+             "examples": f"columns present: {_examples(frame.columns, 12)}",
+             "fix": "map your column onto it with the `columns` parameter, or remove it from "
+                    "`metrics`/`covariates`/`segments`"} for c in missing])
+    problems = _variant_problems(frame, variant_col, control)
     crossovers = 0
     if unit_col:
-        repeated = frame[frame[unit_col].duplicated(keep=False)]  # cheap first pass: most units appear once
-        per_unit = repeated.groupby(unit_col, sort=False)[variant_col].nunique()
-        several = per_unit[per_unit > 1]
-        crossovers = len(several)
-        if crossovers and not drop_crossovers:
-            problems.append({"column": unit_col, "expected": "each unit in exactly one variant",
-                             "found": f"{crossovers} units in more than one variant",
-                             "examples": _examples(several.index),
-                             "fix": "remove these units (their exposure is mixed) or set `drop_crossovers` "
-                                    "to true to drop them and report how many"})
-        elif crossovers:
-            frame = frame[~frame[unit_col].isin(several.index)]
-        dup = frame[unit_col].duplicated(keep=False)
-        if dup.any():
-            problems.append({"column": unit_col, "expected": "one row per unit",
-                             "found": f"{int(frame.loc[dup, unit_col].nunique())} units on several rows",
-                             "examples": _examples(pd.unique(frame.loc[dup, unit_col])),
-                             "fix": "sum each unit's rows into one (e.g. orders per customer) before the "
-                                    "analysis"})
+        frame, crossovers, found = _unit_problems(frame, unit_col, variant_col, drop_crossovers)
+        problems += found
     for m in metrics:
-        for col in m.columns:
-            values = pd.to_numeric(frame[col], errors="coerce")
-            bad = values.isna()
-            if bad.any():
-                problems.append({"column": col, "expected": "a number for every unit",
-                                 "found": f"{int(bad.sum())} missing or non-numeric values",
-                                 "examples": _examples(frame.loc[bad, col]),
-                                 "fix": "fill units without the event with 0, or drop rows that were never "
-                                        "exposed"})
-                continue
-            if np.nanvar(values.to_numpy(float)) == 0:
-                problems.append({"column": col, "expected": "a metric or covariate that varies between units",
-                                 "found": f"the same value {values.iloc[0]:g} for every unit",
-                                 "fix": "remove it from `metrics` (or `covariates`): no effect can be "
-                                        "estimated from a constant"})
-        if m.kind == "binary":
-            values = pd.to_numeric(frame[m.numerator], errors="coerce")
-            other = values.notna() & ~values.isin([0, 1])
-            if other.any():
-                problems.append({"column": m.numerator, "expected": "0 or 1 (a binary metric)",
-                                 "found": f"{int(other.sum())} other values",
-                                 "examples": ", ".join(f"{v:g}" for v in pd.unique(values[other])[:3]),
-                                 "fix": "map the column to 0/1 (e.g. converted = orders > 0), or declare "
-                                        "it a 'mean' metric in `metrics`"})
-        if m.kind not in KINDS:
-            problems.append({"column": m.name, "expected": f"a metric kind in {list(KINDS)}",
-                             "found": repr(m.kind), "fix": "set the kind in `metrics` to binary, mean or ratio"})
+        problems += _metric_problems(frame, m)
     if problems:
         raise DataContractError(source, "experiment", problems)
     return frame, crossovers
