@@ -484,6 +484,17 @@ def test_the_pre_kernel_check_reads_a_mapping_given_under_the_input_name(tmp_pat
         el.check_run_parameters({**given, "columns": {"sales": mapping}})
 
 
+def test_the_pre_kernel_check_names_columns_as_the_loader_does(tmp_path):
+    """A header differing from a contract name only in case and spaces (``Unit Cost``) is matched by the
+    loader, so the check before the kernel counts it under the contract's name too."""
+    pd.DataFrame({"date": ["2024-01-01"], "product_id": ["x"], "price": [2.0], "units": [5], "Unit Cost": [1.0]}
+                 ).to_parquet(tmp_path / "shelf.parquet")
+    el.check_run_parameters({"panel_path": str(tmp_path / "shelf.parquet"), "instruments": ["log(unit_cost)"]})
+    with pytest.raises(ParameterError, match=r"^instruments: `freight` \(in `log\(freight\)`\) is not a column of "
+                                             r".*shelf.parquet"):
+        el.check_run_parameters({"panel_path": str(tmp_path / "shelf.parquet"), "instruments": ["log(freight)"]})
+
+
 def test_notebook_defaults_recover_the_committed_sample_truth():
     """The comparison the notebook used to print, on the committed files: data/sample/price_panel.csv with the
     notebook's default settings against data/sample/ground_truth.json (README: 2SLS covers 10 of 12)."""

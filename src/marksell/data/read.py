@@ -435,3 +435,23 @@ def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], 
 
 class _SheetMissing(Exception):
     pass
+
+
+def mapped_header(path, kind: str, mapping: dict, keys: list[str] | None = None) -> tuple[list[str], str] | None:
+    """The column names of the user's ``kind`` file as the loader will name them (``mapping`` — the
+    user's ``columns`` for this input — plus the automatic case/space matches), and the path as shown;
+    ``None`` when the file cannot be read here (the path checks and the loader report that in full).
+    Reads the header only: the checks that run before any kernel use it."""
+    from marksell.data.columns import name_mapping
+    from marksell.data.contracts import CONTRACTS
+    from marksell.paths import resolve_input
+
+    src = resolve_input(path or "", kind)
+    if not src.is_file():
+        return None
+    try:
+        header = read_header(src, CONTRACTS[kind])
+    except DataContractError:
+        return None
+    names = name_mapping(header, CONTRACTS[kind], list(keys or []), mapping)
+    return [names.get(c, c) for c in header], display_path(src)

@@ -103,22 +103,14 @@ def check_run_parameters(given: dict) -> None:
     if not named:
         return
     from marksell.data.columns import input_columns
-    from marksell.data.contracts import CONTRACTS
-    from marksell.data.read import display_path, read_table
-    from marksell.errors import DataContractError
-    from marksell.paths import resolve_input
+    from marksell.data.read import mapped_header
 
-    src = resolve_input(given.get("panel_path", ""), "price_panel")
-    if not src.is_file():
+    mapping = input_columns(given.get("columns"), {"price_panel": True})["price_panel"]
+    found = mapped_header(given.get("panel_path"), "price_panel", mapping)
+    if found is None:
         return
-    try:
-        header = [str(c) for c in read_table(src, CONTRACTS["price_panel"])[0].columns]
-    except DataContractError:
-        return  # the loader reports an unreadable file in full
-    columns = input_columns(given.get("columns"), {"price_panel": True})["price_panel"]
-    derived = [str(d) for d in (given.get("derive") or {})]
-    available = [columns.get(c, c) for c in header + derived]
-    check_named_columns(available, display_path(src), named)
+    names, shown = found
+    check_named_columns(names + [str(d) for d in (given.get("derive") or {})], shown, named)
 
 
 def _default_fixed_effects(panel: pd.DataFrame) -> tuple[str, str]:

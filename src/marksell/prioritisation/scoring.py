@@ -130,24 +130,18 @@ def check_run_parameters(given: dict) -> None:
     Raises :class:`ParameterError` naming the parameter, the column and the file's columns.
     """
     from marksell.data.columns import input_columns
-    from marksell.data.contracts import CONTRACTS
-    from marksell.data.read import display_path, read_table
-    from marksell.errors import DataContractError, ParameterError
-    from marksell.paths import resolve_input
+    from marksell.data.read import mapped_header
+    from marksell.errors import ParameterError
 
-    src = resolve_input(given.get("opportunities_path", ""), "opportunities")
     param = "criteria_path" if given.get("criteria_path") else "criteria"
     crit = given.get("criteria_path") or given.get("criteria")
     if param == "criteria_path" and not Path(str(crit)).expanduser().is_file():
         return  # the path checks report it
-    if not src.is_file():
+    mapping = input_columns(given.get("columns"), {"opportunities": True})["opportunities"]
+    found = mapped_header(given.get("opportunities_path"), "opportunities", mapping)
+    if found is None:
         return
-    try:
-        header = [str(c) for c in read_table(src, CONTRACTS["opportunities"])[0].columns]
-    except DataContractError:
-        return  # the loader reports an unreadable file in full
-    columns = input_columns(given.get("columns"), {"opportunities": True})["opportunities"]
-    mapped = [columns.get(c, c) for c in header]
+    mapped, shown = found
     try:
         spec, _ = resolve_criteria(crit, mapped)
     except AnalysisError as exc:
@@ -156,7 +150,7 @@ def check_run_parameters(given: dict) -> None:
     if absent:
         raise ParameterError(f"{param}: {', '.join(f'`{c}`' for c in absent)} "
                              f"{'is not a column' if len(absent) == 1 else 'are not columns'} of "
-                             f"{display_path(src)}; its columns (after `columns`) are {', '.join(mapped)}. Name "
+                             f"{shown}; its columns (after `columns`) are {', '.join(mapped)}. Name "
                              "your criterion columns, or map yours onto these names with `columns`.")
 
 
