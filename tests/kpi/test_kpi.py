@@ -510,3 +510,36 @@ def test_growth_axis_is_cut_with_a_note_not_stretched_to_the_first_year(report):
     if (values > top).any():
         assert f"{int((values > top).sum())} value(s) above" in growth.get_title()
     plt.close(fig)
+
+
+@pytest.mark.parametrize("currency, money", [("€", "€"), ("", "")])
+def test_currency_in_sentences_tiles_findings_and_brief(currency, money):
+    """The run's currency (default none) is written in front of money wherever the report shows it."""
+    import matplotlib.pyplot as plt
+
+    from marksell.kpi import brief
+    from marksell.kpi import plots as kpi_plots
+    from marksell.kpi import summary as kpi_text
+
+    tx, f = _mini()
+    rep = kpi.kpi_report(tx, f, None, period="2025-06", targets={"cac": 30.0}, clv_method="historical",
+                         dimensions=["channel"], currency=currency)
+    assert rep.currency == currency
+    sentences = rep.scorecard.set_index("metric")["sentence"]
+    # 2024-06: 4 new customers x 100 + 4 second orders x 50; 2025-06: channel b won nobody
+    assert sentences["revenue"] == (f"Revenue fell from {money}600.00 (2024-06) to {money}400.00; "
+                                    f"mostly channel 'b' (-{money}200.00 on its own).")
+    assert sentences["cac"].startswith(f"Customer acquisition cost rose from {money}50.00 (2024-06) to {money}100.00;")
+    assert sentences["roas"].startswith("Return on ad spend fell from 3.00x")  # ratios take no currency
+    fig = kpi_plots.scorecard_figure(rep)
+    tiles = [t.get_text() for ax in fig.axes for t in ax.texts]
+    plt.close(fig)
+    assert f"{money}400.00" in tiles and f"2024-06: {money}600.00" in tiles and f"target ≤ {money}30.00" in tiles
+    shown = kpi_text.scorecard_display(rep).frame.set_index("measure")
+    assert shown.loc["Revenue", "value"] == f"{money}400.00"
+    assert any(s.endswith(f"the blended {money}54.17).") for s in kpi_text.trend_findings(rep))
+    summary = kpi_text.summary(rep)
+    assert summary["currency"] == currency
+    assert sentences["revenue"] in brief.brief(summary).answer
+    if not currency:
+        assert "€" not in " ".join([*sentences, *tiles, kpi_text.headline_markdown(rep)])

@@ -86,3 +86,31 @@ def test_display_kinds_say_what_the_names_do_not():
     acc = pd.DataFrame({"mape": [0.674], "nrmse": [0.04], "r2": [0.985], "n": [13]}, index=["holdout"])
     assert table(acc.rename_axis("sample"), kinds=display_kinds(acc)).frame.iloc[0].tolist() == [
         "holdout", "0.7 %", "0.040", "0.98", "13"]
+
+
+@pytest.mark.parametrize("currency", ["€", ""])
+def test_spend_and_revenue_axes_carry_the_currency(mix_run, currency):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fit, _, out = mix_run
+    t = out["tables"]
+    assert plots.outcome_unit("sales", [1.5, 2.0], currency) == currency
+    assert plots.outcome_unit("conversions", [12, 30], currency) == ""  # a count never takes the currency
+    shown = f" ({currency})" if currency else ""
+    fig = plots.response_figure(t["response_curves"], "week", currency=currency, outcome="sales",
+                                unit=plots.outcome_unit("sales", t["decomposition"]["actual"], currency))
+    drawn = [ax for ax in fig.axes if ax.get_visible()]
+    assert {ax.get_xlabel() for ax in drawn} == {f"spend per week{shown}"}
+    assert {ax.get_ylabel() for ax in drawn} == {f"extra sales per week{shown}"}
+    fig.canvas.draw()
+    ticks = [x.get_text() for x in drawn[0].get_xticklabels() if x.get_text()]
+    assert ticks and not any("e+" in x for x in ticks)
+    plt.close(fig)
+    fig = plots.decomposition_figure(t["decomposition"], fit.channels, "conversions", unit="")
+    assert fig.axes[0].get_ylabel() == "conversions"
+    plt.close(fig)
+    fig = plots.decomposition_figure(t["decomposition"], fit.channels, "sales", unit=currency)
+    assert fig.axes[0].get_ylabel() == f"sales{shown}"
+    assert np.isfinite(fig.axes[0].get_ylim()).all()
+    plt.close(fig)

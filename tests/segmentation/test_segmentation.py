@@ -347,3 +347,14 @@ def test_rfm_statistics_and_display_kinds_for_people_tables():
     frame = pd.DataFrame(columns=["group", "channel:search", "region:West", "estimate", "ci_low", "customers"])
     assert sr.display_kinds(frame) == {"channel:search": "share", "region:West": "share", "estimate": "estimate",
                                        "ci_low": "estimate"}
+
+
+@pytest.mark.parametrize("currency, money", [("€", "€"), ("EUR", "EUR "), ("", "")])
+def test_describe_rfm_writes_amounts_with_the_run_currency(currency, money):
+    rfm = pd.DataFrame({"recency_days": [1, 10, 100, 5], "frequency": [1, 1, 2, 12],
+                        "monetary": [40.0, 60.0, 1500.0, 9000.0]})
+    text = sr.describe_rfm(rfm, currency)
+    # medians 1.5 -> "2" purchases and 780; means 4.0 purchases and 2,650
+    assert text.startswith(f"The median customer has made 2 purchase(s) and spends {money}780 per purchase; "
+                           f"the averages are 4.0 purchases and {money}2,650. 50% of customers bought once.")
+    assert "pulls them up" in text

@@ -20,8 +20,10 @@ _TARGET_WORD = {"higher": "target ≥", "lower": "target ≤"}
 
 
 def scorecard_figure(report, metrics: list[str] | None = None, ncols: int = 4) -> Figure:
-    """One screen: a tile per measure with its value, target, comparison and status colour."""
+    """One screen: a tile per measure with its value, target, comparison and status colour (money in the
+    report's currency)."""
     metrics = metrics or SCORECARD_METRICS
+    cur = report.currency
     sc = report.scorecard.set_index("metric")
     nrows = int(np.ceil(len(metrics) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 1.75 * nrows + 0.6))
@@ -33,11 +35,11 @@ def scorecard_figure(report, metrics: list[str] | None = None, ncols: int = 4) -
         ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, color=STATUS_COLOURS[r["status"]],
                                    ec="0.6", lw=0.8))
         ax.text(0.05, 0.82, label, transform=ax.transAxes, fontsize=9, weight="bold", va="center")
-        ax.text(0.05, 0.52, fmt_value(r["value"], unit), transform=ax.transAxes, fontsize=16, va="center")
-        target = (f"{_TARGET_WORD[direction]} {fmt_value(r['target'], unit)}"
+        ax.text(0.05, 0.52, fmt_value(r["value"], unit, cur), transform=ax.transAxes, fontsize=16, va="center")
+        target = (f"{_TARGET_WORD[direction]} {fmt_value(r['target'], unit, cur)}"
                   if direction and pd.notna(r["target"]) else r["status"])
         ax.text(0.05, 0.26, target, transform=ax.transAxes, fontsize=8, color="0.25", va="center")
-        cmp = (f"{report.compare_period.label}: {fmt_value(r['compare_value'], unit)}"
+        cmp = (f"{report.compare_period.label}: {fmt_value(r['compare_value'], unit, cur)}"
                if pd.notna(r["compare_value"]) else f"{report.compare_period.label}: n/a")
         ax.text(0.05, 0.10, cmp, transform=ax.transAxes, fontsize=8, color="0.35", va="center")
         if direction and r["status"] in ("on target", "watch", "off target"):

@@ -335,8 +335,9 @@ def growth_contributions(inp: KpiInputs, cur: Period, ref: Period, dim: str) -> 
 
 
 def driver_sentence(inp: KpiInputs, kpis: pd.DataFrame, metric: str, cur: Period, cmp: Period,
-                    dims: list[str]) -> str:
-    """One sentence: how the measure moved and the channel or region that contributed most."""
+                    dims: list[str], currency: str = "") -> str:
+    """One sentence: how the measure moved and the channel or region that contributed most (money in
+    ``currency``)."""
     label, unit, _ = METRICS[metric]
     lookup = kpis.attrs.get("lookup")
     if lookup is None:
@@ -370,22 +371,25 @@ def driver_sentence(inp: KpiInputs, kpis: pd.DataFrame, metric: str, cur: Period
             if best is None or abs(eff[seg]) > abs(best[2]):
                 best = (dim, seg, float(eff[seg]))
     if ref is not None:
-        head = f"{label}: {fmt_value(value, unit)} ({cur.label} vs {ref.label})"
+        head = f"{label}: {fmt_value(value, unit, currency)} ({cur.label} vs {ref.label})"
         return head + (f"; {best[0]} '{best[1]}' contributed most ({best[2] * 100:+.1f} pp)." if best else ".")
     if np.isnan(previous):
-        return f"{label} was {fmt_value(value, unit)} in {cur.label}; no value for {cmp.label} to compare with."
+        return f"{label} was {fmt_value(value, unit, currency)} in {cur.label}; no value for {cmp.label} to compare with."
     if value == previous:
-        return f"{label} was unchanged at {fmt_value(value, unit)} (vs {cmp.label})."
+        return f"{label} was unchanged at {fmt_value(value, unit, currency)} (vs {cmp.label})."
     verb = "rose" if value > previous else "fell"
-    head = f"{label} {verb} from {fmt_value(previous, unit)} ({cmp.label}) to {fmt_value(value, unit)}"
+    head = (f"{label} {verb} from {fmt_value(previous, unit, currency)} ({cmp.label}) to "
+            f"{fmt_value(value, unit, currency)}")
     if best is None:
         return head + "."
     what = "change of its own" if metric == "payback_months" else "on its own"
-    return head + f"; mostly {best[0]} '{best[1]}' ({fmt_change(best[2], unit)} {what})."
+    return head + f"; mostly {best[0]} '{best[1]}' ({fmt_change(best[2], unit, currency)} {what})."
 
 
-def scorecard_table(inp: KpiInputs, kpis: pd.DataFrame, cur: Period, cmp: Period, dims: list[str]) -> pd.DataFrame:
-    """One row per headline measure (overall): value, target, status, comparison, change and sentence."""
+def scorecard_table(inp: KpiInputs, kpis: pd.DataFrame, cur: Period, cmp: Period, dims: list[str],
+                    currency: str = "") -> pd.DataFrame:
+    """One row per headline measure (overall): value, target, status, comparison, change and sentence (money
+    in ``currency``)."""
     kpis.attrs["lookup"] = kpis.set_index(["period", "dimension", "dimension_value", "metric"])["value"]
     now = kpis[(kpis["period"] == cur.label) & (kpis["dimension"] == "overall")].set_index("metric")
     then = kpis[(kpis["period"] == cmp.label) & (kpis["dimension"] == "overall")].set_index("metric")
@@ -397,7 +401,7 @@ def scorecard_table(inp: KpiInputs, kpis: pd.DataFrame, cur: Period, cmp: Period
         rows.append({"metric": k, "measure": label, "unit": unit, "value": v, "target": now.loc[k, "target"],
                      "status": now.loc[k, "status"], "compare_value": p,
                      "change": v - p if pd.notna(v) and pd.notna(p) else np.nan, "note": now.loc[k, "note"],
-                     "sentence": driver_sentence(inp, kpis, k, cur, cmp, dims)})
+                     "sentence": driver_sentence(inp, kpis, k, cur, cmp, dims, currency)})
     return pd.DataFrame(rows)
 
 
@@ -431,19 +435,21 @@ class KpiReport:
     attribution_rule: str
     notes: list
     inputs: KpiInputs
+    currency: str = ""  # written in front of money in sentences, tiles and tables ("" = none)
 
 
 def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: pd.DataFrame | None = None, *,
                period: str = "", compare_period: str = "", gross_margin: float = 0.4, cost_col: str | None = None,
                targets: dict | None = None, dimensions=("channel", "region"), attribution_months: int = 12,
-               clv_method: str = "auto") -> KpiReport:
+               clv_method: str = "auto", currency: str = "") -> KpiReport:
     """The KPI scorecard of ``period`` against ``compare_period``, with monthly trends and cohorts.
 
     ``period``: "2025-12", "2025-Q4" or "2025"; empty = the last full month of the transactions.
     ``compare_period``: same forms; empty = the same period a year earlier (not available -> changes
     are NaN, said in ``notes``). ``clv_method``: "auto" (predictive when :mod:`marksell.segmentation.clv` works,
     else historical), "historical" or "predictive" (error when not possible). A reporting period
-    outside the data raises :class:`~marksell.errors.AnalysisError`.
+    outside the data raises :class:`~marksell.errors.AnalysisError`. ``currency`` ("€", "EUR"; "" = none) is
+    written in front of money in the sentences and kept on the report for its tables, tiles and findings.
     """
     if clv_method not in ("auto", "historical", "predictive"):
         raise AnalysisError(f"clv_method must be 'auto', 'historical' or 'predictive', got {clv_method!r}")
@@ -480,13 +486,14 @@ def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: 
         kpis = pd.concat(parts, ignore_index=True)
         kpis = kpis.drop_duplicates(["period", "dimension", "dimension_value", "metric"], keep="last")
         kpis = kpis.reset_index(drop=True)
-        scorecard = scorecard_table(inp, kpis, p, c, dims)
+        scorecard = scorecard_table(inp, kpis, p, c, dims, currency)
         kpis.attrs.pop("lookup", None)
     tables = {d: dimension_table(kpis, p, d) for d in dims}
     rule = (f"a customer's revenue (and gross profit) in the first {inp.attribution_months} months from "
             "acquisition, acquisition month included, is attributed to the customer's acquisition channel "
             "in the month it is earned")
-    return KpiReport(p, c, scorecard, kpis, tables, cohort_retention(inp, p.end), tg, method, rule, notes, inp)
+    return KpiReport(p, c, scorecard, kpis, tables, cohort_retention(inp, p.end), tg, method, rule, notes, inp,
+                     currency)
 
 
 def kpis_csv(report: KpiReport) -> pd.DataFrame:

@@ -65,7 +65,7 @@ def summary(report: KpiReport, data_notes=()) -> dict:
         "period": report.period.label, "compare_period": report.compare_period.label,
         "data_months": [f"{report.inputs.first_month:%Y-%m}", f"{report.inputs.last_month:%Y-%m}"],
         "clv_method": report.clv_method, "attribution_rule": report.attribution_rule,
-        "gross_margin": report.inputs.gross_margin, "targets": report.targets,
+        "gross_margin": report.inputs.gross_margin, "currency": report.currency, "targets": report.targets,
         "status_rule": ("on target = target met; watch = short by at most watch_band of the target "
                         "(growth: growth_watch_pp percentage points); off target = further short"),
         "scorecard": report.scorecard[["metric", "value", "target", "status", "compare_value", "change",
@@ -76,8 +76,10 @@ def summary(report: KpiReport, data_notes=()) -> dict:
     }
 
 
-def scorecard_display(report: KpiReport, currency: str = "") -> Table:
-    """The scorecard for people (value, target, status, comparison, change), money in ``currency``."""
+def scorecard_display(report: KpiReport, currency: str | None = None) -> Table:
+    """The scorecard for people (value, target, status, comparison, change), money in ``currency`` (None: the
+    report's)."""
+    currency = report.currency if currency is None else currency
     rows = []
     for _, r in report.scorecard.iterrows():
         unit, direction = r["unit"], METRICS[r["metric"]][2]
@@ -92,9 +94,10 @@ def scorecard_display(report: KpiReport, currency: str = "") -> Table:
     return table(out, kinds=figures, max_rows=0)
 
 
-def dimension_display(report: KpiReport, dim: str, currency: str = ""):
+def dimension_display(report: KpiReport, dim: str, currency: str | None = None):
     """A channel or region table with the measures that exist for that dimension, for people (money in
-    ``currency``); without that breakdown, one line saying why (as markdown)."""
+    ``currency``, None: the report's); without that breakdown, one line saying why (as markdown)."""
+    currency = report.currency if currency is None else currency
     if dim not in report.tables:
         return Markdown(f"No breakdown by {dim}: the transactions have no `{dim}` column.")
     t = report.tables[dim]
@@ -202,15 +205,16 @@ def trend_findings(report: KpiReport, months: int = 12) -> list[str]:
         if len(sel):
             label = METRICS[metric][0]
             out.append(f"{label}: on target in {int((sel['status'] == 'on target').sum())} of the last {len(sel)} "
-                       f"months (range {fmt_value(sel['value'].min(), METRICS[metric][1])} to "
-                       f"{fmt_value(sel['value'].max(), METRICS[metric][1])}).")
+                       f"months (range {fmt_value(sel['value'].min(), METRICS[metric][1], report.currency)} to "
+                       f"{fmt_value(sel['value'].max(), METRICS[metric][1], report.currency)}).")
     cac = k[(k["metric"] == "cac") & (k["dimension"] == "channel")].groupby("dimension_value")["value"].mean()
     blended = overall[overall["metric"] == "cac"]["value"].mean()
     cac = cac.dropna()
     if len(cac) >= 2 and blended and np.isfinite(blended):
         top = cac.idxmax()
-        out.append(f"Highest average CAC over these months: {top} ({fmt_value(cac[top], 'currency')}, "
-                   f"{cac[top] / blended:.1f}x the blended {fmt_value(blended, 'currency')}).")
+        money = report.currency
+        out.append(f"Highest average CAC over these months: {top} ({fmt_value(cac[top], 'currency', money)}, "
+                   f"{cac[top] / blended:.1f}x the blended {fmt_value(blended, 'currency', money)}).")
     return out
 
 

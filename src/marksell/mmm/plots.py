@@ -7,12 +7,24 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from marksell.plots import label_axis, use_style
+from marksell.reporting.tables import infer_kind
+
+use_style()  # one palette, no offset notation, unit-labelled axes across every chart
+
 BASELINE_PARTS = ("base", "trend", "seasonality")
 
 
-def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome") -> Figure:
+def outcome_unit(outcome: str, values, currency: str = "") -> str:
+    """The unit of the outcome axis: ``currency`` when the outcome is money by its name and values (``sales``,
+    ``revenue``), as the tables read it; "" for conversions, orders or any other count."""
+    return currency if infer_kind(outcome, pd.Series(values, dtype=float)) == "money" else ""
+
+
+def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome",
+                         unit: str = "") -> Figure:
     """Stacked contributions over time: the base (intercept, trend, season, controls) and each channel on top,
-    with the actual outcome as a line."""
+    with the actual outcome as a line; the outcome axis in ``unit`` (a currency, or "" for counts)."""
     fig, ax = plt.subplots(figsize=(11, 4.2))
     base = decomp.drop(columns=["date", "actual", "fitted", *channels]).sum(axis=1)
     layers = [base] + [decomp[c] for c in channels]
@@ -20,15 +32,17 @@ def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str
     ax.plot(decomp["date"], decomp["actual"], color="black", lw=1, label="actual")
     low = float(min(base.min(), decomp["actual"].min()))
     ax.set_ylim(bottom=max(0.0, low * 0.9))
-    ax.set_ylabel(outcome)
+    label_axis(ax, "y", outcome, unit=unit, kind="money" if unit else "count")
     ax.set_title(f"What made {outcome}: base and each channel's contribution")
     ax.legend(loc="upper left", ncol=min(4, len(channels) + 2), fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def response_figure(curves: pd.DataFrame, period: str = "period", ncols: int = 3) -> Figure:
-    """Long-run response curve per channel with its interval band; the dot marks today's spend."""
+def response_figure(curves: pd.DataFrame, period: str = "period", ncols: int = 3, *, currency: str = "",
+                    outcome: str = "outcome", unit: str = "") -> Figure:
+    """Long-run response curve per channel with its interval band; the dot marks today's spend. Spend axes in
+    ``currency``, the response axes in ``unit`` (see :func:`outcome_unit`)."""
     chans = list(dict.fromkeys(curves["channel"]))
     nrows = max(1, int(np.ceil(len(chans) / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 2.9 * nrows), squeeze=False)
@@ -42,8 +56,10 @@ def response_figure(curves: pd.DataFrame, period: str = "period", ncols: int = 3
         now = d[d["current"]]
         ax.plot(now["spend"], now["response"], "o", color="black")
         ax.set_title(c, fontsize=10)
-        ax.set_xlabel(f"spend per {period}", fontsize=8)
-        ax.set_ylabel(f"effect per {period}", fontsize=8)
+        label_axis(ax, "x", f"spend per {period}", kind="money", currency=currency)
+        label_axis(ax, "y", f"extra {outcome} per {period}", unit=unit, kind="money" if unit else "count")
+        ax.xaxis.label.set_fontsize(8)
+        ax.yaxis.label.set_fontsize(8)
         ax.tick_params(labelsize=7)
     fig.suptitle("Response curves (dot: today's spend; band: bootstrap interval)", fontsize=11)
     fig.tight_layout()

@@ -60,12 +60,13 @@ def summary(rfm: pd.DataFrame, concentration: dict, clusters, cluster_features, 
 
 
 # --------------------------------------------------------------------------- findings in words
-def describe_rfm(rfm: pd.DataFrame) -> str:
-    """How the typical customer compares with the average one (frequency and spend)."""
+def describe_rfm(rfm: pd.DataFrame, currency: str = "") -> str:
+    """How the typical customer compares with the average one (frequency and spend, money in ``currency``)."""
     f, m = rfm["frequency"], rfm["monetary"]
     one = float((f <= 1).mean())
-    text = (f"The median customer has made {f.median():.0f} purchase(s) and spends {m.median():,.0f} per purchase; "
-            f"the averages are {f.mean():.1f} purchases and {m.mean():,.0f}. {one:.0%} of customers bought once.")
+    text = (f"The median customer has made {f.median():.0f} purchase(s) and spends {money(m.median(), currency)} per "
+            f"purchase; the averages are {f.mean():.1f} purchases and {money(m.mean(), currency)}. "
+            f"{one:.0%} of customers bought once.")
     if f.mean() > 1.2 * f.median() or m.mean() > 1.2 * m.median():
         text += (" The averages sit above the medians: a smaller group of frequent or high-spending customers "
                  "pulls them up, which is why the groups below say more than the average customer.")
