@@ -114,3 +114,31 @@ def test_spend_and_revenue_axes_carry_the_currency(mix_run, currency):
     assert fig.axes[0].get_ylabel() == f"sales{shown}"
     assert np.isfinite(fig.axes[0].get_ylim()).all()
     plt.close(fig)
+
+
+def test_chart_captions_say_how_to_read_and_count_from_the_run():
+    import pandas as pd
+
+    decomp = pd.DataFrame({"date": [1, 2], "actual": [11.0, 9.0], "fitted": [10.0, 10.0], "base": [7.0, 8.0],
+                           "tv": [2.0, 1.0], "search": [1.0, 1.0]})
+    text = mmm.decomposition_caption(decomp, ["tv", "search"], "sales", "week")
+    assert text.startswith("sales per week: the black line is the actual outcome;")
+    assert text.endswith("Here the 2 channel(s) account for 25% of the modelled sales over 2 weeks.")
+    channels = pd.DataFrame({"channel": ["a", "b", "c", "d"], "identified": [True, True, True, False],
+                             "mroas": [3.0, 2.6, 0.5, float("nan")], "mroas_lo": [2.8, 2.4, 0.3, float("nan")],
+                             "share_of_spend": [0.2, 0.5, 0.3, 0.0], "share_of_effect": [0.5, 0.4, 0.1, 0.0]})
+    text = mmm.roas_caption(channels, breakeven=2.5)
+    assert "the dashed line is break-even (2.50)" in text
+    assert text.endswith("Here 1 of 3 measured channel(s) have a marginal return whose whole interval lies above "
+                         "break-even; 1 channel(s) that cannot be measured are left out.")
+    no_bands = channels.assign(mroas_lo=float("nan"))
+    assert "Here 2 of 3 measured channel(s) have a marginal return above break-even;" in mmm.roas_caption(
+        no_bands, breakeven=2.5)
+    assert mmm.share_caption(channels).endswith("Here 1 of 3 channel(s) do.")
+    curves = pd.DataFrame({"channel": ["a", "a", "b", "b"], "current": [False, True, True, False],
+                           "mroas": [9.0, 3.0, 0.5, 0.1]})
+    assert mmm.response_caption(curves, "sales", "week").endswith(
+        "Here the return of the next unit of spend at today's spend runs from 0.50 (b) to 3.00 (a).")
+    carry = pd.DataFrame({"search": [0.9, 0.1, 0.0], "tv": [0.4, 0.4, 0.2]}).rename_axis("lag")
+    assert mmm.carryover_caption(carry, "week").endswith(
+        "Here tv spreads its effect most: 40% arrives in the week of the spend, 90% by 2 week(s) after it.")

@@ -451,3 +451,25 @@ def test_display_kinds_correct_what_column_names_suggest():
     view = pd.DataFrame({"name": ["A"], "expected_value": [14.81], "value_per_investment": [3.876]})
     assert display_kinds(view) == {"value_per_investment": "ratio", "expected_value": "number"}
     assert table(view, kinds=display_kinds(view)).frame.iloc[0].tolist() == ["A", "14.8", "3.88"]
+
+
+def test_chart_captions_say_how_to_read_and_count_from_the_run():
+    scores = pd.DataFrame({"score_wsum": [0.9, 0.5, 0.4], "rank_wsum": [1, 2, 3], "rank_topsis": [1, 3, 2]},
+                          index=["A", "B", "C"])
+    text = rp.ranking_caption(scores)
+    assert text.startswith("Each option's rank under weighted sum and TOPSIS (1 = best, at the top);")
+    assert text.endswith("Here 1 of 3 options take the same rank under every method.")
+    assert "Here" not in rp.ranking_caption(scores[["rank_wsum"]])  # one method: nothing to compare
+    mc = ps.MonteCarloResult(table=pd.DataFrame({"p_first": [0.25, 0.7, 0.05]}, index=["A", "B", "C"]),
+                             rank_counts=pd.DataFrame(), n_draws=5000, top_k=3, concentration=50.0, method="wsum")
+    names = pd.Series({"A": "Alpha", "B": "Beta", "C": "Gamma"})
+    text = rp.stability_caption(mc, names)
+    assert "share of 5,000 random weightings around the agreed weights (weighted sum)" in text
+    assert text.endswith("Here Beta comes first in 70% of the weightings.")
+    flips = pd.DataFrame({"criterion": ["c1", "c2", "c3"], "change": [0.1, np.nan, -0.3]})
+    assert rp.sweep_caption(flips).endswith("Here 2 of 3 weights can change the first choice on their own.")
+    zones = pd.DataFrame({"zone": ["invest", "selective", "selective", "not available"]})
+    text = rp.portfolio_caption(zones.assign(market_size=1.0))
+    assert "bubble area is market_size" in text
+    assert text.endswith("Here 1 option(s) sit in invest, 2 in selective and 0 in harvest.")
+    assert "bubbles are all the same size" in rp.portfolio_caption(zones)

@@ -24,20 +24,26 @@ from marksell.mmm.model import MarketingMixModel
 from marksell.mmm.series import MixSeries, channel_name, check_run_parameters, infer_freq, prepare_series
 from marksell.mmm.summary import (
     allocation_table,
+    carryover_caption,
     carryover_table,
     channel_table,
     decomposition,
+    decomposition_caption,
     display_kinds,
     hyperparameters,
+    response_caption,
     response_curves,
+    roas_caption,
     rule_comparison,
+    share_caption,
     summary,
 )
 
 __all__ = [
     "SCENARIOS", "Allocation", "MarketingMixModel", "MixFit", "MixSeries", "accuracy", "allocate_budget",
-    "allocation_table", "calibration_rows", "carryover_table", "channel_name", "check_run_parameters",
-    "channel_table", "decomposition", "display_kinds", "fit_mix", "hyperparameters", "identification", "infer_freq",
-    "optimise_split", "prepare_series", "residual_sentences", "response_curves", "rule_comparison",
+    "allocation_table", "calibration_rows", "carryover_caption", "carryover_table", "channel_name",
+    "check_run_parameters", "channel_table", "decomposition", "decomposition_caption", "display_kinds", "fit_mix",
+    "hyperparameters", "identification", "infer_freq", "optimise_split", "prepare_series", "residual_sentences",
+    "response_caption", "response_curves", "roas_caption", "rule_comparison", "share_caption",
     "spend_correlation", "summary",
 ]

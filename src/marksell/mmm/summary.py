@@ -250,3 +250,76 @@ def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
     periods, decay is a share carried over to the next period."""
     kinds = {"mape": "percent", "nrmse": "number", "r2": "number", "n": "count", "decay": "share"}
     return {c: k for c, k in kinds.items() if c in frame.columns}
+
+
+# ----------------------------------------------------------------------------- chart captions
+# Each caption says what the chart shows and how to read it, then one figure of this run computed here.
+
+
+def decomposition_caption(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome",
+                          period: str = "period") -> str:
+    """Caption of :func:`marksell.mmm.plots.decomposition_figure`: how to read it, and the channels' share of the
+    modelled outcome."""
+    text = (f"{outcome} per {period}: the black line is the actual outcome; the layers stacked under it are what "
+            "the model attributes to the base (intercept, trend, season and controls, at the bottom) and to each "
+            f"channel. Where the line leaves the top of the stack, the model misses that {period}.")
+    fitted = float(decomp["fitted"].sum())
+    if fitted > 0 and channels:
+        share = float(decomp[list(channels)].to_numpy().sum()) / fitted
+        text += (f" Here the {len(channels)} channel(s) account for {share:.0%} of the modelled {outcome} over "
+                 f"{len(decomp)} {period}s.")
+    return text
+
+
+def roas_caption(channels: pd.DataFrame, breakeven: float = 1.0, interval: float = 0.9) -> str:
+    """Caption of :func:`marksell.mmm.plots.roas_figure`: how to read it, and how many channels' next unit of spend
+    clearly pays back."""
+    d = channels[channels["identified"]]
+    left_out = len(channels) - len(d)
+    bounded = d["mroas_lo"].notna().all()
+    above = int((d["mroas_lo" if bounded else "mroas"] > breakeven).sum())
+    return (f"Per measured channel, two dots with {interval:.0%} intervals: the average return on spend (upper) and "
+            f"the return of the next unit of spend at today's spend (lower); the dashed line is break-even "
+            f"({breakeven:.2f}). A dot right of the line returns more than it costs; an interval across the line "
+            f"means the data cannot tell. Here {above} of {len(d)} measured channel(s) have a marginal return "
+            + ("whose whole interval lies above" if bounded else "above") + " break-even"
+            + (f"; {left_out} channel(s) that cannot be measured are left out." if left_out else "."))
+
+
+def share_caption(channels: pd.DataFrame) -> str:
+    """Caption of :func:`marksell.mmm.plots.share_figure`: how to read it, and how many channels earn more than
+    their share of the budget."""
+    d = channels[channels["identified"]]
+    more = int((d["share_of_effect"] > d["share_of_spend"]).sum())
+    return ("Per measured channel, ordered by spend: its share of all spend (left bar) and its share of the "
+            "effect of all channels on the outcome (right bar). A right bar taller than the left means the channel "
+            f"brings more than its share of the budget. Here {more} of {len(d)} channel(s) do.")
+
+
+def response_caption(curves: pd.DataFrame, outcome: str = "outcome", period: str = "period") -> str:
+    """Caption of :func:`marksell.mmm.plots.response_figure`: how to read it, and the range of today's marginal
+    returns."""
+    text = (f"One panel per channel: the extra {outcome} per {period} (up) that a steady spend per {period} "
+            "(across) brings in the long run, carry-over included; the band is the bootstrap interval, the dot "
+            "today's spend. Where the dot sits on the flat part, more money buys little; beyond the largest spend "
+            "in the data the curve is an extrapolation.")
+    now = curves[curves["current"]].set_index("channel")["mroas"].dropna()
+    if len(now) >= 2:
+        text += (f" Here the return of the next unit of spend at today's spend runs from {now.min():.2f} "
+                 f"({now.idxmin()}) to {now.max():.2f} ({now.idxmax()}).")
+    return text
+
+
+def carryover_caption(carry: pd.DataFrame, period: str = "period") -> str:
+    """Caption of :func:`marksell.mmm.plots.carryover_figure`: how to read it, and the channel that spreads its
+    effect most (the smallest share in the period of the spend)."""
+    text = (f"One line per channel: the share of a {period}'s effect that arrives 0, 1, 2, ... {period}s after the "
+            "spend. A line that starts high and drops at once acts immediately; a low, flat line spreads its effect "
+            f"over later {period}s.")
+    if carry.shape[1]:
+        share = carry / carry.sum()
+        slow = share.iloc[0].idxmin()
+        most = int((share[slow].cumsum() >= 0.9 - 1e-9).idxmax())  # first lag by which 90 % has arrived
+        text += (f" Here {slow} spreads its effect most: {share[slow].iloc[0]:.0%} arrives in the {period} of the "
+                 f"spend, 90% by {most} {period}(s) after it.")
+    return text

@@ -381,3 +381,50 @@ def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
     and the expected value is in the criteria's own units (not money unless they are)."""
     kinds = {"value_per_investment": "ratio", "expected_value": "number"}
     return {c: k for c, k in kinds.items() if c in frame.columns}
+
+
+# ----------------------------------------------------------------------------- chart captions
+# Each caption says what the chart shows and how to read it, then one figure of this run computed here.
+
+
+def ranking_caption(scores: pd.DataFrame, highlight: int = 5) -> str:
+    """Caption of :func:`marksell.prioritisation.plots.ranking_comparison`."""
+    ranks = scores[[c for c in scores.columns if c.startswith("rank_")]]
+    methods = " and ".join(pr.METHOD_LABELS.get(c[5:], c[5:]) for c in ranks.columns)
+    text = (f"Each option's rank under {methods} (1 = best, at the top); options in the top {highlight} of any "
+            "method are coloured and named.")
+    if ranks.shape[1] < 2:
+        return text
+    same = int((ranks.nunique(axis=1) == 1).sum())
+    return (text + " A level line keeps its place whichever method scores it; crossing lines show where the "
+            f"methods disagree. Here {same} of {len(ranks)} options take the same rank under every method.")
+
+
+def stability_caption(mc: ps.MonteCarloResult, names: pd.Series) -> str:
+    """Caption of :func:`marksell.prioritisation.plots.rank_stability`."""
+    lead = mc.table["p_first"].idxmax()
+    return (f"One row per leading option, one column per rank: each cell is the share of {mc.n_draws:,} random "
+            f"weightings around the agreed weights ({pr.METHOD_LABELS.get(mc.method, mc.method)}) in which the "
+            "option takes that rank, darker for more often. A row with one dark cell keeps its place whatever the "
+            f"weights; a smeared row depends on them. Here {names.get(lead, lead)} comes first in "
+            f"{mc.table.at[lead, 'p_first']:.0%} of the weightings.")
+
+
+def sweep_caption(flips: pd.DataFrame) -> str:
+    """Caption of :func:`marksell.prioritisation.plots.sweep_chart` (``flips``: ``weight_change_to_flip``)."""
+    can = int(flips["change"].notna().sum())
+    return ("One panel per criterion: the rank (1 = best, at the top) of the leading options as that criterion's "
+            "weight moves from 0 to 1, the other weights keeping their proportions; the dashed line is the agreed "
+            "weight. Where another option's line reaches rank 1, that weight changes the first choice. Here "
+            f"{can} of {len(flips)} weights can change the first choice on their own.")
+
+
+def portfolio_caption(portfolio: pd.DataFrame, size_col: str = "market_size") -> str:
+    """Caption of :func:`marksell.prioritisation.plots.ge_bubble_matrix`."""
+    z = portfolio["zone"]
+    size = f"bubble area is {size_col}" if size_col in portfolio.columns else "bubbles are all the same size"
+    return ("Each bubble is an option: ability to win across, market attractiveness up, both rescaled to this "
+            f"list of options and split into thirds; {size}. Shaded cells: invest (green, top right), selective "
+            "(amber, the diagonal), harvest (red, bottom left); the leading options are marked by id and named "
+            f"beside the chart. Here {int((z == 'invest').sum())} option(s) sit in invest, "
+            f"{int((z == 'selective').sum())} in selective and {int((z == 'harvest').sum())} in harvest.")
