@@ -522,8 +522,9 @@ def test_currency_in_sentences_tiles_findings_and_brief(currency, money):
     from marksell.kpi import summary as kpi_text
 
     tx, f = _mini()
+    given = {"currency": currency} if currency else {}  # none by default
     rep = kpi.kpi_report(tx, f, None, period="2025-06", targets={"cac": 30.0}, clv_method="historical",
-                         dimensions=["channel"], currency=currency)
+                         dimensions=["channel"], **given)
     assert rep.currency == currency
     sentences = rep.scorecard.set_index("metric")["sentence"]
     # 2024-06: 4 new customers x 100 + 4 second orders x 50; 2025-06: channel b won nobody
