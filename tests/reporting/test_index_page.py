@@ -29,6 +29,20 @@ def test_headline_from_known_fields_and_from_a_headline_object(tmp_path):
     assert headline("kpi_scorecard", c) == {}
 
 
+def test_headline_of_experiments_and_marketing_mix_from_their_summaries(tmp_path):
+    one = _run(tmp_path, "2026-01-01", "e1", "campaign_experiments", summary={
+        "decisions": {"B": {"decision": "keep running"}}, "primary": {"B": {"rel_lift": 0.2505}},
+        "units": {"A": 1067, "B": 1003}})
+    assert headline("campaign_experiments", one) == {"decision": "keep running", "lift": "25.1 %", "units": "2,070"}
+    two = _run(tmp_path, "2026-01-01", "e2", "campaign_experiments", summary={
+        "decisions": {"B": {"decision": "ship"}, "C": {"decision": "do not ship"}}, "units": {}})
+    assert headline("campaign_experiments", two) == {"decision": "1 of 2 to ship"}
+    mix = _run(tmp_path, "2026-01-01", "mm", "marketing_mix", summary={
+        "channels": {"tv": {"roas": 0.8}, "email": {"roas": 6.5004}, "odd": {"roas": None}},
+        "accuracy": {"holdout": {"r2": 0.98497}}})
+    assert headline("marketing_mix", mix) == {"channels": "3", "best ROAS": "email 6.50", "holdout R²": "0.98"}
+
+
 def test_index_groups_by_day_and_hides_failed_runs_behind_a_toggle(tmp_path):
     _run(tmp_path, "2026-01-01", "kpi", "kpi_scorecard", summary={"period": "2025-12", "scorecard": [
         {"status": "on target"}, {"status": "off target"}, {"status": "no target"}]})
@@ -57,3 +71,14 @@ def test_data_in_records_is_escaped(tmp_path):
     _run(tmp_path, "2026-01-01", "evil", "kpi_scorecard", label="<script>alert(1)</script>")
     page = build_index(tmp_path)[0].read_text()
     assert "<script>alert(1)</script>" not in page
+
+
+def test_a_run_recorded_without_headline_figures_gets_them_from_its_summary(tmp_path):
+    """Runs of an earlier version stored an empty headline in run.json; the index reads their summary.json."""
+    _run(tmp_path, "2026-01-01", "mm", "marketing_mix", headline={},
+         summary={"channels": {"email": {"roas": 6.5}}, "accuracy": {"holdout": {"r2": 0.9}}})
+    _run(tmp_path, "2026-01-01", "f", "sales_forecasting", headline={"series": "3"}, summary={"n_series": 17})
+    build_index(tmp_path)
+    records = {r["folder"]: r["headline"] for r in json.loads((tmp_path / "index.json").read_text())}
+    assert records == {"2026-01-01/mm": {"channels": "1", "best ROAS": "email 6.50", "holdout R²": "0.90"},
+                       "2026-01-01/f": {"series": "3"}}

@@ -79,9 +79,9 @@ def build_index(reports: str | Path | None = None) -> tuple[Path, list[str]]:
     reports = Path(reports) if reports else reports_dir()
     with reports_lock(reports):
         runs, skipped = collect_runs(reports)
-        for run in runs:  # runs recorded before run.json carried the headline: read from their summary.json
+        for run in runs:  # runs recorded without headline figures (older versions): read from their summary.json
             stored = run.get("headline")
-            run["_headline"] = stored if isinstance(stored, dict) else index_page.headline(
+            run["_headline"] = stored if isinstance(stored, dict) and stored else index_page.headline(
                 str(run.get("notebook")), reports / run["_folder"])
         records = [{k: v for k, v in r.items() if not k.startswith("_")}
                    | {"folder": r["_folder"], "headline": r["_headline"]} for r in runs]

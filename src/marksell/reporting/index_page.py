@@ -52,6 +52,28 @@ def _kpi(s: dict) -> dict:
     return {"period": s.get("period"), "on target": f"{met} of {rated}" if rated else None}
 
 
+def _experiments(s: dict) -> dict:
+    decisions = s.get("decisions") if isinstance(s.get("decisions"), dict) else {}
+    primary = s.get("primary") if isinstance(s.get("primary"), dict) else {}
+    units = s.get("units") if isinstance(s.get("units"), dict) else {}
+    first = next(iter(decisions), None)  # the first variant against control
+    lift = _get(primary, f"{first}.rel_lift") if first is not None else None
+    return {"decision": _get(decisions, f"{first}.decision") if len(decisions) == 1 else
+            (f"{sum(isinstance(d, dict) and d.get('decision') == 'ship' for d in decisions.values())} of "
+             f"{len(decisions)} to ship" if decisions else None),
+            "lift": numbers.percent(100 * lift, 1) if len(decisions) == 1 and numbers.is_number(lift) else None,
+            "units": _number(sum(v for v in units.values() if numbers.is_number(v))) if units else None}
+
+
+def _mmm(s: dict) -> dict:
+    channels = s.get("channels") if isinstance(s.get("channels"), dict) else {}
+    roas = {c: v.get("roas") for c, v in channels.items() if isinstance(v, dict) and numbers.is_number(v.get("roas"))}
+    best = max(roas, key=roas.get) if roas else None
+    return {"channels": _number(len(channels)) if channels else None,
+            "best ROAS": f"{best} {numbers.fixed(roas[best], 2)}" if best else None,
+            "holdout R²": _number(_get(s, "accuracy.holdout.r2"), 2)}
+
+
 #: Headline figures per analysis, when summary.json has no ``headline`` object.
 KNOWN = {
     "data_audit": _audit,
@@ -68,6 +90,8 @@ KNOWN = {
         "series": _number(s.get("n_series")), "MASE chosen": _number(s.get("mase_chosen"), 2),
         "MASE seasonal naive": _number(s.get("mase_snaive"), 2)},
     "kpi_scorecard": _kpi,
+    "campaign_experiments": _experiments,
+    "marketing_mix": _mmm,
 }
 
 
