@@ -536,6 +536,14 @@ def test_currency_in_sentences_tiles_findings_and_brief(currency, money):
     tiles = [t.get_text() for ax in fig.axes for t in ax.texts]
     plt.close(fig)
     assert f"{money}400.00" in tiles and f"2024-06: {money}600.00" in tiles and f"target ≤ {money}30.00" in tiles
+    fig = kpi_plots.channel_comparison(rep)
+    assert fig.axes[0].get_title() == (f"CAC and CLV ({currency})" if currency else "CAC and CLV")
+    plt.close(fig)
+    fig = kpi_plots.trend_figure(rep, metrics=("cac",), by=None)
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    plt.close(fig)
+    assert ticks and all(t.lstrip("-").startswith(money) for t in ticks) and not any("e+" in t for t in ticks)
     shown = kpi_text.scorecard_display(rep).frame.set_index("measure")
     assert shown.loc["Revenue", "value"] == f"{money}400.00"
     assert any(s.endswith(f"the blended {money}54.17).") for s in kpi_text.trend_findings(rep))

@@ -107,6 +107,13 @@ def test_spend_and_revenue_axes_carry_the_currency(mix_run, currency):
     ticks = [x.get_text() for x in drawn[0].get_xticklabels() if x.get_text()]
     assert ticks and not any("e+" in x for x in ticks)
     plt.close(fig)
+    fig = plots.carryover_figure(t["carryover"], "week")
+    fig.canvas.draw()
+    assert fig.axes[0].get_ylabel() == "share of the effect"
+    assert all(x.get_text().endswith("%") for x in fig.axes[0].get_yticklabels() if x.get_text())
+    plt.close(fig)
+    assert plots.share_figure(t["channels"]).axes[0].get_ylabel() == "share of all channels (%)"
+    plt.close("all")
     fig = plots.decomposition_figure(t["decomposition"], fit.channels, "conversions", unit="")
     assert fig.axes[0].get_ylabel() == "conversions"
     plt.close(fig)

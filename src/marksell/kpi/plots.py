@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from marksell.kpi.measures import retention_matrix
 from marksell.kpi.scorecard import METRICS, SCORECARD_METRICS, fmt_value
-from marksell.plots import use_style
+from marksell.plots import money_formatter, use_style
 
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
@@ -93,6 +93,8 @@ def trend_figure(report, metrics: tuple[str, ...] = ("cac", "clv_cac", "roas", "
         ax.set_title(label, fontsize=10)
         if unit == "share":
             ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
+        elif unit == "currency":  # money ticks in the run's currency, no offset
+            ax.yaxis.set_major_formatter(money_formatter(report.currency))
         vals = sel["value"].to_numpy(dtype=float)
         vals = vals[np.isfinite(vals)]
         if len(vals):  # robust limits: one early month of growth from a tiny base must not flatten the rest
@@ -142,7 +144,8 @@ def channel_comparison(report) -> Figure:
     w = 0.4
     axes[0].bar(x - w / 2, t["cac"], w, label="CAC", color="#d9534f")
     axes[0].bar(x + w / 2, t["clv"], w, label="CLV", color="#5cb85c")
-    axes[0].set_title("CAC and CLV (currency)")
+    axes[0].set_title(f"CAC and CLV ({report.currency})" if report.currency else "CAC and CLV")
+    axes[0].yaxis.set_major_formatter(money_formatter(report.currency))
     axes[0].legend(fontsize=8)
     colours = [STATUS_COLOURS.get(s, "#e8e8e8") for s in t["clv_cac_status"]]
     axes[1].bar(x, t["clv_cac"], color=colours, ec="0.4")

@@ -72,7 +72,7 @@ def carryover_figure(carry: pd.DataFrame, period: str = "period") -> Figure:
     for c in carry.columns:
         ax.plot(carry.index, carry[c], marker="o", ms=3, label=c)
     ax.set_xlabel(f"{period}s after the spend")
-    ax.set_ylabel("share of the effect")
+    label_axis(ax, "y", "share of the effect", kind="share")
     ax.set_title("Carry-over: when the effect of spend arrives")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -87,7 +87,7 @@ def share_figure(channels: pd.DataFrame) -> Figure:
     ax.bar(x - 0.2, 100 * d["share_of_spend"], 0.4, label="share of spend")
     ax.bar(x + 0.2, 100 * d["share_of_effect"], 0.4, label="share of effect")
     ax.set_xticks(x, d["channel"])
-    ax.set_ylabel("%")
+    label_axis(ax, "y", "share of all channels", unit="%")
     ax.set_title("Share of effect vs share of spend")
     ax.legend(fontsize=8)
     fig.tight_layout()
