@@ -307,17 +307,46 @@ def expected_purchases(params: dict, t, frequency, recency, T) -> np.ndarray:
     a+b+x-1; z)`` with ``z = t/(alpha+T+t)``, which stays finite for heavy buyers. Where it overflows
     (very large ``a`` and ``b``: the data show almost no dropout) the untransformed form is used.
     """
-    r, al, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     x, tx, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
-    t = np.asarray(t, dtype=float)
+    return _expected_purchases(params, np.asarray(t, dtype=float), x, TT, p_alive(params, x, tx, TT))
+
+
+def _expected_purchases(params: dict, t, x, TT, alive, pairs=None) -> np.ndarray:
+    """:func:`expected_purchases` given ``alive`` (:func:`p_alive`). The hypergeometric term, the costly part,
+    depends on (frequency, T, t) only: it is evaluated once per distinct pair (``pairs``: :func:`_pairs`)
+    and gathered, which gives the same values as evaluating it per customer."""
+    x, TT, t, alive = np.broadcast_arrays(x, TT, t, alive)
+    if t.ndim != 1 or len(t) < 1000 or np.ptp(t) != 0:
+        return np.where(t > 0, _purchases_if_alive(params, t, x, TT) * alive, 0.0)
+    ux, uT, inv = pairs if pairs is not None else _pairs(x, TT)
+    per_pair = _purchases_if_alive(params, np.full(len(ux), t[0]), ux, uT)
+    return np.where(t > 0, per_pair[inv] * alive, 0.0)
+
+
+def _purchases_if_alive(params: dict, t, x, TT) -> np.ndarray:
+    """Expected purchases in the next ``t`` time units of a customer still alive (eq. 10 without P(alive))."""
+    r, al, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    t, x, TT = np.broadcast_arrays(t, x, TT)
+    shape = t.shape
+    t, x, TT = (v.reshape(-1) for v in (t, x, TT))
     z = t / (al + TT + t)
     c = a + b + x - 1
     with np.errstate(all="ignore"):
         term = (1 - z) ** (a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
-        direct = ((al + TT) / (al + TT + t)) ** (r + x) * special.hyp2f1(r + x, b + x, c, z)
-        term = np.where(np.isfinite(term), term, direct)
-        num = c / (a - 1) * (1 - term)
-    return np.where(t > 0, num * p_alive(params, x, tx, TT), 0.0)
+        bad = ~np.isfinite(term)
+        if bad.any():  # the untransformed form only where the transform overflows
+            xb, Tb, tb = x[bad], TT[bad], t[bad]
+            term[bad] = ((al + Tb) / (al + Tb + tb)) ** (r + xb) * special.hyp2f1(r + xb, b + xb, c[bad], z[bad])
+        return (c / (a - 1) * (1 - term)).reshape(shape)
+
+
+def _pairs(x: np.ndarray, TT: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (frequency, T) pairs and, for each customer, the index of theirs."""
+    xc, xu = pd.factorize(x, sort=False)
+    tc, tu = pd.factorize(TT, sort=False)
+    key = xc.astype(np.int64) * max(len(tu), 1) + tc
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    return x[first], TT[first], inv.reshape(-1)
 
 
 def expected_purchases_new(params: dict, t) -> np.ndarray:
@@ -406,10 +435,12 @@ def discounted_clv(
     if discount_rate <= -1:
         raise AnalysisError(f"discount_rate must be above -1; got {discount_rate}.")
     month = MONTH_DAYS / _unit_days(time_unit)
-    prev = np.zeros(len(np.asarray(frequency)))
+    x, tx, TT = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    alive, pairs = p_alive(params, x, tx, TT), _pairs(x, TT)  # the same for every month
+    prev = np.zeros(len(x))
     total = np.zeros_like(prev)
     for mth in range(1, int(horizon_months) + 1):
-        cum = expected_purchases(params, mth * month, frequency, recency, T)
+        cum = _expected_purchases(params, np.float64(mth * month), x, TT, alive, pairs)
         total += (cum - prev) / (1 + discount_rate) ** (mth / 12)
         prev = cum
     return total * np.asarray(spend, dtype=float) * gross_margin
