@@ -121,7 +121,10 @@ def _pandas_read_rfm(path: Path) -> dict:
 def main(scale: float = 1.0) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="bench_seg_"))
     try:
-        path, info = make_data(folder, scale)
+        made = measure(make_data, folder, scale)  # in a child: the measured processes fork from a small parent
+        if not made.get("ok"):
+            raise RuntimeError(made.get("error"))
+        path, info = made["extra"]
         size = f"{info['transactions']:,} tx / {info['customers']:,} cust"
         ref = measure(duckdb_rfm, path)
         rfm_only = measure(_pandas_read_rfm, path)
