@@ -62,9 +62,18 @@ def clean_frame(table: pa.Table, contract: Contract, keys: list[str], today: dat
                 f.cancel()
             return None
     frame = pd.DataFrame(out, copy=False)
+    del out, futures
+    _release_unused(frame)
     if _has_duplicate_keys(frame, contract, keys):
         return None
     return frame
+
+
+def _release_unused(frame: pd.DataFrame) -> None:
+    """Hand the memory Arrow's pool keeps after a large read (decoding buffers, freed file columns) back to the
+    system: numpy's later work cannot reuse it, so it would only raise the peak."""
+    if len(frame) * max(frame.shape[1], 1) >= 4_000_000:
+        pa.default_memory_pool().release_unused()
 
 
 def _convert(arr: pa.ChunkedArray, col: Column, contract: Contract, horizon) -> pd.Series:
@@ -96,14 +105,51 @@ def _text(arr: pa.ChunkedArray) -> pd.Series:
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
             or pa.types.is_string_view(arr.type)):
         raise _NotClean  # floats (IDs written as 12.0), booleans, dates: the general path's rules
-    trimmed = pc.utf8_trim_whitespace(arr)
-    if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(arr)).as_py():
-        trimmed = arr  # nothing to strip: keep the file's buffers (no second copy of the text)
-    if pc.any(pc.less_equal(pc.binary_length(trimmed), _LONGEST_NA_TOKEN)).as_py():  # else no NA spelling
+    edges = _edges(arr)
+    if edges is None or edges[0]:  # maybe a space at an edge: strip, then compare
+        trimmed = pc.utf8_trim_whitespace(arr)
+        if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(arr)).as_py():
+            trimmed = arr  # nothing to strip: keep the file's buffers (no second copy of the text)
+        shortest = pc.min(pc.binary_length(trimmed)).as_py()
+    else:
+        trimmed, shortest = arr, edges[1]  # nothing to strip: the file's buffers (no copy of the text)
+    if shortest is not None and shortest <= _LONGEST_NA_TOKEN:  # else no NA spelling
         na = pc.is_in(trimmed, value_set=pa.array(NA_TOKENS, trimmed.type))
         if pc.any(na).as_py():
             trimmed = pc.if_else(na, pa.scalar(None, trimmed.type), trimmed)
     return pd.Series(_string_array(trimmed))
+
+
+def _edges(arr: pa.ChunkedArray) -> tuple[bool, int | None] | None:
+    """(whether some cell may start or end with whitespace, the shortest cell's length in bytes) read from the
+    offsets and the first and last byte of each cell, without copying the text; None for other layouts.
+
+    A cell may need stripping only when its first or last byte is ASCII whitespace or a control byte
+    (<= 0x20) or belongs to a multi-byte character (>= 0x80, possibly a Unicode space): a conservative test,
+    the exact stripping decides when it says yes. Cells under nulls count too (only more conservative)."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    maybe, shortest = False, None
+    for chunk in arr.chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + n + 1]
+        lengths = np.diff(offsets)
+        low = int(lengths.min())
+        shortest = low if shortest is None else min(shortest, low)
+        if maybe:
+            continue
+        data = chunk.buffers()[2]
+        if data is None or data.size == 0:
+            continue
+        text = np.frombuffer(data, np.uint8)
+        full = lengths > 0
+        start, end = (offsets[:-1], offsets[1:] - 1) if low > 0 else (offsets[:-1][full], offsets[1:][full] - 1)
+        first, last = text[start], text[end]
+        maybe = bool(((first <= 0x20) | (first >= 0x80)).any() or ((last <= 0x20) | (last >= 0x80)).any())
+    return maybe, shortest
 
 
 def _string_array(arr: pa.ChunkedArray):
@@ -128,7 +174,7 @@ def _dates(arr: pa.ChunkedArray, col: Column, contract: Contract, horizon) -> pd
     elif pa.types.is_timestamp(t) and t.tz is None and t.unit in _NS_PER:
         if arr.null_count:
             raise _NotClean  # missing or unreadable dates: the general path words them
-        raw = arr.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        raw = _own_numpy(arr.cast(pa.int64()))  # a copy of our own: scaled in place below
         if len(raw) == 0:
             raise _NotClean
         per = _NS_PER[t.unit]
@@ -141,17 +187,32 @@ def _dates(arr: pa.ChunkedArray, col: Column, contract: Contract, horizon) -> pd
     if raw is None:
         ns = days * _DAY_NS
     else:
-        ns = raw * per if per != 1 else raw
-        part = ns % _DAY_NS
-        if part.any():
-            ns = ns - part  # the calendar day (floor, as pandas' normalize)
-    if col.not_in_future and len(ns) and ns.max() > horizon.astype("int64"):
+        ns = raw
+        if _has_time_of_day(raw, _DAY_NS // per):
+            ns -= ns % (_DAY_NS // per)  # the calendar day (floor, as pandas' normalize)
+            hi -= hi % _DAY_NS  # the floor keeps the order, so the newest day is the newest value's
+        if per != 1:
+            np.multiply(ns, per, out=ns)
+    if col.not_in_future and len(ns) and hi > int(horizon.astype("int64")):
         raise _NotClean
     values = ns.view("datetime64[ns]")
     if contract.date_freq == "MS" and col.name == contract.date_column:
         if (pd.DatetimeIndex(values).day != 1).any():
             raise _NotClean  # moved to the month start, with a note: the general path
-    return pd.Series(values)
+    return pd.Series(values, copy=False)
+
+
+def _own_numpy(arr: pa.ChunkedArray) -> np.ndarray:
+    """The values of a chunked array as one writable numpy array of our own (one copy; nulls of a float
+    array as NaN)."""
+    parts = [c.to_numpy(zero_copy_only=False) for c in arr.chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, arr.type.to_pandas_dtype())
+
+
+def _has_time_of_day(values: np.ndarray, day: int) -> bool:
+    """Whether any value is not a multiple of ``day``, read a block at a time (no full-size temporary)."""
+    step = 1 << 20
+    return any(bool((values[i:i + step] % day).any()) for i in range(0, len(values), step))
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -163,17 +224,19 @@ def _numbers(arr: pa.ChunkedArray, col: Column) -> pd.Series:
         raise _NotClean
     if pa.types.is_integer(arr.type) and col.dtype in ("int", "flag") and not arr.null_count and len(arr):
         return _whole_numbers(arr, col)
-    v = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    finite = np.isfinite(v)
-    present = ~np.isnan(v)
-    if (present & ~finite).any():
-        raise _NotClean
-    if present.all():
-        vals = v
+    v = _own_numpy(arr.cast(pa.float64()))  # missing values as NaN
+    lo, hi = (v.min(), v.max()) if len(v) else (np.nan, np.nan)
+    if np.isfinite(lo) and np.isfinite(hi):  # min and max carry any NaN: every value is present and finite
+        present, vals = None, v
     else:
-        vals = v[present]
+        finite = np.isfinite(v)
+        present = ~np.isnan(v)
+        if (present & ~finite).any():
+            raise _NotClean
+        vals = v if present.all() else v[present]
+        if len(vals):
+            lo, hi = vals.min(), vals.max()
     if len(vals):
-        lo, hi = vals.min(), vals.max()
         if col.greater_than is not None and lo <= col.greater_than:
             raise _NotClean
         if col.min_value is not None and lo < col.min_value:
@@ -188,11 +251,12 @@ def _numbers(arr: pa.ChunkedArray, col: Column) -> pd.Series:
             if col.dtype == "flag" and not np.isin(vals, (0.0, 1.0)).all():
                 raise _NotClean
     if col.dtype == "float":
-        return pd.Series(v)
-    num = pd.Series(v)
+        return pd.Series(v, copy=False)
+    num = pd.Series(v, copy=False)
+    complete = present is None or present.all()
     if col.dtype == "flag":
-        return num.astype("Int8") if not present.all() else num.astype("int8")
-    return num.astype("Int64") if not present.all() else num.astype("int64")
+        return num.astype("Int8") if not complete else num.astype("int8")
+    return num.astype("Int64") if not complete else num.astype("int64")
 
 
 def _whole_numbers(arr: pa.ChunkedArray, col: Column) -> pd.Series:
@@ -207,7 +271,7 @@ def _whole_numbers(arr: pa.ChunkedArray, col: Column) -> pd.Series:
         raise _NotClean
     if col.dtype == "flag" and (lo < 0 or hi > 1):
         raise _NotClean
-    return pd.Series(arr.to_numpy().astype("int8" if col.dtype == "flag" else "int64"))
+    return pd.Series(_own_numpy(arr).astype("int8" if col.dtype == "flag" else "int64", copy=False), copy=False)
 
 
 # ----------------------------------------------------------------------------- duplicate keys
@@ -227,24 +291,31 @@ def repeated_rows(frame: pd.DataFrame) -> np.ndarray:
     n = len(frame)
     if n < 2:
         return np.zeros(n, bool)
-    h = fingerprint(frame.iloc[:, 0])
-    for i in range(1, frame.shape[1]):
-        h = _mix(h, fingerprint(frame.iloc[:, i]))
-    hs = np.sort(h)
+    hs = _row_fingerprints(frame)
+    hs.sort()  # in place: the fingerprints are computed again only when some repeat (no second copy)
     same = hs[1:] == hs[:-1]
     if not same.any():
         return np.zeros(n, bool)
-    return np.isin(h, np.unique(hs[1:][same]))
+    return np.isin(_row_fingerprints(frame), np.unique(hs[1:][same]))
+
+
+def _row_fingerprints(frame: pd.DataFrame) -> np.ndarray:
+    h = fingerprint(frame.iloc[:, 0])
+    for i in range(1, frame.shape[1]):
+        _mix(h, fingerprint(frame.iloc[:, i]))
+    return h
 
 
 _K1, _K2, _K3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)
 
 
 def _mix(h: np.ndarray, v: np.ndarray) -> np.ndarray:
-    x = h ^ v
-    x *= _K1
-    x ^= x >> np.uint64(29)
-    return x
+    """``v`` mixed into ``h`` in place (both fresh arrays of :func:`fingerprint`)."""
+    h ^= v
+    del v
+    h *= _K1
+    h ^= h >> np.uint64(29)
+    return h
 
 
 def fingerprint(s: pd.Series) -> np.ndarray:
@@ -270,8 +341,11 @@ def _string_fingerprint(arr) -> np.ndarray:
     """Length and the first and last 8 bytes of each string (exact for strings up to 16 bytes)."""
     arr = pc.cast(arr, pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
-        parts = [_chunk_fingerprint(c) for c in arr.chunks]
-        return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+        out, at = np.empty(len(arr), np.uint64), 0
+        for c in arr.chunks:  # each chunk's values written in place (no list of parts to join)
+            out[at:at + len(c)] = _chunk_fingerprint(c)
+            at += len(c)
+        return out
     return _chunk_fingerprint(arr)
 
 
