@@ -12,7 +12,7 @@ the problems: messages and results are the same either way.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -29,6 +29,7 @@ _MAX_DATE = np.datetime64("2262-04-11", "ns")
 _MAX_EXACT_INT = 2.0**53
 _DAY_NS = 86_400 * 10**9
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_LARGE_ROWS = 1_000_000  # from this size on, Arrow's pool hands freed memory back as columns are converted
 
 
 class _NotClean(Exception):
@@ -51,28 +52,31 @@ def clean_frame(table: pa.Table, contract: Contract, keys: list[str], today: dat
             jobs[name] = col
     # Arrow kernels and numpy release the GIL: columns are checked side by side
     raw = {name: table.column(name) for name in jobs}
+    large = table.num_rows >= _LARGE_ROWS
     del table  # each file column is freed as soon as it is converted (the caller drops its table too)
+    _release_unused(large)  # the reader's decoding buffers
+    out = {}
     with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1, 4))) as pool:
-        futures = {name: pool.submit(_convert, raw.pop(name), col, contract, horizon)
-                   for name, col in jobs.items()}
+        futures = {pool.submit(_convert, raw.pop(name), col, contract, horizon): name for name, col in jobs.items()}
         try:
-            out = {name: f.result() for name, f in futures.items()}
+            for f in as_completed(futures):
+                out[futures[f]] = f.result()
+                _release_unused(large)  # the file column just converted
         except _NotClean:
-            for f in futures.values():
+            for f in futures:
                 f.cancel()
             return None
-    frame = pd.DataFrame(out, copy=False)
-    del out, futures
-    _release_unused(frame)
+    frame = pd.DataFrame({name: out.pop(name) for name in jobs}, copy=False)
+    del futures
     if _has_duplicate_keys(frame, contract, keys):
         return None
     return frame
 
 
-def _release_unused(frame: pd.DataFrame) -> None:
+def _release_unused(large: bool) -> None:
     """Hand the memory Arrow's pool keeps after a large read (decoding buffers, freed file columns) back to the
-    system: numpy's later work cannot reuse it, so it would only raise the peak."""
-    if len(frame) * max(frame.shape[1], 1) >= 4_000_000:
+    system: the numpy arrays made next cannot reuse it, so it would only raise the peak."""
+    if large:
         pa.default_memory_pool().release_unused()
 
 
