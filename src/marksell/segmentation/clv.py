@@ -181,48 +181,62 @@ def _minimise(fun_grad_log, x0, n: float) -> optimize.OptimizeResult:
 # --------------------------------------------------------------------------------------------
 # BG/NBD
 # --------------------------------------------------------------------------------------------
-def _bgnbd_ll_grad(theta, x, tx, T, w, xu=None, inv=None, ages=None):
-    """Log-likelihood (sum, weighted) and gradient w.r.t. (r, alpha, a, b).
+def _bgnbd_ll_grad(theta, x, tx, T, w):
+    """Log-likelihood (sum, weighted) and gradient w.r.t. (r, alpha, a, b); see :class:`_BgnbdData`."""
+    return _BgnbdData(np.asarray(x, float), np.asarray(tx, float), np.asarray(T, float), np.asarray(w, float))(theta)
 
-    Special functions depend on the frequency only, so they are evaluated once per distinct
-    frequency (``xu``, with ``inv`` mapping customers to it) and then gathered; likewise the
-    logarithms of alpha + T and alpha + recency per distinct value when ``ages`` (:func:`_distinct`
-    of T and of recency) is given.
-    """
-    r, al, a, b = theta
-    if xu is None:
-        xu, inv = np.unique(x, return_inverse=True)
-    dg = special.digamma
-    posu = xu > 0
-    xs = np.where(posu, xu, 1.0)
-    gl = (special.gammaln(r + xu) - special.gammaln(r) - special.betaln(a, b))[inv]
-    bA = special.betaln(a, b + xu)[inv]
-    bB = np.where(posu, special.betaln(a + 1, b + xs - 1), 0.0)[inv]
-    dgr = (dg(r + xu) - dg(r))[inv]
-    dgabx = dg(a + b + xu)
-    dA_a = (dg(a) - dgabx)[inv]
-    dB_a = (dg(a + 1) - dgabx)[inv]
-    dA_b = (dg(b + xu) - dgabx)[inv]
-    dB_b = np.where(posu, dg(b + xs - 1) - dgabx, 0.0)[inv]
-    pos = x > 0
-    if ages is None:
-        lT, ltx = np.log(al + T), np.log(al + tx)
-    else:
-        (Tu, invT), (txu, invtx) = ages
-        lT, ltx = np.log(al + Tu)[invT], np.log(al + txu)[invtx]
-    A = -(r + x) * lT + bA
-    B = np.where(pos, -(r + x) * ltx + bB, -np.inf)
-    M = np.logaddexp(A, B)
-    ll = np.sum(w * (gl + r * np.log(al) + M))
-    wa = np.exp(A - M)
-    wb = 1.0 - wa
-    d_r = dgr + np.log(al) - wa * lT - wb * ltx
-    d_al = r / al - (r + x) * (wa / (al + T) + wb / (al + tx))
-    dab = dg(a + b)
-    d_a = -(dg(a) - dab) + wa * dA_a + wb * dB_a
-    d_b = -(dg(b) - dab) + wa * dA_b + wb * dB_b
-    g = np.array([np.sum(w * d_r), np.sum(w * d_al), np.sum(w * d_a), np.sum(w * d_b)])
-    return ll, g
+
+class _BgnbdData:
+    """Summary data arranged so that each evaluation of the BG/NBD log-likelihood and gradient does little per row.
+
+    Per customer, ll = ln G(r+x)/G(r) - ln B(a,b) + r ln alpha + A + softplus(D), with
+    A = -(r+x) ln(alpha+T) + ln B(a, b+x) and, for repeat buyers only, D = (r+x) ln((alpha+T)/(alpha+t_x))
+    + ln a - ln(b+x-1) (the log-odds of having dropped out after the last purchase; Fader, Hardie & Lee 2005,
+    eq. 6 written as A + ln(1 + e^D)). Terms of x alone are summed once per distinct frequency with its total
+    weight, terms of T alone once per distinct T; only softplus(D) and its derivative, the logistic function,
+    are evaluated per repeat buyer's history."""
+
+    def __init__(self, x, tx, T, w):
+        self.xu, inv = np.unique(x, return_inverse=True)
+        self.Tu, invT = np.unique(T, return_inverse=True)
+        self.wx = np.bincount(inv, w, len(self.xu))  # weight per distinct frequency
+        self.wT = np.bincount(invT, w, len(self.Tu))  # weight, and weighted frequency, per distinct T
+        self.wxT = np.bincount(invT, w * x, len(self.Tu))
+        self.total = float(np.sum(w))
+        pos = x > 0
+        self.txu, invtx = np.unique(tx[pos], return_inverse=True)
+        self.inv_p, self.invT_p, self.invtx_p = inv[pos], invT[pos], invtx
+        self.x_p, self.w_p = x[pos], w[pos]
+
+    def __call__(self, theta):
+        r, al, a, b = theta
+        dg, xu = special.digamma, self.xu
+        posu = xu > 0
+        lTu, ltxu = np.log(al + self.Tu), np.log(al + self.txu)
+        # terms of x alone and of T alone, summed with their weights
+        ll = (np.dot(self.wx, special.gammaln(r + xu) - special.gammaln(r) - special.betaln(a, b)
+                     + special.betaln(a, b + xu)) + self.total * r * np.log(al)
+              - np.dot(lTu, r * self.wT + self.wxT))
+        d_r = np.dot(self.wx, dg(r + xu) - dg(r)) + self.total * np.log(al) - np.dot(self.wT, lTu)
+        d_al = self.total * r / al - np.dot(r * self.wT + self.wxT, 1.0 / (al + self.Tu))
+        dgabx = dg(a + b + xu)
+        dab = dg(a + b)
+        d_a = self.total * (dab - dg(a)) + np.dot(self.wx, dg(a) - dgabx)
+        d_b = self.total * (dab - dg(b)) + np.dot(self.wx, dg(b + xu) - dgabx)
+        # repeat buyers: the chance of having dropped out after the last purchase
+        if len(self.x_p):
+            lodds = np.log(a) - np.log(np.where(posu, b + xu - 1, 1.0))
+            gap = lTu[self.invT_p] - ltxu[self.invtx_p]
+            rx = r + self.x_p
+            D = rx * gap + lodds[self.inv_p]
+            ll += np.dot(self.w_p, np.logaddexp(0.0, D))
+            ww = self.w_p * special.expit(D)
+            d_r += np.dot(ww, gap)
+            d_al += np.dot(ww * rx, 1.0 / (al + self.Tu)[self.invT_p] - 1.0 / (al + self.txu)[self.invtx_p])
+            d_a += np.sum(ww) / a
+            per_x = np.bincount(self.inv_p, ww, len(xu))
+            d_b -= np.dot(per_x[posu], 1.0 / (b + xu[posu] - 1))
+        return ll, np.array([d_r, d_al, d_a, d_b])
 
 
 def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
@@ -243,17 +257,15 @@ def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
     (x, tx, TT), w = _compress([x, tx, TT]) if weights is None else ([x, tx, TT], _check_weights(weights, len(x)))
     if x0 is None:
         x0 = bgnbd_start(x, TT, w)
-    fg = _bgnbd_objective(x, tx, TT, w)
-    res = _minimise(fg, np.asarray(x0, dtype=float), float(np.sum(w)))
+    data = _BgnbdData(x, tx, TT, w)
+    res = _minimise(_bgnbd_objective(data), np.asarray(x0, dtype=float), float(np.sum(w)))
     theta = np.exp(res.x)
-    xu, inv = np.unique(x, return_inverse=True)
-    ages = (_distinct(TT), _distinct(tx))
 
     def negll(th):
-        return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)[0]
+        return -data(th)[0]
 
     def grad_nat(th):
-        return -_bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)[1]
+        return -data(th)[1]
 
     return _finish("BG/NBD", ["r", "alpha", "a", "b"], theta, negll, grad_nat, res, np.sum(w))
 
@@ -264,23 +276,17 @@ def bgnbd_start(frequency, T, weights) -> np.ndarray:
     return np.log([max(np.sum(w * x) / np.sum(w), 0.1), max(np.average(TT, weights=w), 1e-2), 1.0, 1.0])
 
 
-def _bgnbd_objective(x, tx, TT, w):
+def _bgnbd_objective(data: _BgnbdData):
     """Negative log-likelihood and its gradient in log-parameters, for :func:`_minimise`."""
-    xu, inv = np.unique(x, return_inverse=True)
-    ages = (_distinct(TT), _distinct(tx))
 
     def fg(lt):
         th = np.exp(lt)
-        ll, g = _bgnbd_ll_grad(th, x, tx, TT, w, xu, inv, ages)
+        ll, g = data(th)
         if not np.isfinite(ll):
             return 1e300, np.zeros(4)
         return -ll, -g * th
 
     return fg
-
-
-def _distinct(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.unique(v, return_inverse=True)
 
 
 def _check_weights(weights, n: int) -> np.ndarray:
