@@ -27,11 +27,13 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
+from multiprocessing import util as mp_util
 from pathlib import Path
 
 from marksell.errors import ParameterError
 from marksell.paths import reports_dir
 from marksell.reporting import index, limits, runner, staging
+from marksell.reporting.kernel import KernelPool
 from marksell.reporting.parameters import load_yaml_parameters
 
 #: Keys a batch file may hold.
@@ -109,8 +111,7 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     elif jobs > 1 and n > 1:
         _run_in_processes(specs, min(jobs, n), done)
     else:
-        for s in specs:
-            done(runner.run(s))
+        _run_in_turn(specs, done)
     ok = sum(r.status == "ok" for r in results)
     warned = sum(r.status == "warning" for r in results)
     print(f"marksell: {ok} ok, " + (f"{warned} with warnings, " if warned else "") + f"{n - ok - warned} failed in "
@@ -119,21 +120,55 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     return results
 
 
+def _run_in_turn(specs: list[runner.RunSpec], done) -> None:
+    """One run after another, each on a fresh kernel started while the previous run executes."""
+    pool = KernelPool()
+    try:
+        for i, s in enumerate(specs, 1):
+            pool.more = i < len(specs)
+            done(runner.run(s, kernels=pool))
+    finally:
+        pool.close()
+
+
+_WORKER_KERNELS: KernelPool | None = None  # a worker process's kernel pool
+
+
 def _worker_signals() -> None:
-    """In a worker: SIGTERM raises KeyboardInterrupt (its run cleans up); Ctrl-C is left to the parent."""
+    """In a worker: SIGTERM raises KeyboardInterrupt (its run cleans up); Ctrl-C is left to the parent.
+    The worker's kernel pool stops its spare kernel when the worker exits."""
+    global _WORKER_KERNELS
+
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_KERNELS = KernelPool()
+    mp_util.Finalize(_WORKER_KERNELS, _WORKER_KERNELS.close, exitpriority=10)
+
+
+def _run_in_worker(spec: runner.RunSpec, more: bool) -> runner.RunResult:
+    """A run in a worker on the worker's pool; ``more``: runs remain for the workers after this one, so a
+    spare kernel is worth starting."""
+    _WORKER_KERNELS.more = more
+    return runner.run(spec, kernels=_WORKER_KERNELS)
+
+
+def _preload() -> None:
+    """Import papermill and nbconvert before the workers fork, so each worker does not import them again."""
+    import papermill  # noqa: F401
+
+    from marksell.reporting import render  # noqa: F401
 
 
 def _run_in_processes(specs: list[runner.RunSpec], jobs: int, done) -> None:
     """Run the specs in ``jobs`` worker processes; on Ctrl-C/SIGTERM cancel what has not started and stop
     the workers (each removes its unfinished run), instead of waiting for every run to finish."""
+    _preload()
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
     try:
-        futures = [pool.submit(runner.run, s) for s in specs]
+        futures = [pool.submit(_run_in_worker, s, i < len(specs) - jobs) for i, s in enumerate(specs)]
         for f in as_completed(futures):
             done(f.result())
     except BaseException:

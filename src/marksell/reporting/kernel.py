@@ -1,16 +1,22 @@
 """Kernel settings for one run: IPC sockets in a private, locked folder (TCP on 127.0.0.1 where IPC is
 unavailable, i.e. Windows), and the kernel's own console output
 (``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel``, ZMQ tracebacks) written to a log there instead of
-the user's terminal. The runner shows that log only with ``--debug`` (its errors are in the notebook anyway)."""
+the user's terminal. The runner shows that log only with ``--debug`` (its errors are in the notebook anyway).
+
+A batch takes its kernels from a :class:`KernelPool`: a fresh kernel per notebook (never reused, so nothing one
+notebook defines is seen by the next), started with the scientific stack imported (:mod:`.warm_kernel`), the
+next one starting while the current notebook runs."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from jupyter_core.utils import run_sync
+from traitlets import Bool, Unicode
 
 from marksell.reporting import staging
 
@@ -19,14 +25,27 @@ class QuietKernelManager(AsyncKernelManager):
     """A kernel manager that sends the kernel process's stdout/stderr to ``log_path`` (when set)."""
 
     log_path = Unicode("", config=True, help="file that receives the kernel's console output")
+    warm = Bool(False, config=True, help="launch through marksell.reporting.warm_kernel (stack imported first)")
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.warm:
+            kernel_cmd = warm_command(kernel_cmd)
         if not self.log_path:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             kw["stdout"] = log
             kw["stderr"] = log
             return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
+def warm_command(kernel_cmd: list[str]) -> list[str]:
+    """The kernel command with ``-m ipykernel_launcher`` replaced by the warm launcher (other kernels unchanged)."""
+    cmd = list(kernel_cmd)
+    for i in range(len(cmd) - 1):
+        if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+            cmd[i + 1] = "marksell.reporting.warm_kernel"
+            break
+    return cmd
 
 
 def ipc_available() -> bool:
@@ -40,22 +59,25 @@ def kernel_config():
 
     IPC sockets open no TCP port (nothing to eavesdrop on); where IPC is unavailable, TCP on the loopback
     address only, on ports the kernel picks free."""
+    with staging.kernel_folder() as sockets:
+        yield _config(sockets), Path(sockets) / "kernel.log"
+
+
+def _config(sockets):
     from traitlets.config import Config
 
-    with staging.kernel_folder() as sockets:
-        # figures must reach the notebook whatever the caller's backend (e.g. MPLBACKEND=Agg in CI)
-        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-        log = Path(sockets) / "kernel.log"
-        cfg = Config()
-        if ipc_available():
-            cfg.KernelManager.transport = "ipc"
-            cfg.KernelManager.ip = os.path.join(sockets, "k")
-        else:
-            cfg.KernelManager.transport = "tcp"
-            cfg.KernelManager.ip = "127.0.0.1"
-        cfg.NotebookClient.kernel_manager_class = QuietKernelManager
-        cfg.QuietKernelManager.log_path = str(log)
-        yield cfg, log
+    # figures must reach the notebook whatever the caller's backend (e.g. MPLBACKEND=Agg in CI)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    cfg = Config()
+    if ipc_available():
+        cfg.KernelManager.transport = "ipc"
+        cfg.KernelManager.ip = os.path.join(sockets, "k")
+    else:
+        cfg.KernelManager.transport = "tcp"
+        cfg.KernelManager.ip = "127.0.0.1"
+    cfg.NotebookClient.kernel_manager_class = QuietKernelManager
+    cfg.QuietKernelManager.log_path = str(Path(sockets) / "kernel.log")
+    return cfg
 
 
 def read_log(log: Path, limit: int = 20_000) -> str:
@@ -65,3 +87,93 @@ def read_log(log: Path, limit: int = 20_000) -> str:
     except OSError:
         return ""
     return data[-limit:].decode("utf-8", "replace")
+
+
+class Kernel:
+    """One started kernel for one notebook: its manager, console log and socket folder (removed by ``close``)."""
+
+    def __init__(self, kernel_name: str, cwd: str):
+        self.cwd = cwd
+        self._folder = contextlib.ExitStack()
+        sockets = self._folder.enter_context(staging.kernel_folder())
+        self.log = Path(sockets) / "kernel.log"
+        self.manager = QuietKernelManager(kernel_name=kernel_name, config=_config(sockets), warm=True)
+        try:
+            run_sync(self.manager.start_kernel)(cwd=cwd)  # returns once launched; the kernel boots meanwhile
+        except BaseException:
+            self._folder.close()
+            raise
+
+    def alive(self) -> bool:
+        return bool(run_sync(self.manager.is_alive)())
+
+    def close(self) -> None:
+        """Stop the kernel if still running (the notebook client normally has) and remove its folder."""
+        try:
+            if self.manager.has_kernel:
+                run_sync(self.manager.shutdown_kernel)(now=True)
+        finally:
+            self._folder.close()
+
+
+class KernelPool:
+    """Kernels for the notebooks one process runs one after another: ``take`` hands out a fresh kernel per
+    notebook and, while ``more`` is true, starts the next one so its start and imports overlap the current run.
+    A spare kernel that died or was started in another folder is replaced. ``close`` stops the spare."""
+
+    def __init__(self, kernel_name: str = "python3"):
+        self.kernel_name = kernel_name
+        self.more = True
+        self._spare: Kernel | None = None
+        self._pid = os.getpid()
+
+    def take(self) -> Kernel:
+        spare, self._spare = self._spare, None
+        if spare is not None and (os.getpid() != self._pid or spare.cwd != os.getcwd() or not spare.alive()):
+            if os.getpid() == self._pid:
+                spare.close()
+            spare = None  # a forked copy belongs to the parent: left alone
+        self._pid = os.getpid()
+        kernel = spare or Kernel(self.kernel_name, os.getcwd())
+        if self.more:
+            self._spare = Kernel(self.kernel_name, os.getcwd())
+        return kernel
+
+    def close(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None and os.getpid() == self._pid:
+            spare.close()
+
+
+def execute_notebook(kernel: Kernel, source: str, target: str, **papermill_kwargs) -> None:
+    """papermill on ``kernel`` (already started); the kernel is shut down when the notebook ends, as papermill
+    does with kernels it starts itself."""
+    import papermill as pm
+    from papermill.engines import papermill_engines
+
+    papermill_engines.register("marksell-kernel", _engine())
+    pm.execute_notebook(source, target, engine_name="marksell-kernel", km=kernel.manager, **papermill_kwargs)
+
+
+@functools.cache
+def _engine():
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class GivenKernelEngine(NBClientEngine):
+        """papermill's nbclient engine for a kernel started beforehand: the client still stops it at the end."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final = merge_kwargs(kwargs, timeout=execution_timeout or None, startup_timeout=start_timeout,
+                                 kernel_name=kernel_name, log=logger, log_output=log_output,
+                                 stdout_file=stdout_file, stderr_file=stderr_file,
+                                 shutdown_kernel="immediate")  # graceful: 1.4 s of teardown, nothing to save
+            return PapermillNotebookClient(nb_man, **final).execute(cleanup_kc=True)
+
+    return GivenKernelEngine
+

@@ -10,6 +10,7 @@ the error) and a ``run.json`` marked ``failed``.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import re
@@ -30,13 +31,16 @@ from marksell.paths import NOTEBOOKS_DIR, PROJ_ROOT, in_clone, reports_dir
 from marksell.reporting import index_page, limits, staging
 from marksell.reporting import parameters as notebook_params
 from marksell.reporting.inputs import check_inputs
-from marksell.reporting.kernel import kernel_config, read_log
+from marksell.reporting.kernel import KernelPool, kernel_config, read_log
+from marksell.reporting.kernel import execute_notebook as execute_on
 
 SAFE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch: no trailing newline
 MAX_CELL_TIMEOUT = 7 * 24 * 3600
 #: A run whose model fits fell back (summary.json's ``fallbacks``) on more than this share is a ``warning``.
 FALLBACK_WARN_SHARE = 0.1
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
+#: Seconds a pooled kernel may take to be ready: it imports the stack first (tens of seconds on a busy machine).
+WARM_START_TIMEOUT = 300
 
 
 def _check_pricing(values: dict) -> None:
@@ -254,9 +258,12 @@ def _check_same_device(reports: Path) -> None:
 # ----------------------------------------------------------------------------- running
 
 
-def run(spec: RunSpec, progress: bool = False) -> RunResult:
+def run(spec: RunSpec, progress: bool = False, kernels: KernelPool | None = None) -> RunResult:
     """Execute one notebook into its report folder and return the outcome (never raises for a
     failing notebook; raises :class:`ParameterError` for bad parameters before starting).
+
+    ``kernels``: the pool a batch takes each notebook's fresh kernel from (started ahead, stack imported);
+    without it the run starts its own kernel.
 
     If the finished run cannot be moved into place, it is kept in its staging folder and the result says
     where (``kept_at``); nothing finished is deleted."""
@@ -269,7 +276,8 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     t0 = time.perf_counter()
     with staging.staging_folder(tmp_root, name) as tmp:
         try:
-            status, error, record, timings = _execute_and_record(prepared, name, spec, tmp, started, t0, progress)
+            status, error, record, timings = _execute_and_record(prepared, name, spec, tmp, started, t0, progress,
+                                                                  kernels)
         except BaseException:  # interrupted: no half report
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -284,7 +292,7 @@ def run(spec: RunSpec, progress: bool = False) -> RunResult:
     return RunResult(name, status, final, record["duration_s"], error, timings)
 
 
-def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path, started, t0, progress):
+def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path, started, t0, progress, kernels=None):
     """Run the notebook into ``tmp`` and write the report, artifacts and ``run.json`` there."""
     path, declared, values = prepared
     out_nb = tmp / f"{path.stem}.ipynb"
@@ -292,7 +300,7 @@ def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path,
     timings = {}
     kernel_log = ""
     try:
-        kernel_log = _execute(path, out_nb, tmp, declared, values, spec, progress)
+        kernel_log = _execute(path, out_nb, tmp, declared, values, spec, progress, kernels)
     except Exception as exc:  # the executed notebook with the error is still written
         status, error, tb = "failed", _reason(exc), traceback.format_exc()
         kernel_log = getattr(exc, "kernel_log", "")
@@ -314,13 +322,27 @@ def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path,
     return status, error, record, timings
 
 
-def _execute(path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: RunSpec, progress: bool) -> str:
+def _execute(path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: RunSpec, progress: bool,
+             kernels: KernelPool | None = None) -> str:
     """papermill on the notebook; returns the kernel's console output (kept off the user's terminal)."""
     import papermill as pm
 
     params = dict(values)
     if any(p.name == "artifacts_dir" for p in declared):
         params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
+    if kernels is not None:
+        kernel = kernels.take()
+        try:
+            execute_on(kernel, str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
+                       progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
+                       cwd=os.getcwd(), report_mode=False, start_timeout=WARM_START_TIMEOUT)
+        except Exception as exc:
+            exc.kernel_log = read_log(kernel.log)
+            raise
+        finally:
+            log = read_log(kernel.log)
+            kernel.close()
+        return log
     with kernel_config() as (cfg, log):
         try:
             pm.execute_notebook(
@@ -517,14 +539,21 @@ def _write_json(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
+@functools.cache
+def _versions() -> tuple:
+    return tuple(_version(pkg) for pkg in VERSIONED)
+
+
 def versions() -> dict:
-    out = {}
-    for pkg in VERSIONED:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
+    """Versions of the packages a report depends on (looked up once per process)."""
+    return dict(zip(VERSIONED, _versions()))
+
+
+def _version(pkg: str) -> str | None:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def git_commit() -> str | None:

@@ -1,0 +1,50 @@
+"""Kernel launcher with the scientific stack imported before the kernel starts (``python -m`` this module).
+
+It does what ``ipykernel_launcher`` does, after importing the libraries every analysis needs (pandas, numpy,
+SciPy, statsmodels, scikit-learn, matplotlib, marksell's analysis packages; not pyplot, whose backend the kernel
+sets up). The imports land in ``sys.modules`` only, never in the notebook's namespace, so a notebook's
+``import pandas as pd`` is instant and its outputs are the same as in a cold kernel. (The warning filters
+numpy, SciPy and statsmodels install on import are in place from the start, as after a notebook's first
+import cell.) Started ahead of time by
+:class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead of
+delaying the next.
+"""
+
+from __future__ import annotations
+
+import importlib
+import runpy
+import sys
+from pathlib import Path
+
+MODULES = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "sklearn", "matplotlib", "marksell.data",
+           "marksell.reporting.tables", "marksell.reporting.artifacts", "marksell.reporting.display",
+           "marksell.audit", "marksell.kpi", "marksell.segmentation", "marksell.pricing", "marksell.forecasting",
+           "marksell.mmm", "marksell.experiments", "marksell.prioritisation")
+
+
+def import_stack(modules=MODULES) -> list[str]:
+    """Import ``modules``; returns those that failed (the notebook's own import raises the error again)."""
+    failed = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - not hidden: the notebook's import of it fails with the error
+            print(f"marksell warm kernel: import {name} failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+            failed.append(name)
+    return failed
+
+
+def main() -> None:
+    """Import the stack without the working folder on the path (as ipykernel_launcher loads ipykernel), put
+    the path back as it was, then run ipykernel_launcher itself, so the kernel is set up exactly as usual."""
+    cwd_first = sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()
+    first = sys.path.pop(0) if cwd_first else None
+    import_stack()
+    if first is not None:
+        sys.path.insert(0, first)
+    runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()

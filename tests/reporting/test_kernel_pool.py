@@ -1,0 +1,145 @@
+"""The batch's kernel pool: a fresh, warm kernel per notebook, nothing shared between notebooks, dead spares
+replaced, failures reported as with a kernel of the run's own, and the same outputs as a cold kernel."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from marksell.reporting import batch, runner
+from marksell.reporting.kernel import KernelPool, warm_command
+
+PARAMS = '''mode: str = "ok"  # ok, set, fail, sleep, die
+artifacts_dir: str = ""  # set by the runner'''
+
+BODY = '''import os, sys, time
+import pandas as pd
+from marksell.reporting.artifacts import Artifacts
+names = sorted(k for k in globals() if not k.startswith("_") and k not in ("In", "Out", "exit", "quit", "get_ipython"))
+Artifacts(artifacts_dir).save_json({"leaked": "planted" in globals(), "pid": os.getpid(), "names": names,
+                                    "warm": "statsmodels.api" in sys.modules}, "summary.json")
+if mode == "set":
+    planted = 1
+if mode == "fail":
+    raise RuntimeError("planted failure")
+if mode == "sleep":
+    time.sleep(30)
+if mode == "die":
+    os._exit(1)
+print(pd.Series([1.5, 2.5]).sum(), names, sys.path)'''
+
+
+@pytest.fixture
+def nb(toy_notebook):
+    return toy_notebook(PARAMS, BODY, title="# Pool check")
+
+
+def _run(nb, reports, pool, **kw):
+    return runner.run(runner.RunSpec(notebook=str(nb), reports_dir=str(reports), **kw), kernels=pool)
+
+
+def _summary(res) -> dict:
+    return json.loads((res.folder / "summary.json").read_text())
+
+
+def _outputs(res) -> list:
+    executed = nbformat.read(str(next(res.folder.glob("*.ipynb"))), as_version=4)
+    return [(c.get("execution_count"), [{k: o.get(k) for k in ("output_type", "text", "data", "ename")}
+                                        for o in c.get("outputs", [])])
+            for c in executed.cells if c.cell_type == "code"]
+
+
+def test_warm_command_replaces_only_the_ipykernel_launcher():
+    cmd = ["/x/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert warm_command(cmd) == ["/x/python", "-m", "marksell.reporting.warm_kernel", "-f", "{connection_file}"]
+    other = ["/x/R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"]
+    assert warm_command(other) == other
+
+
+@pytest.mark.slow
+def test_each_notebook_gets_a_fresh_warm_kernel_and_sees_nothing_of_the_last(nb, tmp_path):
+    pool = KernelPool()
+    try:
+        first = _run(nb, tmp_path / "r", pool, parameters={"mode": "set"})
+        second = _run(nb, tmp_path / "r", pool)
+    finally:
+        pool.close()
+    assert first.status == second.status == "ok", (first.error, second.error)
+    a, b = _summary(first), _summary(second)
+    assert a["pid"] != b["pid"], "a kernel is never reused"
+    assert not b["leaked"], "a variable set in one notebook is not visible in the next"
+    assert a["warm"] and b["warm"], "the stack was imported before the notebook"
+    assert a["names"] == b["names"]
+    assert _outputs(first) == _outputs(second), "execution counts and outputs start afresh"
+
+
+@pytest.mark.slow
+def test_warm_kernel_gives_the_outputs_of_a_cold_one(nb, tmp_path):
+    cold = _run(nb, tmp_path / "cold", None)
+    pool = KernelPool()
+    pool.more = False
+    try:
+        warm = _run(nb, tmp_path / "warm", pool)
+    finally:
+        pool.close()
+    assert cold.status == warm.status == "ok"
+    assert not _summary(cold)["warm"] and _summary(warm)["warm"]
+    assert _outputs(cold) == _outputs(warm)
+    assert (cold.folder / "summary.json").read_text().replace(str(_summary(cold)["pid"]), "P").replace(
+        "false", "X") == (warm.folder / "summary.json").read_text().replace(str(_summary(warm)["pid"]), "P").replace(
+        "true", "X").replace("false", "X")
+
+
+@pytest.mark.slow
+def test_a_spare_kernel_that_died_is_replaced(nb, tmp_path):
+    pool = KernelPool()
+    try:
+        first = _run(nb, tmp_path / "r", pool)
+        spare = pool._spare  # noqa: SLF001 - the test kills the kernel the pool holds
+        assert spare is not None and spare.alive()
+        spare.manager.provisioner.process.kill()
+        spare.manager.provisioner.process.wait()
+        second = _run(nb, tmp_path / "r", pool)
+    finally:
+        pool.close()
+    assert first.status == second.status == "ok", second.error
+    assert _summary(second)["pid"] != _summary(first)["pid"]
+
+
+@pytest.mark.slow
+def test_failures_timeouts_and_dead_kernels_are_reported_as_before(nb, tmp_path):
+    pool = KernelPool()
+    try:
+        failed = _run(nb, tmp_path / "r", pool, parameters={"mode": "fail"})
+        slow = _run(nb, tmp_path / "r", pool, parameters={"mode": "sleep"}, cell_timeout=2)
+        dead = _run(nb, tmp_path / "r", pool, parameters={"mode": "die"})
+        pool.more = False
+        after = _run(nb, tmp_path / "r", pool)
+        spare = pool._spare  # noqa: SLF001
+    finally:
+        pool.close()
+    assert failed.status == "failed" and "cell 3 raised RuntimeError: planted failure" in failed.error
+    assert slow.status == "failed" and "timed out" in slow.error
+    assert dead.status == "failed" and "died" in dead.error
+    assert after.status == "ok" and spare is None, "no spare started after the last run"
+
+
+@pytest.mark.slow
+def test_batches_in_turn_and_in_processes_stop_every_kernel(nb, tmp_path, monkeypatch):
+    import psutil
+
+    def kernels():  # this test's kernels: started in its own working folder
+        return {p.pid for p in psutil.process_iter(["cmdline", "cwd"])
+                if "marksell.reporting.warm_kernel" in " ".join(p.info["cmdline"] or [])
+                and p.info["cwd"] == str(tmp_path)}
+
+    monkeypatch.chdir(tmp_path)
+    for jobs in (1, 2):
+        specs = [runner.RunSpec(notebook=str(nb), label=f"j{jobs}-{i}", reports_dir=str(tmp_path / "r"),
+                                parameters={"mode": "set" if i == 0 else "ok"}) for i in range(3)]
+        results = batch.run_batch(specs, jobs=jobs, out=open("/dev/null", "w"))  # noqa: SIM115
+        assert [r.status for r in results] == ["ok"] * 3
+        assert not any(_summary(r)["leaked"] for r in results)
+    assert not kernels(), "no kernel left running"
