@@ -306,7 +306,9 @@ def repeated_rows(frame: pd.DataFrame) -> np.ndarray:
 def _row_fingerprints(frame: pd.DataFrame) -> np.ndarray:
     h = fingerprint(frame.iloc[:, 0])
     for i in range(1, frame.shape[1]):
-        _mix(h, fingerprint(frame.iloc[:, i]))
+        v = fingerprint(frame.iloc[:, i])
+        _mix(h, v)
+        del v  # freed before the next column's fingerprint
     return h
 
 
@@ -315,10 +317,12 @@ _K1, _K2, _K3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np
 
 def _mix(h: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``v`` mixed into ``h`` in place (both fresh arrays of :func:`fingerprint`)."""
-    h ^= v
-    del v
-    h *= _K1
-    h ^= h >> np.uint64(29)
+    step = 1 << 20  # a block at a time: no full-size temporary for the shift
+    for i in range(0, len(h), step):
+        block = h[i:i + step]
+        block ^= v[i:i + step]
+        block *= _K1
+        block ^= block >> np.uint64(29)
     return h
 
 
