@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -95,11 +96,11 @@ def test_spend_and_revenue_axes_carry_the_currency(mix_run, currency):
 
     fit, _, out = mix_run
     t = out["tables"]
-    assert plots.outcome_unit("sales", [1.5, 2.0], currency) == currency
-    assert plots.outcome_unit("conversions", [12, 30], currency) == ""  # a count never takes the currency
+    assert mmm.outcome_unit("sales", [1.5, 2.0], currency) == currency
+    assert mmm.outcome_unit("conversions", [12, 30], currency) == ""  # a count never takes the currency
     shown = f" ({currency})" if currency else ""
     fig = plots.response_figure(t["response_curves"], "week", currency=currency, outcome="sales",
-                                unit=plots.outcome_unit("sales", t["decomposition"]["actual"], currency))
+                                unit=mmm.outcome_unit("sales", t["decomposition"]["actual"], currency))
     drawn = [ax for ax in fig.axes if ax.get_visible()]
     assert {ax.get_xlabel() for ax in drawn} == {f"spend per week{shown}"}
     assert {ax.get_ylabel() for ax in drawn} == {f"extra sales per week{shown}"}
@@ -149,3 +150,22 @@ def test_chart_captions_say_how_to_read_and_count_from_the_run():
     carry = pd.DataFrame({"search": [0.9, 0.1, 0.0], "tv": [0.4, 0.4, 0.2]}).rename_axis("lag")
     assert mmm.carryover_caption(carry, "week").endswith(
         "Here tv spreads its effect most: 40% arrives in the week of the spend, 90% by 2 week(s) after it.")
+
+
+def test_findings_and_brief_write_money_with_the_run_currency(mix_run):
+    from marksell.mmm.brief import brief
+    from marksell.reporting.numbers import amount, money
+
+    fit, plan, plain = mix_run
+    budget, uplift = plan.budget, plan.uplift
+    euro = mmm.summary(fit, plan, currency="€", unit="€")
+    text = "\n".join(euro["findings"])
+    assert f"Re-splitting the same budget ({money(budget, '€')} per week) as recommended adds {money(uplift, '€')} " \
+           "`sales` per week" in text
+    assert re.search(r"per week for €[\d,]+ more spend", text)  # the 120 % scenario
+    assert euro["json"]["currency"] == "€" and euro["json"]["outcome_unit"] == "€"
+    assert f"adds {amount(uplift, '€')} of sales per week" in " ".join(brief(euro["json"]).answer)
+    counts = "\n".join(mmm.summary(fit, plan, currency="€", unit="")["findings"])  # outcome in conversions
+    assert f"({money(budget, '€')} per week) as recommended adds {money(uplift)} `sales`" in counts
+    none = "\n".join(plain["findings"])  # default: no currency anywhere
+    assert "€" not in none and f"({money(budget)} per week)" in none

@@ -34,7 +34,8 @@ def scorecard_figure(report, metrics: list[str] | None = None, ncols: int = 4) -
         label, unit, direction = METRICS[k]
         ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, color=STATUS_COLOURS[r["status"]],
                                    ec="0.6", lw=0.8))
-        ax.text(0.05, 0.82, label, transform=ax.transAxes, fontsize=9, weight="bold", va="center")
+        ax.text(0.05, 0.82, label, transform=ax.transAxes, fontsize=9 if len(label) <= 32 else 8, weight="bold",
+                va="center")  # the longest labels ("Revenue growth vs previous period") stay inside the tile
         ax.text(0.05, 0.52, fmt_value(r["value"], unit, cur), transform=ax.transAxes, fontsize=16, va="center")
         target = (f"{_TARGET_WORD[direction]} {fmt_value(r['target'], unit, cur)}"
                   if direction and pd.notna(r["target"]) else r["status"])

@@ -31,6 +31,7 @@ from marksell.mmm.summary import (
     decomposition_caption,
     display_kinds,
     hyperparameters,
+    outcome_unit,
     response_caption,
     response_curves,
     roas_caption,
@@ -43,7 +44,7 @@ __all__ = [
     "SCENARIOS", "Allocation", "MarketingMixModel", "MixFit", "MixSeries", "accuracy", "allocate_budget",
     "allocation_table", "calibration_rows", "carryover_caption", "carryover_table", "channel_name",
     "check_run_parameters", "channel_table", "decomposition", "decomposition_caption", "display_kinds", "fit_mix",
-    "hyperparameters", "identification", "infer_freq", "optimise_split", "prepare_series", "residual_sentences",
-    "response_caption", "response_curves", "roas_caption", "rule_comparison", "share_caption",
-    "spend_correlation", "summary",
+    "hyperparameters", "identification", "infer_freq", "optimise_split", "outcome_unit", "prepare_series",
+    "residual_sentences", "response_caption", "response_curves", "roas_caption", "rule_comparison",
+    "share_caption", "spend_correlation", "summary",
 ]

@@ -16,10 +16,11 @@ def brief(summary: dict) -> Brief:
                       f"and least in {worst[0]} ({worst[1]['mroas']:.2f}).")
         answer.append("Return on all spend so far: " + ", ".join(f"{c} {v['roas']:.2f}" for c, v in ranked) + ".")
     uplift = summary.get("uplift") or {}
+    unit = str(summary.get("outcome_unit") or "")  # the currency when the outcome is money
     if uplift.get("value") is not None:
-        interval = (f" (interval {amount(uplift['lo'])} to {amount(uplift['hi'])})"
+        interval = (f" (interval {amount(uplift['lo'], unit)} to {amount(uplift['hi'], unit)})"
                     if uplift.get("lo") is not None and uplift.get("hi") is not None else "")
-        answer.append(f"Moving the same budget as recommended adds {amount(uplift['value'])} of "
+        answer.append(f"Moving the same budget as recommended adds {amount(uplift['value'], unit)} of "
                       f"{summary.get('outcome') or 'outcome'} per {summary.get('period') or 'period'}{interval}.")
     if not answer:
         answer = ["No channel could be measured in this data."]

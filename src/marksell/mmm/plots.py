@@ -8,23 +8,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from marksell.plots import label_axis, use_style
-from marksell.reporting.tables import infer_kind
 
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 BASELINE_PARTS = ("base", "trend", "seasonality")
 
 
-def outcome_unit(outcome: str, values, currency: str = "") -> str:
-    """The unit of the outcome axis: ``currency`` when the outcome is money by its name and values (``sales``,
-    ``revenue``), as the tables read it; "" for conversions, orders or any other count."""
-    return currency if infer_kind(outcome, pd.Series(values, dtype=float)) == "money" else ""
-
-
 def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome",
                          unit: str = "") -> Figure:
     """Stacked contributions over time: the base (intercept, trend, season, controls) and each channel on top,
-    with the actual outcome as a line; the outcome axis in ``unit`` (a currency, or "" for counts)."""
+    with the actual outcome as a line; the outcome axis in ``unit`` (:func:`marksell.mmm.outcome_unit`)."""
     fig, ax = plt.subplots(figsize=(11, 4.2))
     base = decomp.drop(columns=["date", "actual", "fitted", *channels]).sum(axis=1)
     layers = [base] + [decomp[c] for c in channels]
@@ -42,7 +35,7 @@ def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str
 def response_figure(curves: pd.DataFrame, period: str = "period", ncols: int = 3, *, currency: str = "",
                     outcome: str = "outcome", unit: str = "") -> Figure:
     """Long-run response curve per channel with its interval band; the dot marks today's spend. Spend axes in
-    ``currency``, the response axes in ``unit`` (see :func:`outcome_unit`)."""
+    ``currency``, the response axes in ``unit`` (see :func:`marksell.mmm.outcome_unit`)."""
     chans = list(dict.fromkeys(curves["channel"]))
     nrows = max(1, int(np.ceil(len(chans) / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, 2.9 * nrows), squeeze=False)

@@ -7,6 +7,8 @@ import pandas as pd
 
 from marksell.mmm.allocate import Allocation
 from marksell.mmm.fitting import MixFit
+from marksell.reporting.numbers import money
+from marksell.reporting.tables import infer_kind
 
 CHANNEL_COLUMNS = ["channel", "spend", "contribution", "share_of_spend", "share_of_effect", "roas", "roas_lo",
                    "roas_hi", "mroas", "mroas_lo", "mroas_hi", "identified", "reason"]
@@ -138,8 +140,17 @@ def verdicts(channels: pd.DataFrame, plan: Allocation) -> pd.DataFrame:
     return out
 
 
-def summary(fit: MixFit, plan: Allocation) -> dict:
-    """``{"json": summary.json content, "tables": {name: frame}, "findings": [markdown sentences]}``."""
+def outcome_unit(outcome: str, values, currency: str = "") -> str:
+    """The unit of the outcome: ``currency`` when the outcome is money by its name and values (``sales``,
+    ``revenue``), as the tables read it; "" for conversions, orders or any other count."""
+    return currency if infer_kind(outcome, pd.Series(values, dtype=float)) == "money" else ""
+
+
+def summary(fit: MixFit, plan: Allocation, currency: str = "", unit: str = "") -> dict:
+    """``{"json": summary.json content, "tables": {name: frame}, "findings": [markdown sentences]}``.
+
+    ``currency``: the currency of spend in the findings ("" = none); ``unit``: that of the outcome (see
+    :func:`outcome_unit`; "" for counts)."""
     channels = channel_table(fit)
     tables = {"channels": channels, "budget_allocation": allocation_table(plan),
               "decomposition": decomposition(fit), "response_curves": response_curves(fit),
@@ -147,8 +158,8 @@ def summary(fit: MixFit, plan: Allocation) -> dict:
               "carryover": carryover_table(fit), "verdicts": verdicts(channels, plan)}
     if fit.calibration:
         tables["calibration"] = calibration_table(fit)
-    return {"json": _json(fit, plan, channels, tables), "tables": tables,
-            "findings": findings(fit, plan, channels, tables["verdicts"])}
+    js = {**_json(fit, plan, channels, tables), "currency": currency, "outcome_unit": unit}
+    return {"json": js, "tables": tables, "findings": findings(fit, plan, channels, tables["verdicts"], currency, unit)}
 
 
 def _json(fit: MixFit, plan: Allocation, channels: pd.DataFrame, tables: dict) -> dict:
@@ -176,12 +187,14 @@ def _json(fit: MixFit, plan: Allocation, channels: pd.DataFrame, tables: dict) -
     }
 
 
-def _num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+def _num(x: float, unit: str = "") -> str:
+    """An amount with ``unit`` (a currency) in front: whole above 100, two decimals below."""
+    return money(x, unit, 0 if abs(x) >= 100 else 2)
 
 
-def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.DataFrame) -> list[str]:
-    """Sentences a manager can act on, written from the results."""
+def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.DataFrame, currency: str = "",
+             unit: str = "") -> list[str]:
+    """Sentences a manager can act on, written from the results: spend in ``currency``, the outcome in ``unit``."""
     s = fit.series
     out, pct = [], int(round(100 * fit.interval))
     acc = fit.accuracy
@@ -208,25 +221,25 @@ def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.
         out.append(f"**{v['verdict'].capitalize()} `{v['channel']}`** ({v['change_pct']:+.0f} %): the next unit "
                    f"at today's spend returns {v['mroas']:.2f} ({pct} % interval {v['mroas_lo']:.2f} to "
                    f"{v['mroas_hi']:.2f}), {sure} break-even ({what}).")
-    gain = (f"Re-splitting the same budget ({_num(plan.budget)} per {s.period}) as recommended adds "
-            f"{_num(plan.uplift)} `{s.target}` per {s.period} in the long run ({pct} % interval "
-            f"{_num(plan.uplift_lo)} to {_num(plan.uplift_hi)})")
+    gain = (f"Re-splitting the same budget ({_num(plan.budget, currency)} per {s.period}) as recommended adds "
+            f"{_num(plan.uplift, unit)} `{s.target}` per {s.period} in the long run ({pct} % interval "
+            f"{_num(plan.uplift_lo, unit)} to {_num(plan.uplift_hi, unit)})")
     if np.isfinite(plan.uplift_lo) and plan.uplift_lo <= 0:
         gain += "; the interval includes no gain, so move part of the budget first and measure"
     out.append(gain + ".")
     sc = plan.scenarios.set_index("budget_pct")
     if 120 in sc.index and "outcome_change" in sc and np.isfinite(sc.loc[120, "outcome_change"]):
         r = sc.loc[120]
-        txt = (f"With 20 % more budget (best split) `{s.target}` would change by {_num(r['outcome_change'])} per "
-               f"{s.period} for {_num(r['spend_change'])} more spend")
+        txt = (f"With 20 % more budget (best split) `{s.target}` would change by {_num(r['outcome_change'], unit)} "
+               f"per {s.period} for {_num(r['spend_change'], currency)} more spend")
         if plan.gross_margin:
-            txt += f", a profit change of {_num(r['profit_change'])} at a {100 * plan.gross_margin:.0f} % margin"
+            txt += f", a profit change of {_num(r['profit_change'], unit)} at a {100 * plan.gross_margin:.0f} % margin"
         out.append(txt + ".")
     if plan.gross_margin and "profit_change" in sc and sc["profit_change"].notna().any():
         best = sc["profit_change"].idxmax()
         below = verdict[verdict["identified"] & (verdict["mroas_hi"] < breakeven)]["channel"].tolist()
         txt = (f"Of the budgets tried ({', '.join(f'{k} %' for k in sc.index)} of today's), {best} % earns the most "
-               f"gross profit ({_num(sc.loc[best, 'profit_change'])} per {s.period} against today's split)")
+               f"gross profit ({_num(sc.loc[best, 'profit_change'], unit)} per {s.period} against today's split)")
         if len(below) == int(verdict["identified"].sum()):
             txt += "; no channel's next unit pays back in gross profit at today's spend, so the budget is above " \
                    "its most profitable level"
