@@ -9,10 +9,11 @@ LOWEST ?= .lowest
 LOWEST_PYTHON ?= $(PYTHON)
 NEWEST ?= .newest
 NEWEST_PYTHON ?=
-# the second runs (lowest versions, newest Python): unit tests only, on both cores (one file per process:
-# some files count what their tests did, in order). Left out: the suites that start the marksell command
-# once per case (tests/foreign, test_security_cli: the same library code, ~half the time of the run).
-SECOND_RUN := -q -m "not slow" -p no:cacheprovider -n 2 --dist loadfile --ignore=tests/foreign \
+# the second runs (lowest versions, newest Python): unit tests and the runner's kernel tests (marked kernel:
+# papermill, nbclient, jupyter-client and ipykernel together), on both cores (one file per process: some files
+# count what their tests did, in order). Left out: the other slow tests and the suites that start the marksell
+# command once per case (tests/foreign, test_security_cli: the same library code, ~half the time of the run).
+SECOND_RUN := -q -m "not slow or kernel" -p no:cacheprovider -n 2 --dist loadfile --ignore=tests/foreign \
 	--ignore=tests/reporting/test_security_cli.py
 # uv installs from the package index only; it never downloads a Python (use what the machine has)
 export UV_PYTHON_DOWNLOADS := never

@@ -35,6 +35,7 @@ def test_fallbacks_are_read_from_the_summary(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 @pytest.mark.parametrize("failed, status", [(0, "ok"), (2, "ok"), (3, "warning")])
 def test_run_status_warns_above_a_small_share_of_fallbacks(tmp_path, failed, status):
     res = runner.run(runner.RunSpec(notebook=str(_toy(tmp_path)), parameters={"failed": failed},

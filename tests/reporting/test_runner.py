@@ -103,6 +103,7 @@ def test_unsafe_labels_are_refused(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_run_writes_the_full_report_folder(toy, tmp_path):
     reports = tmp_path / "reports"
     res = run_toy(toy, reports, parameters={"x": 5, "name": "<b>Acme & Co</b>"}, label="weekly")
@@ -128,6 +129,7 @@ def test_run_writes_the_full_report_folder(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_second_run_same_day_never_overwrites(toy, tmp_path):
     reports = tmp_path / "reports"
     first = run_toy(toy, reports)
@@ -138,6 +140,7 @@ def test_second_run_same_day_never_overwrites(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_failing_notebook_is_kept_and_marked_failed(toy, tmp_path):
     res = run_toy(toy, tmp_path / "reports", parameters={"mode": "fail"})
     assert res.status == "failed" and "planted failure" in res.error
@@ -150,6 +153,7 @@ def test_failing_notebook_is_kept_and_marked_failed(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_cell_timeout_and_dead_kernel_mark_the_run_failed(toy, tmp_path):
     slow = run_toy(toy, tmp_path / "r", parameters={"mode": "sleep", "seconds": 20.0}, cell_timeout=2)
     assert slow.status == "failed" and "timed out" in slow.error
@@ -160,6 +164,7 @@ def test_cell_timeout_and_dead_kernel_mark_the_run_failed(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_exact_out_folder_refuses_to_overwrite(toy, tmp_path):
     out = tmp_path / "exact"
     res = runner.run(runner.RunSpec(notebook=str(toy), out=str(out)))
@@ -169,6 +174,7 @@ def test_exact_out_folder_refuses_to_overwrite(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_batch_goes_on_after_a_failure(toy, tmp_path, capsys):
     reports = tmp_path / "reports"
     cfg = tmp_path / "batch.yaml"
@@ -222,6 +228,7 @@ def _cli(*args, cwd, env=None):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_sigterm_during_a_run_leaves_no_half_report(toy, tmp_path):
     reports = tmp_path / "reports"
     proc = _cli("run", str(toy), "-p", "mode", "sleep", "-p", "seconds", "60", "--reports-dir", str(reports),
@@ -240,6 +247,7 @@ def test_sigterm_during_a_run_leaves_no_half_report(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_two_batches_at_once_lose_nothing(toy, tmp_path):
     reports = tmp_path / "reports"
     cfg = tmp_path / "b.yaml"
@@ -256,6 +264,7 @@ def test_two_batches_at_once_lose_nothing(toy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_reports_carry_no_absolute_home_paths(toy, tmp_path, monkeypatch):
     home = tmp_path / "home" / "analyst"
     home.mkdir(parents=True)
@@ -268,6 +277,7 @@ def test_reports_carry_no_absolute_home_paths(toy, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_headline_is_stored_in_run_json_and_the_index_does_not_reread_summary(toy_notebook, tmp_path):
     body = ('from marksell.reporting.artifacts import Artifacts\n'
             'Artifacts(artifacts_dir).save_json({"headline": {"x doubled": 2 * x}}, "summary.json")')

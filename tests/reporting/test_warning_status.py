@@ -24,7 +24,8 @@ def _run(toy_notebook, tmp_path, **params):
     return res, read_run_record(res.folder / "run.json"), (res.folder / "report.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.slow  # starts a kernel, like every runner test that does
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_warnings_of_the_analysis_mark_the_run(toy_notebook, tmp_path):
     why = "Implausible dates: 3 customer(s) have purchases dated 1900-01-01"
     res, record, html = _run(toy_notebook, tmp_path, doubt=why)
@@ -34,7 +35,8 @@ def test_warnings_of_the_analysis_mark_the_run(toy_notebook, tmp_path):
     assert "ms-status-warning" in html
 
 
-@pytest.mark.slow  # starts a kernel, like every runner test that does
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_no_warnings_no_mark(toy_notebook, tmp_path):
     res, record, html = _run(toy_notebook, tmp_path)
     assert res.status == "ok" and record["status"] == "ok" and "warnings" not in record
@@ -50,7 +52,8 @@ def test_a_summary_without_a_list_of_warnings_is_not_a_warning(tmp_path):
     assert runner.analysis_warnings(tmp_path) == ["one"]
 
 
-@pytest.mark.slow  # starts a kernel, like every runner test that does
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_the_command_exits_0_on_a_warning(toy_notebook, tmp_path):
     import subprocess
     import sys
