@@ -313,6 +313,8 @@ def _row_fingerprints(frame: pd.DataFrame) -> np.ndarray:
 
 
 _K1, _K2, _K3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)
+_K12 = np.uint64((0x9E3779B97F4A7C15 * 0xC2B2AE3D27D4EB4F) % 2**64)
+_SHORT_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)], dtype=np.uint64)  # the bytes of a k-byte string
 
 
 def _mix(h: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -359,6 +361,8 @@ def _string_fingerprint(arr) -> np.ndarray:
 
 def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
     n = len(arr)
+    if n == 0:
+        return np.zeros(0, np.uint64)
     offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + n + 1]
     data = arr.buffers()[2]
     size = data.size if data is not None else 0
@@ -368,26 +372,37 @@ def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
         size = data.size
     words = np.ndarray(shape=(size - 7,), dtype="<u8", buffer=data, strides=(1,))  # 8 bytes from each offset
     start, end = offsets[:-1], offsets[1:]
-    tail = start > size - 8  # short strings in the last 8 bytes of the buffer: read one by one below
-    first = words[np.where(tail, 0, start) if tail.any() else start]
-    short = lengths < 8
-    last = None  # the last 8 bytes: none for strings under 8 bytes (their first 8 hold them whole)
-    if short.all():  # short codes (regions, categories): one mask, no second read
-        first &= (np.uint64(1) << (lengths * np.uint64(8))) - np.uint64(1)
-    elif short.any():  # keep only the string's own bytes
-        bits = np.where(short, lengths, 0) * np.uint64(8)
-        first &= np.where(short, (np.uint64(1) << bits) - np.uint64(1), np.uint64(0xFFFFFFFFFFFFFFFF))
-        last = np.where(short, np.uint64(0), words[np.maximum(end - 8, 0)])
+    # strings starting in the last 7 bytes of the buffer are read one by one below; offsets increase, so
+    # they are the last strings
+    first_tail = int(np.searchsorted(start, size - 8, side="right"))
+    if first_tail < n:
+        at = start.copy()
+        at[first_tail:] = 0
+        first = words[at]
     else:
-        last = words[end - 8]
-    raw = data.slice(size - 16).to_pybytes() if tail.any() else b""
-    for i in np.flatnonzero(tail):
+        first = words[start]
+    last = None  # the last 8 bytes: none for strings under 8 bytes (their first 8 hold them whole)
+    if int(lengths.max()) < 8:  # short codes (regions, categories): one mask, no second read
+        first &= _SHORT_MASKS[lengths]
+    else:
+        short = lengths < 8
+        if short.any():  # keep only the string's own bytes
+            bits = np.where(short, lengths, 0) * np.uint64(8)
+            first &= np.where(short, (np.uint64(1) << bits) - np.uint64(1), np.uint64(0xFFFFFFFFFFFFFFFF))
+            last = np.where(short, np.uint64(0), words[np.maximum(end - 8, 0)])
+        else:
+            last = words[end - 8]
+    tail = range(first_tail, n)
+    raw = data.slice(size - 16).to_pybytes() if len(tail) else b""
+    for i in tail:
         first[i] = int.from_bytes(raw[16 - (size - int(start[i])):][:int(lengths[i])], "little")
-    h = first  # mixed in place (x ^ 0 = x where there is no last part)
-    h *= _K1
-    if last is not None:
+    h = first  # mixed in place
+    if last is None:
+        h *= _K12  # the same as multiplying by _K1 then _K2 (modulo 2**64)
+    else:
+        h *= _K1
         h ^= last
-    h *= _K2
+        h *= _K2
     h += lengths
     if arr.null_count:
         h[~arr.is_valid().to_numpy(zero_copy_only=False)] = _K2
