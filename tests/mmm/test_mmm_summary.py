@@ -87,6 +87,10 @@ def test_display_kinds_say_what_the_names_do_not():
     acc = pd.DataFrame({"mape": [0.674], "nrmse": [0.04], "r2": [0.985], "n": [13]}, index=["holdout"])
     assert table(acc.rename_axis("sample"), kinds=display_kinds(acc)).frame.iloc[0].tolist() == [
         "holdout", "0.7 %", "0.040", "0.98", "13"]
+    hyper = pd.DataFrame({"decay": [0.115], "half_saturation": [29822.4], "today_spend": [11130.2]},
+                         index=pd.Index(["search"], name="channel"))
+    assert table(hyper, kinds=display_kinds(hyper), currency="€").frame.iloc[0].tolist() == [
+        "search", "11.5 %", "€29,822", "€11,130"]  # the half-saturation point is a spend
 
 
 @pytest.mark.parametrize("currency", ["€", ""])

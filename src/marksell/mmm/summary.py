@@ -260,8 +260,9 @@ def rule_comparison(channels: pd.DataFrame, rule_roas: dict) -> pd.DataFrame:
 
 def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
     """Kinds for ``reporting.tables.table`` where a name misleads: MAPE is already in percent, ``n`` counts
-    periods, decay is a share carried over to the next period."""
-    kinds = {"mape": "percent", "nrmse": "number", "r2": "number", "n": "count", "decay": "share"}
+    periods, decay is a share carried over to the next period, the half-saturation point is a spend."""
+    kinds = {"mape": "percent", "nrmse": "number", "r2": "number", "n": "count", "decay": "share",
+             "half_saturation": "money"}
     return {c: k for c, k in kinds.items() if c in frame.columns}
 
 
