@@ -15,11 +15,12 @@ PARAMS = '''mode: str = "ok"  # ok, set, fail, sleep, die
 artifacts_dir: str = ""  # set by the runner'''
 
 BODY = '''import os, sys, time
+warm = "marksell.data" in sys.modules
 import pandas as pd
 from marksell.reporting.artifacts import Artifacts
-names = sorted(k for k in globals() if not k.startswith("_") and k not in ("In", "Out", "exit", "quit", "get_ipython"))
+names = sorted(k for k in globals() if not k.startswith("_") and k not in ("In", "Out", "exit", "quit", "get_ipython", "warm"))
 Artifacts(artifacts_dir).save_json({"leaked": "planted" in globals(), "pid": os.getpid(), "names": names,
-                                    "warm": "statsmodels.api" in sys.modules}, "summary.json")
+                                    "warm": warm}, "summary.json")
 if mode == "set":
     planted = 1
 if mode == "fail":

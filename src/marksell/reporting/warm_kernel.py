@@ -1,13 +1,14 @@
 """Kernel launcher with the scientific stack imported before the kernel starts (``python -m`` this module).
 
-It does what ``ipykernel_launcher`` does, after importing the libraries every analysis needs (pandas, numpy,
-SciPy, statsmodels, scikit-learn, matplotlib, marksell's analysis packages; not pyplot, whose backend the kernel
-sets up). The imports land in ``sys.modules`` only, never in the notebook's namespace, so a notebook's
-``import pandas as pd`` is instant and its outputs are the same as in a cold kernel. (The warning filters
-numpy, SciPy and statsmodels install on import are in place from the start, as after a notebook's first
-import cell.) Started ahead of time by
-:class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead of
-delaying the next.
+It does what ``ipykernel_launcher`` does, after importing what every notebook imports first (numpy, pandas,
+matplotlib, marksell.data with pandera and pyarrow, the reporting helpers; not pyplot, whose backend the kernel
+sets up). Not SciPy, statsmodels or scikit-learn: loading them early changes which BLAS libraries a
+``threadpool_limits(1)`` block finds, and KMeans inertia then differed in its last digits from a cold kernel. The
+imports land in ``sys.modules`` only, never in the notebook's namespace, so a notebook's ``import pandas as pd`` is
+instant and its outputs are the same as in a cold kernel. (The warning filters numpy installs on import are in
+place from the start, as after a notebook's first import cell.) Started ahead of time by
+:class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead of delaying
+the next.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ import runpy
 import sys
 from pathlib import Path
 
-MODULES = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "sklearn", "matplotlib", "marksell.data",
-           "marksell.reporting.tables", "marksell.reporting.artifacts", "marksell.reporting.display",
-           "marksell.audit", "marksell.kpi", "marksell.segmentation", "marksell.pricing", "marksell.forecasting",
-           "marksell.mmm", "marksell.experiments", "marksell.prioritisation")
+MODULES = ("numpy", "pandas", "matplotlib", "marksell.data",
+           "marksell.reporting.tables", "marksell.reporting.artifacts", "marksell.reporting.display")
 
 
 def import_stack(modules=MODULES) -> list[str]:
