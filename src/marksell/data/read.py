@@ -437,11 +437,11 @@ class _SheetMissing(Exception):
     pass
 
 
-def mapped_header(path, kind: str, mapping: dict, keys: list[str] | None = None) -> tuple[list[str], str] | None:
-    """The column names of the user's ``kind`` file as the loader will name them (``mapping`` — the
-    user's ``columns`` for this input — plus the automatic case/space matches), and the path as shown;
-    ``None`` when the file cannot be read here (the path checks and the loader report that in full).
-    Reads the header only: the checks that run before any kernel use it."""
+def file_names(path, kind: str, mapping: dict, keys: list[str] | None = None) -> tuple[list[str], dict, str] | None:
+    """(the user's ``kind`` file header, the mapping as the loader applies it — ``mapping``, the user's
+    ``columns`` for this input, plus the automatic case/space matches —, the path as shown), or ``None`` when
+    the file cannot be read here (the path checks and the loader report that in full). Reads the header
+    only: the checks that run before any kernel use it."""
     from marksell.data.columns import name_mapping
     from marksell.data.contracts import CONTRACTS
     from marksell.paths import resolve_input
@@ -453,5 +453,14 @@ def mapped_header(path, kind: str, mapping: dict, keys: list[str] | None = None)
         header = read_header(src, CONTRACTS[kind])
     except DataContractError:
         return None
-    names = name_mapping(header, CONTRACTS[kind], list(keys or []), mapping)
-    return [names.get(c, c) for c in header], display_path(src)
+    return header, name_mapping(header, CONTRACTS[kind], list(keys or []), mapping), display_path(src)
+
+
+def mapped_header(path, kind: str, mapping: dict, keys: list[str] | None = None) -> tuple[list[str], str] | None:
+    """The column names of the user's ``kind`` file as the loader will name them, and the path as shown
+    (see :func:`file_names`)."""
+    found = file_names(path, kind, mapping, keys)
+    if found is None:
+        return None
+    header, names, shown = found
+    return [names.get(c, c) for c in header], shown

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from marksell.data.columns import input_columns
+from marksell.data.read import file_names
 from marksell.errors import ParameterError
 from marksell.forecasting.exog import load_plan
 
@@ -128,25 +129,6 @@ def _plan_mapping(columns, history_mapping: dict) -> dict[str, str]:
     return {k: v for k, v in history_mapping.items() if v == "date"}
 
 
-def _file_names(path, kind: str, mapping: dict, keys: list[str]) -> tuple[list[str], dict, str] | None:
-    """(file header, the mapping as the loader applies it, shown path), or None when the file cannot be
-    read here (the path checks and the loader report that with their own messages)."""
-    from marksell.data.columns import name_mapping
-    from marksell.data.contracts import CONTRACTS
-    from marksell.data.read import display_path, read_header
-    from marksell.errors import DataContractError
-    from marksell.paths import resolve_input
-
-    src = resolve_input(path or "", kind)
-    if not src.is_file():
-        return None
-    try:
-        header = read_header(src, CONTRACTS[kind])
-    except DataContractError:
-        return None
-    return header, name_mapping(header, CONTRACTS[kind], keys, mapping), display_path(src)
-
-
 def _series_ids(path, mapping: dict, keys: list[str], levels) -> set[str]:
     """The series ids a forecast of this history has: ``total`` and the key values joined per level
     (reads the file; used only when ``show_series`` names series)."""
@@ -214,7 +196,7 @@ def _plan_problems(given: dict, mapping: dict, keys: list[str]) -> list[str]:
         return [f"exog_cols: {exog} need the drivers' future values: set `future_path` to a file with the date, "
                 "the key columns and those columns for the periods to forecast, or set exog_cols to [] to "
                 "forecast without drivers"]
-    plan = _file_names(future, "sales_plan", _plan_mapping(given.get("columns"), mapping), keys)
+    plan = file_names(future, "sales_plan", _plan_mapping(given.get("columns"), mapping), keys)
     if plan is None:
         return []
     header, full, shown = plan
@@ -241,7 +223,7 @@ def check_run_parameters(given: dict) -> None:
     if value_col != "sales":
         mapping.setdefault(value_col, "sales")
     keys = _given_keys(given)
-    found = _file_names(given.get("sales_path"), "sales_history", mapping, keys)
+    found = file_names(given.get("sales_path"), "sales_history", mapping, keys)
     if found is None:
         return
     header, full, shown = found
