@@ -34,8 +34,7 @@ N_PRODUCTS, N_WEEKS = 40, 52
 def make_panel(n_stores: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """Synthetic store x product x week panel with store/week effects and endogenous prices."""
     rng = np.random.default_rng(seed)
-    s, p, t = (a.ravel() for a in np.meshgrid(np.arange(n_stores), np.arange(N_PRODUCTS), np.arange(N_WEEKS),
-                                              indexing="ij"))
+    s, p, t = (a.ravel() for a in np.meshgrid(np.arange(n_stores), np.arange(N_PRODUCTS), np.arange(N_WEEKS), indexing="ij"))
     e = rng.uniform(-3.0, -1.2, N_PRODUCTS)
     store_fx, week_fx = rng.normal(0, 0.3, n_stores), rng.normal(0, 0.2, N_WEEKS)
     log_cost = np.log(2 + p % 7) + rng.normal(0, 0.1, len(s))
@@ -43,14 +42,18 @@ def make_panel(n_stores: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     promo = (rng.random(len(s)) < 0.1).astype(np.int8)
     lp = 0.6 + 0.8 * log_cost + 0.02 * (s % 5) + 0.3 * v - 0.2 * promo + rng.normal(0, 0.03, len(s))
     lq = 4 + store_fx[s] + week_fx[t] + e[p] * (lp - np.log(2 + p % 7)) + 0.3 * promo + v
-    df = pd.DataFrame({
-        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(7 * t, unit="D"),
-        "store_id": pd.array([f"S{i:04d}" for i in range(n_stores)], dtype="string")[s],
-        "product_id": pd.array([f"P{i:02d}" for i in range(N_PRODUCTS)], dtype="string")[p],
-        "category": pd.array([f"C{i}" for i in range(4)], dtype="string")[p % 4],
-        "price": np.round(np.exp(lp), 2), "units": np.round(np.exp(lq)), "promo": promo,
-        "unit_cost": np.round(np.exp(log_cost), 3),
-    })
+    df = pd.DataFrame(
+        {
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(7 * t, unit="D"),
+            "store_id": pd.array([f"S{i:04d}" for i in range(n_stores)], dtype="string")[s],
+            "product_id": pd.array([f"P{i:02d}" for i in range(N_PRODUCTS)], dtype="string")[p],
+            "category": pd.array([f"C{i}" for i in range(4)], dtype="string")[p % 4],
+            "price": np.round(np.exp(lp), 2),
+            "units": np.round(np.exp(lq)),
+            "promo": promo,
+            "unit_cost": np.round(np.exp(log_cost), 3),
+        }
+    )
     df = df[df["units"] > 0].reset_index(drop=True)
     return df, e
 
@@ -62,10 +65,14 @@ def run_marksell(n_stores: int) -> dict:
     wall = time.perf_counter() - t0
     iv = fits[(fits["method"] == "iv") & (fits["level"] == "product")]
     ols = fits[(fits["method"] == "ols") & (fits["level"] == "product")]
-    return {"compute_s": wall, "rows": len(df), "regressions": len(fits),
-            "iv_mean_abs_error_vs_truth": float(np.abs(iv["elasticity"].to_numpy() - e).mean()),
-            "ols_mean_abs_error_vs_truth": float(np.abs(ols["elasticity"].to_numpy() - e).mean()),
-            "ols": ols["elasticity"].round(10).tolist()}
+    return {
+        "compute_s": wall,
+        "rows": len(df),
+        "regressions": len(fits),
+        "iv_mean_abs_error_vs_truth": float(np.abs(iv["elasticity"].to_numpy() - e).mean()),
+        "ols_mean_abs_error_vs_truth": float(np.abs(ols["elasticity"].to_numpy() - e).mean()),
+        "ols": ols["elasticity"].round(10).tolist(),
+    }
 
 
 def run_statsmodels(n_stores: int, ref_products: int) -> dict:
@@ -78,14 +85,23 @@ def run_statsmodels(n_stores: int, ref_products: int) -> dict:
     coefs = []
     for prod in products[:ref_products]:
         d = df[df["product_id"] == prod]
-        x = pd.concat([pd.DataFrame({"lp": np.log(d["price"]), "promo": d["promo"].astype(float)}),
-                       pd.get_dummies(d["store_id"], dtype=float),
-                       pd.get_dummies(d["date"], drop_first=True, dtype=float)], axis=1)
+        x = pd.concat(
+            [
+                pd.DataFrame({"lp": np.log(d["price"]), "promo": d["promo"].astype(float)}),
+                pd.get_dummies(d["store_id"], dtype=float),
+                pd.get_dummies(d["date"], drop_first=True, dtype=float),
+            ],
+            axis=1,
+        )
         res = sm.OLS(np.log(d["units"]), x).fit(cov_type="HC1")
         coefs.append(float(res.params["lp"]))
     elapsed = time.perf_counter() - t0
-    return {"measured_products": ref_products, "measured_s": elapsed,
-            "extrapolated_s": elapsed * len(products) / ref_products, "ols": coefs}
+    return {
+        "measured_products": ref_products,
+        "measured_s": elapsed,
+        "extrapolated_s": elapsed * len(products) / ref_products,
+        "ols": coefs,
+    }
 
 
 def run_linearmodels(n_stores: int) -> dict:
@@ -95,8 +111,7 @@ def run_linearmodels(n_stores: int) -> dict:
     t0 = time.perf_counter()
     coefs = []
     for _prod, d in df.groupby("product_id", sort=True):
-        absorb = pd.DataFrame({"store": pd.Categorical(d["store_id"]), "week": pd.Categorical(d["date"])},
-                              index=d.index)
+        absorb = pd.DataFrame({"store": pd.Categorical(d["store_id"]), "week": pd.Categorical(d["date"])}, index=d.index)
         exog = pd.DataFrame({"lp": np.log(d["price"]), "promo": d["promo"].astype(float)})
         res = AbsorbingLS(np.log(d["units"]), exog, absorb=absorb).fit(cov_type="robust")
         coefs.append(float(res.params["lp"]))
@@ -115,24 +130,45 @@ def main(scale: float = 1.0) -> list[dict]:
     extra_sm = dict(sm_ref.get("extra") or {"error": sm_ref.get("error")})
     if ours_coefs is not None and sm_ref.get("ok"):
         extra_sm["max_abs_diff_vs_marksell"] = float(np.abs(np.array(extra_sm.pop("ols")) - ours_coefs[:ref_products]).max())
-    rows = [{"analysis": "elasticity_fe_both", "size": size,
-             "impl": "marksell (within-demeaning; OLS + 2SLS + pooled)", "wall_s": wall,
-             "cpu_s": ours.get("cpu_s"), "peak_mb": ours.get("peak_mb"),
-             "ratio_vs_ref": (wall / sm_wall) if (wall and sm_wall) else None,
-             "extra": ours.get("extra") or ours.get("error")},
-            {"analysis": "elasticity_fe_both", "size": size,
-             "impl": f"statsmodels OLS + dummies ({ref_products} products measured, extrapolated)",
-             "wall_s": sm_wall, "cpu_s": None, "peak_mb": sm_ref.get("peak_mb"), "ratio_vs_ref": 1.0,
-             "extra": extra_sm}]
+    rows = [
+        {
+            "analysis": "elasticity_fe_both",
+            "size": size,
+            "impl": "marksell (within-demeaning; OLS + 2SLS + pooled)",
+            "wall_s": wall,
+            "cpu_s": ours.get("cpu_s"),
+            "peak_mb": ours.get("peak_mb"),
+            "ratio_vs_ref": (wall / sm_wall) if (wall and sm_wall) else None,
+            "extra": ours.get("extra") or ours.get("error"),
+        },
+        {
+            "analysis": "elasticity_fe_both",
+            "size": size,
+            "impl": f"statsmodels OLS + dummies ({ref_products} products measured, extrapolated)",
+            "wall_s": sm_wall,
+            "cpu_s": None,
+            "peak_mb": sm_ref.get("peak_mb"),
+            "ratio_vs_ref": 1.0,
+            "extra": extra_sm,
+        },
+    ]
     if importlib.util.find_spec("linearmodels") is None:
         return rows
     lm = measure(run_linearmodels, n_stores)
     if lm.get("ok"):
         diff = float(np.abs(np.array(lm["extra"].pop("ols")) - ours_coefs).max()) if ours_coefs is not None else None
-        rows.append({"analysis": "elasticity_fe_both", "size": size, "impl": "linearmodels AbsorbingLS (OLS only)",
-                     "wall_s": lm["extra"]["compute_s"], "cpu_s": lm.get("cpu_s"), "peak_mb": lm.get("peak_mb"),
-                     "ratio_vs_ref": (lm["extra"]["compute_s"] / sm_wall) if sm_wall else None,
-                     "extra": {"max_abs_diff_vs_marksell": diff}})
+        rows.append(
+            {
+                "analysis": "elasticity_fe_both",
+                "size": size,
+                "impl": "linearmodels AbsorbingLS (OLS only)",
+                "wall_s": lm["extra"]["compute_s"],
+                "cpu_s": lm.get("cpu_s"),
+                "peak_mb": lm.get("peak_mb"),
+                "ratio_vs_ref": (lm["extra"]["compute_s"] / sm_wall) if sm_wall else None,
+                "extra": {"max_abs_diff_vs_marksell": diff},
+            }
+        )
     else:
         print("linearmodels reference failed:", lm.get("error"))
     return rows

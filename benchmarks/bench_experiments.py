@@ -31,8 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import cli, measure  # noqa: E402
 
 VARIANTS = ["control", "b", "c"]
-METRICS = {"converted": "binary", "subscribed": "binary", "revenue": "mean", "margin": "mean",
-           "revenue/orders": "ratio"}
+METRICS = {"converted": "binary", "subscribed": "binary", "revenue": "mean", "margin": "mean", "revenue/orders": "ratio"}
 COVARIATES = {"revenue": "pre_revenue", "margin": "pre_margin"}
 
 
@@ -42,17 +41,19 @@ def make_data(n: int, seed: int = 0) -> pd.DataFrame:
     pre_rev = rng.gamma(1.5, 40.0, n)
     pre_margin = 0.3 * pre_rev + rng.gamma(2.0, 3.0, n)
     orders = rng.poisson(1.2, n) + 1.0
-    return pd.DataFrame({
-        "unit_id": np.arange(n),
-        "variant": pd.Categorical.from_codes(v, VARIANTS),
-        "converted": (rng.random(n) < 0.10 + 0.005 * (v == 1)).astype(np.float64),
-        "subscribed": (rng.random(n) < 0.03).astype(np.float64),
-        "revenue": 0.8 * pre_rev + rng.gamma(2.0, 20.0, n) + 0.5 * (v == 2),
-        "margin": 0.5 * pre_margin + rng.gamma(2.0, 5.0, n),
-        "orders": orders,
-        "pre_revenue": pre_rev,
-        "pre_margin": pre_margin,
-    })
+    return pd.DataFrame(
+        {
+            "unit_id": np.arange(n),
+            "variant": pd.Categorical.from_codes(v, VARIANTS),
+            "converted": (rng.random(n) < 0.10 + 0.005 * (v == 1)).astype(np.float64),
+            "subscribed": (rng.random(n) < 0.03).astype(np.float64),
+            "revenue": 0.8 * pre_rev + rng.gamma(2.0, 20.0, n) + 0.5 * (v == 2),
+            "margin": 0.5 * pre_margin + rng.gamma(2.0, 5.0, n),
+            "orders": orders,
+            "pre_revenue": pre_rev,
+            "pre_margin": pre_margin,
+        }
+    )
 
 
 def _marksell_core(df: pd.DataFrame) -> pd.DataFrame:
@@ -81,8 +82,9 @@ def run_full(n: int) -> dict:
 
     df = make_data(n)
     t0 = time.perf_counter()
-    run = run_experiment(df, "control", metrics=METRICS, primary_metric="converted", covariates=COVARIATES,
-                         guardrails={"revenue": 0.02}, seed=1)
+    run = run_experiment(
+        df, "control", metrics=METRICS, primary_metric="converted", covariates=COVARIATES, guardrails={"revenue": 0.02}, seed=1
+    )
     return {"compute_s": time.perf_counter() - t0, "rows": len(run.results)}
 
 
@@ -104,8 +106,9 @@ def reference(df: pd.DataFrame) -> pd.DataFrame:
                 lift = t[m].mean() - c[m].mean()
             elif m in COVARIATES:
                 both = pd.concat([c, t])
-                design = np.column_stack([np.ones(len(both)), (both["variant"] == v).to_numpy(float),
-                                          both[COVARIATES[m]].to_numpy()])
+                design = np.column_stack(
+                    [np.ones(len(both)), (both["variant"] == v).to_numpy(float), both[COVARIATES[m]].to_numpy()]
+                )
                 fit = sm.OLS(both[m].to_numpy(), design).fit()
                 lift, p = fit.params[1], fit.pvalues[1]
             elif kind == "ratio":
@@ -136,15 +139,20 @@ def run_reference(n: int) -> dict:
     ours = _marksell_core(df).set_index(["metric", "variant"])
     ref = ref.set_index(["metric", "variant"])
     ours = ours.loc[ref.index]
-    return {"compute_s": wall,
-            "max_lift_diff": float(np.max(np.abs(ours["abs_lift"].to_numpy() - ref["abs_lift"].to_numpy()))),
-            "max_p_diff": float(np.max(np.abs(ours["p_value"].to_numpy() - ref["p_value"].to_numpy())))}
+    return {
+        "compute_s": wall,
+        "max_lift_diff": float(np.max(np.abs(ours["abs_lift"].to_numpy() - ref["abs_lift"].to_numpy()))),
+        "max_p_diff": float(np.max(np.abs(ours["p_value"].to_numpy() - ref["p_value"].to_numpy()))),
+    }
 
 
 def main(scale: float = 1.0) -> list[dict]:
     n = max(10_000, int(round(10_000_000 * scale)))
-    results = {"marksell core": measure(run_core, n), "marksell run": measure(run_full, n),
-               "scipy/statsmodels": measure(run_reference, n)}
+    results = {
+        "marksell core": measure(run_core, n),
+        "marksell run": measure(run_full, n),
+        "scipy/statsmodels": measure(run_reference, n),
+    }
     ref_wall = results["scipy/statsmodels"].get("extra", {}).get("compute_s")
     rows = []
     for impl, res in results.items():
@@ -153,10 +161,18 @@ def main(scale: float = 1.0) -> list[dict]:
             continue
         extra = res["extra"]
         wall = extra["compute_s"]
-        rows.append({"analysis": "experiment", "size": f"{n:,} units x 3 variants x 5 metrics", "impl": impl,
-                     "wall_s": wall, "cpu_s": res["cpu_s"], "peak_mb": res["peak_mb"],
-                     "ratio_vs_ref": wall / ref_wall if ref_wall else None,
-                     "extra": {k: v for k, v in extra.items() if k != "compute_s"}})
+        rows.append(
+            {
+                "analysis": "experiment",
+                "size": f"{n:,} units x 3 variants x 5 metrics",
+                "impl": impl,
+                "wall_s": wall,
+                "cpu_s": res["cpu_s"],
+                "peak_mb": res["peak_mb"],
+                "ratio_vs_ref": wall / ref_wall if ref_wall else None,
+                "extra": {k: v for k, v in extra.items() if k != "compute_s"},
+            }
+        )
     return rows
 
 

@@ -41,8 +41,9 @@ HORIZON, N_ORIGINS, SEASON = 3, 3, 12
 PROMO_LIFT = 0.12
 
 
-def make_series(n_series: int, n_months: int = 120, seed: int = 0,
-                drivers: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+def make_series(
+    n_series: int, n_months: int = 120, seed: int = 0, drivers: bool = False
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Synthetic monthly sales: level x growth x multiplicative seasonality x AR(1) noise.
 
     ``drivers=True``: also a ``promo`` column (share of the month on promotion, planted log lift
@@ -64,20 +65,35 @@ def make_series(n_series: int, n_months: int = 120, seed: int = 0,
     group = np.array([f"g{i % 10}" for i in range(n_series)])
     sid = np.array([f"s{i:04d}" for i in range(n_series)])
     if not drivers:
-        return pd.DataFrame({"date": np.tile(dates[:n_months], n_series),
-                             "group": np.repeat(group, n_months), "sid": np.repeat(sid, n_months),
-                             "sales": np.round(y.ravel(), 2)})
+        return pd.DataFrame(
+            {
+                "date": np.tile(dates[:n_months], n_series),
+                "group": np.repeat(group, n_months),
+                "sid": np.repeat(sid, n_months),
+                "sales": np.round(y.ravel(), 2),
+            }
+        )
     prng = np.random.default_rng(seed + 1)
     n_all = n_months + HORIZON
-    promo = np.where(prng.random((n_series, n_all)) < 0.3,
-                     prng.choice([0.25, 0.5, 0.75, 1.0], (n_series, n_all)), 0.0)
+    promo = np.where(prng.random((n_series, n_all)) < 0.3, prng.choice([0.25, 0.5, 0.75, 1.0], (n_series, n_all)), 0.0)
     y = y * np.exp(PROMO_LIFT * promo[:, :n_months])
-    hist = pd.DataFrame({"date": np.tile(dates[:n_months], n_series),
-                         "group": np.repeat(group, n_months), "sid": np.repeat(sid, n_months),
-                         "sales": np.round(y.ravel(), 2), "promo": promo[:, :n_months].ravel()})
-    plan = pd.DataFrame({"date": np.tile(dates[n_months:], n_series),
-                         "group": np.repeat(group, HORIZON), "sid": np.repeat(sid, HORIZON),
-                         "promo": promo[:, n_months:].ravel()})
+    hist = pd.DataFrame(
+        {
+            "date": np.tile(dates[:n_months], n_series),
+            "group": np.repeat(group, n_months),
+            "sid": np.repeat(sid, n_months),
+            "sales": np.round(y.ravel(), 2),
+            "promo": promo[:, :n_months].ravel(),
+        }
+    )
+    plan = pd.DataFrame(
+        {
+            "date": np.tile(dates[n_months:], n_series),
+            "group": np.repeat(group, HORIZON),
+            "sid": np.repeat(sid, HORIZON),
+            "promo": promo[:, n_months:].ravel(),
+        }
+    )
     return hist, plan
 
 
@@ -85,23 +101,33 @@ def run_marksell(df: pd.DataFrame, n_jobs: int = 2, plan: pd.DataFrame | None = 
     from marksell.forecasting import run_forecast
 
     kw = {"exog_cols": ["promo"], "future": plan} if plan is not None else {}
-    run = run_forecast(df, keys=["group", "sid"], horizon=HORIZON, levels=["total", "group"],
-                       n_origins=N_ORIGINS, n_jobs=n_jobs, **kw)
+    run = run_forecast(
+        df, keys=["group", "sid"], horizon=HORIZON, levels=["total", "group"], n_origins=N_ORIGINS, n_jobs=n_jobs, **kw
+    )
     n = run.summary["n_series"]
     cpu = {k: v for k, v in run.cpu_by_model.items() if not k.startswith("_")}
-    return {"n_series_total": n, "worker_cpu_s": round(sum(cpu.values()), 1),
-            "cpu_ms_per_series": {k: round(1000 * v / n, 1) for k, v in cpu.items()},
-            "mase_chosen": round(run.summary["mase_chosen"], 3),
-            "mase_snaive": round(run.summary["mase_snaive"], 3),
-            "mase_ets": round(float(run.leaderboard.set_index("model").loc["ets", "mase"]), 3),
-            "mase_by_model": {r["model"]: round(float(r["mase"]), 3)
-                              for r in run.leaderboard.to_dict(orient="records")},
-            "models_chosen": run.summary["models_chosen"],
-            "coverage_chosen": run.summary["coverage_chosen"],
-            "convergence_warnings": run.summary["convergence_warnings"],
-            **({"promo_lift_mean": round(float(run.coefficients.loc[
-                run.coefficients["level"] == "group x sid", "estimate"].mean()), 4),
-                "promo_lift_planted": PROMO_LIFT} if plan is not None else {})}
+    return {
+        "n_series_total": n,
+        "worker_cpu_s": round(sum(cpu.values()), 1),
+        "cpu_ms_per_series": {k: round(1000 * v / n, 1) for k, v in cpu.items()},
+        "mase_chosen": round(run.summary["mase_chosen"], 3),
+        "mase_snaive": round(run.summary["mase_snaive"], 3),
+        "mase_ets": round(float(run.leaderboard.set_index("model").loc["ets", "mase"]), 3),
+        "mase_by_model": {r["model"]: round(float(r["mase"]), 3) for r in run.leaderboard.to_dict(orient="records")},
+        "models_chosen": run.summary["models_chosen"],
+        "coverage_chosen": run.summary["coverage_chosen"],
+        "convergence_warnings": run.summary["convergence_warnings"],
+        **(
+            {
+                "promo_lift_mean": round(
+                    float(run.coefficients.loc[run.coefficients["level"] == "group x sid", "estimate"].mean()), 4
+                ),
+                "promo_lift_planted": PROMO_LIFT,
+            }
+            if plan is not None
+            else {}
+        ),
+    }
 
 
 def _measure_fresh(n: int, drivers: bool = False) -> dict:
@@ -118,7 +144,8 @@ def _measure_fresh(n: int, drivers: bool = False) -> dict:
         "cpu = time.process_time() - c0 + extra['worker_cpu_s']\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'ok': True, 'wall_s': wall, 'cpu_s': cpu, 'peak_mb': peak, "
-        "'extra': extra}))\n")
+        "'extra': extra}))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         return {"ok": False, "error": out.stderr[-800:]}
@@ -129,9 +156,13 @@ def run_statsmodels_loop(df: pd.DataFrame, n_sub: int) -> dict:
     """Plain loop: automatic ETSModel (estimated initial states) refitted at every origin."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    forms = [(e, t, d, s) for e in ("add", "mul") for t, d in ((None, False), ("add", False),
-                                                               ("add", True))
-             for s in (None, "add", "mul") if not (s == "mul" and e == "add")]
+    forms = [
+        (e, t, d, s)
+        for e in ("add", "mul")
+        for t, d in ((None, False), ("add", False), ("add", True))
+        for s in (None, "add", "mul")
+        if not (s == "mul" and e == "add")
+    ]
     sids = df["sid"].drop_duplicates().iloc[:n_sub]
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -142,8 +173,9 @@ def run_statsmodels_loop(df: pd.DataFrame, n_sub: int) -> dict:
             for cut in [n - HORIZON * (N_ORIGINS - k) for k in range(N_ORIGINS)] + [n]:
                 best = None
                 for e, t, d, s in forms:
-                    res = ETSModel(pd.Series(y[:cut]), error=e, trend=t, damped_trend=d, seasonal=s,
-                                   seasonal_periods=SEASON if s else None).fit(disp=False)
+                    res = ETSModel(
+                        pd.Series(y[:cut]), error=e, trend=t, damped_trend=d, seasonal=s, seasonal_periods=SEASON if s else None
+                    ).fit(disp=False)
                     if best is None or res.aicc < best.aicc:
                         best = res
                 best.forecast(HORIZON)
@@ -181,8 +213,7 @@ def run_statsforecast(df: pd.DataFrame) -> dict | None:
         df.to_parquet(path)
         script = Path(tmp) / "sf.py"
         script.write_text(_SF_SCRIPT)
-        out = subprocess.run([SF_PYTHON, str(script), str(path)], capture_output=True, text=True,
-                             timeout=3600)
+        out = subprocess.run([SF_PYTHON, str(script), str(path)], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         return {"error": out.stderr[-500:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -204,13 +235,11 @@ def run_sarimax_exog_loop(hist: pd.DataFrame, plan: pd.DataFrame, n_sub: int) ->
         for cut in [n - HORIZON * (N_ORIGINS - k) for k in range(N_ORIGINS)] + [n]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = SARIMAX(y[:cut], exog=x[:cut], order=(0, 1, 1),
-                              seasonal_order=(0, 1, 1, SEASON)).fit(disp=False)
-                res.forecast(HORIZON, exog=x[cut:cut + HORIZON] if cut < n else xf)
+                res = SARIMAX(y[:cut], exog=x[:cut], order=(0, 1, 1), seasonal_order=(0, 1, 1, SEASON)).fit(disp=False)
+                res.forecast(HORIZON, exog=x[cut : cut + HORIZON] if cut < n else xf)
         lifts.append(float(res.params[0]))
     per = (time.perf_counter() - t0) / n_sub
-    return {"wall_s_per_series": round(per, 3), "n_sub": n_sub,
-            "promo_lift_mean": round(float(np.mean(lifts)), 4)}
+    return {"wall_s_per_series": round(per, 3), "n_sub": n_sub, "promo_lift_mean": round(float(np.mean(lifts)), 4)}
 
 
 def main(scale: float = 1.0, ref_series: int | None = None) -> list[dict]:
@@ -227,18 +256,43 @@ def main(scale: float = 1.0, ref_series: int | None = None) -> list[dict]:
     sf = run_statsforecast(df)
     print("statsforecast:", sf, flush=True)
     ref_wall = sf["wall_s"] if sf and "wall_s" in sf else sm_wall
-    rows.append({"analysis": "forecast", "size": size, "impl": "marksell (2 workers)",
-                 "wall_s": ms.get("wall_s"), "cpu_s": ms.get("cpu_s"), "peak_mb": ms.get("peak_mb"),
-                 "ratio_vs_ref": (ms["wall_s"] / ref_wall) if ref_wall and ms.get("ok") else None,
-                 "extra": ms.get("extra") or ms.get("error")})
-    rows.append({"analysis": "forecast", "size": size, "impl": "statsmodels loop ETS (extrapolated)",
-                 "wall_s": sm_wall, "cpu_s": None, "peak_mb": sm.get("peak_mb"),
-                 "ratio_vs_ref": (sm_wall / ref_wall) if ref_wall and sm_wall else None,
-                 "extra": sm.get("extra") or sm.get("error")})
+    rows.append(
+        {
+            "analysis": "forecast",
+            "size": size,
+            "impl": "marksell (2 workers)",
+            "wall_s": ms.get("wall_s"),
+            "cpu_s": ms.get("cpu_s"),
+            "peak_mb": ms.get("peak_mb"),
+            "ratio_vs_ref": (ms["wall_s"] / ref_wall) if ref_wall and ms.get("ok") else None,
+            "extra": ms.get("extra") or ms.get("error"),
+        }
+    )
+    rows.append(
+        {
+            "analysis": "forecast",
+            "size": size,
+            "impl": "statsmodels loop ETS (extrapolated)",
+            "wall_s": sm_wall,
+            "cpu_s": None,
+            "peak_mb": sm.get("peak_mb"),
+            "ratio_vs_ref": (sm_wall / ref_wall) if ref_wall and sm_wall else None,
+            "extra": sm.get("extra") or sm.get("error"),
+        }
+    )
     if sf is not None:
-        rows.append({"analysis": "forecast", "size": size, "impl": "statsforecast (2 jobs)",
-                     "wall_s": sf.get("wall_s"), "cpu_s": None, "peak_mb": None,
-                     "ratio_vs_ref": 1.0 if "wall_s" in sf else None, "extra": sf})
+        rows.append(
+            {
+                "analysis": "forecast",
+                "size": size,
+                "impl": "statsforecast (2 jobs)",
+                "wall_s": sf.get("wall_s"),
+                "cpu_s": None,
+                "peak_mb": None,
+                "ratio_vs_ref": 1.0 if "wall_s" in sf else None,
+                "extra": sf,
+            }
+        )
     # with drivers: the regression model joins the candidates
     hist, plan = make_series(n, drivers=True)
     md = _measure_fresh(n, drivers=True)
@@ -246,22 +300,42 @@ def main(scale: float = 1.0, ref_series: int | None = None) -> list[dict]:
     sx = measure(run_sarimax_exog_loop, hist, plan, n_sub)
     sx_wall = sx["extra"]["wall_s_per_series"] * n if sx.get("ok") else None
     print("statsmodels SARIMAX+exog loop:", sx.get("extra") or sx.get("error"), flush=True)
-    rows.append({"analysis": "forecast+drivers", "size": size, "impl": "marksell (2 workers)",
-                 "wall_s": md.get("wall_s"), "cpu_s": md.get("cpu_s"), "peak_mb": md.get("peak_mb"),
-                 "ratio_vs_ref": (md["wall_s"] / sx_wall) if sx_wall and md.get("ok") else None,
-                 "extra": md.get("extra") or md.get("error")})
-    rows.append({"analysis": "forecast+drivers", "size": size,
-                 "impl": "statsmodels SARIMAX+exog loop (extrapolated)", "wall_s": sx_wall,
-                 "cpu_s": None, "peak_mb": sx.get("peak_mb"), "ratio_vs_ref": 1.0 if sx_wall else None,
-                 "extra": sx.get("extra") or sx.get("error")})
+    rows.append(
+        {
+            "analysis": "forecast+drivers",
+            "size": size,
+            "impl": "marksell (2 workers)",
+            "wall_s": md.get("wall_s"),
+            "cpu_s": md.get("cpu_s"),
+            "peak_mb": md.get("peak_mb"),
+            "ratio_vs_ref": (md["wall_s"] / sx_wall) if sx_wall and md.get("ok") else None,
+            "extra": md.get("extra") or md.get("error"),
+        }
+    )
+    rows.append(
+        {
+            "analysis": "forecast+drivers",
+            "size": size,
+            "impl": "statsmodels SARIMAX+exog loop (extrapolated)",
+            "wall_s": sx_wall,
+            "cpu_s": None,
+            "peak_mb": sx.get("peak_mb"),
+            "ratio_vs_ref": 1.0 if sx_wall else None,
+            "extra": sx.get("extra") or sx.get("error"),
+        }
+    )
     return rows
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--ref-series", type=int, default=None,
-                    help="series in the statsmodels reference subsample (default 20 x scale, at least 3)")
+    ap.add_argument(
+        "--ref-series",
+        type=int,
+        default=None,
+        help="series in the statsmodels reference subsample (default 20 x scale, at least 3)",
+    )
     args = ap.parse_args()
     result = main(args.scale, args.ref_series)
     record("forecasting", result)

@@ -56,9 +56,16 @@ def reference(tx: pd.DataFrame, funnel: pd.DataFrame, gross_margin: float = 0.4)
         fm = f[f["month"] == m].set_index("channel")
         for ch, r in fm.iterrows():
             n = new.get(ch, 0)
-            rows.append({"month": str(m), "channel": ch, "cac": r["spend"] / n if n else np.nan,
-                         "clv": clv.get(ch, np.nan), "roas": attr.get(ch, 0.0) / r["spend"],
-                         "conversion": r["conversions"] / r["leads"] if r["leads"] else np.nan})
+            rows.append(
+                {
+                    "month": str(m),
+                    "channel": ch,
+                    "cac": r["spend"] / n if n else np.nan,
+                    "clv": clv.get(ch, np.nan),
+                    "roas": attr.get(ch, 0.0) / r["spend"],
+                    "conversion": r["conversions"] / r["leads"] if r["leads"] else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -94,10 +101,18 @@ def main(scale: float = 1.0) -> list[dict]:
             continue
         extra = res["extra"]
         wall = extra["compute_s"]
-        rows.append({"analysis": "kpi_report", "size": f"{n} customers / {extra['n_tx']} tx", "impl": impl,
-                     "wall_s": wall, "cpu_s": res["cpu_s"], "peak_mb": res["peak_mb"],
-                     "ratio_vs_ref": wall / ref_wall if ref_wall else None,
-                     "extra": {k: v for k, v in extra.items() if k != "compute_s"}})
+        rows.append(
+            {
+                "analysis": "kpi_report",
+                "size": f"{n} customers / {extra['n_tx']} tx",
+                "impl": impl,
+                "wall_s": wall,
+                "cpu_s": res["cpu_s"],
+                "peak_mb": res["peak_mb"],
+                "ratio_vs_ref": wall / ref_wall if ref_wall else None,
+                "extra": {k: v for k, v in extra.items() if k != "compute_s"},
+            }
+        )
     return rows
 
 

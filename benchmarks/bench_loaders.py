@@ -35,15 +35,17 @@ def make_transactions(n_rows: int, n_customers: int, seed: int = 0) -> pd.DataFr
     rng = np.random.default_rng(seed)
     cust = rng.integers(0, n_customers, n_rows)
     start = np.datetime64("2023-01-01")
-    return pd.DataFrame({
-        "order_id": pd.array([f"O{i:09d}" for i in range(n_rows)], dtype="str"),
-        "customer_id": pd.array(np.char.add("C", np.char.zfill(cust.astype(str), 7)), dtype="str"),
-        "order_date": start + rng.integers(0, 1095, n_rows).astype("timedelta64[D]"),
-        "revenue": np.round(rng.gamma(2.0, 40.0, n_rows), 2),
-        "quantity": rng.integers(1, 5, n_rows),
-        "channel": pd.Categorical(rng.choice(["search", "social", "email", "affiliate", "display"], n_rows)),
-        "region": pd.Categorical(rng.choice(["North", "South", "East", "West"], n_rows)),
-    })
+    return pd.DataFrame(
+        {
+            "order_id": pd.array([f"O{i:09d}" for i in range(n_rows)], dtype="str"),
+            "customer_id": pd.array(np.char.add("C", np.char.zfill(cust.astype(str), 7)), dtype="str"),
+            "order_date": start + rng.integers(0, 1095, n_rows).astype("timedelta64[D]"),
+            "revenue": np.round(rng.gamma(2.0, 40.0, n_rows), 2),
+            "quantity": rng.integers(1, 5, n_rows),
+            "channel": pd.Categorical(rng.choice(["search", "social", "email", "affiliate", "display"], n_rows)),
+            "region": pd.Categorical(rng.choice(["North", "South", "East", "West"], n_rows)),
+        }
+    )
 
 
 def make_price_panel(n_rows: int, seed: int = 1) -> pa.Table:
@@ -52,17 +54,18 @@ def make_price_panel(n_rows: int, seed: int = 1) -> pa.Table:
     n_weeks, n_stores = 156, 40
     n_products = max(n_rows // (n_weeks * n_stores), 1)
     weeks = np.datetime64("2022-01-03") + 7 * np.arange(n_weeks).astype("timedelta64[D]")
-    w, st, pr = (a.ravel() for a in np.meshgrid(np.arange(n_weeks), np.arange(n_stores), np.arange(n_products),
-                                                  indexing="ij"))
+    w, st, pr = (a.ravel() for a in np.meshgrid(np.arange(n_weeks), np.arange(n_stores), np.arange(n_products), indexing="ij"))
     n = len(w)
-    return pa.table({
-        "date": pa.array(weeks[w].astype("datetime64[ms]")),
-        "store_id": _ids("S", n_stores).take(pa.array(st)).cast(pa.large_string()),
-        "product_id": _ids("P", n_products).take(pa.array(pr)).cast(pa.large_string()),
-        "price": np.round(rng.uniform(0.5, 20.0, n), 2),
-        "units": rng.poisson(8.0, n).astype(float),
-        "promo": rng.integers(0, 2, n),
-    })
+    return pa.table(
+        {
+            "date": pa.array(weeks[w].astype("datetime64[ms]")),
+            "store_id": _ids("S", n_stores).take(pa.array(st)).cast(pa.large_string()),
+            "product_id": _ids("P", n_products).take(pa.array(pr)).cast(pa.large_string()),
+            "price": np.round(rng.uniform(0.5, 20.0, n), 2),
+            "units": rng.poisson(8.0, n).astype(float),
+            "promo": rng.integers(0, 2, n),
+        }
+    )
 
 
 def make_sales_history(n_rows: int, seed: int = 2) -> pa.Table:
@@ -71,14 +74,15 @@ def make_sales_history(n_rows: int, seed: int = 2) -> pa.Table:
     n_weeks, n_regions = 520, 20
     n_cats = max(n_rows // (n_weeks * n_regions), 1)
     weeks = np.datetime64("2015-01-05") + 7 * np.arange(n_weeks).astype("timedelta64[D]")
-    w, r, c = (a.ravel() for a in np.meshgrid(np.arange(n_weeks), np.arange(n_regions), np.arange(n_cats),
-                                                indexing="ij"))
-    return pa.table({
-        "date": pa.array(weeks[w].astype("datetime64[ms]")),
-        "region": _ids("R", n_regions).take(pa.array(r)).cast(pa.large_string()),
-        "category": _ids("K", n_cats).take(pa.array(c)).cast(pa.large_string()),
-        "sales": np.round(rng.gamma(3.0, 100.0, len(w)), 2),
-    })
+    w, r, c = (a.ravel() for a in np.meshgrid(np.arange(n_weeks), np.arange(n_regions), np.arange(n_cats), indexing="ij"))
+    return pa.table(
+        {
+            "date": pa.array(weeks[w].astype("datetime64[ms]")),
+            "region": _ids("R", n_regions).take(pa.array(r)).cast(pa.large_string()),
+            "category": _ids("K", n_cats).take(pa.array(c)).cast(pa.large_string()),
+            "sales": np.round(rng.gamma(3.0, 100.0, len(w)), 2),
+        }
+    )
 
 
 def _ids(prefix: str, n: int) -> pa.Array:
@@ -89,8 +93,11 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-LOADERS = {"transactions": ("load_transactions", {}), "price_panel": ("load_price_panel", {}),
-           "sales_history": ("load_sales_history", {"keys": ["region", "category"]})}
+LOADERS = {
+    "transactions": ("load_transactions", {}),
+    "price_panel": ("load_price_panel", {}),
+    "sales_history": ("load_sales_history", {"keys": ["region", "category"]}),
+}
 
 
 def load_marksell(path: str, kind: str = "transactions") -> dict:
@@ -107,8 +114,13 @@ def load_marksell(path: str, kind: str = "transactions") -> dict:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     size = df.memory_usage(deep=True).sum() / 2**20
     objects = int((df.dtypes == object).sum())
-    return {"load_s": wall, "load_cpu_s": cpu, "data_mb": size, "mem_multiple": (_rss_mb() - before) / size,
-            "object_cols": objects}
+    return {
+        "load_s": wall,
+        "load_cpu_s": cpu,
+        "data_mb": size,
+        "mem_multiple": (_rss_mb() - before) / size,
+        "object_cols": objects,
+    }
 
 
 def load_pandas(path: str, kind: str = "") -> dict:
@@ -132,8 +144,7 @@ def load_duckdb(path: str, kind: str = "") -> dict:
     return {"load_s": wall, "load_cpu_s": cpu, "data_mb": size, "mem_multiple": (_rss_mb() - before) / size}
 
 
-IMPLS = (("pandas read (no validation)", load_pandas), ("marksell loader", load_marksell),
-         ("duckdb -> pandas", load_duckdb))
+IMPLS = (("pandas read (no validation)", load_pandas), ("marksell loader", load_marksell), ("duckdb -> pandas", load_duckdb))
 
 
 def _write(kind: str, fmt: str, n_rows: int, folder: str) -> str:
@@ -161,18 +172,34 @@ def _measure_file(kind: str, fmt: str, path: str, n_rows: int) -> list[dict]:
             continue
         ex = res["extra"]
         ref = ref or ex
-        rows.append({"analysis": f"load {kind}", "size": size, "impl": impl, "wall_s": ex["load_s"],
-                     "cpu_s": ex["load_cpu_s"], "peak_mb": res["peak_mb"], "ratio_vs_ref": ex["load_s"] / ref["load_s"],
-                     "extra": {"cpu_ratio_vs_ref": round(ex["load_cpu_s"] / ref["load_cpu_s"], 2),
-                               "mem_multiple": round(ex["mem_multiple"], 2), "data_mb": round(ex["data_mb"], 1)}})
+        rows.append(
+            {
+                "analysis": f"load {kind}",
+                "size": size,
+                "impl": impl,
+                "wall_s": ex["load_s"],
+                "cpu_s": ex["load_cpu_s"],
+                "peak_mb": res["peak_mb"],
+                "ratio_vs_ref": ex["load_s"] / ref["load_s"],
+                "extra": {
+                    "cpu_ratio_vs_ref": round(ex["load_cpu_s"] / ref["load_cpu_s"], 2),
+                    "mem_multiple": round(ex["mem_multiple"], 2),
+                    "data_mb": round(ex["data_mb"], 1),
+                },
+            }
+        )
     return rows
 
 
 def main(scale: float = 1.0) -> list[dict]:
     rows = []
     n = max(int(10_000_000 * scale), 10_000)
-    cases = [("transactions", "parquet", n), ("price_panel", "parquet", n), ("sales_history", "parquet", n),
-             ("transactions", "csv", max(n // 10, 1000))]
+    cases = [
+        ("transactions", "parquet", n),
+        ("price_panel", "parquet", n),
+        ("sales_history", "parquet", n),
+        ("transactions", "csv", max(n // 10, 1000)),
+    ]
     cache = os.environ.get("BENCH_DATA_DIR", "")
     with tempfile.TemporaryDirectory() as d:
         for kind, fmt, n_rows in cases:

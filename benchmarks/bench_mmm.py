@@ -40,8 +40,7 @@ CONTROLS = ["price_index", "promo"]
 
 
 def make_data(n_weeks: int = 156, seed: int = 0):
-    tables, truth = marketing_mix.generate(np.random.default_rng(seed), channels=[*CHANNELS, "tv"],
-                                           n_weeks=n_weeks)
+    tables, truth = marketing_mix.generate(np.random.default_rng(seed), channels=[*CHANNELS, "tv"], n_weeks=n_weeks)
     return tables["mmm"], truth
 
 
@@ -77,7 +76,7 @@ class JointFit:
 
     def _split(self, p):
         c = self.c
-        return p[: 3 * c].reshape(c, 3), p[3 * c: 4 * c], p[4 * c:]
+        return p[: 3 * c].reshape(c, 3), p[3 * c : 4 * c], p[4 * c :]
 
     def residual(self, p, y):
         theta, beta, gamma = self._split(p)
@@ -115,15 +114,18 @@ def run_reference(n_weeks: int, n_boot: int) -> dict:
             ref.fit(fitted + e)
         wall = time.perf_counter() - t0
     per_fit = wall / (REF_REFITS + 1)
-    return {"compute_s": per_fit * (n_boot + 1), "measured_s": wall, "fits_measured": REF_REFITS + 1,
-            "roas_err_pct": _roas_error(ref.roas(sol.x, spend) * y_scale, truth)}
+    return {
+        "compute_s": per_fit * (n_boot + 1),
+        "measured_s": wall,
+        "fits_measured": REF_REFITS + 1,
+        "roas_err_pct": _roas_error(ref.roas(sol.x, spend) * y_scale, truth),
+    }
 
 
 def main(scale: float = 1.0) -> list[dict]:
     n_boot = max(10, int(round(200 * scale)))
     n_weeks = 156
-    results = {"marksell": measure(run_marksell, n_weeks, n_boot),
-               "joint least_squares": measure(run_reference, n_weeks, n_boot)}
+    results = {"marksell": measure(run_marksell, n_weeks, n_boot), "joint least_squares": measure(run_reference, n_weeks, n_boot)}
     ref_wall = results["joint least_squares"].get("extra", {}).get("compute_s")
     rows = []
     for impl, res in results.items():
@@ -133,10 +135,18 @@ def main(scale: float = 1.0) -> list[dict]:
             continue
         extra = res["extra"]
         wall = extra["compute_s"]
-        rows.append({"analysis": "mmm", "size": size, "impl": impl, "wall_s": wall, "cpu_s": res["cpu_s"],
-                     "peak_mb": res["peak_mb"], "ratio_vs_ref": wall / ref_wall if ref_wall else None,
-                     "extra": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in extra.items()
-                               if k != "compute_s"}})
+        rows.append(
+            {
+                "analysis": "mmm",
+                "size": size,
+                "impl": impl,
+                "wall_s": wall,
+                "cpu_s": res["cpu_s"],
+                "peak_mb": res["peak_mb"],
+                "ratio_vs_ref": wall / ref_wall if ref_wall else None,
+                "extra": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in extra.items() if k != "compute_s"},
+            }
+        )
     return rows
 
 

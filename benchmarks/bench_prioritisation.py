@@ -36,8 +36,7 @@ def make_data(n_options: int, seed: int = 0):
     crits = [f"c{j + 1:02d}" for j in range(N_CRITERIA)]
     x = pd.DataFrame(v, columns=crits, index=pd.Index([f"O{i:05d}" for i in range(n_options)]))
     w = rng.uniform(0.5, 1.5, N_CRITERIA)
-    spec = pr.criteria_spec({c: (wi, "cost" if j % 3 == 2 else "benefit")
-                             for j, (c, wi) in enumerate(zip(crits, w))})
+    spec = pr.criteria_spec({c: (wi, "cost" if j % 3 == 2 else "benefit") for j, (c, wi) in enumerate(zip(crits, w))})
     return x, spec
 
 
@@ -45,8 +44,11 @@ def run_marksell(n_options: int, n_draws: int, method: str) -> dict:
     x, spec = make_data(n_options)
     t0 = time.perf_counter()
     mc = ps.monte_carlo_ranks(x, spec, method=method, n_draws=n_draws, top_k=10, seed=1)
-    return {"compute_s": time.perf_counter() - t0, "most_often_first": str(mc.table["p_first"].idxmax()),
-            "p_first_max": float(mc.table["p_first"].max())}
+    return {
+        "compute_s": time.perf_counter() - t0,
+        "most_often_first": str(mc.table["p_first"].idxmax()),
+        "p_first_max": float(mc.table["p_first"].max()),
+    }
 
 
 def run_naive(n_options: int, n_draws: int, ref_draws: int, method: str) -> dict:
@@ -66,7 +68,7 @@ def run_naive(n_options: int, n_draws: int, ref_draws: int, method: str) -> dict
             r[:, ~benefit] = 1 - r[:, ~benefit]
             s = r @ w
         else:
-            nv = v / np.sqrt((v ** 2).sum(axis=0)) * w
+            nv = v / np.sqrt((v**2).sum(axis=0)) * w
             ideal = np.where(benefit, nv.max(axis=0), nv.min(axis=0))
             anti = np.where(benefit, nv.min(axis=0), nv.max(axis=0))
             dp = np.sqrt(((nv - ideal) ** 2).sum(axis=1))
@@ -77,8 +79,7 @@ def run_naive(n_options: int, n_draws: int, ref_draws: int, method: str) -> dict
         first[ranks == 1] += 1
         rmin, rmax = np.minimum(rmin, ranks), np.maximum(rmax, ranks)
     elapsed = time.perf_counter() - t0
-    return {"measured_draws": ref_draws, "measured_s": elapsed,
-            "extrapolated_s": elapsed * n_draws / ref_draws}
+    return {"measured_draws": ref_draws, "measured_s": elapsed, "extrapolated_s": elapsed * n_draws / ref_draws}
 
 
 def run_pymcdm(n_options: int, n_draws: int, ref_draws: int) -> dict:
@@ -99,8 +100,12 @@ def run_pymcdm(n_options: int, n_draws: int, ref_draws: int) -> dict:
     ours = ps.BatchScorer(x, spec, "topsis")(draws[:20]).argmax(axis=1)
     theirs = np.array([topsis(v, w, types).argmax() for w in draws[:20]])
     same_top = float(np.mean(ours == theirs))
-    return {"measured_draws": ref_draws, "measured_s": elapsed,
-            "extrapolated_s": elapsed * n_draws / ref_draws, "same_top_first_20_draws": same_top}
+    return {
+        "measured_draws": ref_draws,
+        "measured_s": elapsed,
+        "extrapolated_s": elapsed * n_draws / ref_draws,
+        "same_top_first_20_draws": same_top,
+    }
 
 
 def main(scale: float = 1.0) -> list[dict]:
@@ -115,25 +120,48 @@ def main(scale: float = 1.0) -> list[dict]:
         ref = measure(run_naive, n_options, n_draws, ref_draws, method)
         ref_wall = ref["extra"]["extrapolated_s"] if ref.get("ok") else None
         wall = ours["extra"]["compute_s"] if ours.get("ok") else None
-        rows.append({"analysis": f"monte_carlo_{method}", "size": size, "impl": "marksell (vectorised)",
-                     "wall_s": wall, "cpu_s": ours.get("cpu_s"), "peak_mb": ours.get("peak_mb"),
-                     "ratio_vs_ref": (wall / ref_wall) if (wall and ref_wall) else None,
-                     "extra": ours.get("extra") or ours.get("error")})
-        rows.append({"analysis": f"monte_carlo_{method}", "size": size,
-                     "impl": f"naive numpy loop ({ref_draws} draws measured, extrapolated)",
-                     "wall_s": ref_wall, "cpu_s": None, "peak_mb": ref.get("peak_mb"), "ratio_vs_ref": 1.0,
-                     "extra": ref.get("extra") or ref.get("error")})
+        rows.append(
+            {
+                "analysis": f"monte_carlo_{method}",
+                "size": size,
+                "impl": "marksell (vectorised)",
+                "wall_s": wall,
+                "cpu_s": ours.get("cpu_s"),
+                "peak_mb": ours.get("peak_mb"),
+                "ratio_vs_ref": (wall / ref_wall) if (wall and ref_wall) else None,
+                "extra": ours.get("extra") or ours.get("error"),
+            }
+        )
+        rows.append(
+            {
+                "analysis": f"monte_carlo_{method}",
+                "size": size,
+                "impl": f"naive numpy loop ({ref_draws} draws measured, extrapolated)",
+                "wall_s": ref_wall,
+                "cpu_s": None,
+                "peak_mb": ref.get("peak_mb"),
+                "ratio_vs_ref": 1.0,
+                "extra": ref.get("extra") or ref.get("error"),
+            }
+        )
     if importlib.util.find_spec("pymcdm") is not None:
         ref = measure(run_pymcdm, n_options, n_draws, pymcdm_draws)
-        ours_topsis = next(r for r in rows
-                           if r["analysis"] == "monte_carlo_topsis" and r["impl"].startswith("marksell"))
+        ours_topsis = next(r for r in rows if r["analysis"] == "monte_carlo_topsis" and r["impl"].startswith("marksell"))
         if ref.get("ok"):
             ref_wall = ref["extra"]["extrapolated_s"]
             ours_topsis["extra"] = {**ours_topsis["extra"], "ratio_vs_pymcdm": ours_topsis["wall_s"] / ref_wall}
-            rows.append({"analysis": "monte_carlo_topsis", "size": size,
-                         "impl": f"pymcdm TOPSIS loop ({pymcdm_draws} draws measured, extrapolated)",
-                         "wall_s": ref_wall, "cpu_s": None, "peak_mb": ref.get("peak_mb"),
-                         "ratio_vs_ref": 1.0, "extra": ref["extra"]})
+            rows.append(
+                {
+                    "analysis": "monte_carlo_topsis",
+                    "size": size,
+                    "impl": f"pymcdm TOPSIS loop ({pymcdm_draws} draws measured, extrapolated)",
+                    "wall_s": ref_wall,
+                    "cpu_s": None,
+                    "peak_mb": ref.get("peak_mb"),
+                    "ratio_vs_ref": 1.0,
+                    "extra": ref["extra"],
+                }
+            )
         else:
             print("pymcdm reference failed:", ref.get("error"))
     return rows

@@ -39,8 +39,9 @@ from marksell.reporting.tables import table"""
 
 def env_check_s() -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import marksell.data.loaders, pandas, statsmodels.api, sklearn, matplotlib"],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import marksell.data.loaders, pandas, statsmodels.api, sklearn, matplotlib"], check=True
+    )
     return time.perf_counter() - t0
 
 
@@ -69,12 +70,16 @@ def kernel_overhead_s(tmp: Path, repeats: int = 3) -> tuple[float, float]:
 def overhead_notebook(tmp: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(f"compute_s: float = {COMPUTE_S}\nartifacts_dir: str = \"\"")
+    params = nbformat.v4.new_code_cell(f'compute_s: float = {COMPUTE_S}\nartifacts_dir: str = ""')
     params.metadata["tags"] = ["parameters"]
     busy = "import time\nend = time.perf_counter() + compute_s\nwhile time.perf_counter() < end:\n    pass"
-    nb.cells = [nbformat.v4.new_markdown_cell("# Overhead"), params, nbformat.v4.new_code_cell(OVERHEAD_IMPORTS),
-                nbformat.v4.new_code_cell(busy),
-                nbformat.v4.new_code_cell('Artifacts(artifacts_dir).save_json({"done": True}, "summary.json")')]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Overhead"),
+        params,
+        nbformat.v4.new_code_cell(OVERHEAD_IMPORTS),
+        nbformat.v4.new_code_cell(busy),
+        nbformat.v4.new_code_cell('Artifacts(artifacts_dir).save_json({"done": True}, "summary.json")'),
+    ]
     path = tmp / "overhead.ipynb"
     nbformat.write(nb, str(path))
     return path
@@ -97,10 +102,23 @@ def batch_overhead(tmp: Path) -> list[dict]:
     batch.run_batch(specs("pool"), jobs=1, out=open("/dev/null", "w"))  # noqa: SIM115
     pooled = (time.perf_counter() - t0) / OVERHEAD_RUNS - COMPUTE_S
     size = f"{OVERHEAD_RUNS} x imports + {COMPUTE_S:g} s"
-    return [{"analysis": "report: fixed overhead per notebook", "size": size, "impl": "kernel per run (ref)",
-             "wall_s": cold, "ratio_vs_ref": 1.0},
-            {"analysis": "report: fixed overhead per notebook", "size": size, "impl": "marksell batch (pool)",
-             "wall_s": pooled, "ratio_vs_ref": pooled / cold, "extra": {"target_s": 1.5, "met": pooled < 1.5}}]
+    return [
+        {
+            "analysis": "report: fixed overhead per notebook",
+            "size": size,
+            "impl": "kernel per run (ref)",
+            "wall_s": cold,
+            "ratio_vs_ref": 1.0,
+        },
+        {
+            "analysis": "report: fixed overhead per notebook",
+            "size": size,
+            "impl": "marksell batch (pool)",
+            "wall_s": pooled,
+            "ratio_vs_ref": pooled / cold,
+            "extra": {"target_s": 1.5, "met": pooled < 1.5},
+        },
+    ]
 
 
 def main(scale: float = 1.0) -> list[dict]:
@@ -110,12 +128,11 @@ def main(scale: float = 1.0) -> list[dict]:
         rows += batch_overhead(tmp)
         env_s = env_check_s()
         kernel_s, render_fixed_s = kernel_overhead_s(tmp)
-        rows.append({"analysis": "report: environment check", "size": "import stack", "impl": "marksell",
-                     "wall_s": env_s})
-        rows.append({"analysis": "report: kernel start+stop", "size": "1-cell notebook", "impl": "papermill",
-                     "wall_s": kernel_s})
-        rows.append({"analysis": "report: HTML export (fixed)", "size": "1-cell notebook", "impl": "nbconvert",
-                     "wall_s": render_fixed_s})
+        rows.append({"analysis": "report: environment check", "size": "import stack", "impl": "marksell", "wall_s": env_s})
+        rows.append({"analysis": "report: kernel start+stop", "size": "1-cell notebook", "impl": "papermill", "wall_s": kernel_s})
+        rows.append(
+            {"analysis": "report: HTML export (fixed)", "size": "1-cell notebook", "impl": "nbconvert", "wall_s": render_fixed_s}
+        )
 
         specs = [runner.RunSpec(notebook=n, reports_dir=str(tmp / "serial")) for n in runner.catalogue()]
         t0 = time.perf_counter()
@@ -124,32 +141,63 @@ def main(scale: float = 1.0) -> list[dict]:
         for res in results:
             t = res.timings
             compute = max(t.get("execute_s", 0) - kernel_s, 0)
-            rows.append({"analysis": f"report: {res.name}", "size": "sample", "impl": f"marksell ({res.status})",
-                         "wall_s": res.duration_s + t.get("render_s", 0), "compute_s": compute,
-                         "render_s": t.get("render_s"),
-                         "overhead_share": (kernel_s + t.get("render_s", 0)) / max(res.duration_s, 1e-9)})
+            rows.append(
+                {
+                    "analysis": f"report: {res.name}",
+                    "size": "sample",
+                    "impl": f"marksell ({res.status})",
+                    "wall_s": res.duration_s + t.get("render_s", 0),
+                    "compute_s": compute,
+                    "render_s": t.get("render_s"),
+                    "overhead_share": (kernel_s + t.get("render_s", 0)) / max(res.duration_s, 1e-9),
+                }
+            )
         specs = [runner.RunSpec(notebook=n, reports_dir=str(tmp / "parallel")) for n in runner.catalogue()]
         t0 = time.perf_counter()
         batch.run_batch(specs, jobs=2, out=open("/dev/null", "w"))
         parallel_s = time.perf_counter() - t0
-        rows.append({"analysis": "report: sample batch", "size": f"{len(specs)} notebooks", "impl": "--jobs 1",
-                     "wall_s": serial_s, "ratio_vs_ref": 1.0})
-        rows.append({"analysis": "report: sample batch", "size": f"{len(specs)} notebooks", "impl": "--jobs 2",
-                     "wall_s": parallel_s, "ratio_vs_ref": parallel_s / serial_s,
-                     "extra": {"speed_up": round(serial_s / parallel_s, 2), "target": 1.7,
-                               "met": serial_s / parallel_s >= 1.7}})
+        rows.append(
+            {
+                "analysis": "report: sample batch",
+                "size": f"{len(specs)} notebooks",
+                "impl": "--jobs 1",
+                "wall_s": serial_s,
+                "ratio_vs_ref": 1.0,
+            }
+        )
+        rows.append(
+            {
+                "analysis": "report: sample batch",
+                "size": f"{len(specs)} notebooks",
+                "impl": "--jobs 2",
+                "wall_s": parallel_s,
+                "ratio_vs_ref": parallel_s / serial_s,
+                "extra": {"speed_up": round(serial_s / parallel_s, 2), "target": 1.7, "met": serial_s / parallel_s >= 1.7},
+            }
+        )
 
         n_runs = 12 if scale >= 1 else 4
         walls = {}
         for jobs in (1, 2):
-            specs = [runner.RunSpec(notebook=PARAM_RUN_NOTEBOOK, parameters={"seed": i}, label=f"run{i:02d}",
-                                    reports_dir=str(tmp / f"many{jobs}")) for i in range(n_runs)]
+            specs = [
+                runner.RunSpec(
+                    notebook=PARAM_RUN_NOTEBOOK, parameters={"seed": i}, label=f"run{i:02d}", reports_dir=str(tmp / f"many{jobs}")
+                )
+                for i in range(n_runs)
+            ]
             t0 = time.perf_counter()
             batch.run_batch(specs, jobs=jobs, out=open("/dev/null", "w"))
             walls[jobs] = time.perf_counter() - t0
         for jobs in (1, 2):
-            rows.append({"analysis": "report: parameterised batch", "size": f"{n_runs} x {PARAM_RUN_NOTEBOOK}",
-                         "impl": f"--jobs {jobs}", "wall_s": walls[jobs], "ratio_vs_ref": walls[jobs] / walls[1]})
+            rows.append(
+                {
+                    "analysis": "report: parameterised batch",
+                    "size": f"{n_runs} x {PARAM_RUN_NOTEBOOK}",
+                    "impl": f"--jobs {jobs}",
+                    "wall_s": walls[jobs],
+                    "ratio_vs_ref": walls[jobs] / walls[1],
+                }
+            )
     return rows
 
 

@@ -50,11 +50,13 @@ def make_data(folder: Path, scale: float, seed: int = 0) -> tuple[Path, dict]:
     ret = rng.random(n_tx) < 0.02
     ret[:n_cust] = False
     revenue[ret] = -revenue[ret]
-    table = pa.table({
-        "customer_id": cust,
-        "order_date": (START + day.astype("timedelta64[D]")).astype("datetime64[ms]"),
-        "revenue": revenue,
-    })
+    table = pa.table(
+        {
+            "customer_id": cust,
+            "order_date": (START + day.astype("timedelta64[D]")).astype("datetime64[ms]"),
+            "revenue": revenue,
+        }
+    )
     path = folder / "transactions.parquet"
     pq.write_table(table, path, row_group_size=1_000_000)
     return path, {"customers": n_cust, "transactions": n_tx}
@@ -74,9 +76,14 @@ def marksell_pipeline(path: Path) -> dict:
     clock.append((time.perf_counter(), time.process_time()))
     res = clv.fit_clv(tx, horizon_months=12, time_unit="W", occasions=occ)
     clock.append((time.perf_counter(), time.process_time()))
-    out = {"k": cl.k, "stability": cl.stability.get("ari_mean"), "clv_available": res.available,
-           "bgnbd_converged": bool(res.bgnbd and res.bgnbd.converged), "customers": len(rfm),
-           "bgnbd_iterations": res.bgnbd.n_iterations if res.bgnbd else None}
+    out = {
+        "k": cl.k,
+        "stability": cl.stability.get("ari_mean"),
+        "clv_available": res.available,
+        "bgnbd_converged": bool(res.bgnbd and res.bgnbd.converged),
+        "customers": len(rfm),
+        "bgnbd_iterations": res.bgnbd.n_iterations if res.bgnbd else None,
+    }
     for i, stage in enumerate(("read", "rfm", "cluster", "clv")):
         out[f"{stage}_s"] = clock[i + 1][0] - clock[i][0]
         out[f"{stage}_cpu_s"] = clock[i + 1][1] - clock[i][1]
@@ -134,24 +141,60 @@ def main(scale: float = 1.0) -> list[dict]:
                 raise RuntimeError(r.get("error"))
         ex, dk, mk = pipe["extra"], ref["extra"], rfm_only["extra"]
         rows = [
-            {"analysis": "rfm aggregation (same frame)", "size": size, "impl": "duckdb", "wall_s": dk["inner_s"],
-             "cpu_s": dk["inner_cpu_s"], "peak_mb": ref["peak_mb"], "ratio_vs_ref": 1.0},
-            {"analysis": "rfm aggregation (same frame)", "size": size, "impl": "marksell rfm_table",
-             "wall_s": mk["inner_s"], "cpu_s": mk["inner_cpu_s"], "peak_mb": rfm_only["peak_mb"],
-             "ratio_vs_ref": mk["inner_s"] / dk["inner_s"],
-             "extra": {"cpu_ratio_vs_ref": round(mk["inner_cpu_s"] / dk["inner_cpu_s"], 2), "target": "<= 1.2"}},
-            {"analysis": "clustering (auto k, stability)", "size": size, "impl": "marksell",
-             "wall_s": ex["cluster_s"], "cpu_s": ex["cluster_cpu_s"], "peak_mb": None, "ratio_vs_ref": None},
-            {"analysis": "clv fit (BG/NBD+GG, scoring)", "size": size, "impl": "marksell", "wall_s": ex["clv_s"],
-             "cpu_s": ex["clv_cpu_s"], "peak_mb": None, "ratio_vs_ref": None},
-            {"analysis": "pipeline total", "size": size, "impl": "marksell", "wall_s": pipe["wall_s"],
-             "cpu_s": pipe["cpu_s"], "peak_mb": pipe["peak_mb"], "ratio_vs_ref": None,
-             "extra": {"target": "< 30 s, peak < 3000 MB"}},
+            {
+                "analysis": "rfm aggregation (same frame)",
+                "size": size,
+                "impl": "duckdb",
+                "wall_s": dk["inner_s"],
+                "cpu_s": dk["inner_cpu_s"],
+                "peak_mb": ref["peak_mb"],
+                "ratio_vs_ref": 1.0,
+            },
+            {
+                "analysis": "rfm aggregation (same frame)",
+                "size": size,
+                "impl": "marksell rfm_table",
+                "wall_s": mk["inner_s"],
+                "cpu_s": mk["inner_cpu_s"],
+                "peak_mb": rfm_only["peak_mb"],
+                "ratio_vs_ref": mk["inner_s"] / dk["inner_s"],
+                "extra": {"cpu_ratio_vs_ref": round(mk["inner_cpu_s"] / dk["inner_cpu_s"], 2), "target": "<= 1.2"},
+            },
+            {
+                "analysis": "clustering (auto k, stability)",
+                "size": size,
+                "impl": "marksell",
+                "wall_s": ex["cluster_s"],
+                "cpu_s": ex["cluster_cpu_s"],
+                "peak_mb": None,
+                "ratio_vs_ref": None,
+            },
+            {
+                "analysis": "clv fit (BG/NBD+GG, scoring)",
+                "size": size,
+                "impl": "marksell",
+                "wall_s": ex["clv_s"],
+                "cpu_s": ex["clv_cpu_s"],
+                "peak_mb": None,
+                "ratio_vs_ref": None,
+            },
+            {
+                "analysis": "pipeline total",
+                "size": size,
+                "impl": "marksell",
+                "wall_s": pipe["wall_s"],
+                "cpu_s": pipe["cpu_s"],
+                "peak_mb": pipe["peak_mb"],
+                "ratio_vs_ref": None,
+                "extra": {"target": "< 30 s, peak < 3000 MB"},
+            },
         ]
-        print(f"stages: read {ex['read_s']:.1f}s, rfm {ex['rfm_s']:.1f}s, clustering {ex['cluster_s']:.1f}s "
-              f"(k={ex['k']}, stability {ex['stability']:.2f}), clv {ex['clv_s']:.1f}s "
-              f"(available={ex['clv_available']}, converged={ex['bgnbd_converged']}, "
-              f"BG/NBD iterations {ex['bgnbd_iterations']})")
+        print(
+            f"stages: read {ex['read_s']:.1f}s, rfm {ex['rfm_s']:.1f}s, clustering {ex['cluster_s']:.1f}s "
+            f"(k={ex['k']}, stability {ex['stability']:.2f}), clv {ex['clv_s']:.1f}s "
+            f"(available={ex['clv_available']}, converged={ex['bgnbd_converged']}, "
+            f"BG/NBD iterations {ex['bgnbd_iterations']})"
+        )
         return rows
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -53,12 +53,10 @@ def run(notebook: str, params: dict, work: Path, name: str) -> Path:
     pfile.write_text(yaml.safe_dump(params, sort_keys=False))
     out = work / name
     t0 = time.perf_counter()
-    proc = subprocess.run([marksell(), "run", notebook, "-f", str(pfile), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([marksell(), "run", notebook, "-f", str(pfile), "--out", str(out)], capture_output=True, text=True)
     record = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
     if proc.returncode != 0 or record.get("status") != "ok":
-        raise RuntimeError(f"{notebook} ({name}) failed: exit {proc.returncode}, {record.get('error')}\n"
-                           f"{proc.stderr[-2000:]}")
+        raise RuntimeError(f"{notebook} ({name}) failed: exit {proc.returncode}, {record.get('error')}\n{proc.stderr[-2000:]}")
     print(f"  {notebook} ({name}): ok in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return out
 
@@ -66,12 +64,21 @@ def run(notebook: str, params: dict, work: Path, name: str) -> Path:
 def cdnow(data: Path, work: Path) -> pd.DataFrame:
     """BG/NBD and Gamma-Gamma on CDNOW as observed on 1997-10-01 (the published 39-week calibration period:
     ``as_of`` is the first day not observed, so the models are fitted on 1997-01-01 .. 1997-09-30)."""
-    out = run("customer_segmentation", {
-        "transactions_path": str(data / "cdnow_sample_transactions.csv"),
-        "as_of": "1997-10-01", "merge_same_day": True, "time_unit": "W"}, work, "cdnow")
+    out = run(
+        "customer_segmentation",
+        {
+            "transactions_path": str(data / "cdnow_sample_transactions.csv"),
+            "as_of": "1997-10-01",
+            "merge_same_day": True,
+            "time_unit": "W",
+        },
+        work,
+        "cdnow",
+    )
     params = json.loads((out / "summary.json").read_text())["clv"]["params"]
-    return pd.DataFrame([{"check": "CDNOW", "figure": k, "published": v, "marksell": params.get(k)}
-                         for k, v in CDNOW_PUBLISHED.items()])
+    return pd.DataFrame(
+        [{"check": "CDNOW", "figure": k, "published": v, "marksell": params.get(k)} for k, v in CDNOW_PUBLISHED.items()]
+    )
 
 
 def cigarettes(data: Path, work: Path) -> pd.DataFrame:
@@ -79,9 +86,16 @@ def cigarettes(data: Path, work: Path) -> pd.DataFrame:
     base = {
         "panel_path": str(data / "cigarettes_sw.csv"),
         "columns": {"packs": "units", "rprice": "price", "price": "nominal_price", "state": "store_id"},
-        "derive": {"rprice": "price / cpi", "salestax": "(taxs - tax) / cpi", "cigtax": "tax / cpi",
-                   "rincome": "income / population / cpi"},
-        "query": "year == 1995", "methods": ["ols", "iv"], "fixed_effects": "none", "se_type": "HC1",
+        "derive": {
+            "rprice": "price / cpi",
+            "salestax": "(taxs - tax) / cpi",
+            "cigtax": "tax / cpi",
+            "rincome": "income / population / cpi",
+        },
+        "query": "year == 1995",
+        "methods": ["ols", "iv"],
+        "fixed_effects": "none",
+        "se_type": "HC1",
     }
     rows = []
     for i, (spec, (extra, published, se)) in enumerate(CIGARETTE_SPECS.items()):
@@ -89,12 +103,16 @@ def cigarettes(data: Path, work: Path) -> pd.DataFrame:
         fits = pd.read_csv(out / "elasticities.csv")
         iv = fits[fits["method"] == "iv"].iloc[0]
         ols = fits[fits["method"] == "ols"].iloc[0]
-        rows += [{"check": "cigarettes", "figure": f"2SLS elasticity ({spec})", "published": published,
-                  "marksell": iv["elasticity"]},
-                 {"check": "cigarettes", "figure": f"2SLS s.e. ({spec})", "published": se,
-                  "marksell": iv["std_error"]},
-                 {"check": "cigarettes", "figure": f"OLS elasticity ({spec}; biased)", "published": np.nan,
-                  "marksell": ols["elasticity"]}]
+        rows += [
+            {"check": "cigarettes", "figure": f"2SLS elasticity ({spec})", "published": published, "marksell": iv["elasticity"]},
+            {"check": "cigarettes", "figure": f"2SLS s.e. ({spec})", "published": se, "marksell": iv["std_error"]},
+            {
+                "check": "cigarettes",
+                "figure": f"OLS elasticity ({spec}; biased)",
+                "published": np.nan,
+                "marksell": ols["elasticity"],
+            },
+        ]
     return pd.DataFrame(rows)
 
 
@@ -115,17 +133,30 @@ def series(data: Path, work: Path) -> pd.DataFrame:
         h = int(meta.loc[ids[0], "horizon"])
         path = work / f"series-{freq}.csv"
         cut[cut["series_id"].isin(ids)].to_csv(path, index=False)
-        out = run("sales_forecasting", {"sales_path": str(path), "columns": {"value": "sales"},
-                                        "keys": ["series_id"], "levels": ["series_id"], "horizon": h,
-                                        "exog_cols": []}, work, f"series-{freq}")
+        out = run(
+            "sales_forecasting",
+            {
+                "sales_path": str(path),
+                "columns": {"value": "sales"},
+                "keys": ["series_id"],
+                "levels": ["series_id"],
+                "horizon": h,
+                "exog_cols": [],
+            },
+            work,
+            f"series-{freq}",
+        )
         fc = pd.read_csv(out / "forecast.csv")
         for sid in ids:
             m = int(meta.loc[sid, "season_length"])
             y = values.loc[values["series_id"] == sid, "value"].to_numpy(float)
             train, test = y[:-h], y[-h:]
             f = fc[fc["series_id"] == sid]
-            row = {"series": sid, "chosen_model": f.loc[f["chosen"], "model"].iloc[0],
-                   "chosen": _mase(f.loc[f["chosen"], "forecast"], test, train, m)}
+            row = {
+                "series": sid,
+                "chosen_model": f.loc[f["chosen"], "model"].iloc[0],
+                "chosen": _mase(f.loc[f["chosen"], "forecast"], test, train, m),
+            }
             for model in ("snaive", "ets", "arima", "theta", "combo"):
                 row[model] = _mase(f.loc[f["model"] == model, "forecast"], test, train, m)
             scores.append(row)
@@ -133,11 +164,20 @@ def series(data: Path, work: Path) -> pd.DataFrame:
     print(table.round(3).to_string(), file=sys.stderr)
     mean = table.select_dtypes("number").mean()
     beats = int((table["chosen"] < table["snaive"]).sum())
-    return pd.DataFrame([
-        {"check": "series", "figure": "series where the chosen forecast beats seasonal naive",
-         "published": "most", "marksell": f"{beats} of {len(table)}"},
-        *[{"check": "series", "figure": f"mean MASE, {m}", "published": np.nan, "marksell": mean[m]}
-          for m in ("snaive", "ets", "arima", "theta", "combo", "chosen")]])
+    return pd.DataFrame(
+        [
+            {
+                "check": "series",
+                "figure": "series where the chosen forecast beats seasonal naive",
+                "published": "most",
+                "marksell": f"{beats} of {len(table)}",
+            },
+            *[
+                {"check": "series", "figure": f"mean MASE, {m}", "published": np.nan, "marksell": mean[m]}
+                for m in ("snaive", "ets", "arima", "theta", "combo", "chosen")
+            ],
+        ]
+    )
 
 
 CHECKS = {"cdnow": cdnow, "cigarettes": cigarettes, "series": series}

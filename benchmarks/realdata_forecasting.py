@@ -58,8 +58,11 @@ def evaluate(data: Path, sf_python: str | None = None) -> pd.DataFrame:
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "sf.py"
             script.write_text(_SF_SCRIPT)
-            res = subprocess.run([sf_python, str(script), str(data / "sales_series.csv"),
-                                  str(data / "sales_series_meta.csv")], capture_output=True, text=True)
+            res = subprocess.run(
+                [sf_python, str(script), str(data / "sales_series.csv"), str(data / "sales_series_meta.csv")],
+                capture_output=True,
+                text=True,
+            )
         sf = json.loads(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else None
         if sf is None:
             print("statsforecast failed:", res.stderr[-400:], file=sys.stderr)
@@ -70,8 +73,7 @@ def evaluate(data: Path, sf_python: str | None = None) -> pd.DataFrame:
         train, test = y[:-h], y[-h:]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run = run_forecast(g.iloc[:-h], value_col="value", freq=meta.loc[sid, "frequency"],
-                               horizon=h, n_origins=3, seed=0)
+            run = run_forecast(g.iloc[:-h], value_col="value", freq=meta.loc[sid, "frequency"], horizon=h, n_origins=3, seed=0)
         fc = run.forecast
         row = {"series": sid}
         for model in ["snaive", "ets", "arima", "theta", "combo"]:
@@ -80,8 +82,9 @@ def evaluate(data: Path, sf_python: str | None = None) -> pd.DataFrame:
         row["chosen"] = _mase(chosen["forecast"], test, train, m)
         row["chosen_model"] = chosen["model"].iloc[0]
         for lv in (80, 95):
-            row[f"coverage_{lv}"] = float(np.mean((test >= chosen[f"lo_{lv}"].to_numpy())
-                                                  & (test <= chosen[f"hi_{lv}"].to_numpy())))
+            row[f"coverage_{lv}"] = float(
+                np.mean((test >= chosen[f"lo_{lv}"].to_numpy()) & (test <= chosen[f"hi_{lv}"].to_numpy()))
+            )
         if sf:
             for model, values in sf[sid].items():
                 row[f"sf_{model}"] = _mase(values, test, train, m)
@@ -92,8 +95,11 @@ def evaluate(data: Path, sf_python: str | None = None) -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="folder with sales_series*.csv")
-    ap.add_argument("--sf-python", default=os.environ.get("SF_PYTHON"),
-                    help="a Python with statsforecast (default: $SF_PYTHON; none: skipped)")
+    ap.add_argument(
+        "--sf-python",
+        default=os.environ.get("SF_PYTHON"),
+        help="a Python with statsforecast (default: $SF_PYTHON; none: skipped)",
+    )
     args = ap.parse_args()
     table = evaluate(args.data, args.sf_python)
     num = table.select_dtypes("number")

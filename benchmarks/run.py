@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def suites(only: list[str] | None) -> list[str]:
-    names = sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    names = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     return [n for n in names if not only or n in only]
 
 
@@ -69,8 +69,10 @@ def add_growth(row: dict, twin: dict | None, causes: dict) -> None:
 
 
 def print_growth(rows: list[dict]) -> None:
-    print("\ngrowth over 10x the data: exponent k with time ~ size^k (0 = fixed cost, 1 = linear);"
-          f" above {SUPERLINEAR} the cause is named")
+    print(
+        "\ngrowth over 10x the data: exponent k with time ~ size^k (0 = fixed cost, 1 = linear);"
+        f" above {SUPERLINEAR} the cause is named"
+    )
     print(f"  {'analysis':<40} {'impl':<30} {'k wall':>7} {'k cpu':>7}  verdict")
     for r in rows:
         if "growth_exponent" not in r and "growth_exponent_cpu" not in r:

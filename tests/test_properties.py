@@ -34,20 +34,50 @@ TODAY = dt.datetime(2025, 6, 30)
 EXAMPLES: Counter = Counter()  # examples run per property (printed by the last test)
 OUTCOMES: Counter = Counter()
 _TMP = Path(tempfile.mkdtemp(prefix="marksell_props_"))
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                derandomize=True)
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], derandomize=True)
 
 # ----------------------------------------------------------------------------- strategies
 
-_SPECIAL = ["", " ", "NA", "null", "=SUM(A1)", "-1", "0", "1", "2", "12.5", "1e400", "-0", "1,5", "€3",
-            "2024-01-01", "2024-02-30", "2024-01-01T10:00:00+05:00", "2024-01-01T10:00:00Z", "20240105",
-            "01/02/2024", "2024-13-01", "0001-01-01", "9999-12-31", "2099-01-01", "True", "nan", "inf",
-            '"', "a,b", "x;y", "\t", "Zürich", "１２"]
+_SPECIAL = [
+    "",
+    " ",
+    "NA",
+    "null",
+    "=SUM(A1)",
+    "-1",
+    "0",
+    "1",
+    "2",
+    "12.5",
+    "1e400",
+    "-0",
+    "1,5",
+    "€3",
+    "2024-01-01",
+    "2024-02-30",
+    "2024-01-01T10:00:00+05:00",
+    "2024-01-01T10:00:00Z",
+    "20240105",
+    "01/02/2024",
+    "2024-13-01",
+    "0001-01-01",
+    "9999-12-31",
+    "2099-01-01",
+    "True",
+    "nan",
+    "inf",
+    '"',
+    "a,b",
+    "x;y",
+    "\t",
+    "Zürich",
+    "１２",
+]
 
 text_cells = st.one_of(
     st.sampled_from(_SPECIAL),
     st.text(alphabet=string.ascii_letters + string.digits + " -.,;:/\"'é€\n", max_size=8),
-    st.integers(-10**4, 10**21).map(str),
+    st.integers(-(10**4), 10**21).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(str),
     st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)).map(str),
@@ -62,12 +92,14 @@ good_cells = st.one_of(
 
 _GOOD = {  # cells that satisfy each column type, so that successful loads are common too
     "datetime": st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2024, 12, 31)).map(
-        lambda d: d.replace(day=1).isoformat()),
+        lambda d: d.replace(day=1).isoformat()
+    ),
     "float": st.floats(0.01, 1e6).map(lambda v: f"{v:.2f}"),
     "int": st.integers(0, 500).map(str),
     "flag": st.sampled_from(["0", "1"]),
     "string": st.text(alphabet=string.ascii_letters + string.digits + " -é", min_size=1, max_size=6).filter(
-        lambda v: v.strip() not in ("", "NA", "nan", "NaN", "None") and not v.strip().startswith("-")),
+        lambda v: v.strip() not in ("", "NA", "nan", "NaN", "None") and not v.strip().startswith("-")
+    ),
 }
 KINDS = sorted(CONTRACTS)
 
@@ -195,33 +227,41 @@ def parquet_frames(draw):
         natural = "string" if name in keys else (col.dtype if col else "float")
         if draw(st.integers(0, 2)) > 0:  # a column of the right type, mostly valid values
             rnd = draw(st.randoms(use_true_random=False))
-            values = pd.Series([draw(text_cells if rnd.random() < 0.05 else _GOOD[natural]) for _ in range(n)],
-                               dtype="string")
+            values = pd.Series([draw(text_cells if rnd.random() < 0.05 else _GOOD[natural]) for _ in range(n)], dtype="string")
             if natural == "datetime":
                 values = pd.to_datetime(values, errors="coerce", format="ISO8601")
             elif natural != "string":
                 values = pd.Series(pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
-                if natural in ("int", "flag") and n and values.notna().all() and (values == values.round()).all() \
-                        and values.abs().max() < 2**62:
+                if (
+                    natural in ("int", "flag")
+                    and n
+                    and values.notna().all()
+                    and (values == values.round()).all()
+                    and values.abs().max() < 2**62
+                ):
                     values = values.astype("int64")
             data[name] = values
             continue
         typ = draw(st.sampled_from(_PARQUET_TYPES))
         if typ == "text":
-            data[name] = pd.Series([draw(st.one_of(st.none(), good_cells, text_cells)) for _ in range(n)],
-                                   dtype="string")
+            data[name] = pd.Series([draw(st.one_of(st.none(), good_cells, text_cells)) for _ in range(n)], dtype="string")
         elif typ == "float":
-            data[name] = pd.Series(draw(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64),
-                                                 min_size=n, max_size=n)), dtype="float64")
+            data[name] = pd.Series(
+                draw(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=n, max_size=n)), dtype="float64"
+            )
         elif typ == "int":
             data[name] = pd.Series(draw(st.lists(st.integers(-5, 2**62), min_size=n, max_size=n)), dtype="int64")
         elif typ == "datetime":
-            data[name] = pd.Series(draw(st.lists(st.datetimes(min_value=dt.datetime(1800, 1, 1),
-                                                              max_value=dt.datetime(2200, 1, 1)),
-                                                 min_size=n, max_size=n)), dtype="datetime64[us]")
+            data[name] = pd.Series(
+                draw(
+                    st.lists(
+                        st.datetimes(min_value=dt.datetime(1800, 1, 1), max_value=dt.datetime(2200, 1, 1)), min_size=n, max_size=n
+                    )
+                ),
+                dtype="datetime64[us]",
+            )
         elif typ == "date":
-            data[name] = pd.Series(draw(st.lists(st.one_of(st.none(), st.dates()), min_size=n, max_size=n)),
-                                   dtype=object)
+            data[name] = pd.Series(draw(st.lists(st.one_of(st.none(), st.dates()), min_size=n, max_size=n)), dtype=object)
         else:
             data[name] = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype="bool")
     return kind, keys, pd.DataFrame(data, index=range(n))
@@ -253,8 +293,11 @@ def test_arbitrary_bytes_never_crash(kind, content, suffix):
 # ----------------------------------------------------------------------------- artifact properties
 
 cells_any = st.one_of(
-    st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=6), st.sampled_from(["=1+1", "+A1", "-2", "@SUM(A1)", "\tx", "\rx", "'=safe", "ok"]),
+    st.none(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.sampled_from(["=1+1", "+A1", "-2", "@SUM(A1)", "\tx", "\rx", "'=safe", "ok"]),
 )
 
 
@@ -269,8 +312,10 @@ def mixed_frames(draw):
         if typ == "object":
             data[name] = pd.Series([draw(cells_any) for _ in range(n)], dtype=object)
         elif typ == "string":
-            data[name] = pd.Series([draw(st.one_of(st.none(), st.text(max_size=5), st.sampled_from(["=x", "-1", "@"])))
-                                    for _ in range(n)], dtype="string")
+            data[name] = pd.Series(
+                [draw(st.one_of(st.none(), st.text(max_size=5), st.sampled_from(["=x", "-1", "@"]))) for _ in range(n)],
+                dtype="string",
+            )
         elif typ == "float":
             data[name] = pd.Series(draw(st.lists(st.floats(), min_size=n, max_size=n)), dtype="float64")
         else:
@@ -303,20 +348,39 @@ def test_neutralise_formulas(df):
 
 
 json_leaves = st.one_of(
-    st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=5),
-    st.sampled_from([pd.NA, pd.NaT, np.nan, np.float32("inf"), np.int64(3), np.bool_(True), np.datetime64("NaT"),
-                     np.datetime64("2024-01-02"), np.timedelta64(3, "D"), pd.Timestamp("2024-01-01", tz="UTC"),
-                     pd.Timedelta(days=1), dt.date(2024, 1, 1), complex(1, 2), b"bytes", Path("a/b")]),
+    st.sampled_from(
+        [
+            pd.NA,
+            pd.NaT,
+            np.nan,
+            np.float32("inf"),
+            np.int64(3),
+            np.bool_(True),
+            np.datetime64("NaT"),
+            np.datetime64("2024-01-02"),
+            np.timedelta64(3, "D"),
+            pd.Timestamp("2024-01-01", tz="UTC"),
+            pd.Timedelta(days=1),
+            dt.date(2024, 1, 1),
+            complex(1, 2),
+            b"bytes",
+            Path("a/b"),
+        ]
+    ),
     st.lists(st.floats(allow_nan=True), max_size=3).map(np.array),
     st.lists(st.floats(allow_nan=True), max_size=3).map(lambda v: pd.Series(v, dtype="float64")),
 )
 json_values = st.recursive(
     json_leaves,
     lambda children: st.one_of(
-        st.lists(children, max_size=3), st.lists(children, max_size=3).map(tuple),
-        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(), st.floats(allow_nan=True)), children,
-                        max_size=3),
+        st.lists(children, max_size=3),
+        st.lists(children, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(), st.floats(allow_nan=True)), children, max_size=3),
         st.frozensets(st.one_of(st.integers(), st.text(max_size=3)), max_size=3),
     ),
     max_leaves=12,
@@ -340,7 +404,6 @@ def test_frame_to_jsonable():
 
 def test_zz_report_examples():
     """Prints how many hypothesis examples each property ran (this test runs last in the file)."""
-    print(f"\nhypothesis examples run: {dict(EXAMPLES)} total {sum(EXAMPLES.values())}; "
-          f"loader outcomes {dict(OUTCOMES)}")
+    print(f"\nhypothesis examples run: {dict(EXAMPLES)} total {sum(EXAMPLES.values())}; loader outcomes {dict(OUTCOMES)}")
     if EXAMPLES:
         assert OUTCOMES["loaded"] > 0 and OUTCOMES["error"] > 0

@@ -26,8 +26,7 @@ def to_jsonable(obj):
     if isinstance(obj, pd.Series):
         return to_jsonable(obj.to_dict())
     if isinstance(obj, (pd.Index, np.ndarray)):
-        return [to_jsonable(v) for v in obj.tolist()] if not isinstance(obj, pd.Index) else \
-            [to_jsonable(v) for v in obj]
+        return [to_jsonable(v) for v in obj.tolist()] if not isinstance(obj, pd.Index) else [to_jsonable(v) for v in obj]
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, (set, frozenset)):

@@ -36,6 +36,7 @@ def in_clone() -> bool:
     """Whether marksell runs from a git clone (an editable install), not from an installed wheel."""
     return (PROJ_ROOT / ".git").exists() and not (PACKAGE_DIR / "notebooks").is_dir()
 
+
 #: File name of each input kind inside the sample company folder.
 SAMPLE_FILES = {
     "transactions": "transactions.csv",

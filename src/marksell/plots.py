@@ -58,8 +58,7 @@ def count_formatter() -> FuncFormatter:
     return FuncFormatter(lambda v, _: numbers.compact(v, 1))
 
 
-def label_axis(ax, axis: str, text: str, *, unit: str = "", kind: str = "", currency: str = "",
-               share_max: float = 1.0) -> None:
+def label_axis(ax, axis: str, text: str, *, unit: str = "", kind: str = "", currency: str = "", share_max: float = 1.0) -> None:
     """Label ``ax``'s ``axis`` ("x" or "y") as "text (unit)" and format its ticks by ``kind``.
 
     ``kind``: "money", "count", "share" (values 0..share_max shown as %), "percent" (values already in %), or
@@ -82,8 +81,7 @@ def place_labels(ax, xs, ys, texts, **text_kwargs) -> list:
     """Write ``texts`` at the points and move them apart so that none overlaps (adjustText)."""
     from adjustText import adjust_text
 
-    labels = [ax.text(x, y, str(t), fontsize=text_kwargs.pop("fontsize", 8), **text_kwargs)
-              for x, y, t in zip(xs, ys, texts)]
+    labels = [ax.text(x, y, str(t), fontsize=text_kwargs.pop("fontsize", 8), **text_kwargs) for x, y, t in zip(xs, ys, texts)]
     if len(labels) > 1:
         adjust_text(labels, ax=ax, arrowprops={"arrowstyle": "-", "color": NEUTRAL, "lw": 0.5})
     return labels

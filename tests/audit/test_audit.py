@@ -25,9 +25,17 @@ TX = CONTRACTS["transactions"]
 def funnel_frame(months=None, channels=("search", "social"), seed=0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     months = months if months is not None else pd.date_range("2023-01-01", "2024-12-01", freq="MS")
-    rows = [{"month": m, "channel": c, "spend": round(float(rng.lognormal(7, 0.1)), 2),
-             "leads": int(rng.integers(80, 120)), "conversions": int(rng.integers(8, 12))}
-            for m in months for c in channels]
+    rows = [
+        {
+            "month": m,
+            "channel": c,
+            "spend": round(float(rng.lognormal(7, 0.1)), 2),
+            "leads": int(rng.integers(80, 120)),
+            "conversions": int(rng.integers(8, 12)),
+        }
+        for m in months
+        for c in channels
+    ]
     return pd.DataFrame(rows)
 
 
@@ -70,8 +78,7 @@ def test_duplicate_keys_and_exact_duplicates():
 
 
 def test_duplicate_keys_not_checked_without_a_key():
-    df = pd.DataFrame({"customer_id": ["a", "a"], "order_date": pd.to_datetime(["2024-01-02"] * 2),
-                       "revenue": [10.0, 12.0]})
+    df = pd.DataFrame({"customer_id": ["a", "a"], "order_date": pd.to_datetime(["2024-01-02"] * 2), "revenue": [10.0, 12.0]})
     d = audit.duplicates(df, TX).set_index("check")
     assert d.loc["exact duplicate rows", "count"] == 0
     assert np.isnan(d.loc["duplicate keys", "count"])
@@ -80,9 +87,13 @@ def test_duplicate_keys_not_checked_without_a_key():
 def test_planted_outlier_is_the_one_flagged():
     rng = np.random.default_rng(3)
     n = 400
-    df = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
-                       "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D"),
-                       "revenue": np.round(rng.lognormal(4, 0.4, n), 2)})
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D"),
+            "revenue": np.round(rng.lognormal(4, 0.4, n), 2),
+        }
+    )
     df.loc[123, "revenue"] = 25_000.0
     o = audit.outliers(df, TX).set_index("column")
     assert o.loc["revenue", "scale"] == "log"
@@ -95,8 +106,14 @@ def test_outliers_are_judged_within_groups():
     # product B costs ten times product A: not an outlier; one week of A at B's price is one
     weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
     rng = np.random.default_rng(5)
-    a = pd.DataFrame({"date": weeks, "product_id": "A", "price": np.round(rng.normal(10, 0.3, 30), 2),
-                      "units": rng.integers(50, 70, 30).astype(float)})
+    a = pd.DataFrame(
+        {
+            "date": weeks,
+            "product_id": "A",
+            "price": np.round(rng.normal(10, 0.3, 30), 2),
+            "units": rng.integers(50, 70, 30).astype(float),
+        }
+    )
     b = a.assign(product_id="B", price=np.round(rng.normal(100, 3, 30), 2))
     a.loc[10, "price"] = 100.0
     df = pd.concat([a, b], ignore_index=True)
@@ -121,8 +138,14 @@ def test_mostly_zero_share_is_not_flagged_but_a_real_outlier_is():
 
 
 def test_negative_values_and_their_rule():
-    df = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "order_date": pd.to_datetime(["2024-01-01"] * 4),
-                       "revenue": [10.0, -4.0, 5.0, -1.0], "quantity": [1, -1, 1, 1]})
+    df = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "order_date": pd.to_datetime(["2024-01-01"] * 4),
+            "revenue": [10.0, -4.0, 5.0, -1.0],
+            "quantity": [1, -1, 1, 1],
+        }
+    )
     neg = audit.negative_values(df, TX).set_index("column")
     assert neg.loc["revenue", "count"] == 2
     assert neg.loc["revenue", "rule"] == "allowed (returns/credits)"
@@ -189,8 +212,7 @@ def test_contract_violation_reported_in_words(tmp_path):
     assert fa.raw_rows == 49
     rep = fa.report
     spend = rep[rep["column"] == "spend"]["problem"].tolist()
-    assert any("Column 'spend': expected numbers, found 1 non-numeric value(s)" in s and "'12 EUR'" in s
-               for s in spend)
+    assert any("Column 'spend': expected numbers, found 1 non-numeric value(s)" in s and "'12 EUR'" in s for s in spend)
     dup = rep[rep["column"] == "month, channel"]
     assert len(dup) == 1  # reported once, not once per key column
     assert dup["problem"].iloc[0].startswith("Columns 'month, channel': expected one row per month, channel")
@@ -200,8 +222,7 @@ def test_contract_violation_reported_in_words(tmp_path):
 def test_missing_file_and_missing_column_are_failures_in_words(tmp_path):
     fa = audit.audit_file("transactions", str(tmp_path / "nope.csv"))
     assert fa.status == "failed" and "no such file" in fa.problems[0]["problem"]
-    path = write_csv(tmp_path / "tx.csv", pd.DataFrame({"customer_id": ["a"], "order_dt": ["2024-01-01"],
-                                                        "revenue": [1.0]}))
+    path = write_csv(tmp_path / "tx.csv", pd.DataFrame({"customer_id": ["a"], "order_dt": ["2024-01-01"], "revenue": [1.0]}))
     fa = audit.audit_file("transactions", path)
     assert fa.status == "failed"
     words = " ".join(p["problem"] for p in fa.problems)
@@ -209,8 +230,9 @@ def test_missing_file_and_missing_column_are_failures_in_words(tmp_path):
 
 
 def test_warnings_reported_with_column_and_mapping_applied(tmp_path):
-    df = pd.DataFrame({"Customer": ["a", "b", "c"], "order_date": ["2024-01-01", "2024-01-02", "2024-01-03"],
-                       "revenue": [10.0, -2.5, 3.0]})
+    df = pd.DataFrame(
+        {"Customer": ["a", "b", "c"], "order_date": ["2024-01-01", "2024-01-02", "2024-01-03"], "revenue": [10.0, -2.5, 3.0]}
+    )
     path = write_csv(tmp_path / "tx.csv", df)
     fa = audit.audit_file("transactions", path, {"Customer": "customer_id"})
     assert fa.status == "warnings"
@@ -225,15 +247,21 @@ def test_audit_all_overview_issues_and_summary(tmp_path):
     funnel = funnel_frame(months)
     funnel["leads"] = funnel["leads"].astype(object)
     funnel.loc[0, "leads"] = None
-    tx = pd.DataFrame({"customer_id": ["a", "b"], "order_date": ["2024-01-01", "2024-02-03"],
-                       "revenue": [10.0, 20.0]})
-    sales = pd.DataFrame({"date": list(pd.date_range("2024-01-01", periods=6, freq="MS")) * 2,
-                          "region": ["N"] * 6 + ["S"] * 6, "sales": np.arange(12, dtype=float) + 1})
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "order_date": ["2024-01-01", "2024-02-03"], "revenue": [10.0, 20.0]})
+    sales = pd.DataFrame(
+        {
+            "date": list(pd.date_range("2024-01-01", periods=6, freq="MS")) * 2,
+            "region": ["N"] * 6 + ["S"] * 6,
+            "sales": np.arange(12, dtype=float) + 1,
+        }
+    )
     sales = sales.drop(index=[8])  # S misses a month
-    paths = {"transactions": write_csv(tmp_path / "tx.csv", tx),
-             "funnel": write_csv(tmp_path / "f.csv", funnel),
-             "sales": write_csv(tmp_path / "s.csv", sales),
-             "market": str(tmp_path / "missing.csv")}
+    paths = {
+        "transactions": write_csv(tmp_path / "tx.csv", tx),
+        "funnel": write_csv(tmp_path / "f.csv", funnel),
+        "sales": write_csv(tmp_path / "s.csv", sales),
+        "market": str(tmp_path / "missing.csv"),
+    }
     res = audit.audit_all(paths, keys={"sales": ["region"]})
     ov = res.overview.set_index("kind")
     assert list(ov.index) == ["transactions", "marketing_funnel", "sales_history", "market_size"]
@@ -287,9 +315,13 @@ def test_returns_are_judged_among_returns():
     revenue[:30] = -np.round(rng.lognormal(4, 0.4, 30), 2)  # ordinary returns
     revenue[40] = 30_000.0  # a typing error
     revenue[5] = -30_000.0  # and a return of it
-    df = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
-                       "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) % 200, "D"),
-                       "revenue": revenue})
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) % 200, "D"),
+            "revenue": revenue,
+        }
+    )
     o = audit.outliers(df, TX).set_index("column").loc["revenue"]
     assert o["scale"] == "log, by sign"
     assert (o["count"], o["n_high"], o["n_low"]) == (2, 1, 1)
@@ -298,10 +330,8 @@ def test_returns_are_judged_among_returns():
 
 def test_mixed_frequencies_in_a_sales_history():
     # a monthly and a quarterly series: neither has a gap, and the file has none on the quarterly grid
-    monthly = pd.DataFrame({"date": pd.date_range("2020-01-01", "2021-12-01", freq="MS"), "series_id": "m",
-                            "sales": 10.0})
-    quarterly = pd.DataFrame({"date": pd.date_range("2019-01-01", "2021-10-01", freq="QS"), "series_id": "q",
-                              "sales": 30.0})
+    monthly = pd.DataFrame({"date": pd.date_range("2020-01-01", "2021-12-01", freq="MS"), "series_id": "m", "sales": 10.0})
+    quarterly = pd.DataFrame({"date": pd.date_range("2019-01-01", "2021-10-01", freq="QS"), "series_id": "q", "sales": 30.0})
     df = pd.concat([monthly, quarterly.drop(index=[2])], ignore_index=True)  # q misses 2019 Q3
     fa = audit.audit_frame(df, "sales_history", keys=["series_id"])
     per = fa.series_coverage.set_index("series_id")
@@ -317,8 +347,12 @@ def test_mixed_frequencies_in_a_sales_history():
 
 def test_planted_store_closure_found_as_a_zero_run():
     weeks = pd.date_range("2024-01-01", periods=26, freq="W-MON")
-    rows = [{"date": w, "store_id": s, "product_id": p, "price": 5.0, "units": 40.0}
-            for w in weeks for s in ("S1", "S2") for p in ("A", "B")]
+    rows = [
+        {"date": w, "store_id": s, "product_id": p, "price": 5.0, "units": 40.0}
+        for w in weeks
+        for s in ("S1", "S2")
+        for p in ("A", "B")
+    ]
     df = pd.DataFrame(rows)
     closed = (df["store_id"] == "S2") & df["date"].between(weeks[8], weeks[11])
     df.loc[closed, "units"] = 0.0
@@ -331,14 +365,21 @@ def test_planted_store_closure_found_as_a_zero_run():
 
 
 def test_chart_captions_are_written_from_the_audit(tmp_path):
-    tx = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
-                       "order_date": ["2024-01-05", "2024-02-03", "2024-04-09", "2024-04-10"],
-                       "revenue": [10.0, 20.0, 5.0, 7.0], "channel": ["web", None, "web", "shop"]})
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "order_date": ["2024-01-05", "2024-02-03", "2024-04-09", "2024-04-10"],
+            "revenue": [10.0, 20.0, 5.0, 7.0],
+            "channel": ["web", None, "web", "shop"],
+        }
+    )
     res = audit.audit_all({"transactions": write_csv(tmp_path / "tx.csv", tx)})
-    assert audit.coverage_caption(res) == ("Rows per month of 1 input(s) with dates, 2024-01 to 2024-04; "
-                                           "1 period(s) without any row: transactions (1).")
-    assert audit.missing_caption(res) == ("Share of missing values per input and column: 1 column(s) miss values; "
-                                          "most in transactions 'channel' (25%).")
+    assert audit.coverage_caption(res) == (
+        "Rows per month of 1 input(s) with dates, 2024-01 to 2024-04; 1 period(s) without any row: transactions (1)."
+    )
+    assert audit.missing_caption(res) == (
+        "Share of missing values per input and column: 1 column(s) miss values; most in transactions 'channel' (25%)."
+    )
     full = tx.assign(order_date=["2024-01-05", "2024-02-03", "2024-03-09", "2024-04-10"], channel="web")
     clean = audit.audit_all({"transactions": write_csv(tmp_path / "ok.csv", full)})
     assert audit.coverage_caption(clean).endswith("2024-01 to 2024-04; no period without rows.")

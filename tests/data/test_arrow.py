@@ -85,15 +85,17 @@ def test_clean_corpus_files_take_the_fast_path():
 
 def _transactions(n=500, seed=0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "order_id": [f"O{i:06d}" for i in range(n)],
-        "customer_id": [f"C{i:04d}" for i in rng.integers(0, 60, n)],
-        "order_date": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
-        "revenue": np.round(rng.gamma(2.0, 30.0, n), 2),
-        "quantity": rng.integers(1, 5, n),
-        "channel": pd.Categorical(rng.choice([" email ", "search", "social"], n)),
-        "region": rng.choice(["North", "South"], n),
-    })
+    return pd.DataFrame(
+        {
+            "order_id": [f"O{i:06d}" for i in range(n)],
+            "customer_id": [f"C{i:04d}" for i in rng.integers(0, 60, n)],
+            "order_date": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
+            "revenue": np.round(rng.gamma(2.0, 30.0, n), 2),
+            "quantity": rng.integers(1, 5, n),
+            "channel": pd.Categorical(rng.choice([" email ", "search", "social"], n)),
+            "region": rng.choice(["North", "South"], n),
+        }
+    )
 
 
 def _variants():
@@ -197,8 +199,20 @@ def test_fingerprints_flag_every_duplicate_and_separate_short_strings():
     """Equal cells get equal fingerprints wherever they sit in the Arrow buffer; strings up to 16 bytes
     that differ get different ones; every exact duplicate row is among the repeated rows."""
     rng = np.random.default_rng(3)
-    alphabet = ["", "a", " a", "ab", "abcdefgh", "abcdefghi", "xbcdefghij", "abcdefgh1234567890",
-                "abcdefgh1234567891", "é", "ée", None]
+    alphabet = [
+        "",
+        "a",
+        " a",
+        "ab",
+        "abcdefgh",
+        "abcdefghi",
+        "xbcdefghij",
+        "abcdefgh1234567890",
+        "abcdefgh1234567891",
+        "é",
+        "ée",
+        None,
+    ]
     for _ in range(200):
         n = int(rng.integers(1, 40))
         vals = [alphabet[i] for i in rng.integers(0, len(alphabet), n)]
@@ -208,8 +222,7 @@ def test_fingerprints_flag_every_duplicate_and_separate_short_strings():
             for j in range(n):
                 if vals[i] == vals[j] or (vals[i] is None and vals[j] is None):
                     assert f[i] == f[j]
-                elif vals[i] is not None and vals[j] is not None and len(vals[i].encode()) <= 16 \
-                        and len(vals[j].encode()) <= 16:
+                elif vals[i] is not None and vals[j] is not None and len(vals[i].encode()) <= 16 and len(vals[j].encode()) <= 16:
                     assert f[i] != f[j], (vals[i], vals[j])
         df = pd.DataFrame({"s": s, "x": rng.integers(0, 2, n).astype(float), "d": pd.Timestamp("2024-01-01")})
         exact = df.duplicated(keep=False).to_numpy()
@@ -220,8 +233,12 @@ def test_fingerprints_flag_every_duplicate_and_separate_short_strings():
 
 def test_duplicate_row_count_matches_pandas():
     rng = np.random.default_rng(5)
-    df = pd.DataFrame({"order_id": pd.array([f"O{i}" for i in rng.integers(0, 300, 2000)], dtype="string"),
-                       "revenue": rng.integers(0, 3, 2000).astype(float)})
+    df = pd.DataFrame(
+        {
+            "order_id": pd.array([f"O{i}" for i in rng.integers(0, 300, 2000)], dtype="string"),
+            "revenue": rng.integers(0, 3, 2000).astype(float),
+        }
+    )
     assert loaders._n_duplicate_rows(df) == int(df.duplicated().sum()) > 0
 
 
@@ -229,7 +246,7 @@ def test_fingerprints_do_not_depend_on_chunks():
     """A column read from several row groups gets the fingerprints of the same column in one piece."""
     vals = ["a", "bb", None, "abcdefghijk", "", "zz", "a", "abcdefghijk", "é", "bb"]
     whole = pa.chunked_array([pa.array(vals, pa.large_string())])
-    parts = pa.chunked_array([pa.array(vals[i:i + 3], pa.large_string()) for i in range(0, len(vals), 3)])
+    parts = pa.chunked_array([pa.array(vals[i : i + 3], pa.large_string()) for i in range(0, len(vals), 3)])
     f_whole = fingerprint(pd.Series(pd.arrays.ArrowStringArray(whole)))
     f_parts = fingerprint(pd.Series(pd.arrays.ArrowStringArray(parts)))
     assert (f_whole == f_parts).all()
@@ -249,15 +266,89 @@ def test_corpus_csv_same_on_both_paths(rel, monkeypatch):
 
 
 _CELLS = {
-    "text": ["C1", "C2", " C1 ", '"C2"', ' "C1"', '"C,1"', '"C""2"', '"C\n1"', "NA", " NA", "", "null", '""',
-             "é", "C1 ", '"NA"', '"C1"x', '"C1', 'C1"', "C\t1"],
-    "date": ["2024-01-05", "2024-02-29 10:30", "2024-03-01T23:59:59", "20240105", "2024-01", " 2024-01-06",
-             "2024-01-07 ", "2024-01-05Z", "2024-01-05T10:00+02:00", "1899-12-31", "2031-01-01", "NA", "",
-             '"2024-01-08"', "2024/01/05", "2024-01-05 10:00:00.5"],
-    "number": ["1", "2.5", " 3", "4 ", "1e2", ".5", "-2", "+7", "NA", "", "nan", "NAN", "inf", "1,5", '"6"',
-               "0x1", "1.0", "0", "1_0", "3.25"],
-    "count": ["1", "2", " 3", "4 ", "1e2", "2.0", '"6"', "+7", "NA", "", "nan", "NAN", "inf", "1,5", "0x1", "1.5",
-              "0", "-1", "1_0"],
+    "text": [
+        "C1",
+        "C2",
+        " C1 ",
+        '"C2"',
+        ' "C1"',
+        '"C,1"',
+        '"C""2"',
+        '"C\n1"',
+        "NA",
+        " NA",
+        "",
+        "null",
+        '""',
+        "é",
+        "C1 ",
+        '"NA"',
+        '"C1"x',
+        '"C1',
+        'C1"',
+        "C\t1",
+    ],
+    "date": [
+        "2024-01-05",
+        "2024-02-29 10:30",
+        "2024-03-01T23:59:59",
+        "20240105",
+        "2024-01",
+        " 2024-01-06",
+        "2024-01-07 ",
+        "2024-01-05Z",
+        "2024-01-05T10:00+02:00",
+        "1899-12-31",
+        "2031-01-01",
+        "NA",
+        "",
+        '"2024-01-08"',
+        "2024/01/05",
+        "2024-01-05 10:00:00.5",
+    ],
+    "number": [
+        "1",
+        "2.5",
+        " 3",
+        "4 ",
+        "1e2",
+        ".5",
+        "-2",
+        "+7",
+        "NA",
+        "",
+        "nan",
+        "NAN",
+        "inf",
+        "1,5",
+        '"6"',
+        "0x1",
+        "1.0",
+        "0",
+        "1_0",
+        "3.25",
+    ],
+    "count": [
+        "1",
+        "2",
+        " 3",
+        "4 ",
+        "1e2",
+        "2.0",
+        '"6"',
+        "+7",
+        "NA",
+        "",
+        "nan",
+        "NAN",
+        "inf",
+        "1,5",
+        "0x1",
+        "1.5",
+        "0",
+        "-1",
+        "1_0",
+    ],
 }
 
 
@@ -269,11 +360,13 @@ def _random_csv(rng, n_rows: int) -> str:
     sep = str(rng.choice([",", ";"]))
     end = str(rng.choice(["\n", "\r\n"]))
     odd = {i: float(rng.choice([0.0, 0.0, 0.1, 0.3])) for i in range(1, len(kinds))}
-    pool = {i: _CELLS[kinds[i]][:int(rng.integers(4, len(_CELLS[kinds[i]]) + 1))] for i in odd}
+    pool = {i: _CELLS[kinds[i]][: int(rng.integers(4, len(_CELLS[kinds[i]]) + 1))] for i in odd}
     lines = [sep.join(header)]
     for r in range(n_rows):
-        row = [f"O{r}"] + [str(rng.choice(pool[i])) if rng.random() < odd[i] else _CELLS[kinds[i]][int(rng.integers(0, 3))]
-                           for i in range(1, len(kinds))]
+        row = [f"O{r}"] + [
+            str(rng.choice(pool[i])) if rng.random() < odd[i] else _CELLS[kinds[i]][int(rng.integers(0, 3))]
+            for i in range(1, len(kinds))
+        ]
         lines.append(sep.join(row))
     return end.join(lines) + end
 
@@ -300,8 +393,13 @@ def test_clean_csv_files_take_the_fast_path(tmp_path):
     """Clean corpus files (comma, semicolon, CRLF, BOM, Excel's sep= line, mapped headers) and a good share of
     the random files are read by pyarrow, so the comparisons above cover the fast path."""
     clean = ("valid.csv", "crlf.csv", "utf8_bom.csv", "semicolon.csv", "excel_sep_hint.csv", "mapped_columns.csv")
-    slow = [rel for rel in CSV if rel.endswith(clean) and EXPECTATIONS[rel]["outcome"] == "loads"
-            and not _takes_fast_path(EXPECTATIONS[rel]["kind"], CORPUS / rel, EXPECTATIONS[rel].get("kwargs") or {})]
+    slow = [
+        rel
+        for rel in CSV
+        if rel.endswith(clean)
+        and EXPECTATIONS[rel]["outcome"] == "loads"
+        and not _takes_fast_path(EXPECTATIONS[rel]["kind"], CORPUS / rel, EXPECTATIONS[rel].get("kwargs") or {})
+    ]
     assert not slow
     fast = 0
     for seed in range(60):

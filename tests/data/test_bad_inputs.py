@@ -33,8 +33,7 @@ def _load(rel: str, exp: dict):
 
 
 def test_every_corpus_file_has_an_expectation():
-    files = {p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*")
-             if p.is_file() and p.parent != CORPUS}
+    files = {p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.is_file() and p.parent != CORPUS}
     assert files == set(EXPECTATIONS), (sorted(files - set(EXPECTATIONS)), sorted(set(EXPECTATIONS) - files))
     kinds = {exp["kind"] for exp in EXPECTATIONS.values()}
     assert kinds == set(loaders.CONTRACTS)
@@ -95,9 +94,20 @@ def test_corpus_same_rows_whatever_the_format():
     """Every readable variant of the valid table gives the same frame as the plain CSV."""
     for kind in loaders.CONTRACTS:
         ref = _load(f"{kind}/valid.csv", EXPECTATIONS[f"{kind}/valid.csv"])
-        for variant in ("semicolon.csv", "tab.tsv", "pipe.txt", "excel_sep_hint.csv", "utf8_bom.csv",
-                        "utf16_tab.txt", "crlf.csv", "trailing_delimiter.csv", "padded_cells.csv",
-                        "typed.parquet", "all_text.parquet", "several_sheets.xlsx"):
+        for variant in (
+            "semicolon.csv",
+            "tab.tsv",
+            "pipe.txt",
+            "excel_sep_hint.csv",
+            "utf8_bom.csv",
+            "utf16_tab.txt",
+            "crlf.csv",
+            "trailing_delimiter.csv",
+            "padded_cells.csv",
+            "typed.parquet",
+            "all_text.parquet",
+            "several_sheets.xlsx",
+        ):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", loaders.DataQualityWarning)
                 got = _load(f"{kind}/{variant}", EXPECTATIONS[f"{kind}/{variant}"])

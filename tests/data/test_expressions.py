@@ -20,8 +20,24 @@ from marksell.errors import ParameterError
 
 # ----------------------------------------------------------------------------- an audit of what runs
 #: Audit events that would mean an expression reached the outside world (processes, files, imports, code).
-DANGEROUS = ("os.", "subprocess.", "exec", "open", "import", "socket.", "shutil.", "ctypes.", "builtins.",
-             "code.__new__", "function.__new__", "pickle.", "marshal.", "webbrowser.", "urllib.", "glob.")
+DANGEROUS = (
+    "os.",
+    "subprocess.",
+    "exec",
+    "open",
+    "import",
+    "socket.",
+    "shutil.",
+    "ctypes.",
+    "builtins.",
+    "code.__new__",
+    "function.__new__",
+    "pickle.",
+    "marshal.",
+    "webbrowser.",
+    "urllib.",
+    "glob.",
+)
 _SEEN: list[str] = []
 _RECORDING = [False]
 
@@ -49,9 +65,15 @@ def _evaluate_recorded(text, frame):
     return result, [e for e in _SEEN if e.startswith(DANGEROUS)]
 
 
-FRAME = pd.DataFrame({"price": [1.5, 2.0, 0.0, -3.0], "units": [0, 5, 7, 2], "unit price": [3.0, 4.0, 5.0, 6.0],
-                      "region": ["North", "South", None, "x"],
-                      "date": pd.to_datetime(["2024-01-01", "2024-06-01", "2025-01-01", "2025-02-01"])})
+FRAME = pd.DataFrame(
+    {
+        "price": [1.5, 2.0, 0.0, -3.0],
+        "units": [0, 5, 7, 2],
+        "unit price": [3.0, 4.0, 5.0, 6.0],
+        "region": ["North", "South", None, "x"],
+        "date": pd.to_datetime(["2024-01-01", "2024-06-01", "2025-01-01", "2025-02-01"]),
+    }
+)
 
 
 # ----------------------------------------------------------------------------- the exploit from issue 19
@@ -79,50 +101,56 @@ def test_issue_exploit_is_refused_and_runs_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("text, token", [
-    ("__import__('os').system('id > f')", "'.'"),
-    ("__import__('os')", "__import__"),
-    ("price.__class__.__mro__", "'.'"),
-    ("open('f', 'w')", "'open'"),
-    ("exec('1')", "'exec'"),
-    ("getattr(price, 'x')", "'getattr'"),
-    ("price[0]", "subscript"),
-    ("[x for x in price]", "comprehension"),
-    ("lambda: 1", "':'"),
-    ("(x := 1)", "':='"),
-    ("price @ units", "'@'"),
-    ("price & units > 0", "use 'and'"),
-    ("~(price > 0)", "use 'not'"),
-    ("price if units else 1", "'x if c else y'"),
-    ("f'{price}' == 'a'", "f-string"),
-    ("b'x' == region", "bytes"),
-    ("price is None", "'is'"),
-    ("region + 'x'", "text ('...') is only allowed in comparisons"),
-    ("log(x=price)", "'='"),
-    ("round(price, units)", "digits"),
-    ("units in price", "literal list"),
-    ("{1: 2}", "'{'"),
-    ("price; units", "';'"),
-    ("price # comment", "'#'"),
-    ("`unit price", "never closed"),
-    ("price\nunits", "one line"),
-    ("price ** " * 300 + "2", "characters long"),
-    ("-" * 60 + "price", "levels deep"),
-    (" or ".join(["(a > 0)"] * 150), "parts"),
-])
+@pytest.mark.parametrize(
+    "text, token",
+    [
+        ("__import__('os').system('id > f')", "'.'"),
+        ("__import__('os')", "__import__"),
+        ("price.__class__.__mro__", "'.'"),
+        ("open('f', 'w')", "'open'"),
+        ("exec('1')", "'exec'"),
+        ("getattr(price, 'x')", "'getattr'"),
+        ("price[0]", "subscript"),
+        ("[x for x in price]", "comprehension"),
+        ("lambda: 1", "':'"),
+        ("(x := 1)", "':='"),
+        ("price @ units", "'@'"),
+        ("price & units > 0", "use 'and'"),
+        ("~(price > 0)", "use 'not'"),
+        ("price if units else 1", "'x if c else y'"),
+        ("f'{price}' == 'a'", "f-string"),
+        ("b'x' == region", "bytes"),
+        ("price is None", "'is'"),
+        ("region + 'x'", "text ('...') is only allowed in comparisons"),
+        ("log(x=price)", "'='"),
+        ("round(price, units)", "digits"),
+        ("units in price", "literal list"),
+        ("{1: 2}", "'{'"),
+        ("price; units", "';'"),
+        ("price # comment", "'#'"),
+        ("`unit price", "never closed"),
+        ("price\nunits", "one line"),
+        ("price ** " * 300 + "2", "characters long"),
+        ("-" * 60 + "price", "levels deep"),
+        (" or ".join(["(a > 0)"] * 150), "parts"),
+    ],
+)
 def test_forms_outside_the_language_are_refused_naming_the_token(text, token):
     with pytest.raises(ex.ExpressionError) as err:
         ex.parse(text)
     assert token in str(err.value)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("nosuch > 1", "unknown column(s) ['nosuch']"),
-    ("region * units", "'*' needs numbers; 'region' holds text (e.g. 'North', 3 value(s) in all)"),
-    ("price and units", "'and' needs conditions"),
-    ("region > 1", "a comparison with a number needs numbers; 'region' holds text"),
-    ("date > 1", "cannot compare"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("nosuch > 1", "unknown column(s) ['nosuch']"),
+        ("region * units", "'*' needs numbers; 'region' holds text (e.g. 'North', 3 value(s) in all)"),
+        ("price and units", "'and' needs conditions"),
+        ("region > 1", "a comparison with a number needs numbers; 'region' holds text"),
+        ("date > 1", "cannot compare"),
+    ],
+)
 def test_type_errors_are_messages_naming_the_part(text, problem):
     with pytest.raises(ex.ExpressionError) as err:
         ex.parse(text).evaluate(FRAME)
@@ -142,9 +170,17 @@ def test_query_must_be_a_condition_and_derive_names_the_column():
 
 # ----------------------------------------------------------------------------- what the language computes
 def test_allowed_forms_compute_what_they_say():
-    out = ex.derive_columns(FRAME, {"revenue": "price * units", "cheap": "0 < price <= 2",
-                                    "lp": "round(log1p(abs(price)), 3)", "w": "`unit price` / 2",
-                                    "c": "clip(units, 1, 5)", "twice": "revenue * 2"})
+    out = ex.derive_columns(
+        FRAME,
+        {
+            "revenue": "price * units",
+            "cheap": "0 < price <= 2",
+            "lp": "round(log1p(abs(price)), 3)",
+            "w": "`unit price` / 2",
+            "c": "clip(units, 1, 5)",
+            "twice": "revenue * 2",
+        },
+    )
     assert out["revenue"].tolist() == [0.0, 10.0, 0.0, -6.0]
     assert out["cheap"].tolist() == [True, True, False, False]
     assert out["lp"].tolist() == [0.916, 1.099, 0.0, 1.386]
@@ -161,9 +197,13 @@ def test_allowed_forms_compute_what_they_say():
 
 
 def test_text_columns_as_read_from_csv_are_numbers_where_used_as_numbers():
-    text = pd.DataFrame({"units": pd.array(["1", "-2", " 3", None], dtype="string"),
-                         "year": pd.array(["1995", "1996", "1995", "1995"], dtype="string"),
-                         "code": pd.array(["001", "002", "010", "x"], dtype="string")})
+    text = pd.DataFrame(
+        {
+            "units": pd.array(["1", "-2", " 3", None], dtype="string"),
+            "year": pd.array(["1995", "1996", "1995", "1995"], dtype="string"),
+            "code": pd.array(["001", "002", "010", "x"], dtype="string"),
+        }
+    )
     assert ex.filter_rows(text, "units >= 0").index.tolist() == [0, 2]
     assert ex.filter_rows(text, "year == 1995 and year in [1995]").index.tolist() == [0, 2, 3]
     assert ex.filter_rows(text, "code == '001'").index.tolist() == [0]  # text stays text against text
@@ -183,25 +223,31 @@ def test_huge_powers_overflow_to_inf_instead_of_hanging():
 COLUMNS = {"a": "a", "b": "b", "`c d`": "c d"}
 UNARY = {"log": np.log, "log10": np.log10, "log1p": np.log1p, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power, "%": np.mod}
-COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
-           ">=": np.greater_equal}
+COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
-numbers = st.one_of(st.sampled_from(list(COLUMNS)).map(lambda c: ("col", c)),
-                    st.floats(0, 10, allow_nan=False).map(lambda v: ("num", round(v, 3))))
+numbers = st.one_of(
+    st.sampled_from(list(COLUMNS)).map(lambda c: ("col", c)),
+    st.floats(0, 10, allow_nan=False).map(lambda v: ("num", round(v, 3))),
+)
 
 
 def _numeric(children):
     return st.one_of(
         st.tuples(st.sampled_from(list(BINARY)), children, children).map(lambda t: ("bin",) + t),
         st.tuples(st.sampled_from(list(UNARY)), children).map(lambda t: ("fn",) + t),
-        children.map(lambda c: ("neg", c)))
+        children.map(lambda c: ("neg", c)),
+    )
 
 
 numeric_trees = st.recursive(numbers, _numeric, max_leaves=8)
 comparisons = st.tuples(st.sampled_from(list(COMPARE)), numeric_trees, numeric_trees).map(lambda t: ("cmp",) + t)
-conditions = st.recursive(comparisons, lambda c: st.one_of(
-    st.tuples(st.sampled_from(["and", "or"]), c, c).map(lambda t: ("bool",) + t),
-    c.map(lambda x: ("not", x))), max_leaves=4)
+conditions = st.recursive(
+    comparisons,
+    lambda c: st.one_of(
+        st.tuples(st.sampled_from(["and", "or"]), c, c).map(lambda t: ("bool",) + t), c.map(lambda x: ("not", x))
+    ),
+    max_leaves=4,
+)
 
 
 def render(tree) -> str:
@@ -244,8 +290,11 @@ def reference(tree, arrays):
     return np.logical_not(reference(tree[1], arrays))
 
 
-frames = st.integers(1, 6).flatmap(lambda n: st.fixed_dictionaries({
-    name: st.lists(st.floats(-100, 100, allow_nan=False), min_size=n, max_size=n) for name in ("a", "b", "c d")}))
+frames = st.integers(1, 6).flatmap(
+    lambda n: st.fixed_dictionaries(
+        {name: st.lists(st.floats(-100, 100, allow_nan=False), min_size=n, max_size=n) for name in ("a", "b", "c d")}
+    )
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -263,18 +312,108 @@ def test_valid_expressions_equal_a_numpy_reference(tree, data):
         np.testing.assert_allclose(got.astype(float), expected, rtol=1e-12, equal_nan=True)
 
 
-FRAGMENTS = ["price", "units", "`unit price`", "region", "date", " ", "1", "2.5", "'x'", "'North'", "(", ")",
-             "[", "]", ",", ".", "@", "+", "-", "*", "/", "**", "%", "==", "<", ">=", " and ", " or ", "not ",
-             " in ", " is ", "log", "exp", "round", "clip", "isna", "__import__", "os", "system", "open", "eval",
-             "exec", "getattr", "lambda", ":", "=", ":=", " for ", " if ", " else ", "{", "}", "__class__",
-             "__globals__", "pd", "np", "'id > f'", "`", "\\", "#", ";", "f'", "b'", "...", "*a", "yield "]
-hostile = st.one_of(st.lists(st.sampled_from(FRAGMENTS), max_size=25).map("".join),
-                    st.text(max_size=60))
+FRAGMENTS = [
+    "price",
+    "units",
+    "`unit price`",
+    "region",
+    "date",
+    " ",
+    "1",
+    "2.5",
+    "'x'",
+    "'North'",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ".",
+    "@",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "%",
+    "==",
+    "<",
+    ">=",
+    " and ",
+    " or ",
+    "not ",
+    " in ",
+    " is ",
+    "log",
+    "exp",
+    "round",
+    "clip",
+    "isna",
+    "__import__",
+    "os",
+    "system",
+    "open",
+    "eval",
+    "exec",
+    "getattr",
+    "lambda",
+    ":",
+    "=",
+    ":=",
+    " for ",
+    " if ",
+    " else ",
+    "{",
+    "}",
+    "__class__",
+    "__globals__",
+    "pd",
+    "np",
+    "'id > f'",
+    "`",
+    "\\",
+    "#",
+    ";",
+    "f'",
+    "b'",
+    "...",
+    "*a",
+    "yield ",
+]
+hostile = st.one_of(st.lists(st.sampled_from(FRAGMENTS), max_size=25).map("".join), st.text(max_size=60))
 
-ALLOWED_NODES = (ast.Expression, ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare,
-                 ast.Call, ast.List, ast.Tuple, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod,
-                 ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt,
-                 ast.GtE, ast.In, ast.NotIn)
+ALLOWED_NODES = (
+    ast.Expression,
+    ast.Name,
+    ast.Constant,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    ast.Load,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.Mod,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.And,
+    ast.Or,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

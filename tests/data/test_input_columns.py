@@ -19,8 +19,11 @@ def test_flat_mapping_is_for_the_main_input_or_the_one_file_given():
 def test_nested_mapping_per_input():
     got = input_columns({"marketing_funnel": {" M ": "month"}}, {"transactions": True, "marketing_funnel": True})
     assert got == {"transactions": {}, "marketing_funnel": {"M": "month"}}
-    with pytest.raises(ParameterError, match=r"\['funnels'\] are not inputs of this notebook; its inputs are "
-                       r"transactions, funnel \(or marketing_funnel\)\."):
+    with pytest.raises(
+        ParameterError,
+        match=r"\['funnels'\] are not inputs of this notebook; its inputs are "
+        r"transactions, funnel \(or marketing_funnel\)\.",
+    ):
         input_columns({"funnels": {"M": "month"}}, {"transactions": True, "marketing_funnel": True})
     with pytest.raises(ParameterError, match="mixes mappings per input"):
         input_columns({"transactions": {"A": "revenue"}, "B": "order_date"}, {"transactions": True})
@@ -29,8 +32,13 @@ def test_nested_mapping_per_input():
 def test_loaders_take_the_nested_form(tmp_path):
     path = tmp_path / "t.csv"
     pd.DataFrame({"Client": ["a"], "Day": ["2024-01-02"], "Amount": [1.0]}).to_csv(path, index=False)
-    df = load_transactions(path, columns={"transactions": {"Client": "customer_id", "Day": "order_date",
-                                                           "Amount": "revenue"}, "market_size": {"x": "month"}})
+    df = load_transactions(
+        path,
+        columns={
+            "transactions": {"Client": "customer_id", "Day": "order_date", "Amount": "revenue"},
+            "market_size": {"x": "month"},
+        },
+    )
     assert list(df.columns[:3]) == ["customer_id", "order_date", "revenue"]
 
 
@@ -55,7 +63,8 @@ def test_path_parameters_and_contracts_share_the_input_names():
 
 def test_loaders_find_their_mapping_under_the_input_name(tmp_path):
     path = tmp_path / "f.csv"
-    pd.DataFrame({"Month": ["2024-01-01"], "channel": ["search"], "spend": [1.0], "leads": [2],
-                  "conversions": [1]}).to_csv(path, index=False)
+    pd.DataFrame({"Month": ["2024-01-01"], "channel": ["search"], "spend": [1.0], "leads": [2], "conversions": [1]}).to_csv(
+        path, index=False
+    )
     df = load_marketing_funnel(path, columns={"transactions": {"A": "revenue"}, "funnel": {"Month": "month"}})
     assert "month" in df.columns and "Month" not in df.columns

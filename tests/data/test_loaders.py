@@ -37,13 +37,22 @@ def test_contract_error_is_value_error_with_problem_list(tmp_path):
     assert [p["column"] for p in err.problems] == ["revenue"]
     msg = str(err)
     assert msg.startswith(f"{err.source}: 1 problem(s) with this transactions file:")
-    assert "column 'revenue': expected a required column; found no such column; the file has customer_id, " \
-           "order_date, amount" in msg
+    assert (
+        "column 'revenue': expected a required column; found no such column; the file has customer_id, order_date, amount" in msg
+    )
     assert "Fix: add the column, or map yours with columns={'your name': 'revenue'}" in msg
 
 
-SAMPLE_KINDS = ["transactions", "customers", "price_panel", "sales_history", "sales_plan", "opportunities",
-                "marketing_funnel", "market_size"]
+SAMPLE_KINDS = [
+    "transactions",
+    "customers",
+    "price_panel",
+    "sales_history",
+    "sales_plan",
+    "opportunities",
+    "marketing_funnel",
+    "market_size",
+]
 
 
 def test_every_sample_kind_has_its_loader_and_meets_its_contract():
@@ -55,11 +64,14 @@ def test_every_sample_kind_has_its_loader_and_meets_its_contract():
         assert {c.name for c in contract.columns if c.required} <= set(df.columns)
 
 
-@pytest.mark.parametrize("make, fragments", [
-    (lambda d: d / "nope.csv", ["nope.csv", "expected an existing file; found no such file", "leave it empty"]),
-    (lambda d: d, ["expected a file; found a folder", "point the parameter"]),
-    (lambda d: _write(d / "t.json", "{}"), ["t.json", "a '.json' file", "export the data as CSV"]),
-])
+@pytest.mark.parametrize(
+    "make, fragments",
+    [
+        (lambda d: d / "nope.csv", ["nope.csv", "expected an existing file; found no such file", "leave it empty"]),
+        (lambda d: d, ["expected a file; found a folder", "point the parameter"]),
+        (lambda d: _write(d / "t.json", "{}"), ["t.json", "a '.json' file", "export the data as CSV"]),
+    ],
+)
 def test_path_errors(tmp_path, make, fragments):
     msg = str(_error("transactions", make(tmp_path)))
     for f in fragments:
@@ -84,15 +96,17 @@ def test_unparseable_cells_are_not_also_reported_missing(tmp_path):
 
 
 def test_misspelt_column_suggests_name(tmp_path):
-    err = _error("marketing_funnel", _write(tmp_path / "f.csv", "month,channel,spend,leads,conversion\n"
-                                                                "2024-01-01,search,1,2,1\n"))
+    err = _error(
+        "marketing_funnel", _write(tmp_path / "f.csv", "month,channel,spend,leads,conversion\n2024-01-01,search,1,2,1\n")
+    )
     assert "rename 'conversion' to 'conversions' or pass columns={'conversion': 'conversions'}" in str(err)
 
 
 def test_column_mapping(tmp_path):
     path = _write(tmp_path / "t.csv", "Kunde;Datum;Umsatz;Extra\nC1;2024-01-03;10.5;x\nC2;2024-01-04;20;y\n")
-    df = loaders.load_transactions(path, columns={"Kunde": "customer_id", "Datum": "order_date", "Umsatz": "revenue"},
-                                   today=TODAY)
+    df = loaders.load_transactions(
+        path, columns={"Kunde": "customer_id", "Datum": "order_date", "Umsatz": "revenue"}, today=TODAY
+    )
     assert list(df.columns) == ["customer_id", "order_date", "revenue"]
     assert df["revenue"].tolist() == [10.5, 20.0]
     assert df["customer_id"].dtype == "string" and df["order_date"].dtype == "datetime64[ns]"
@@ -105,14 +119,18 @@ def test_column_mapping_errors(tmp_path):
     assert "did you mean 'revenue'?" in msg
     msg = str(_error("transactions", path, columns=["revenue"]))
     assert "expected `columns` as a mapping" in msg and "found list" in msg
-    msg = str(_error("transactions", _write(tmp_path / "t2.csv", "customer_id,order_date,revenue,amount\nC1,2024-01-01,1,2\n"),
-                     columns={"amount": "revenue"}))
+    msg = str(
+        _error(
+            "transactions",
+            _write(tmp_path / "t2.csv", "customer_id,order_date,revenue,amount\nC1,2024-01-01,1,2\n"),
+            columns={"amount": "revenue"},
+        )
+    )
     assert "column 'revenue': expected one column of this name" in msg
 
 
 def test_names_differing_in_case_and_spaces_are_mapped(tmp_path):
-    df = loaders.load_transactions(_write(tmp_path / "t.csv", "Customer ID,Order-Date,REVENUE\nC1,2024-01-03,1\n"),
-                                   today=TODAY)
+    df = loaders.load_transactions(_write(tmp_path / "t.csv", "Customer ID,Order-Date,REVENUE\nC1,2024-01-03,1\n"), today=TODAY)
     assert list(df.columns) == ["customer_id", "order_date", "revenue"]
 
 
@@ -125,8 +143,9 @@ def test_sales_history_value_col_and_keys(tmp_path):
 
 
 def test_integer_and_flag_columns(tmp_path):
-    path = _write(tmp_path / "p.csv", "date,product_id,price,units,promo,store_id\n"
-                                      "2024-01-01,P1,2.5,3,1,7.0\n2024-01-08,P1,2.5,0,0.0,7\n")
+    path = _write(
+        tmp_path / "p.csv", "date,product_id,price,units,promo,store_id\n2024-01-01,P1,2.5,3,1,7.0\n2024-01-08,P1,2.5,0,0.0,7\n"
+    )
     df = loaders.load_price_panel(path, today=TODAY)
     assert df["promo"].dtype == "int8" and df["promo"].tolist() == [1, 0]
     assert df["store_id"].tolist() == ["7.0", "7"]  # text is kept as written
@@ -136,8 +155,15 @@ def test_integer_and_flag_columns(tmp_path):
 def test_parquet_reads_only_needed_columns(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    df = pd.DataFrame({"customer_id": ["C1"], "order_date": pd.to_datetime(["2024-01-02"]), "revenue": [1.0],
-                       "huge_blob": ["x" * 100], "Channel": ["email"]})
+    df = pd.DataFrame(
+        {
+            "customer_id": ["C1"],
+            "order_date": pd.to_datetime(["2024-01-02"]),
+            "revenue": [1.0],
+            "huge_blob": ["x" * 100],
+            "Channel": ["email"],
+        }
+    )
     path = tmp_path / "t.parquet"
     df.to_parquet(path)
     asked = []
@@ -149,8 +175,15 @@ def test_parquet_reads_only_needed_columns(tmp_path, monkeypatch):
 
 
 def test_parquet_wrong_types(tmp_path):
-    df = pd.DataFrame({"month": ["2024-01-01", "2024-02-01"], "channel": ["a", "a"], "spend": ["10", "12 EUR"],
-                       "leads": [True, False], "conversions": [1.0, 0.0]})
+    df = pd.DataFrame(
+        {
+            "month": ["2024-01-01", "2024-02-01"],
+            "channel": ["a", "a"],
+            "spend": ["10", "12 EUR"],
+            "leads": [True, False],
+            "conversions": [1.0, 0.0],
+        }
+    )
     path = tmp_path / "f.parquet"
     df.to_parquet(path)
     err = _error("marketing_funnel", path)
@@ -165,10 +198,10 @@ def test_excel_sheet_selection(tmp_path):
     path = tmp_path / "book.xlsx"
     with pd.ExcelWriter(path) as xw:
         pd.DataFrame({"note": ["hello"]}).to_excel(xw, sheet_name="Readme", index=False)
-        pd.DataFrame({"month": pd.to_datetime(["2024-01-01"]), "market_size": [5.0]}).to_excel(
-            xw, sheet_name="Q1", index=False)
+        pd.DataFrame({"month": pd.to_datetime(["2024-01-01"]), "market_size": [5.0]}).to_excel(xw, sheet_name="Q1", index=False)
         pd.DataFrame({"month": pd.to_datetime(["2024-04-01", "2024-05-01"]), "market_size": [6.0, 7.0]}).to_excel(
-            xw, sheet_name="Q2", index=False)
+            xw, sheet_name="Q2", index=False
+        )
     assert loaders.load_market_size(path, today=TODAY).attrs["provenance"]["sheet"] == "Q1"  # first that fits
     df = loaders.load_market_size(path, sheet="Q2", today=TODAY)
     assert len(df) == 2 and df.attrs["provenance"]["sheet"] == "Q2"
@@ -185,8 +218,12 @@ def test_provenance_inside_project(tmp_path):
     path = PROJ_ROOT / "tests" / "data" / "bad_inputs" / "transactions" / "valid.csv"
     df = loaders.load_transactions(path, today=TODAY)
     prov = df.attrs["provenance"]
-    assert prov == {"kind": "transactions", "path": "tests/data/bad_inputs/transactions/valid.csv",
-                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "rows": 5}
+    assert prov == {
+        "kind": "transactions",
+        "path": "tests/data/bad_inputs/transactions/valid.csv",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "rows": 5,
+    }
 
 
 def test_provenance_home_path(tmp_path, monkeypatch):
@@ -208,13 +245,13 @@ def test_warning_negative_revenue(tmp_path):
 
 
 def test_warning_date_gaps(tmp_path):
-    text = "month,channel,spend,leads,conversions\n" + "".join(
-        f"2024-{m:02d}-01,search,10,5,1\n" for m in (1, 2, 4, 5))
+    text = "month,channel,spend,leads,conversions\n" + "".join(f"2024-{m:02d}-01,search,10,5,1\n" for m in (1, 2, 4, 5))
     with pytest.warns(loaders.DataQualityWarning, match=r"1 gap\(s\) in 'month' \(first: 2024-03-01\)"):
         loaders.load_marketing_funnel(_write(tmp_path / "f.csv", text), today=TODAY)
     # weekly panel whose first weeks are already irregular: the gap is still found
     text = "date,product_id,price,units\n" + "".join(
-        f"{d},P1,1,1\n" for d in ("2024-01-01", "2024-01-15", "2024-01-22", "2024-02-05"))
+        f"{d},P1,1,1\n" for d in ("2024-01-01", "2024-01-15", "2024-01-22", "2024-02-05")
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaders.load_price_panel(_write(tmp_path / "p.csv", text), today=TODAY)
@@ -237,8 +274,10 @@ def test_month_end_dates_moved_to_month_start(tmp_path):
 def test_duplicate_key_message(tmp_path):
     text = "opportunity_id,name,size\nA,x,1\nB,y,2\nA,z,3\n"
     err = _error("opportunities", _write(tmp_path / "o.csv", text))
-    assert str(err).endswith("column 'opportunity_id': expected one row per opportunity_id; found 2 rows sharing a "
-                             "value with another row (e.g. row 2: 'A'; row 4: 'A'). Fix: remove or aggregate the duplicates")
+    assert str(err).endswith(
+        "column 'opportunity_id': expected one row per opportunity_id; found 2 rows sharing a "
+        "value with another row (e.g. row 2: 'A'; row 4: 'A'). Fix: remove or aggregate the duplicates"
+    )
 
 
 def test_sample_path_default(tmp_path, monkeypatch):
@@ -250,6 +289,17 @@ def test_sample_path_default(tmp_path, monkeypatch):
 def test_contract_table_markdown():
     table = contract_table_markdown("price_panel")
     assert "| `price` | float | yes | > 0, no missing values | Average selling price in the period, > 0 |" in table
-    assert set(CONTRACTS) == {"transactions", "customers", "price_panel", "sales_history", "sales_plan",
-                              "opportunities", "marketing_funnel", "market_size", "experiment",
-                              "experiment_summary", "mmm", "lift_tests"}
+    assert set(CONTRACTS) == {
+        "transactions",
+        "customers",
+        "price_panel",
+        "sales_history",
+        "sales_plan",
+        "opportunities",
+        "marketing_funnel",
+        "market_size",
+        "experiment",
+        "experiment_summary",
+        "mmm",
+        "lift_tests",
+    }

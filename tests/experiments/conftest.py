@@ -19,8 +19,9 @@ def _one_experiment(table: pd.DataFrame, name: str) -> pd.DataFrame:
     return table[table["experiment"] == name].drop(columns="experiment").reset_index(drop=True)
 
 
-def _simulated_units(seed: int, n: int = 4000, lift: float = 0.0, rho: float = 0.7,
-                     variants=("control", "treatment")) -> pd.DataFrame:
+def _simulated_units(
+    seed: int, n: int = 4000, lift: float = 0.0, rho: float = 0.7, variants=("control", "treatment")
+) -> pd.DataFrame:
     """Unit rows with a 0/1 metric, a normal metric with a covariate of correlation ``rho``, a ratio."""
     rng = np.random.default_rng(seed)
     v = rng.choice(np.asarray(variants), n)
@@ -30,8 +31,18 @@ def _simulated_units(seed: int, n: int = 4000, lift: float = 0.0, rho: float = 0
     conv = (rng.random(n) < 0.2 + 0.05 * treated * (lift != 0)).astype(int)
     orders = rng.poisson(2, n) + 1
     revenue = orders * rng.gamma(2, 10, n)
-    return pd.DataFrame({"unit_id": [f"u{i}" for i in range(n)], "variant": v, "converted": conv, "y": y,
-                         "pre": x, "orders": orders, "revenue": revenue, "segment": rng.choice(list("ABC"), n)})
+    return pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(n)],
+            "variant": v,
+            "converted": conv,
+            "y": y,
+            "pre": x,
+            "orders": orders,
+            "revenue": revenue,
+            "segment": rng.choice(list("ABC"), n),
+        }
+    )
 
 
 #: Planted truth of :func:`simulated_looks` (treatment minus control).
@@ -61,8 +72,12 @@ def _simulated_looks(seed: int, reps: int = 400, days: int = 14, per_day: int = 
     revenue = orders * rng.gamma(2.0, 10.0, shape) * np.where(treated, 1.1, 1.0)
     x = rng.normal(0, 1, shape)
     y2 = 0.7 * x + np.sqrt(1 - 0.49) * rng.normal(0, 1, shape)
-    metrics = [Metric("y", "mean", "y"), Metric("converted", "binary", "converted"),
-               Metric("revenue/orders", "ratio", "revenue", "orders"), Metric("y2", "mean", "y2", covariate="x")]
+    metrics = [
+        Metric("y", "mean", "y"),
+        Metric("converted", "binary", "converted"),
+        Metric("revenue/orders", "ratio", "revenue", "orders"),
+        Metric("y2", "mean", "y2", covariate="x"),
+    ]
     cols = {"y": y, "converted": conv, "revenue": revenue, "orders": orders, "x": x, "y2": y2}
     cols = {k: v.reshape(-1) for k, v in cols.items()}
     cells = reps * days * 2
@@ -73,12 +88,14 @@ def _simulated_looks(seed: int, reps: int = 400, days: int = 14, per_day: int = 
     cum["shifts"] = shifts
     mom = sums_to_moments(cum)
     m = len(metrics)
-    table = pd.DataFrame({
-        "look": np.repeat(np.arange(reps * days), 2 * m),
-        "variant": np.tile(np.repeat(np.array(["control", "treatment"], dtype=object), m), reps * days),
-        "metric": np.tile(np.array([x.name for x in metrics], dtype=object), reps * days * 2),
-        "kind": np.tile(np.array([x.kind for x in metrics], dtype=object), reps * days * 2),
-    })
+    table = pd.DataFrame(
+        {
+            "look": np.repeat(np.arange(reps * days), 2 * m),
+            "variant": np.tile(np.repeat(np.array(["control", "treatment"], dtype=object), m), reps * days),
+            "metric": np.tile(np.array([x.name for x in metrics], dtype=object), reps * days * 2),
+            "kind": np.tile(np.array([x.kind for x in metrics], dtype=object), reps * days * 2),
+        }
+    )
     for key in MOMENT_COLUMNS[3:]:
         table[key] = mom[key].reshape(-1)
     res = compare(estimates(table, cuped=True), "control", alpha)

@@ -36,8 +36,10 @@ def test_metric_without_variance(units):
 
 
 def test_unit_in_two_variants(units):
-    twice = pd.concat([units, units.iloc[:2].assign(variant=lambda f: f["variant"].map(
-        {"control": "treatment", "treatment": "control"}))], ignore_index=True)
+    twice = pd.concat(
+        [units, units.iloc[:2].assign(variant=lambda f: f["variant"].map({"control": "treatment", "treatment": "control"}))],
+        ignore_index=True,
+    )
     msg = _message(twice)
     assert "column 'unit_id'" in msg and "2 units in more than one variant" in msg and "drop_crossovers" in msg
     run = run_experiment(twice, "control", metrics=["y"], drop_crossovers=True)

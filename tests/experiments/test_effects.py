@@ -11,8 +11,11 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from marksell.experiments import Metric, adjust, lift_table, moments_from_aggregates, run_experiment, unit_moments
 
-METRICS = [Metric("converted", "binary", "converted"), Metric("y", "mean", "y"),
-           Metric("revenue/orders", "ratio", "revenue", "orders")]
+METRICS = [
+    Metric("converted", "binary", "converted"),
+    Metric("y", "mean", "y"),
+    Metric("revenue/orders", "ratio", "revenue", "orders"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +75,9 @@ def test_ratio_delta_method_equals_numpy(units, results):
 
 def test_cuped_lift_equals_ancova_coefficient(simulated_units):
     units = simulated_units(5, n=6000, lift=0.4)
-    res = lift_table(unit_moments(units, [Metric("y", "mean", "y", covariate="pre")],
-                                  variants=["control", "treatment"]), "control")
+    res = lift_table(
+        unit_moments(units, [Metric("y", "mean", "y", covariate="pre")], variants=["control", "treatment"]), "control"
+    )
     r = res.iloc[0]
     design = np.column_stack([np.ones(len(units)), (units["variant"] == "treatment").astype(float), units["pre"]])
     fit = sm.OLS(units["y"].to_numpy(), design).fit()
@@ -89,16 +93,14 @@ def test_aggregate_table_gives_the_same_lifts(units):
     from_agg = lift_table(moments_from_aggregates(agg), "control").set_index("variant")
     from_units = lift_table(unit_moments(units, [Metric("y", "mean", "y")]), "control").set_index("variant")
     for col in ("abs_lift", "ci_low", "ci_high", "p_value", "rel_ci_low"):
-        assert from_agg.loc[["b", "c"], col].to_numpy() == pytest.approx(from_units.loc[["b", "c"], col].to_numpy(),
-                                                                          rel=1e-7)
+        assert from_agg.loc[["b", "c"], col].to_numpy() == pytest.approx(from_units.loc[["b", "c"], col].to_numpy(), rel=1e-7)
 
 
 def test_large_means_keep_precision():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"variant": np.repeat(["control", "t"], 50_000), "y": 1e9 + rng.normal(0, 1, 100_000)})
     res = lift_table(unit_moments(frame, [Metric("y", "mean", "y")]), "control").iloc[0]
-    ref = sps.ttest_ind(frame.y[frame.variant == "t"] - 1e9, frame.y[frame.variant == "control"] - 1e9,
-                        equal_var=False)
+    ref = sps.ttest_ind(frame.y[frame.variant == "t"] - 1e9, frame.y[frame.variant == "control"] - 1e9, equal_var=False)
     assert res["p_value"] == pytest.approx(ref.pvalue, rel=1e-5)
 
 
@@ -115,8 +117,14 @@ def test_holm_for_primary_and_bh_for_the_rest(results):
 def test_run_recovers_the_planted_conversion_lift(sample_experiments, one_experiment):
     table, truth = sample_experiments
     units = one_experiment(table, "free_shipping")
-    run = run_experiment(units, "control", metrics=["converted", "orders", "revenue"], primary_metric="converted",
-                         expected_split=truth["free_shipping"]["planned_split"], seed=1)
+    run = run_experiment(
+        units,
+        "control",
+        metrics=["converted", "orders", "revenue"],
+        primary_metric="converted",
+        expected_split=truth["free_shipping"]["planned_split"],
+        seed=1,
+    )
     r = run.results[run.results["metric"] == "converted"].iloc[0]
     planted = truth["free_shipping"]["effects"]["converted"]["treatment"]["abs_lift"]
     assert r["ci_low"] < planted < r["ci_high"]

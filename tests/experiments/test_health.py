@@ -16,8 +16,9 @@ from marksell.experiments.summary import summary
 def test_srm_flagged_only_where_planted(sample_experiments, one_experiment, name):
     table, truth = sample_experiments
     units = one_experiment(table, name)
-    run = run_experiment(units, truth[name]["control"], metrics=["converted", "revenue"],
-                         expected_split=truth[name]["planned_split"], seed=1)
+    run = run_experiment(
+        units, truth[name]["control"], metrics=["converted", "revenue"], expected_split=truth[name]["planned_split"], seed=1
+    )
     srm = run.health.set_index("check").loc["sample_ratio_mismatch"]
     assert (srm["status"] == "failed") is truth[name]["srm"]
     decisions = set(run.decisions["decision"])

@@ -16,8 +16,15 @@ from marksell.experiments.inputs import select_inputs
 
 def test_defaults_naming_absent_columns_are_skipped_with_a_note(simulated_units):
     units = simulated_units(2, n=2000)
-    got = select_inputs(units, "", {"converted": "binary", "y": "mean", "revenue/clicks": "ratio"}, "clicks",
-                        {"margin": 0.1, "y": 0.05}, {"y": "pre", "converted": "pre_conv"}, ["segment", "region"])
+    got = select_inputs(
+        units,
+        "",
+        {"converted": "binary", "y": "mean", "revenue/clicks": "ratio"},
+        "clicks",
+        {"margin": 0.1, "y": 0.05},
+        {"y": "pre", "converted": "pre_conv"},
+        ["segment", "region"],
+    )
     assert list(got.metrics) == ["converted", "y"]
     assert got.primary_metric == "converted" and got.guardrails == {"y": 0.05} and got.covariates == {"y": "pre"}
     assert got.segments == ["segment"]
@@ -43,9 +50,13 @@ def test_no_requested_metric_is_an_error_naming_the_fix(simulated_units):
 
 def test_aggregate_input_runs_without_unit_level_parts(simulated_units):
     units = simulated_units(6, n=3000)
-    agg = pd.concat([
-        units.groupby("variant")[m].agg(n="size", sum="sum", sum_sq=lambda s: (s**2).sum()).reset_index()
-        .assign(metric=m) for m in ("converted", "y")], ignore_index=True)
+    agg = pd.concat(
+        [
+            units.groupby("variant")[m].agg(n="size", sum="sum", sum_sq=lambda s: (s**2).sum()).reset_index().assign(metric=m)
+            for m in ("converted", "y")
+        ],
+        ignore_index=True,
+    )
     run = run_experiment(agg, "control", primary_metric="converted")
     assert set(run.results["metric"]) == {"converted", "y"}
     assert run.results.set_index("metric").loc["converted", "kind"] == "binary"
@@ -57,9 +68,16 @@ def test_aggregate_input_runs_without_unit_level_parts(simulated_units):
 def run(simulated_units):
     units = simulated_units(7, n=6000, lift=0.4, variants=("control", "b", "c"))
     units["timestamp"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(len(units)) % 10, unit="D")
-    return run_experiment(units, "control", metrics={"converted": "binary", "y": "mean", "revenue/orders": "ratio"},
-                          primary_metric="y", guardrails={"converted": 0.5}, covariates={"y": "pre"},
-                          segment_cols=["segment"], seed=3)
+    return run_experiment(
+        units,
+        "control",
+        metrics={"converted": "binary", "y": "mean", "revenue/orders": "ratio"},
+        primary_metric="y",
+        guardrails={"converted": 0.5},
+        covariates={"y": "pre"},
+        segment_cols=["segment"],
+        seed=3,
+    )
 
 
 def test_artifacts_have_the_issue_columns(run):
@@ -122,8 +140,16 @@ def test_display_kinds_cover_the_headline_columns_whose_names_mislead():
     from marksell.experiments.summary import display_kinds
     from marksell.reporting.tables import table
 
-    frame = pd.DataFrame({"metric": ["revenue"], "control": [17.9997], "lift_%": [39.5], "rel_lift": [0.3952],
-                          "p_adjusted": ["0.012"], "days_needed": [14906]})
+    frame = pd.DataFrame(
+        {
+            "metric": ["revenue"],
+            "control": [17.9997],
+            "lift_%": [39.5],
+            "rel_lift": [0.3952],
+            "p_adjusted": ["0.012"],
+            "days_needed": [14906],
+        }
+    )
     shown = table(frame, kinds=display_kinds(frame))
     assert shown.frame.iloc[0].tolist() == ["revenue", "18.0", "39.5 %", "39.5 %", "0.012", "14,906"]
     assert "text-align:right;white-space:nowrap'>0.012<" in shown._repr_html_()

@@ -37,8 +37,9 @@ def test_beta_chance_equals_numerical_integral():
     exact = integrate.quad(lambda x: sps.beta.pdf(x, a_t, b_t) * sps.beta.cdf(x, a_c, b_c), 0, 1)[0]
     prob, loss = beta_chance(130, 1000, 110, 1000, 1.0, 1.0, np.random.default_rng(0))
     assert prob == pytest.approx(exact, abs=0.005)
-    exact_loss = integrate.dblquad(lambda c, t: max(c - t, 0) * sps.beta.pdf(t, a_t, b_t) * sps.beta.pdf(c, a_c, b_c),
-                                   0.05, 0.25, 0.05, 0.25)[0]
+    exact_loss = integrate.dblquad(
+        lambda c, t: max(c - t, 0) * sps.beta.pdf(t, a_t, b_t) * sps.beta.pdf(c, a_c, b_c), 0.05, 0.25, 0.05, 0.25
+    )[0]
     assert loss == pytest.approx(exact_loss, rel=0.05)
 
 
@@ -76,8 +77,13 @@ def test_guardrail_breach_blocks_a_winner(simulated_units):
     run = run_experiment(units, "control", metrics=["y", "revenue"], primary_metric="y", guardrails={"revenue": 0.05})
     d = run.decisions.iloc[0]
     assert d["decision"] == "do not ship" and "guardrail revenue" in d["reasons"]
-    ok = run_experiment(simulated_units(12, n=20_000, lift=0.5), "control", metrics=["y", "revenue"],
-                        primary_metric="y", guardrails={"revenue": 0.5})
+    ok = run_experiment(
+        simulated_units(12, n=20_000, lift=0.5),
+        "control",
+        metrics=["y", "revenue"],
+        primary_metric="y",
+        guardrails={"revenue": 0.5},
+    )
     assert ok.decisions.iloc[0]["decision"] == "ship"
 
 

@@ -18,12 +18,15 @@ def test_series_traits_say_what_a_short_or_non_positive_series_cannot_have():
     assert long.seasonal and long.snaive_m == 12 and long.simple_ok and long.positive and long.notes == []
     mid = series_traits(y, 12, 15, ["ets"])
     assert not mid.seasonal and mid.snaive_m == 12 and mid.strength == 0.0
-    assert mid.notes == ["shorter than two seasons (15 < 24 periods at the first origin): non-seasonal "
-                         "ETS/ARIMA/Theta used"]
+    assert mid.notes == ["shorter than two seasons (15 < 24 periods at the first origin): non-seasonal ETS/ARIMA/Theta used"]
     short = series_traits(y - 120, 12, 8, ["theta"])
     assert short.snaive_m == 1 and not short.simple_ok and not short.positive
     assert [n.split(":")[0].split(" (")[0] for n in short.notes] == [
-        "shorter than two seasons", "shorter than one season + 1", "has values <= 0", "only 8 periods at the first origin"]
+        "shorter than two seasons",
+        "shorter than one season + 1",
+        "has values <= 0",
+        "only 8 periods at the first origin",
+    ]
 
 
 def test_make_model_replaces_models_a_short_series_cannot_carry():

@@ -40,11 +40,20 @@ def sample_run(sample):
     df, _ = sample
     # two regions and no ARIMA keep the test file fast (ARIMA has its own test below)
     df = df[df["region"].isin(["North", "South"])]
-    return run_forecast(df, keys=["region", "category"], value_col="sales", horizon=3,
-                        levels=LEVELS, n_origins=3, n_jobs=1, models=["ets", "theta", "combo"])
+    return run_forecast(
+        df,
+        keys=["region", "category"],
+        value_col="sales",
+        horizon=3,
+        levels=LEVELS,
+        n_origins=3,
+        n_jobs=1,
+        models=["ets", "theta", "combo"],
+    )
 
 
 # ---- the sample company --------------------------------------------------------------------
+
 
 def test_generator_shape_and_truth(sample):
     df, truth = sample
@@ -77,8 +86,9 @@ def test_planted_seasonality_recovered(sample):
     comp, err = compare_seasonality(hist, truth["seasonal_indices"], 12, skip=(3, 4))
     assert err < 0.03
     assert list(comp.columns[:4]) == [(1, "planted"), (1, "recovered"), (2, "planted"), (2, "recovered")]
-    np.testing.assert_allclose(comp.xs("planted", axis=1, level=1).to_numpy(),
-                               pd.DataFrame(truth["seasonal_indices"]).T.to_numpy())
+    np.testing.assert_allclose(
+        comp.xs("planted", axis=1, level=1).to_numpy(), pd.DataFrame(truth["seasonal_indices"]).T.to_numpy()
+    )
     est = comp.xs("recovered", axis=1, level=1)
     true = comp.xs("planted", axis=1, level=1)
     assert err == pytest.approx((est - true).drop(columns=[3, 4]).abs().to_numpy().max())
@@ -96,9 +106,16 @@ def test_regression_recovers_planted_promotion_and_easter_effects(sample, sample
     over the 12 series within 0.04 of the planted mean (0.064).
     """
     df, truth = sample
-    run = run_forecast(df, keys=["region", "category"], horizon=3, levels=["region x category"],
-                       n_origins=2, models=["snaive", "regression"], exog_cols=["promo", "easter"],
-                       future=sample_plan)
+    run = run_forecast(
+        df,
+        keys=["region", "category"],
+        horizon=3,
+        levels=["region x category"],
+        n_origins=2,
+        models=["snaive", "regression"],
+        exog_cols=["promo", "easter"],
+        future=sample_plan,
+    )
     coef = run.coefficients
     assert len(coef) == 24 and set(coef["scale"]) == {"log"}
     coef = coef.assign(category=coef["series_id"].str.split(" / ").str[1])
@@ -117,8 +134,11 @@ def test_regression_recovers_planted_promotion_and_easter_effects(sample, sample
     lb = run.leaderboard.set_index("model")
     assert lb.loc["regression", "mase"] < 0.55 * lb.loc["snaive", "mase"]
     assert 0.68 <= lb.loc["regression", "coverage_80"] <= 0.9
-    assert run.forecast.loc[run.forecast["model"] == "regression", "spec"].str.startswith(
-        "log regression on promo, easter with ARIMA").all()
+    assert (
+        run.forecast.loc[run.forecast["model"] == "regression", "spec"]
+        .str.startswith("log regression on promo, easter with ARIMA")
+        .all()
+    )
 
 
 def test_regression_forecast_uses_the_future_plan(sample, sample_plan):
@@ -126,23 +146,32 @@ def test_regression_forecast_uses_the_future_plan(sample, sample_plan):
     df, truth = sample
     one = df[(df["region"] == "North") & (df["category"] == "apparel")]
     plan = sample_plan[(sample_plan["region"] == "North") & (sample_plan["category"] == "apparel")]
-    kw = dict(keys=["region", "category"], horizon=3, n_origins=1, models=["regression"],
-              exog_cols=["promo"])
+    kw = dict(keys=["region", "category"], horizon=3, n_origins=1, models=["regression"], exog_cols=["promo"])
     off = run_forecast(one, future=plan.assign(promo=0.0), **kw).forecast
     on = run_forecast(one, future=plan.assign(promo=1.0), **kw).forecast
-    ratio = (on.loc[on["model"] == "regression", "forecast"].to_numpy()
-             / off.loc[off["model"] == "regression", "forecast"].to_numpy())
+    ratio = (
+        on.loc[on["model"] == "regression", "forecast"].to_numpy() / off.loc[off["model"] == "regression", "forecast"].to_numpy()
+    )
     np.testing.assert_allclose(np.log(ratio), truth["promo_lift_log"]["apparel"], atol=0.04)
     with pytest.raises(AnalysisError, match=r"needs their future values.*future_path"):
         run_forecast(one, **kw)
     short = plan.iloc[:2]
-    with pytest.raises(AnalysisError, match=r"no \['promo'\] values for series North / apparel on "
-                       r"2026-03-01.*Add those rows, or lower the horizon"):
+    with pytest.raises(
+        AnalysisError,
+        match=r"no \['promo'\] values for series North / apparel on "
+        r"2026-03-01.*Add those rows, or lower the horizon",
+    ):
         run_forecast(one, future=short, **kw)
-    with pytest.raises(AnalysisError, match=r"Exogenous column 'promo' in the future table has 1 "
-                       r"missing or non-numeric value\(s\) \(e.g. 'soon'"):
-        run_forecast(one, future=plan.astype({"promo": object}).assign(
-            promo=lambda d: d["promo"].where(d.index != d.index[1], "soon")), **kw)
+    with pytest.raises(
+        AnalysisError,
+        match=r"Exogenous column 'promo' in the future table has 1 "
+        r"missing or non-numeric value\(s\) \(e.g. 'soon'",
+    ):
+        run_forecast(
+            one,
+            future=plan.astype({"promo": object}).assign(promo=lambda d: d["promo"].where(d.index != d.index[1], "soon")),
+            **kw,
+        )
     with pytest.raises(AnalysisError, match=r"Exogenous column\(s\) \['price'\] not in the sales history"):
         run_forecast(one, future=plan, **{**kw, "exog_cols": ["price"]})
     with pytest.raises(ParameterError, match="'regression' needs exogenous columns"):
@@ -153,13 +182,15 @@ def test_notebook_plan_loading_refuses_the_sample_plan_for_user_data(tmp_path, s
     from marksell.forecasting import load_plan
 
     assert load_plan("", "", [], ["region", "category"]) is None
-    with pytest.raises(ParameterError, match=r"exog_cols=\['promo'\] need the drivers' future values.*"
-                       r"set future_path.*or set exog_cols=\[\]"):
+    with pytest.raises(
+        ParameterError,
+        match=r"exog_cols=\['promo'\] need the drivers' future values.*"
+        r"set future_path.*or set exog_cols=\[\]",
+    ):
         load_plan("", "my_sales.csv", ["promo"], ["region"])
     path = tmp_path / "plan.csv"
     sample_plan.rename(columns={"date": "month"}).to_csv(path, index=False)
-    plan = load_plan(str(path), "my_sales.csv", ["promo"], ["region", "category"],
-                     columns={"month": "date", "revenue": "sales"})
+    plan = load_plan(str(path), "my_sales.csv", ["promo"], ["region", "category"], columns={"month": "date", "revenue": "sales"})
     assert len(plan) == len(sample_plan) and {"date", "promo", "easter"} <= set(plan.columns)
     assert plan.attrs["provenance"]["kind"] == "sales_plan"
 
@@ -169,9 +200,16 @@ def test_plan_contribution_is_the_planted_lift_of_the_planned_drivers(sample, sa
 
     df, truth = sample
     keys = ["region", "category"]
-    run = run_forecast(df, keys=keys, horizon=3, levels=["total"], n_origins=1,
-                       models=["snaive", "regression"], exog_cols=["promo", "easter"],
-                       future=sample_plan)
+    run = run_forecast(
+        df,
+        keys=keys,
+        horizon=3,
+        levels=["total"],
+        n_origins=1,
+        models=["snaive", "regression"],
+        exog_cols=["promo", "easter"],
+        future=sample_plan,
+    )
     c = plan_contribution(run, sample_plan, keys)
     assert len(c) == 12 * 3 and (c["contribution_lo"] <= c["contribution"]).all()
     assert (c["contribution"] <= c["contribution_hi"]).all()
@@ -189,8 +227,7 @@ def test_plan_contribution_is_the_planted_lift_of_the_planned_drivers(sample, sa
     per = contribution_by_period(plan_contribution(run, sample_plan, keys))
     assert list(per.index) == ["2026-01-01", "2026-02-01", "2026-03-01", "total"]
     assert per.loc["total", "contribution"] == pytest.approx(per["contribution"].iloc[:3].sum())
-    assert per.loc["total", "share_pct"] == pytest.approx(
-        100 * per.loc["total", "contribution"] / per.loc["total", "forecast"])
+    assert per.loc["total", "share_pct"] == pytest.approx(100 * per.loc["total", "contribution"] / per.loc["total", "forecast"])
     # a baseline of a half-month promotion everywhere: months at 0 now subtract
     half = plan_contribution(run, sample_plan, keys, baseline={"promo": 0.5})
     assert (half["contribution"] < 0).any()
@@ -203,8 +240,7 @@ def test_regression_aggregates_exogenous_columns_by_mean_or_sum(sample, sample_p
     df, _ = sample
     bottom, freq, _ = prepare_history(df, keys=["region", "category"], value_col="sales")
     ss = build_hierarchy(bottom, ["region", "category"], ["total", "region"], freq)
-    mats, notes = exog_matrices(df, sample_plan, ss, ["region", "category"], ["promo", "easter"], 3,
-                                freq, exog_sum=["promo"])
+    mats, notes = exog_matrices(df, sample_plan, ss, ["region", "category"], ["promo", "easter"], 3, freq, exog_sum=["promo"])
     total = mats[ss.ids.index("total")]
     assert total.shape == (84 + 3, 2) and notes == []
     by_date = df.groupby("date")
@@ -221,11 +257,9 @@ def test_regression_without_variation_or_with_non_positive_sales(sample, sample_
     one = df[(df["region"] == "West") & (df["category"] == "home")].copy()
     plan = sample_plan[(sample_plan["region"] == "West") & (sample_plan["category"] == "home")]
     kw = dict(keys=["region", "category"], horizon=3, n_origins=1, models=["regression"])
-    flat = run_forecast(one.assign(promo=0.0), future=plan.assign(promo=0.0), exog_cols=["promo"],
-                        **kw)
+    flat = run_forecast(one.assign(promo=0.0), future=plan.assign(promo=0.0), exog_cols=["promo"], **kw)
     spec = flat.forecast.loc[flat.forecast["model"] == "regression", "spec"].iloc[0]
-    assert spec.startswith("log regression on nothing (no variation) with ARIMA") and len(
-        flat.coefficients) == 0
+    assert spec.startswith("log regression on nothing (no variation) with ARIMA") and len(flat.coefficients) == 0
     one.loc[one.index[5], "sales"] = 0.0
     lev = run_forecast(one, future=plan, exog_cols=["promo"], **kw)
     coef = lev.coefficients.iloc[0]
@@ -246,8 +280,9 @@ def test_combination_averages_the_best_few_per_series(sample):
     members = spec.removeprefix("mean of ").split(" (")[0].split(", ")
     mase = two.metrics.set_index("model")["mase"]
     assert set(members) == set(mase[["ets", "arima", "theta"]].nsmallest(2).index)
-    np.testing.assert_allclose(fc2.loc["combo", "forecast"].to_numpy(),
-                               np.mean([fc2.loc[x, "forecast"].to_numpy() for x in members], axis=0))
+    np.testing.assert_allclose(
+        fc2.loc["combo", "forecast"].to_numpy(), np.mean([fc2.loc[x, "forecast"].to_numpy() for x in members], axis=0)
+    )
     assert full.forecast.set_index("model").loc["combo", "spec"].iloc[0] == "mean of ets, arima, theta"
     with pytest.raises(ParameterError, match="combo_size=0"):
         run_forecast(one, combo_size=0, **kw)
@@ -286,8 +321,7 @@ def test_chosen_table_has_each_series_chosen_model_and_its_scores(sample_run):
 
 def test_forecast_table_contract(sample_run):
     fc = sample_run.forecast
-    for col in ["series_id", "date", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95",
-                "chosen"]:
+    for col in ["series_id", "date", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "chosen"]:
         assert col in fc.columns
     assert fc.groupby("series_id")["chosen"].sum().eq(3).all()  # one model x 3 months
     assert (fc["lo_95"] <= fc["lo_80"]).all() and (fc["hi_80"] <= fc["hi_95"]).all()
@@ -297,6 +331,7 @@ def test_forecast_table_contract(sample_run):
 
 
 # ---- statistics on known processes ---------------------------------------------------------
+
 
 def test_interval_coverage_near_nominal_on_simulated_ets():
     """ETS(A,N,N), alpha 0.3, 40 series x 5 non-overlapping origins x 3 steps = 600 checks.
@@ -316,8 +351,9 @@ def test_interval_coverage_near_nominal_on_simulated_ets():
             level += 0.3 * e[t]
         rows.append(pd.DataFrame({"date": dates, "sid": f"s{s:02d}", "sales": y}))
     df = pd.concat(rows, ignore_index=True)
-    run = run_forecast(df, keys=["sid"], horizon=3, season_length=1, levels=[], models=["ets"],
-                       n_origins=5, step=3, selection="global")
+    run = run_forecast(
+        df, keys=["sid"], horizon=3, season_length=1, levels=[], models=["ets"], n_origins=5, step=3, selection="global"
+    )
     ets = run.leaderboard.set_index("model").loc["ets"]
     print("coverage", ets["coverage_80"], ets["coverage_95"])
     assert -0.08 < ets["coverage_80"] - 0.80 < 0.03
@@ -340,14 +376,16 @@ def test_arima_integration_matches_statsmodels_full_model():
     a._after(y)
     mean, bands = a.forecast(12, [95])
     params = a.res.params  # ma.L1, ma.S.L12 (scale concentrated out)
-    full = SARIMAX(y, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).smooth(
-        np.r_[params, a.res.scale])
+    full = SARIMAX(y, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).smooth(np.r_[params, a.res.scale])
     fc = full.get_forecast(12)
     np.testing.assert_allclose(mean, fc.predicted_mean, rtol=1e-3)
-    np.testing.assert_allclose(bands[95][1] - mean, fc.conf_int(alpha=0.05)[:, 1] - fc.predicted_mean,
-                               rtol=0.02)
-    res = run_forecast(pd.DataFrame({"date": pd.date_range("2015-01-01", periods=96, freq="MS"),
-                                     "sales": y}), horizon=6, n_origins=1, models=["arima"])
+    np.testing.assert_allclose(bands[95][1] - mean, fc.conf_int(alpha=0.05)[:, 1] - fc.predicted_mean, rtol=0.02)
+    res = run_forecast(
+        pd.DataFrame({"date": pd.date_range("2015-01-01", periods=96, freq="MS"), "sales": y}),
+        horizon=6,
+        n_origins=1,
+        models=["arima"],
+    )
     assert res.forecast.loc[res.forecast["model"] == "arima", "spec"].iloc[0].startswith("ARIMA(")
 
 
@@ -356,7 +394,7 @@ def test_shrinkage_and_mint_weights():
     x = rng.normal(size=(200, 4)) * np.array([1.0, 2.0, 0.5, 1.0])
     W, lam = shrink_covariance(x)
     assert 0 <= lam <= 1 and lam > 0.5  # independent columns: shrink strongly to the diagonal
-    np.testing.assert_allclose(np.diag(W), (x ** 2).mean(axis=0))
+    np.testing.assert_allclose(np.diag(W), (x**2).mean(axis=0))
     S = np.array([[1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
     base = np.array([[10.0], [3.0], [4.0], [2.0]])
     for method in ["bottom_up", "ols", "mint_shrink"]:
@@ -371,8 +409,7 @@ def test_shrinkage_and_mint_weights():
 def test_results_identical_for_n_jobs_1_and_2(sample):
     df, _ = sample
     small = df[(df["region"] == "North") & (df["category"] != "home")]
-    kw = dict(keys=["region", "category"], horizon=3, levels=["total"], n_origins=2,
-              models=["ets", "theta", "combo"])
+    kw = dict(keys=["region", "category"], horizon=3, levels=["total"], n_origins=2, models=["ets", "theta", "combo"])
     a = run_forecast(small, n_jobs=1, **kw)
     b = run_forecast(small, n_jobs=2, **kw)
     pd.testing.assert_frame_equal(a.forecast, b.forecast)
@@ -380,6 +417,7 @@ def test_results_identical_for_n_jobs_1_and_2(sample):
 
 
 # ---- input handling --------------------------------------------------------------------------
+
 
 def _monthly(n=40, start="2020-01-01", value=None):
     dates = pd.date_range(start, periods=n, freq="MS")
@@ -425,8 +463,7 @@ def test_gaps_refused_or_filled():
         prepare_history(df)
     filled, _, notes = prepare_history(df, fill_gaps="interpolate")
     assert len(filled) == 40 and "filled with 'interpolate'" in notes[0]
-    assert filled["value"].iloc[10] == pytest.approx((filled["value"].iloc[9] * 2
-                                                      + filled["value"].iloc[12]) / 3)
+    assert filled["value"].iloc[10] == pytest.approx((filled["value"].iloc[9] * 2 + filled["value"].iloc[12]) / 3)
     zero, _, _ = prepare_history(df, fill_gaps="zero")
     assert zero["value"].iloc[10] == 0.0
 
@@ -459,8 +496,14 @@ def test_non_positive_values_skip_multiplicative_forms():
 
 
 def test_hierarchy_summing_matrix():
-    df = pd.DataFrame({"date": pd.to_datetime(["2020-01-01"] * 4), "r": ["a", "a", "b", "b"],
-                       "c": ["x", "y", "x", "y"], "value": [1.0, 2.0, 3.0, 4.0]})
+    df = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2020-01-01"] * 4),
+            "r": ["a", "a", "b", "b"],
+            "c": ["x", "y", "x", "y"],
+            "value": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
     ss = build_hierarchy(df, ["r", "c"], ["total", "r", "c"], "M")
     assert ss.level == ["total", "r", "r", "c", "c", "r x c", "r x c", "r x c", "r x c"]
     assert ss.S.shape == (9, 4)
@@ -509,14 +552,19 @@ def test_effects_table_pools_by_precision_and_compare_effects_flags_coverage():
 
     from marksell.forecasting import compare_effects, effects_table
 
-    coef = pd.DataFrame({
-        "series_id": ["N / a", "S / a", "N / b", "N", "S / b"],
-        "level": ["region x cat"] * 3 + ["region", "region x cat"],
-        "term": ["promo"] * 5, "scale": ["log"] * 5,
-        "estimate": [0.10, 0.20, 0.05, 0.9, np.nan], "std_error": [0.01, 0.02, 0.01, 0.01, np.nan]})
+    coef = pd.DataFrame(
+        {
+            "series_id": ["N / a", "S / a", "N / b", "N", "S / b"],
+            "level": ["region x cat"] * 3 + ["region", "region x cat"],
+            "term": ["promo"] * 5,
+            "scale": ["log"] * 5,
+            "estimate": [0.10, 0.20, 0.05, 0.9, np.nan],
+            "std_error": [0.01, 0.02, 0.01, 0.01, np.nan],
+        }
+    )
     run = SimpleNamespace(coefficients=coef, chosen=pd.DataFrame({"level": ["region", "region x cat"]}))
     eff = effects_table(run, ["region", "cat"], by="cat").set_index("cat")
-    w = np.array([1 / 0.01 ** 2, 1 / 0.02 ** 2])
+    w = np.array([1 / 0.01**2, 1 / 0.02**2])
     est = (w * [0.10, 0.20]).sum() / w.sum()
     assert eff.loc["a", "estimate"] == pytest.approx(est) and eff.loc["a", "n_series"] == 2
     assert eff.loc["a", "std_error"] == pytest.approx(1 / np.sqrt(w.sum()))
@@ -545,8 +593,16 @@ def test_charts_show_what_they_claim(sample_run):
     assert sorted(round(b.get_width(), 6) for b in bars) == sorted(run.leaderboard["mase"].round(6))
     fig = fplots.plot_error_by_horizon(run.by_horizon)
     assert len(fig.axes[0].lines) == run.by_horizon["model"].nunique()
-    eff = pd.DataFrame({"term": ["promo", "easter"], "category": ["home", "home"], "scale": "log",
-                        "effect_pct": [15.0, 4.0], "lo_95_pct": [13.0, -1.0], "hi_95_pct": [17.0, 9.0]})
+    eff = pd.DataFrame(
+        {
+            "term": ["promo", "easter"],
+            "category": ["home", "home"],
+            "scale": "log",
+            "effect_pct": [15.0, 4.0],
+            "lo_95_pct": [13.0, -1.0],
+            "hi_95_pct": [17.0, 9.0],
+        }
+    )
     fig = fplots.plot_driver_effects(eff, by="category")
     ax = fig.axes[0]
     rows = dict(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
@@ -560,9 +616,16 @@ def test_drivers_of_a_filled_gap_are_interpolated_and_said(sample, sample_plan):
     gap_date = one["date"].iloc[40]
     one = one[one["date"] != gap_date]
     plan = sample_plan[(sample_plan["region"] == "East") & (sample_plan["category"] == "apparel")]
-    run = run_forecast(one, keys=["region", "category"], horizon=3, n_origins=1,
-                       models=["regression"], exog_cols=["promo"], future=plan,
-                       fill_gaps="interpolate")
+    run = run_forecast(
+        one,
+        keys=["region", "category"],
+        horizon=3,
+        n_origins=1,
+        models=["regression"],
+        exog_cols=["promo"],
+        future=plan,
+        fill_gaps="interpolate",
+    )
     assert any("1 period(s) of East / apparel had no exogenous values" in n for n in run.notes)
     # one series: no total (it would repeat the series)
     assert len(run.coefficients) == 1 and np.isfinite(run.coefficients["estimate"]).all()

@@ -33,8 +33,14 @@ def test_default_keys_apply_only_where_the_file_has_them():
 
 def test_keys_derived_from_the_text_columns(tmp_path):
     path = tmp_path / "h.csv"
-    pd.DataFrame({"Month": pd.date_range("2022-01-01", periods=30, freq="MS").strftime("%Y-%m-%d").tolist() * 2,
-                  "Market": ["A"] * 30 + ["B"] * 30, "Revenue": np.arange(60.0), "discount": 0.0}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "Month": pd.date_range("2022-01-01", periods=30, freq="MS").strftime("%Y-%m-%d").tolist() * 2,
+            "Market": ["A"] * 30 + ["B"] * 30,
+            "Revenue": np.arange(60.0),
+            "discount": 0.0,
+        }
+    ).to_csv(path, index=False)
     inputs = fc.load_inputs(str(path), "", {"Month": "date", "Revenue": "sales"})
     assert inputs.keys == ["Market"] and inputs.exog_cols == [] and inputs.plan is None
     assert inputs.levels == ["total", "Market"]
@@ -80,8 +86,9 @@ def test_mixed_frequencies_are_refused_naming_the_series_of_each():
 
 
 def test_series_ending_early_are_left_out_of_the_totals():
-    df = pd.concat([_months("a", "2021-01-01", 40, 10), _months("b", "2021-01-01", 40, 20),
-                    _months("c", "2021-06-01", 30, 30)])  # c ends 2023-11, a and b 2024-04
+    df = pd.concat(
+        [_months("a", "2021-01-01", 40, 10), _months("b", "2021-01-01", 40, 20), _months("c", "2021-06-01", 30, 30)]
+    )  # c ends 2023-11, a and b 2024-04
     bottom, freq, _ = prepare_history(df, keys=["sku"])
     ss = build_hierarchy(bottom, ["sku"], ["total"], freq)
     assert ss.outside == ["c"]

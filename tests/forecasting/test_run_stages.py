@@ -27,8 +27,10 @@ def _regions(months: int = MONTHS) -> pd.DataFrame:
     """Two regions of monthly sales: a trend and a yearly season, no noise."""
     t = np.arange(months)
     dates = pd.date_range("2021-01-01", periods=months, freq="MS")
-    frames = [pd.DataFrame({"date": dates, "region": r, "sales": base + t + 10 * np.sin(2 * np.pi * t / 12)})
-              for r, base in (("North", 100.0), ("South", 50.0))]
+    frames = [
+        pd.DataFrame({"date": dates, "region": r, "sales": base + t + 10 * np.sin(2 * np.pi * t / 12)})
+        for r, base in (("North", 100.0), ("South", 50.0))
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -71,8 +73,7 @@ def test_prepare_refuses_short_series_and_leaves_ragged_ends_out_of_the_totals()
     with pytest.raises(AnalysisError, match="too short for a horizon of 12 and 3 backtest origin"):
         prepare(_regions(), _options(horizon=12), levels=("total",))
     df = _regions()
-    ragged = prepare(df[~((df["region"] == "South") & (df["date"] == df["date"].max()))], _options(),
-                     levels=("total",))
+    ragged = prepare(df[~((df["region"] == "South") & (df["date"] == df["date"].max()))], _options(), levels=("total",))
     # two series that end apart: each is forecast from its own end, and there is no total to reconcile
     assert sorted(ragged.ss.outside) == ["North", "South"] and any("there are no totals" in n for n in ragged.notes)
     assert prepare(df, _options(horizon=0), levels=("total",)).horizon == HORIZON_BY_FREQ["M"]
@@ -88,16 +89,20 @@ def test_backtest_rows_are_the_history_after_each_origin(staged):
     np.testing.assert_allclose(naive["actual"], y[27:30])
     np.testing.assert_allclose(naive["forecast"], y[26])  # the last training value, repeated
     snaive = rows[rows["model"] == "snaive"]
-    np.testing.assert_allclose(snaive["forecast"], y[27 - 12:30 - 12])  # the same months a year before
+    np.testing.assert_allclose(snaive["forecast"], y[27 - 12 : 30 - 12])  # the same months a year before
     assert (bt["lo_80"] <= bt["forecast"]).all() and (bt["forecast"] <= bt["hi_80"]).all()
 
 
 def test_select_models_per_series_and_global_ties_go_to_the_earlier_model(staged):
     _, _, prep, _ = staged
     ids = prep.ss.ids
-    metrics = pd.DataFrame({"series_id": [ids[0], ids[0], ids[1], ids[1], ids[2], ids[2]],
-                            "model": ["naive", "snaive"] * 3,
-                            "mase": [1.0, 0.5, 0.7, 0.7, 0.9, 0.4]})
+    metrics = pd.DataFrame(
+        {
+            "series_id": [ids[0], ids[0], ids[1], ids[1], ids[2], ids[2]],
+            "model": ["naive", "snaive"] * 3,
+            "mase": [1.0, 0.5, 0.7, 0.7, 0.9, 0.4],
+        }
+    )
     chosen, marked = select_models(metrics.copy(), prep.ss, ["naive", "snaive"], "per_series")
     assert chosen == {ids[0]: "snaive", ids[1]: "naive", ids[2]: "snaive"}
     assert marked.groupby("series_id")["chosen"].sum().eq(1).all()
@@ -123,8 +128,9 @@ def test_reconciled_forecasts_add_up_and_the_forecast_table_marks_one_chosen(sta
 
 def test_the_stages_compose_into_run_forecast(staged):
     df, opts, prep, fit = staged
-    run = run_forecast(df, keys=["region"], horizon=3, n_origins=3, models=["naive"], interval_levels=(80,),
-                       reconciliations=("bottom_up",))
+    run = run_forecast(
+        df, keys=["region"], horizon=3, n_origins=3, models=["naive"], interval_levels=(80,), reconciliations=("bottom_up",)
+    )
     bt = backtest_table(prep, fit, opts)
     pd.testing.assert_frame_equal(run.backtest.drop(columns="abs_scaled_error"), bt)
     lb = run.leaderboard.set_index("model")
@@ -138,9 +144,11 @@ def test_a_season_longer_than_the_history_is_refused_before_the_fit():
     """The issue's opaque `KeyError: ['mint_shrink']` came from season lengths the data cannot hold."""
     with pytest.raises(ParameterError) as err:
         prepare(_regions(), _options(), season_length=40, levels=("total",))
-    assert str(err.value) == ("season_length=40: the longest series has 36 monthly periods, fewer than one season "
-                              "plus one (41), so no seasonal pattern can be seen in it. Use 0 (from the frequency: "
-                              "12 for monthly data), 1 for no seasonality, or at most 35.")
+    assert str(err.value) == (
+        "season_length=40: the longest series has 36 monthly periods, fewer than one season "
+        "plus one (41), so no seasonal pattern can be seen in it. Use 0 (from the frequency: "
+        "12 for monthly data), 1 for no seasonality, or at most 35."
+    )
     assert prepare(_regions(), _options(), season_length=35, levels=("total",)).season == 35
 
 
@@ -152,8 +160,9 @@ def test_non_seasonal_theta_keeps_its_residuals_so_mint_shrink_reconciles():
     y = 100 + np.arange(30.0) + np.sin(np.arange(30.0))
     resid = ThetaForecaster(20, False, True).fit(y).resid
     assert np.isnan(resid[0]) and np.isfinite(resid[1:]).all()
-    run = run_forecast(_regions(), keys=["region"], season_length=30, levels=["total"], models=["theta"],
-                       selection="global", n_origins=2)
+    run = run_forecast(
+        _regions(), keys=["region"], season_length=30, levels=["total"], models=["theta"], selection="global", n_origins=2
+    )
     assert set(run.reconciliation["method"]) == {"base", "bottom_up", "ols", "mint_shrink"}
     assert not [n for n in run.notes if "MinT-shrink skipped" in n]
 
@@ -165,8 +174,7 @@ def test_the_reconciliation_table_shows_the_methods_that_ran():
 
     from marksell.forecasting import reconciliation_mase
 
-    rows = [(m, lv, k + j / 10) for k, m in enumerate(["ols", "base", "bottom_up"]) for j, lv in
-            enumerate(["total", "region"])]
+    rows = [(m, lv, k + j / 10) for k, m in enumerate(["ols", "base", "bottom_up"]) for j, lv in enumerate(["total", "region"])]
     run = SimpleNamespace(reconciliation=pd.DataFrame(rows, columns=["method", "level", "mase"]))
     table = reconciliation_mase(run)
     assert list(table.index) == ["base", "bottom_up", "ols"] and list(table.columns) == ["region", "total"]

@@ -71,7 +71,9 @@ def run_notebook(name: str, parameters: dict, out: Path, *, timeout: int = 900) 
     params_file.write_text(yaml.safe_dump(parameters, sort_keys=True))
     proc = subprocess.run(
         [*marksell_command(), "run", name, "-f", str(params_file), "--out", str(out), "--cell-timeout", "600"],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return proc, out
 

@@ -16,8 +16,7 @@ from conftest import assert_ok_run, run_notebook, sample_words_in
 
 pytestmark = pytest.mark.slow
 
-OVERVIEW_COLUMNS = ["kind", "file", "status", "rows", "columns", "first_date", "last_date", "n_problems",
-                    "n_findings"]
+OVERVIEW_COLUMNS = ["kind", "file", "status", "rows", "columns", "first_date", "last_date", "n_problems", "n_findings"]
 ISSUE_COLUMNS = ["kind", "column", "check", "count", "detail"]
 
 
@@ -27,17 +26,34 @@ def test_audits_only_the_inputs_it_is_given(tmp_path, sample_words):
     rng = np.random.default_rng(404)
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500, 1500), unit="D")
     tx = tmp_path / "ledger.csv"
-    pd.DataFrame({"Buyer": [f"B{n:04d}" for n in rng.integers(0, 300, 1500)],
-                  "Booked on": days.strftime("%Y-%m-%d"),
-                  "Value": rng.gamma(2.0, 30.0, 1500).round(2)}).to_csv(tx, index=False, sep=";")
+    pd.DataFrame(
+        {
+            "Buyer": [f"B{n:04d}" for n in rng.integers(0, 300, 1500)],
+            "Booked on": days.strftime("%Y-%m-%d"),
+            "Value": rng.gamma(2.0, 30.0, 1500).round(2),
+        }
+    ).to_csv(tx, index=False, sep=";")
     weeks = pd.date_range("2024-01-07", periods=80, freq="W-SUN")
     sales = tmp_path / "outlets.xlsx"
-    pd.concat([pd.DataFrame({"wk": weeks, "outlet": o, "turnover": rng.gamma(9, 100, len(weeks)).round(1)})
-               for o in ("Quay", "Market Hall")]).to_excel(sales, index=False)
-    proc, out = run_notebook("data_audit", {
-        "transactions_path": str(tx), "sales_path": str(sales), "sales_keys": ["outlet"],
-        "columns": {"transactions": {"Buyer": "customer_id", "Booked on": "order_date", "Value": "revenue"},
-                    "sales_history": {"wk": "date", "turnover": "sales"}}}, tmp_path / "run")
+    pd.concat(
+        [
+            pd.DataFrame({"wk": weeks, "outlet": o, "turnover": rng.gamma(9, 100, len(weeks)).round(1)})
+            for o in ("Quay", "Market Hall")
+        ]
+    ).to_excel(sales, index=False)
+    proc, out = run_notebook(
+        "data_audit",
+        {
+            "transactions_path": str(tx),
+            "sales_path": str(sales),
+            "sales_keys": ["outlet"],
+            "columns": {
+                "transactions": {"Buyer": "customer_id", "Booked on": "order_date", "Value": "revenue"},
+                "sales_history": {"wk": "date", "turnover": "sales"},
+            },
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     overview = pd.read_csv(out / "audit_overview.csv")
     assert list(overview.columns) == OVERVIEW_COLUMNS

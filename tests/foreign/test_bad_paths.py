@@ -59,8 +59,14 @@ def test_unreadable_file(tmp_path, orders):
 
 
 def test_mapping_onto_a_name_that_is_not_a_contract_column(tmp_path, orders):
-    proc = _run(tmp_path, "customer_segmentation", "transactions_path", str(orders),
-                "columns", "{Client: customer, Day: order_date, Amount: revenue}")
+    proc = _run(
+        tmp_path,
+        "customer_segmentation",
+        "transactions_path",
+        str(orders),
+        "columns",
+        "{Client: customer, Day: order_date, Amount: revenue}",
+    )
     _refused(proc, tmp_path, "`customer` is not a column of transactions; did you mean `customer_id`?")
 
 
@@ -72,8 +78,7 @@ def test_mapping_that_collides_with_a_column_of_the_file(tmp_path):
 
 
 def test_two_columns_mapped_onto_one(tmp_path, orders):
-    msg = _prepare_error("kpi_scorecard", transactions_path=str(orders),
-                         columns={"Client": "customer_id", "Day": "customer_id"})
+    msg = _prepare_error("kpi_scorecard", transactions_path=str(orders), columns={"Client": "customer_id", "Day": "customer_id"})
     assert "`Client` and `Day` are both mapped onto `customer_id`" in msg
 
 
@@ -93,14 +98,24 @@ def test_names_of_other_parameters_are_valid_targets(tmp_path):
 
     hist = tmp_path / "h.csv"
     hist.write_text("Month,Country,Revenue,Promo flag\n2024-01-01,X,1,0\n")
-    check_inputs({"sales_path": str(hist), "future_path": "", "keys": ["country"], "exog_cols": ["promo"],
-                  "columns": {"Month": "date", "Revenue": "sales", "Country": "country", "Promo flag": "promo"}})
+    check_inputs(
+        {
+            "sales_path": str(hist),
+            "future_path": "",
+            "keys": ["country"],
+            "exog_cols": ["promo"],
+            "columns": {"Month": "date", "Revenue": "sales", "Country": "country", "Promo flag": "promo"},
+        }
+    )
 
 
 def test_calibration_mapping_is_checked_under_the_input_name(tmp_path):
     """06's lift-test file takes a mapping under its input name; a typo stops the run before a kernel."""
     lifts = tmp_path / "lifts.csv"
     lifts.write_text("medium,from,to,lift,lift_se\nsearch,2024-01-01,2024-02-01,100,20\n")
-    msg = _prepare_error("marketing_mix", calibration_path=str(lifts),
-                         columns={"calibration": {"medium": "channel", "from": "start", "to": "ends"}})
+    msg = _prepare_error(
+        "marketing_mix",
+        calibration_path=str(lifts),
+        columns={"calibration": {"medium": "channel", "from": "start", "to": "ends"}},
+    )
     assert "`ends` is not a column of lift_tests; did you mean `end`?" in msg

@@ -21,17 +21,24 @@ def foreign_run(tmp_path_factory):
     rng = np.random.default_rng(11)
     n = 6000
     arm = rng.choice(["Old page", "New page", "Short form"], n)
-    frame = pd.DataFrame({
-        "Visitor": [f"v-{i:06d}" for i in range(n)],
-        "Arm": arm,
-        "Purchased": (rng.random(n) < np.where(arm == "New page", 0.09, 0.06)).astype(int),
-        "Spend EUR": np.round(rng.gamma(1.2, 30.0, n) * (rng.random(n) < 0.3), 2),
-    })
+    frame = pd.DataFrame(
+        {
+            "Visitor": [f"v-{i:06d}" for i in range(n)],
+            "Arm": arm,
+            "Purchased": (rng.random(n) < np.where(arm == "New page", 0.09, 0.06)).astype(int),
+            "Spend EUR": np.round(rng.gamma(1.2, 30.0, n) * (rng.random(n) < 0.3), 2),
+        }
+    )
     path = tmp / "ab_test.csv"
     frame.to_csv(path, index=False)
-    params = {"experiment_path": str(path), "columns": {"Visitor": "unit_id", "Arm": "variant"},
-              "control": "Old page", "metrics": {"Purchased": "binary", "Spend EUR": "mean"},
-              "primary_metric": "Purchased", "guardrails": {"Spend EUR": 0.1}}
+    params = {
+        "experiment_path": str(path),
+        "columns": {"Visitor": "unit_id", "Arm": "variant"},
+        "control": "Old page",
+        "metrics": {"Purchased": "binary", "Spend EUR": "mean"},
+        "primary_metric": "Purchased",
+        "guardrails": {"Spend EUR": 0.1},
+    }
     proc, out = run_notebook("campaign_experiments", params, tmp / "report")
     return proc, out, frame
 
@@ -44,8 +51,7 @@ def test_runs_and_writes_the_issue_columns(foreign_run):
     assert set(results["variant"]) == {"New page", "Short form"}
     assert set(results["metric"]) == {"Purchased", "Spend EUR"}
     new = results[(results["variant"] == "New page") & (results["metric"] == "Purchased")].iloc[0]
-    want = frame.loc[frame["Arm"] == "New page", "Purchased"].mean() - frame.loc[frame["Arm"] == "Old page",
-                                                                                 "Purchased"].mean()
+    want = frame.loc[frame["Arm"] == "New page", "Purchased"].mean() - frame.loc[frame["Arm"] == "Old page", "Purchased"].mean()
     assert new["abs_lift"] == pytest.approx(want, rel=1e-5)  # artifacts keep 6 significant digits
     health = pd.read_csv(out / "health.csv")
     assert list(health.columns) == HEALTH_COLUMNS

@@ -17,14 +17,13 @@ from conftest import assert_ok_run, run_notebook, sample_words_in
 
 pytestmark = pytest.mark.slow
 
-FORECAST_COLUMNS = ["series_id", "level", "date", "model", "spec", "forecast", "lo_80", "hi_80", "lo_95",
-                    "hi_95", "chosen"]
-METRIC_COLUMNS = ["series_id", "level", "model", "mase", "rmsse", "smape", "bias", "coverage_80",
-                  "coverage_95", "chosen"]
+FORECAST_COLUMNS = ["series_id", "level", "date", "model", "spec", "forecast", "lo_80", "hi_80", "lo_95", "hi_95", "chosen"]
+METRIC_COLUMNS = ["series_id", "level", "model", "mase", "rmsse", "smape", "bias", "coverage_80", "coverage_95", "chosen"]
 
 
-def _seasonal(rng, n: int, m: int, level: float, growth: float = 0.004, amp: float = 0.25,
-              noise: float = 0.04, phase: int = 0) -> np.ndarray:
+def _seasonal(
+    rng, n: int, m: int, level: float, growth: float = 0.004, amp: float = 0.25, noise: float = 0.04, phase: int = 0
+) -> np.ndarray:
     """A positive series: trend x seasonal pattern x noise."""
     t = np.arange(n)
     season = 1 + amp * np.sin(2 * np.pi * (t + phase) / m)
@@ -52,13 +51,20 @@ def monthly_markets(path) -> None:
     series starts later and ends two months early (its last report is missing)."""
     rng = np.random.default_rng(131)
     rows = []
-    for i, (market, line) in enumerate([("Alpha", "basic"), ("Alpha", "premium"), ("Beta", "basic"),
-                                        ("Beta", "premium")]):
+    for i, (market, line) in enumerate([("Alpha", "basic"), ("Alpha", "premium"), ("Beta", "basic"), ("Beta", "premium")]):
         start, end = ("2022-01", "2025-04") if (market, line) == ("Beta", "premium") else ("2021-07", "2025-06")
         months = pd.period_range(start, end, freq="M")
         y = _seasonal(rng, len(months), 12, 800 * (i + 1), phase=i)
-        rows.append(pd.DataFrame({"Period": months.to_timestamp(how="end").strftime("%Y-%m-%d"),
-                                  "Market": market, "Line": line, "Net revenue": y.round(2)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "Period": months.to_timestamp(how="end").strftime("%Y-%m-%d"),
+                    "Market": market,
+                    "Line": line,
+                    "Net revenue": y.round(2),
+                }
+            )
+        )
     pd.concat(rows).to_csv(path, index=False)
 
 
@@ -67,9 +73,11 @@ def test_monthly_series_with_other_keys_and_different_end_dates(tmp_path, sample
     forecast from its own end, the hierarchy covers only the series that share an end, and a note says so."""
     src = tmp_path / "revenue.csv"
     monthly_markets(src)
-    proc, out = run_notebook("sales_forecasting", {
-        "sales_path": str(src), "columns": {"Period": "date", "Net revenue": "sales"},
-        "keys": ["Market", "Line"]}, tmp_path / "run")
+    proc, out = run_notebook(
+        "sales_forecasting",
+        {"sales_path": str(src), "columns": {"Period": "date", "Net revenue": "sales"}, "keys": ["Market", "Line"]},
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     html, forecast, metrics, summary = _report(out)
     _check_artifacts(forecast, metrics)
@@ -92,8 +100,9 @@ def quarterly_one_series(path) -> None:
     rng = np.random.default_rng(7331)
     quarters = pd.period_range("2014Q1", "2025Q2", freq="Q")
     y = _seasonal(rng, len(quarters), 4, 5000, growth=0.01, amp=0.2)
-    pd.DataFrame({"quarter_start": quarters.to_timestamp().strftime("%Y-%m-%d"),
-                  "units_shipped": y.round(1)}).to_csv(path, index=False)
+    pd.DataFrame({"quarter_start": quarters.to_timestamp().strftime("%Y-%m-%d"), "units_shipped": y.round(1)}).to_csv(
+        path, index=False
+    )
 
 
 def test_quarterly_file_that_is_one_series(tmp_path, sample_words):
@@ -101,9 +110,11 @@ def test_quarterly_file_that_is_one_series(tmp_path, sample_words):
     reconcile, no drivers."""
     src = tmp_path / "shipments.csv"
     quarterly_one_series(src)
-    proc, out = run_notebook("sales_forecasting", {
-        "sales_path": str(src), "columns": {"quarter_start": "date", "units_shipped": "sales"},
-        "keys": []}, tmp_path / "run")
+    proc, out = run_notebook(
+        "sales_forecasting",
+        {"sales_path": str(src), "columns": {"quarter_start": "date", "units_shipped": "sales"}, "keys": []},
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     html, forecast, metrics, summary = _report(out)
     _check_artifacts(forecast, metrics)
@@ -125,10 +136,12 @@ def weekly_shops_with_discount(history, plan, horizon: int = 13) -> None:
     for i, shop in enumerate(["Harbour St", "Mill Lane"]):
         disc = (rng.random(len(weeks)) < 0.2).astype(float)
         y = _seasonal(rng, len(weeks), 52, 300 + 100 * i, growth=0.001, amp=0.15) * np.exp(np.log(1.3) * disc)
-        hist.append(pd.DataFrame({"week": weeks.strftime("%Y-%m-%d"), "shop": shop, "qty": y.round(1),
-                                  "discount": disc}))
-        fut.append(pd.DataFrame({"week": future.strftime("%Y-%m-%d"), "shop": shop,
-                                 "discount": (np.arange(horizon) % 4 == 0).astype(float)}))
+        hist.append(pd.DataFrame({"week": weeks.strftime("%Y-%m-%d"), "shop": shop, "qty": y.round(1), "discount": disc}))
+        fut.append(
+            pd.DataFrame(
+                {"week": future.strftime("%Y-%m-%d"), "shop": shop, "discount": (np.arange(horizon) % 4 == 0).astype(float)}
+            )
+        )
     pd.concat(hist).to_csv(history, index=False)
     pd.concat(fut).to_csv(plan, index=False)
 
@@ -138,9 +151,17 @@ def test_weekly_file_with_a_driver_of_its_own(tmp_path, sample_words):
     driver table and plan contribution name it, and the sample's drivers are nowhere."""
     src, plan = tmp_path / "weekly.csv", tmp_path / "plan.csv"
     weekly_shops_with_discount(src, plan)
-    proc, out = run_notebook("sales_forecasting", {
-        "sales_path": str(src), "future_path": str(plan), "columns": {"week": "date", "qty": "sales"},
-        "keys": ["shop"], "exog_cols": ["discount"]}, tmp_path / "run")
+    proc, out = run_notebook(
+        "sales_forecasting",
+        {
+            "sales_path": str(src),
+            "future_path": str(plan),
+            "columns": {"week": "date", "qty": "sales"},
+            "keys": ["shop"],
+            "exog_cols": ["discount"],
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     html, forecast, metrics, summary = _report(out)
     _check_artifacts(forecast, metrics)

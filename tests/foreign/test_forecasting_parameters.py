@@ -17,16 +17,22 @@ from marksell.errors import ParameterError
 def revenue(tmp_path):
     """Two monthly series keyed by Market x Line, with the user's own names and one driver (`Ads`)."""
     months = pd.period_range("2021-01", "2024-12", freq="M").to_timestamp().strftime("%Y-%m-%d")
-    frames = [pd.DataFrame({"Period": months, "Market": m, "Line": line, "Net revenue": np.arange(48) + 100.0,
-                            "Ads": 1.0}) for m, line in [("Alpha", "basic"), ("Beta", "premium")]]
+    frames = [
+        pd.DataFrame({"Period": months, "Market": m, "Line": line, "Net revenue": np.arange(48) + 100.0, "Ads": 1.0})
+        for m, line in [("Alpha", "basic"), ("Beta", "premium")]
+    ]
     path = tmp_path / "revenue.csv"
     pd.concat(frames).to_csv(path, index=False)
     return path
 
 
 def _given(revenue, **extra) -> dict:
-    return {"sales_path": str(revenue), "columns": {"Period": "date", "Net revenue": "sales"},
-            "keys": ["Market", "Line"], **extra}
+    return {
+        "sales_path": str(revenue),
+        "columns": {"Period": "date", "Net revenue": "sales"},
+        "keys": ["Market", "Line"],
+        **extra,
+    }
 
 
 def _refusal(**given) -> str:
@@ -43,8 +49,13 @@ def _cli(tmp_path, params: dict) -> subprocess.CompletedProcess:
 
     file = tmp_path / "params.yaml"
     file.write_text(yaml.safe_dump(params))
-    return subprocess.run([*marksell_command(), "run", "sales_forecasting", "-f", str(file), "--reports-dir",
-                           str(tmp_path / "reports")], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    return subprocess.run(
+        [*marksell_command(), "run", "sales_forecasting", "-f", str(file), "--reports-dir", str(tmp_path / "reports")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
 
 
 def _refused(proc, tmp_path) -> str:
@@ -82,7 +93,8 @@ def test_value_and_date_columns(revenue):
 
 def test_drivers_levels_and_keys(tmp_path, revenue):
     assert _refusal(**_given(revenue, exog_cols=["Price"], future_path=str(revenue))).startswith(
-        "exog_cols: `Price` is not a column of ")
+        "exog_cols: `Price` is not a column of "
+    )
     plan = tmp_path / "plan.csv"
     plan.write_text("Period,Market,Line,Promo\n2025-01-01,Alpha,basic,1\n")
     msg = _refusal(**_given(revenue, exog_cols=["Ads"], future_path=str(plan)))

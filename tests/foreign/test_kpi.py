@@ -38,8 +38,15 @@ def shop_orders(n_customers: int = 500, seed: int = 99) -> pd.DataFrame:
         for d in days:
             when = day + pd.Timedelta(days=int(d))
             if when <= pd.Timestamp("2025-06-30"):
-                rows.append({"Client": f"K-{i:05d}", "Day": when.strftime("%Y-%m-%d"),
-                             "Amount": round(float(rng.gamma(3, 20)), 2), "Source": channel, "Area": region})
+                rows.append(
+                    {
+                        "Client": f"K-{i:05d}",
+                        "Day": when.strftime("%Y-%m-%d"),
+                        "Amount": round(float(rng.gamma(3, 20)), 2),
+                        "Source": channel,
+                        "Area": region,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -47,15 +54,26 @@ def funnel(orders: pd.DataFrame) -> pd.DataFrame:
     """Monthly spend, leads and conversions per channel, in the user's column names."""
     rng = np.random.default_rng(5)
     months = pd.date_range("2023-01-01", "2025-06-01", freq="MS")
-    won = (orders.sort_values("Day").drop_duplicates("Client")
-           .assign(m=lambda d: pd.to_datetime(d["Day"]).dt.to_period("M").dt.to_timestamp())
-           .groupby(["m", "Source"]).size())
+    won = (
+        orders.sort_values("Day")
+        .drop_duplicates("Client")
+        .assign(m=lambda d: pd.to_datetime(d["Day"]).dt.to_period("M").dt.to_timestamp())
+        .groupby(["m", "Source"])
+        .size()
+    )
     rows = []
     for m in months:
         for c, cost in zip(CHANNELS, (40.0, 150.0, 15.0)):
             conv = int(won.get((m, c), 0))
-            rows.append({"Month": m.strftime("%Y-%m-%d"), "Medium": c, "Budget": round(cost * (conv + 1) *
-                         float(rng.uniform(0.8, 1.2)), 2), "Leads": conv * 5 + 3, "Sales won": conv})
+            rows.append(
+                {
+                    "Month": m.strftime("%Y-%m-%d"),
+                    "Medium": c,
+                    "Budget": round(cost * (conv + 1) * float(rng.uniform(0.8, 1.2)), 2),
+                    "Leads": conv * 5 + 3,
+                    "Sales won": conv,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -75,18 +93,32 @@ def test_transactions_without_channel_or_region_and_a_funnel_of_other_channels(t
     orders.drop(columns=["Source", "Area"]).to_csv(tx, index=False)
     fn = tmp_path / "funnel.csv"
     funnel(orders).to_csv(fn, index=False)
-    proc, out = run_notebook("kpi_scorecard", {
-        "transactions_path": str(tx), "funnel_path": str(fn),
-        "columns": {"transactions": {"Client": "customer_id", "Day": "order_date", "Amount": "revenue"},
-                    "marketing_funnel": {"Month": "month", "Medium": "channel", "Budget": "spend",
-                                         "Leads": "leads", "Sales won": "conversions"}}}, tmp_path / "run")
+    proc, out = run_notebook(
+        "kpi_scorecard",
+        {
+            "transactions_path": str(tx),
+            "funnel_path": str(fn),
+            "columns": {
+                "transactions": {"Client": "customer_id", "Day": "order_date", "Amount": "revenue"},
+                "marketing_funnel": {
+                    "Month": "month",
+                    "Medium": "channel",
+                    "Budget": "spend",
+                    "Leads": "leads",
+                    "Sales won": "conversions",
+                },
+            },
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     html, kpis, summary = _kpi_artifacts(out)
     assert set(kpis["dimension"]) == {"overall"}
     overall = kpis[(kpis["period"] == summary["period"]) & (kpis["dimension"] == "overall")].set_index("metric")
     assert np.isfinite(overall.loc["cac", "value"]) and np.isfinite(overall.loc["revenue", "value"])
-    assert "market_share" not in set(overall.index) or overall.loc["market_share", "value"] != overall.loc[
-        "market_share", "value"]
+    assert (
+        "market_share" not in set(overall.index) or overall.loc["market_share", "value"] != overall.loc["market_share", "value"]
+    )
     notes = " ".join(summary["notes"] + summary["data_notes"])
     assert "channel" in notes and "region" in notes and "market" in notes
     assert not sample_words_in(html, sample_words | SAMPLE_CHANNELS)
@@ -101,16 +133,39 @@ def test_channels_regions_and_market_with_names_of_their_own(tmp_path, sample_wo
     funnel(orders).to_csv(fn, index=False)
     mk = tmp_path / "market.csv"
     months = pd.date_range("2023-01-01", "2025-06-01", freq="MS")
-    pd.DataFrame([{"Month": m.strftime("%Y-%m-%d"), "Area": r, "Market value": 40000.0 + 1000 * i}
-                  for i, m in enumerate(months) for r in REGIONS]).to_csv(mk, index=False)
-    proc, out = run_notebook("kpi_scorecard", {
-        "transactions_path": str(tx), "funnel_path": str(fn), "market_path": str(mk),
-        "columns": {"transactions": {"Client": "customer_id", "Day": "order_date", "Amount": "revenue",
-                                     "Source": "channel", "Area": "region"},
-                    "marketing_funnel": {"Month": "month", "Medium": "channel", "Budget": "spend",
-                                         "Leads": "leads", "Sales won": "conversions"},
-                    "market_size": {"Month": "month", "Area": "region", "Market value": "market_size"}}},
-        tmp_path / "run")
+    pd.DataFrame(
+        [
+            {"Month": m.strftime("%Y-%m-%d"), "Area": r, "Market value": 40000.0 + 1000 * i}
+            for i, m in enumerate(months)
+            for r in REGIONS
+        ]
+    ).to_csv(mk, index=False)
+    proc, out = run_notebook(
+        "kpi_scorecard",
+        {
+            "transactions_path": str(tx),
+            "funnel_path": str(fn),
+            "market_path": str(mk),
+            "columns": {
+                "transactions": {
+                    "Client": "customer_id",
+                    "Day": "order_date",
+                    "Amount": "revenue",
+                    "Source": "channel",
+                    "Area": "region",
+                },
+                "marketing_funnel": {
+                    "Month": "month",
+                    "Medium": "channel",
+                    "Budget": "spend",
+                    "Leads": "leads",
+                    "Sales won": "conversions",
+                },
+                "market_size": {"Month": "month", "Area": "region", "Market value": "market_size"},
+            },
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     html, kpis, summary = _kpi_artifacts(out)
     period = kpis[kpis["period"] == summary["period"]]

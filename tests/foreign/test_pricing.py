@@ -23,15 +23,48 @@ from conftest import assert_ok_run, run_notebook, sample_words_in
 pytestmark = pytest.mark.slow
 
 #: elasticities.csv and price_recommendations.csv columns as documented (pricing summary helpers).
-ELASTICITY_COLUMNS = ["product_id", "method", "elasticity", "std_error", "ci_low", "ci_high", "n_obs", "identified",
-                      "first_stage_f", "weak_instrument", "reason", "level", "category", "r2", "n_zero_units",
-                      "se_type", "fixed_effects"]
+ELASTICITY_COLUMNS = [
+    "product_id",
+    "method",
+    "elasticity",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "n_obs",
+    "identified",
+    "first_stage_f",
+    "weak_instrument",
+    "reason",
+    "level",
+    "category",
+    "r2",
+    "n_zero_units",
+    "se_type",
+    "fixed_effects",
+]
 RECOMMENDATION_COLUMNS = [
-    "product_id", "current_price", "unit_cost", "recommended_price", "change_pct", "units_change_pct",
-    "revenue_change_pct", "profit_change_pct", "units_change_pct_low", "units_change_pct_high",
-    "revenue_change_pct_low", "revenue_change_pct_high", "profit_change_pct_low", "profit_change_pct_high",
-    "optimal_price", "optimal_price_low", "optimal_price_high", "elasticity", "elasticity_low",
-    "elasticity_high", "status"]
+    "product_id",
+    "current_price",
+    "unit_cost",
+    "recommended_price",
+    "change_pct",
+    "units_change_pct",
+    "revenue_change_pct",
+    "profit_change_pct",
+    "units_change_pct_low",
+    "units_change_pct_high",
+    "revenue_change_pct_low",
+    "revenue_change_pct_high",
+    "profit_change_pct_low",
+    "profit_change_pct_high",
+    "optimal_price",
+    "optimal_price_low",
+    "optimal_price_high",
+    "elasticity",
+    "elasticity_low",
+    "elasticity_high",
+    "status",
+]
 
 WEEKS = pd.date_range("2022-01-03", periods=104, freq="W-MON")
 
@@ -46,9 +79,10 @@ def one_product_panel(path, elasticity: float = -1.5, seed: int = 31) -> None:
     cpi = np.linspace(1.0, 1.12, len(WEEKS))
     real = 3.0 * np.exp(rng.normal(0, 0.12, len(WEEKS)))
     season = 0.2 * np.sin(2 * np.pi * WEEKS.day_of_year / 365.25)
-    units = np.round(400 * real ** elasticity * np.exp(season + rng.normal(0, 0.08, len(WEEKS))))
-    pd.DataFrame({"Woche": WEEKS.date, "Artikel": "TEA-9", "price": (real * cpi).round(3),
-                  "cpi": cpi.round(4), "Absatz": units}).to_csv(path, index=False)
+    units = np.round(400 * real**elasticity * np.exp(season + rng.normal(0, 0.08, len(WEEKS))))
+    pd.DataFrame(
+        {"Woche": WEEKS.date, "Artikel": "TEA-9", "price": (real * cpi).round(3), "cpi": cpi.round(4), "Absatz": units}
+    ).to_csv(path, index=False)
 
 
 #: planted elasticities of the three-product panel; prices of SKU-B follow demand
@@ -67,20 +101,38 @@ def three_product_panel(path, seed: int = 57) -> None:
         demand = rng.normal(0, 0.15, len(WEEKS))
         follow = 0.8 if sku == "SKU-B" else 0.0
         price = 1.6 * cost * np.exp(follow * demand + rng.normal(0, 0.03, len(WEEKS)))
-        units = np.round(3000 * price ** e * np.exp(demand))
-        rows.append(pd.DataFrame({"week_start": WEEKS.date, "article": sku, "shelf_price": price.round(3),
-                                  "sold": units, "wholesale": cost.round(3)}))
+        units = np.round(3000 * price**e * np.exp(demand))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "week_start": WEEKS.date,
+                    "article": sku,
+                    "shelf_price": price.round(3),
+                    "sold": units,
+                    "wholesale": cost.round(3),
+                }
+            )
+        )
     pd.concat(rows).to_csv(path, index=False)
 
 
 def test_one_product_without_store_promotion_or_cost(tmp_path, sample_words):
     one_product_panel(tmp_path / "tea.csv")
-    proc, out = run_notebook("pricing_elasticity", {
-        "panel_path": str(tmp_path / "tea.csv"),
-        "derive": {"real_price": "price / cpi"},
-        "columns": {"Woche": "date", "Artikel": "product_id", "Absatz": "units", "real_price": "price",
-                    "price": "nominal_price"},
-    }, tmp_path / "run")
+    proc, out = run_notebook(
+        "pricing_elasticity",
+        {
+            "panel_path": str(tmp_path / "tea.csv"),
+            "derive": {"real_price": "price / cpi"},
+            "columns": {
+                "Woche": "date",
+                "Artikel": "product_id",
+                "Absatz": "units",
+                "real_price": "price",
+                "price": "nominal_price",
+            },
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
 
     fits = pd.read_csv(out / "elasticities.csv")
@@ -101,11 +153,20 @@ def test_one_product_without_store_promotion_or_cost(tmp_path, sample_words):
 
 def test_three_products_cost_under_another_name(tmp_path, sample_words):
     three_product_panel(tmp_path / "shelf.csv")
-    proc, out = run_notebook("pricing_elasticity", {
-        "panel_path": str(tmp_path / "shelf.csv"),
-        "columns": {"week_start": "date", "article": "product_id", "shelf_price": "price", "sold": "units",
-                    "wholesale": "unit_cost"},
-    }, tmp_path / "run")
+    proc, out = run_notebook(
+        "pricing_elasticity",
+        {
+            "panel_path": str(tmp_path / "shelf.csv"),
+            "columns": {
+                "week_start": "date",
+                "article": "product_id",
+                "shelf_price": "price",
+                "sold": "units",
+                "wholesale": "unit_cost",
+            },
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
 
     fits = pd.read_csv(out / "elasticities.csv")
@@ -129,11 +190,15 @@ def test_three_products_cost_under_another_name(tmp_path, sample_words):
 
 def test_explicit_instrument_that_is_not_a_column_fails_before_the_kernel(tmp_path):
     three_product_panel(tmp_path / "shelf.csv")
-    proc, out = run_notebook("pricing_elasticity", {
-        "panel_path": str(tmp_path / "shelf.csv"),
-        "columns": {"week_start": "date", "article": "product_id", "shelf_price": "price", "sold": "units"},
-        "instruments": ["log(freight)"],
-    }, tmp_path / "run")
+    proc, out = run_notebook(
+        "pricing_elasticity",
+        {
+            "panel_path": str(tmp_path / "shelf.csv"),
+            "columns": {"week_start": "date", "article": "product_id", "shelf_price": "price", "sold": "units"},
+            "instruments": ["log(freight)"],
+        },
+        tmp_path / "run",
+    )
     assert proc.returncode == 2, proc.stderr
     assert not out.exists()
     message = proc.stderr

@@ -17,8 +17,21 @@ from conftest import assert_ok_run, run_notebook, sample_words_in
 pytestmark = pytest.mark.slow
 
 #: customers.csv and segment_summary.csv columns as documented (segmentation summary helpers).
-CUSTOMER_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-                    "rfm_segment", "cluster", "cluster_name", "p_alive", "expected_purchases", "clv"]
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "cluster",
+    "cluster_name",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+]
 SEGMENT_COLUMNS = ["kind", "group", "customers", "share_customers", "share_revenue"]
 
 
@@ -35,8 +48,13 @@ def foreign_orders(path, seed: int = 20260, n_customers: int = 300) -> pd.DataFr
         spend = rng.gamma(3.0, [15.0, 25.0, 40.0][int(rng.integers(0, 3))])
         for d in days:
             amount = round(float(spend * rng.lognormal(0, 0.3)), 2)
-            rows.append({"Client": f"acct-{i:04d}", "Booked on": (first + pd.Timedelta(days=int(d))).date(),
-                         "Net amount": -amount if rng.random() < 0.02 else amount})
+            rows.append(
+                {
+                    "Client": f"acct-{i:04d}",
+                    "Booked on": (first + pd.Timedelta(days=int(d))).date(),
+                    "Net amount": -amount if rng.random() < 0.02 else amount,
+                }
+            )
     frame = pd.DataFrame(rows)
     frame = frame[pd.to_datetime(frame["Booked on"]) < pd.Timestamp("2025-01-01")]
     frame.to_csv(path, index=False)
@@ -45,10 +63,14 @@ def foreign_orders(path, seed: int = 20260, n_customers: int = 300) -> pd.DataFr
 
 def test_segmentation_runs_on_orders_without_channel_or_region(tmp_path, sample_words):
     orders = foreign_orders(tmp_path / "orders.csv")
-    proc, out = run_notebook("customer_segmentation", {
-        "transactions_path": str(tmp_path / "orders.csv"),
-        "columns": {"Client": "customer_id", "Booked on": "order_date", "Net amount": "revenue"},
-    }, tmp_path / "run")
+    proc, out = run_notebook(
+        "customer_segmentation",
+        {
+            "transactions_path": str(tmp_path / "orders.csv"),
+            "columns": {"Client": "customer_id", "Booked on": "order_date", "Net amount": "revenue"},
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
 
     customers = pd.read_csv(out / "customers.csv", dtype={"customer_id": str})

@@ -32,21 +32,25 @@ def report(company):
     tables, _ = company
     with warnings.catch_warnings():
         warnings.simplefilter("error", KpiWarning)  # the sample is clean: no partial-input warnings
-        return kpi.kpi_report(tables["transactions"], tables["marketing_funnel"], tables["market_size"],
-                              clv_method="historical")
+        return kpi.kpi_report(tables["transactions"], tables["marketing_funnel"], tables["market_size"], clv_method="historical")
 
 
 @pytest.fixture(scope="module")
 def year_report(company):
     tables, _ = company
-    return kpi.kpi_report(tables["transactions"], tables["marketing_funnel"], tables["market_size"],
-                          period="2025", clv_method="historical")
+    return kpi.kpi_report(
+        tables["transactions"], tables["marketing_funnel"], tables["market_size"], period="2025", clv_method="historical"
+    )
 
 
 def _value(rep, metric, dim="overall", seg="all", period=None):
     k = rep.kpis
-    r = k[(k["period"] == (period or rep.period.label)) & (k["dimension"] == dim)
-          & (k["dimension_value"] == seg) & (k["metric"] == metric)]
+    r = k[
+        (k["period"] == (period or rep.period.label))
+        & (k["dimension"] == dim)
+        & (k["dimension_value"] == seg)
+        & (k["metric"] == metric)
+    ]
     assert len(r) == 1, (metric, dim, seg)
     return float(r["value"].iloc[0])
 
@@ -99,8 +103,11 @@ def test_funnel_conversions_equal_acquired_customers(company):
     tables, truth = company
     f = tables["marketing_funnel"]
     cust = tables["customers"]
-    acq = (cust.assign(month=pd.to_datetime(cust["acquisition_date"]).dt.to_period("M").dt.to_timestamp())
-           .groupby(["month", "channel"]).size())
+    acq = (
+        cust.assign(month=pd.to_datetime(cust["acquisition_date"]).dt.to_period("M").dt.to_timestamp())
+        .groupby(["month", "channel"])
+        .size()
+    )
     got = f.set_index([pd.to_datetime(f["month"]), f["channel"]])["conversions"]
     assert got.sum() == len(cust)
     assert (got.reindex(acq.index) == acq).all()
@@ -153,8 +160,7 @@ def test_clv_roas_roi_match_independent(company, report):
     for ch in spend.index:
         assert _value(report, "clv", "channel", ch) == pytest.approx(clv[ch], rel=1e-9)
         assert _value(report, "roas", "channel", ch) == pytest.approx(attr[ch] / spend[ch], rel=1e-9)
-        assert _value(report, "marketing_roi", "channel", ch) == pytest.approx(
-            (attr[ch] * GM - spend[ch]) / spend[ch], rel=1e-9)
+        assert _value(report, "marketing_roi", "channel", ch) == pytest.approx((attr[ch] * GM - spend[ch]) / spend[ch], rel=1e-9)
         assert _value(report, "clv_cac", "channel", ch) == pytest.approx(clv[ch] / (spend[ch] / new[ch]), rel=1e-9)
     overall_clv = upto["revenue"].sum() * GM / upto["customer_id"].nunique()
     assert _value(report, "clv") == pytest.approx(overall_clv, rel=1e-9)
@@ -167,7 +173,8 @@ def test_conversion_rate_and_wilson_interval(company, report):
     for _, r in f.iterrows():
         lo, hi = _wilson(r["conversions"], r["leads"])
         assert _value(report, "conversion_rate", "channel", r["channel"]) == pytest.approx(
-            r["conversions"] / r["leads"], rel=1e-12)
+            r["conversions"] / r["leads"], rel=1e-12
+        )
         assert _value(report, "conversion_rate_low", "channel", r["channel"]) == pytest.approx(lo, rel=1e-9)
         assert _value(report, "conversion_rate_high", "channel", r["channel"]) == pytest.approx(hi, rel=1e-9)
     assert _value(report, "conversion_rate") == pytest.approx(f["conversions"].sum() / f["leads"].sum())
@@ -180,9 +187,11 @@ def test_revenue_growth_market_share_retention(company, report):
     for reg in ["North", "South", "East", "West"]:
         assert _value(report, "revenue", "region", reg) == pytest.approx(rev[(m, reg)], rel=1e-9)
         assert _value(report, "revenue_growth_yoy", "region", reg) == pytest.approx(
-            rev[(m, reg)] / rev[(m - 12, reg)] - 1, rel=1e-9)
+            rev[(m, reg)] / rev[(m - 12, reg)] - 1, rel=1e-9
+        )
         assert _value(report, "revenue_growth_pop", "region", reg) == pytest.approx(
-            rev[(m, reg)] / rev[(m - 1, reg)] - 1, rel=1e-9)
+            rev[(m, reg)] / rev[(m - 1, reg)] - 1, rel=1e-9
+        )
     total = tx.groupby("ym")["revenue"].sum()
     assert _value(report, "revenue_growth_yoy") == pytest.approx(total[m] / total[m - 12] - 1, rel=1e-9)
     mk = tables["market_size"]
@@ -208,7 +217,7 @@ def test_payback_months_match_independent(company, report):
         cac = _value(report, "cac", "channel", ch)
         t = tx[tx["channel"] == ch]
         cust = t.drop_duplicates("customer_id").set_index("customer_id")["acq_ym"]
-        profit = (t.assign(k=t["ym"] - t["acq_ym"]).groupby(["customer_id", "k"])["revenue"].sum() * GM)
+        profit = t.assign(k=t["ym"] - t["acq_ym"]).groupby(["customer_id", "k"])["revenue"].sum() * GM
         expected = None
         for k in range(0, m - cust.min() + 1):
             ids = cust[cust + k <= m].index
@@ -219,8 +228,11 @@ def test_payback_months_match_independent(company, report):
                 break
         got = _value(report, "payback_months", "channel", ch)
         assert expected is not None and got == expected, (ch, got, expected)
-    disp = report.kpis[(report.kpis["period"] == "2025-12") & (report.kpis["dimension_value"] == "display")
-                       & (report.kpis["metric"] == "payback_months")].iloc[0]
+    disp = report.kpis[
+        (report.kpis["period"] == "2025-12")
+        & (report.kpis["dimension_value"] == "display")
+        & (report.kpis["metric"] == "payback_months")
+    ].iloc[0]
     # display's CAC is above the value its customers realise: only the oldest cohorts ever cover it
     others = [_value(report, "payback_months", "channel", ch) for ch in ["search", "email", "social", "affiliate"]]
     assert np.isnan(disp["value"]) or disp["value"] > max(12, *others)
@@ -281,8 +293,7 @@ def test_scorecard_statuses_and_sentences(report):
 def test_status_rule():
     values = np.array([3.2, 2.8, 2.6, float("nan"), 1.0])
     targets = np.array([3.0, 3.0, 3.0, 3.0, float("nan")])
-    assert list(kpi.statuses(values, targets, "higher")) == [
-        "on target", "watch", "off target", "not available", "no target"]
+    assert list(kpi.statuses(values, targets, "higher")) == ["on target", "watch", "off target", "not available", "no target"]
     assert list(kpi.statuses(np.array([105.0, 120.0]), np.array([100.0, 100.0]), "lower")) == ["watch", "off target"]
     rates = kpi.statuses(np.array([0.06, 0.04]), np.array([0.10, 0.10]), "higher", absolute_band=0.05)
     assert list(rates) == ["watch", "off target"]
@@ -308,8 +319,10 @@ def _mini(extra_tx_channel=None):
     if extra_tx_channel:
         rows.append(("X1", pd.Timestamp("2025-03-05"), 80.0, extra_tx_channel, "N"))
     tx = pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue", "channel", "region"])
-    f = pd.DataFrame([(m, ch, 100.0, 10, 2) for m in months for ch in ("a", "b")],
-                     columns=["month", "channel", "spend", "leads", "conversions"])
+    f = pd.DataFrame(
+        [(m, ch, 100.0, 10, 2) for m in months for ch in ("a", "b")],
+        columns=["month", "channel", "spend", "leads", "conversions"],
+    )
     f.loc[(f["month"] == "2025-06-01") & (f["channel"] == "b"), "conversions"] = 0
     return tx, f
 
@@ -322,8 +335,7 @@ def _cell(rep, metric, seg, period):
 @pytest.fixture(scope="module")
 def mini_report():
     tx, f = _mini()
-    return kpi.kpi_report(tx, f, None, period="2025-06", targets={"cac": 30.0}, clv_method="historical",
-                          dimensions=["channel"])
+    return kpi.kpi_report(tx, f, None, period="2025-06", targets={"cac": 30.0}, clv_method="historical", dimensions=["channel"])
 
 
 def test_month_without_new_customers_has_undefined_cac(mini_report):
@@ -352,8 +364,11 @@ def test_spend_without_leads_is_reported():
 
 def test_period_outside_the_data():
     tx, f = _mini()
-    with pytest.raises(AnalysisError, match=r"reporting period 2026-01 is outside the data: the transactions cover "
-                                            r"the full months 2024-01 to 2025-12"):
+    with pytest.raises(
+        AnalysisError,
+        match=r"reporting period 2026-01 is outside the data: the transactions cover "
+        r"the full months 2024-01 to 2025-12",
+    ):
         kpi.kpi_report(tx, f, period="2026-01")
     with pytest.raises(AnalysisError, match="outside the data"):
         kpi.kpi_report(tx, f, period="2023")
@@ -372,8 +387,15 @@ def test_comparison_period_outside_the_data_gives_no_change():
 
 def test_unknown_channels_in_one_file_only():
     tx, f = _mini(extra_tx_channel="referral")
-    f = pd.concat([f, pd.DataFrame({"month": [pd.Timestamp("2025-12-01")], "channel": ["tv"], "spend": [500.0],
-                                    "leads": [5], "conversions": [1]})], ignore_index=True)
+    f = pd.concat(
+        [
+            f,
+            pd.DataFrame(
+                {"month": [pd.Timestamp("2025-12-01")], "channel": ["tv"], "spend": [500.0], "leads": [5], "conversions": [1]}
+            ),
+        ],
+        ignore_index=True,
+    )
     with pytest.warns(KpiWarning) as rec:
         rep = kpi.kpi_report(tx, f, period="2025", clv_method="historical", dimensions=["channel"])
     msgs = " | ".join(str(w.message) for w in rec)
@@ -427,8 +449,7 @@ def test_predictive_clv_used_when_available_and_fallback(monkeypatch):
     def fit_clv(transactions, horizon_months, gross_margin, as_of):
         assert transactions["order_date"].max() < as_of == pd.Timestamp("2026-01-01")
         ids = transactions["customer_id"].unique()
-        return types.SimpleNamespace(available=True, reason="",
-                                     customers=pd.DataFrame({"customer_id": ids, "clv": 10.0}))
+        return types.SimpleNamespace(available=True, reason="", customers=pd.DataFrame({"customer_id": ids, "clv": 10.0}))
 
     monkeypatch.setattr(scorecard, "fit_clv", fit_clv)
     rep = kpi.kpi_report(tx, f, dimensions=["channel"])
@@ -523,13 +544,15 @@ def test_currency_in_sentences_tiles_findings_and_brief(currency, money):
 
     tx, f = _mini()
     given = {"currency": currency} if currency else {}  # none by default
-    rep = kpi.kpi_report(tx, f, None, period="2025-06", targets={"cac": 30.0}, clv_method="historical",
-                         dimensions=["channel"], **given)
+    rep = kpi.kpi_report(
+        tx, f, None, period="2025-06", targets={"cac": 30.0}, clv_method="historical", dimensions=["channel"], **given
+    )
     assert rep.currency == currency
     sentences = rep.scorecard.set_index("metric")["sentence"]
     # 2024-06: 4 new customers x 100 + 4 second orders x 50; 2025-06: channel b won nobody
-    assert sentences["revenue"] == (f"Revenue fell from {money}600.00 (2024-06) to {money}400.00; "
-                                    f"mostly channel 'b' (-{money}200.00 on its own).")
+    assert sentences["revenue"] == (
+        f"Revenue fell from {money}600.00 (2024-06) to {money}400.00; mostly channel 'b' (-{money}200.00 on its own)."
+    )
     assert sentences["cac"].startswith(f"Customer acquisition cost rose from {money}50.00 (2024-06) to {money}100.00;")
     assert sentences["roas"].startswith("Return on ad spend fell from 3.00x")  # ratios take no currency
     fig = kpi_plots.scorecard_figure(rep)

@@ -12,14 +12,16 @@ from marksell.kpi import summary as kpi_text
 @pytest.fixture
 def orders(tmp_path):
     path = tmp_path / "orders.csv"
-    pd.DataFrame({"Client": ["a", "b", "a"], "Day": ["2024-01-03", "2024-02-01", "2024-03-05"],
-                  "Amount": [10.0, 20.0, 5.0]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"Client": ["a", "b", "a"], "Day": ["2024-01-03", "2024-02-01", "2024-03-05"], "Amount": [10.0, 20.0, 5.0]}
+    ).to_csv(path, index=False)
     return path
 
 
 def test_only_the_inputs_given_once_a_path_is_set(orders):
-    data, notes = kpi_text.load_kpi_inputs(str(orders), columns={"Client": "customer_id", "Day": "order_date",
-                                                                 "Amount": "revenue"})
+    data, notes = kpi_text.load_kpi_inputs(
+        str(orders), columns={"Client": "customer_id", "Day": "order_date", "Amount": "revenue"}
+    )
     assert len(data["transactions"]) == 3 and data["funnel"] is None and data["market"] is None
     assert any(n.startswith("no marketing funnel given: CAC") for n in notes)
     assert any(n.startswith("no market size given: market share") for n in notes)

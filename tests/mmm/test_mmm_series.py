@@ -75,7 +75,6 @@ def test_constant_control_is_left_out_with_a_note(table):
 
 
 def test_default_controls_missing_from_the_data_are_skipped_with_a_note(table):
-    s = mmm.prepare_series(table.drop(columns=["promo"]), controls=["price_index", "promo"],
-                           optional_controls=True)
+    s = mmm.prepare_series(table.drop(columns=["promo"]), controls=["price_index", "promo"], optional_controls=True)
     assert s.control_names == ["price_index"] and s.notes == ["control `promo` is not in the data and was skipped."]
     assert "column 'promo'" in _message(table.drop(columns=["promo"]), controls=["promo"])

@@ -27,8 +27,13 @@ CONDA_NAMES = {"matplotlib": "matplotlib-base", "duckdb": "python-duckdb"}
 #: Installed from PyPI inside the conda environment: conda-forge lacks or lags them (pymcdm: 1.1 there).
 PIP_IN_CONDA = {"pymcdm"}
 #: Import name -> distribution name, where they differ.
-IMPORT_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "dateutil": "python-dateutil",
-                "IPython": "ipython", "matplotlib_inline": "matplotlib-inline"}
+IMPORT_NAMES = {
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "dateutil": "python-dateutil",
+    "IPython": "ipython",
+    "matplotlib_inline": "matplotlib-inline",
+}
 
 
 def _requirements(extras=True) -> list[Requirement]:
@@ -89,8 +94,11 @@ def _imported_modules(folder: Path) -> set[str]:
 
 def test_every_third_party_import_of_the_package_is_declared():
     declared = {_canon(r.name) for r in _requirements()}
-    third_party = {m for m in _imported_modules(ROOT / "src" / "marksell")
-                   if m not in sys.stdlib_module_names and m not in {"marksell", "__future__"}}
+    third_party = {
+        m
+        for m in _imported_modules(ROOT / "src" / "marksell")
+        if m not in sys.stdlib_module_names and m not in {"marksell", "__future__"}
+    }
     undeclared = {m for m in third_party if _canon(IMPORT_NAMES.get(m, m)) not in declared}
     assert not undeclared, f"imported but not in pyproject.toml: {sorted(undeclared)}"
     runtime = {_canon(Requirement(r).name) for r in PROJECT["dependencies"]}
@@ -197,8 +205,18 @@ def test_a_lock_file_that_is_not_a_regular_file_is_refused_without_blocking(tmp_
 
 def test_makefile_has_the_documented_targets():
     text = (ROOT / "Makefile").read_text()
-    for target in ("help", "env", "update-lock", "report", "test", "test-lowest", "test-newest-python", "lab",
-                   "refresh-notebooks", "bench"):
+    for target in (
+        "help",
+        "env",
+        "update-lock",
+        "report",
+        "test",
+        "test-lowest",
+        "test-newest-python",
+        "lab",
+        "refresh-notebooks",
+        "bench",
+    ):
         assert re.search(rf"^{target}:.*## ", text, re.M), target
     assert "ipykernel install" not in text, "notebooks declare python3: the environment's own kernel"
 
@@ -245,4 +263,11 @@ def test_theta_internals_exist_on_every_statsmodels_the_bounds_allow():
     for member in ("_deseasonalize", "_use_test", "_test_seasonality", "_deseasonalize_data", "_has_seasonality"):
         assert hasattr(model, member), member
     assert list(inspect.signature(ThetaModelResults.__init__).parameters)[1:] == [
-        "b0", "alpha", "sigma2", "one_step", "seasonal", "use_mle", "model"]
+        "b0",
+        "alpha",
+        "sigma2",
+        "one_step",
+        "seasonal",
+        "use_mle",
+        "model",
+    ]

@@ -23,8 +23,7 @@ def _uv() -> str:
 
 
 def _run(cmd, cwd, env=None, timeout=900):
-    res = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
-                         timeout=timeout)
+    res = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert res.returncode == 0, f"{cmd}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     return res.stdout
 
@@ -41,8 +40,11 @@ def installed(tmp_path_factory):
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     # the locked versions as constraints: the same packages as the clone's environment, from uv's cache
     _run([uv, "pip", "install", "--quiet", "--python", python, wheel, "-c", ROOT / "requirements.lock"], cwd=tmp)
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH", "MARKSELL_SAMPLE_DIR",
-                                                              "MARKSELL_REPORTS_DIR"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"VIRTUAL_ENV", "PYTHONPATH", "MARKSELL_SAMPLE_DIR", "MARKSELL_REPORTS_DIR"}
+    }
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
     return {"wheel": wheel, "python": python, "marksell": python.parent / "marksell", "env": env, "tmp": tmp}
 
@@ -58,9 +60,16 @@ def test_wheel_ships_notebooks_sample_data_licence_and_types(installed):
 
 
 def test_installed_package_resolves_its_own_files(installed):
-    out = _run([installed["python"], "-c", "import json; from marksell import paths; print(json.dumps("
-                "[str(paths.NOTEBOOKS_DIR), str(paths.sample_path('transactions')), str(paths.reports_dir())]))"],
-               cwd=installed["tmp"], env=installed["env"])
+    out = _run(
+        [
+            installed["python"],
+            "-c",
+            "import json; from marksell import paths; print(json.dumps("
+            "[str(paths.NOTEBOOKS_DIR), str(paths.sample_path('transactions')), str(paths.reports_dir())]))",
+        ],
+        cwd=installed["tmp"],
+        env=installed["env"],
+    )
     notebooks, sample, reports = map(Path, json.loads(out))
     site = Path(installed["python"]).parent.parent
     assert site in notebooks.parents and site in sample.parents and ROOT not in notebooks.parents
@@ -76,8 +85,7 @@ def test_init_then_run_a_notebook_from_the_wheel(installed):
     starter = work / "starter"
     assert {p.name for p in starter.iterdir()} == {"notebooks", "data", "batch.yaml", "README.md"}
     assert len(list((starter / "notebooks").glob("*.ipynb"))) == len(list((ROOT / "notebooks").glob("[0-9]*.ipynb")))
-    _run([installed["marksell"], "run", "notebooks/05_kpi_scorecard.ipynb", "--label", "wheel"], cwd=starter,
-         env=env)
+    _run([installed["marksell"], "run", "notebooks/05_kpi_scorecard.ipynb", "--label", "wheel"], cwd=starter, env=env)
     runs = list((starter / "reports").glob("*/kpi_scorecard-wheel/run.json"))
     assert len(runs) == 1, list((starter / "reports").rglob("*"))
     record = json.loads(runs[0].read_text())

@@ -35,8 +35,7 @@ def test_generator_is_deterministic_and_small(sample):
     again, truth2 = pp.generate(np.random.default_rng(7))
     pd.testing.assert_frame_equal(panel, again["price_panel"])
     assert truth == truth2
-    assert list(panel.columns) == ["date", "store_id", "product_id", "category", "price", "units", "promo",
-                                   "unit_cost"]
+    assert list(panel.columns) == ["date", "store_id", "product_id", "category", "price", "units", "promo", "unit_cost"]
     assert len(panel.to_csv(index=False)) < 2_000_000
     assert (panel["units"] == 0).sum() == truth["zero_unit_weeks"] > 0
     es = np.array(list(truth["elasticities"].values()))
@@ -69,14 +68,14 @@ def test_dml_corrects_endogenous_products(sample):
     panel, truth = sample
     keep = truth["endogenous_products"][:2] + ["P01"]
     sub = el.filter_panel(panel, products=keep)
-    fits = el.fit_elasticities(sub, methods=["ols", "dml"], fixed_effects="both", instruments=IV, pooled=False,
-                               seed=3, dml_folds=3)
+    fits = el.fit_elasticities(
+        sub, methods=["ols", "dml"], fixed_effects="both", instruments=IV, pooled=False, seed=3, dml_folds=3
+    )
     cmp = el.compare_to_truth(fits, truth["elasticities"]).set_index(["product_id", "method"])
     for p in truth["endogenous_products"][:2]:
         assert abs(cmp.at[(p, "dml"), "error"]) < 0.15 < abs(cmp.at[(p, "ols"), "error"])
     assert fits.loc[fits["method"] == "dml", "note"].str.contains("partially linear IV").all()
-    again = el.fit_elasticities(sub, methods=["dml"], fixed_effects="both", instruments=IV, pooled=False,
-                                seed=3, dml_folds=3)
+    again = el.fit_elasticities(sub, methods=["dml"], fixed_effects="both", instruments=IV, pooled=False, seed=3, dml_folds=3)
     np.testing.assert_allclose(again["elasticity"], fits.loc[fits["method"] == "dml", "elasticity"])
 
 
@@ -202,16 +201,28 @@ def _two_way_panel(seed=0, n_s=15, n_t=20):
     u = rng.normal(size=len(s))
     lp = 1 + 0.1 * s / n_s + 0.5 * z + 0.3 * u + rng.normal(0, 0.2, len(s))
     lq = 3 + 0.05 * s - 0.02 * t - 1.5 * lp + u
-    return pd.DataFrame({"store_id": [f"S{i}" for i in s], "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(7 * t, "D"),
-                         "price": np.exp(lp), "units": np.exp(lq), "z": z})
+    return pd.DataFrame(
+        {
+            "store_id": [f"S{i}" for i in s],
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(7 * t, "D"),
+            "price": np.exp(lp),
+            "units": np.exp(lq),
+            "z": z,
+        }
+    )
 
 
 def test_demeaning_equals_dummy_regression():
     df = _two_way_panel()
     got = el.fit_elasticities(df, methods=["ols"], fixed_effects="both", seasonality=False).iloc[0]
-    x = pd.concat([pd.DataFrame({"lp": np.log(df["price"])}),
-                   pd.get_dummies(df["store_id"], dtype=float),
-                   pd.get_dummies(df["date"].astype(str), drop_first=True, dtype=float)], axis=1)
+    x = pd.concat(
+        [
+            pd.DataFrame({"lp": np.log(df["price"])}),
+            pd.get_dummies(df["store_id"], dtype=float),
+            pd.get_dummies(df["date"].astype(str), drop_first=True, dtype=float),
+        ],
+        axis=1,
+    )
     ref = sm.OLS(np.log(df["units"]), x).fit(cov_type="HC1")
     assert got["elasticity"] == pytest.approx(ref.params["lp"], abs=1e-8)
     assert got["std_error"] == pytest.approx(ref.bse["lp"], rel=1e-6)
@@ -221,12 +232,12 @@ def test_demeaning_equals_dummy_regression():
 def test_tsls_matches_reference_with_fixed_effects():
     lm = pytest.importorskip("linearmodels")
     df = _two_way_panel(seed=1)
-    got = el.fit_elasticities(df, methods=["iv"], fixed_effects="both", instruments=["z"],
-                              seasonality=False).iloc[0]
-    dums = pd.concat([pd.get_dummies(df["store_id"], dtype=float),
-                      pd.get_dummies(df["date"].astype(str), drop_first=True, dtype=float)], axis=1)
-    ref = lm.IV2SLS(np.log(df["units"]), dums, np.log(df["price"]).rename("lp"), df[["z"]]).fit(
-        cov_type="robust", debiased=True)
+    got = el.fit_elasticities(df, methods=["iv"], fixed_effects="both", instruments=["z"], seasonality=False).iloc[0]
+    dums = pd.concat(
+        [pd.get_dummies(df["store_id"], dtype=float), pd.get_dummies(df["date"].astype(str), drop_first=True, dtype=float)],
+        axis=1,
+    )
+    ref = lm.IV2SLS(np.log(df["units"]), dums, np.log(df["price"]).rename("lp"), df[["z"]]).fit(cov_type="robust", debiased=True)
     assert got["elasticity"] == pytest.approx(ref.params["lp"], abs=1e-8)
     assert got["std_error"] == pytest.approx(ref.std_errors["lp"], rel=1e-6)
 
@@ -241,21 +252,38 @@ def _cross_section(seed=5, n=48):
     u = rng.normal(0, 0.15, n)
     lp = np.log(200) + 0.004 * taxs_extra + 0.006 * tax + 0.5 * u + rng.normal(0, 0.05, n)
     lq = 10 - 1.2 * lp + 0.3 * np.log(income / population / cpi) + u
-    return pd.DataFrame({"state": [f"X{i:02d}" for i in range(n)], "year": 1995, "cpi": cpi,
-                         "packs": np.exp(lq), "price": np.exp(lp) * cpi, "tax": tax, "taxs": tax + taxs_extra,
-                         "income": income, "population": population})
+    return pd.DataFrame(
+        {
+            "state": [f"X{i:02d}" for i in range(n)],
+            "year": 1995,
+            "cpi": cpi,
+            "packs": np.exp(lq),
+            "price": np.exp(lp) * cpi,
+            "tax": tax,
+            "taxs": tax + taxs_extra,
+            "income": income,
+            "population": population,
+        }
+    )
 
 
 def test_cross_section_2sls_hc1_through_parameters():
     raw = pd.concat([_cross_section(), _cross_section(seed=6).assign(year=1985)])
     panel = el.prepare_panel(
-        raw, columns={"packs": "units", "rprice": "price", "price": "nominal_price"},
-        derive={"rprice": "price / cpi", "salestax": "(taxs - tax) / cpi", "cigtax": "tax / cpi",
-                "rincome": "income / population / cpi"},
-        query="year == 1995")
+        raw,
+        columns={"packs": "units", "rprice": "price", "price": "nominal_price"},
+        derive={
+            "rprice": "price / cpi",
+            "salestax": "(taxs - tax) / cpi",
+            "cigtax": "tax / cpi",
+            "rincome": "income / population / cpi",
+        },
+        query="year == 1995",
+    )
     assert len(panel) == 48
-    got = el.fit_elasticities(panel, methods=["ols", "iv"], fixed_effects="none", controls=["log(rincome)"],
-                              instruments=["salestax", "cigtax"]).set_index("method")
+    got = el.fit_elasticities(
+        panel, methods=["ols", "iv"], fixed_effects="none", controls=["log(rincome)"], instruments=["salestax", "cigtax"]
+    ).set_index("method")
     y, lp = np.log(panel["units"]), np.log(panel["price"])
     exog = sm.add_constant(np.log(panel["rincome"]).rename("li"))
     ols = sm.OLS(y, pd.concat([lp.rename("lp"), exog], axis=1)).fit(cov_type="HC1")
@@ -284,8 +312,9 @@ def test_not_identified_rows_say_why(sample):
     d.loc[d["product_id"] == "P04", "price"] = 4.99
     m = d["product_id"] == "P05"
     d.loc[m, "price"] = 2.5 * (1 + 0.001 * np.random.default_rng(0).standard_normal(m.sum()))
-    out = el.fit_elasticities(d, methods=["ols", "iv"], fixed_effects="both", instruments=IV,
-                              pooled=False).set_index(["product_id", "method"])
+    out = el.fit_elasticities(d, methods=["ols", "iv"], fixed_effects="both", instruments=IV, pooled=False).set_index(
+        ["product_id", "method"]
+    )
     assert "too few observations" in out.at[("P01", "ols"), "reason"]
     assert "single price level" in out.at[("P04", "iv"), "reason"]
     assert "price barely varies" in out.at[("P05", "ols"), "reason"]
@@ -303,15 +332,18 @@ def test_weak_instrument_flagged(sample):
     assert row["first_stage_f"] < 10 and row["weak_instrument"] and "weak instrument" in row["note"]
 
 
-@pytest.mark.parametrize("mutate, kwargs, fragment", [
-    (lambda d: d.assign(price=d["price"].where(d.index != 5, 0.0)), {}, "zero or negative price"),
-    (lambda d: d.assign(units=d["units"].where(d.index != 7, -3)), {}, "negative units"),
-    (lambda d: d, {"instruments": ["freight"]}, "Unknown instrument column 'freight'"),
-    (lambda d: d, {"instruments": []}, "method 'iv' needs at least one instrument"),
-    (lambda d: d.drop(columns="store_id"), {"fixed_effects": "store"}, "needs a 'store_id' column"),
-    (lambda d: d.assign(x=0.0), {"controls": ["log(x)"]}, "its log is undefined"),
-    (lambda d: d, {"methods": ["lasso"]}, "Unknown method(s) ['lasso']"),
-])
+@pytest.mark.parametrize(
+    "mutate, kwargs, fragment",
+    [
+        (lambda d: d.assign(price=d["price"].where(d.index != 5, 0.0)), {}, "zero or negative price"),
+        (lambda d: d.assign(units=d["units"].where(d.index != 7, -3)), {}, "negative units"),
+        (lambda d: d, {"instruments": ["freight"]}, "Unknown instrument column 'freight'"),
+        (lambda d: d, {"instruments": []}, "method 'iv' needs at least one instrument"),
+        (lambda d: d.drop(columns="store_id"), {"fixed_effects": "store"}, "needs a 'store_id' column"),
+        (lambda d: d.assign(x=0.0), {"controls": ["log(x)"]}, "its log is undefined"),
+        (lambda d: d, {"methods": ["lasso"]}, "Unknown method(s) ['lasso']"),
+    ],
+)
 def test_bad_input_gives_clear_message(sample, mutate, kwargs, fragment):
     panel, _ = sample
     d = mutate(panel[panel["product_id"] == "P01"].reset_index(drop=True))
@@ -347,8 +379,7 @@ def test_demean_two_way_converges_and_clustered_se():
         means = np.array([np.bincount(g, weights=dm[:, j]) / np.bincount(g) for j in range(2)])
         assert np.abs(means).max() < 1e-8
     df = _two_way_panel(seed=2)
-    row = el.fit_elasticities(df, methods=["ols"], fixed_effects="store", se_type="cluster:store_id",
-                              seasonality=False).iloc[0]
+    row = el.fit_elasticities(df, methods=["ols"], fixed_effects="store", se_type="cluster:store_id", seasonality=False).iloc[0]
     x = pd.concat([pd.DataFrame({"lp": np.log(df["price"])}), pd.get_dummies(df["store_id"], dtype=float)], axis=1)
     ref = sm.OLS(np.log(df["units"]), x).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(df["store_id"])[0]})
     assert row["elasticity"] == pytest.approx(ref.params["lp"], abs=1e-8)
@@ -377,8 +408,14 @@ def test_recommendation_below_cost_says_so(fits, sample):
 
 
 def test_truth_coverage_counts_covered_products_and_mean_abs_error():
-    check = pd.DataFrame({"product_id": ["P1", "P2", "P1", "P2"], "method": ["ols", "ols", "iv", "iv"],
-                          "error": [0.5, -0.3, 0.1, -0.1], "covered": [False, True, True, True]})
+    check = pd.DataFrame(
+        {
+            "product_id": ["P1", "P2", "P1", "P2"],
+            "method": ["ols", "ols", "iv", "iv"],
+            "error": [0.5, -0.3, 0.1, -0.1],
+            "covered": [False, True, True, True],
+        }
+    )
     cov = el.truth_coverage(check)
     assert cov.loc["ols", "covered"] == 1 and cov.loc["iv", "covered"] == 2
     assert cov.loc["ols", "mean_abs_error"] == pytest.approx(0.4) and (cov["products"] == 2).all()
@@ -387,16 +424,20 @@ def test_truth_coverage_counts_covered_products_and_mean_abs_error():
 # --------------------------------------------------------------------------- defaults on foreign panels
 def _weekly(products=("a", "b"), stores=None, weeks=8, **extra):
     dates = pd.date_range("2024-01-01", periods=weeks, freq="W-MON")
-    rows = [{"date": d, "product_id": p, "price": 2.0 + i % 3, "units": 10.0 + i,
-             **({"store_id": s} if s else {}), **extra}
-            for i, (d, p, s) in enumerate((d, p, s) for d in dates for p in products for s in (stores or [None]))]
+    rows = [
+        {"date": d, "product_id": p, "price": 2.0 + i % 3, "units": 10.0 + i, **({"store_id": s} if s else {}), **extra}
+        for i, (d, p, s) in enumerate((d, p, s) for d in dates for p in products for s in (stores or [None]))
+    ]
     return pd.DataFrame(rows)
 
 
 def test_default_instrument_applies_only_with_a_unit_cost_column():
     with_cost = el.resolve_settings(_weekly(stores=["s1", "s2"], unit_cost=1.0))
     assert (with_cost.methods, with_cost.instruments, with_cost.fixed_effects) == (
-        ["ols", "iv", "dml"], ["log(unit_cost)"], "both")
+        ["ols", "iv", "dml"],
+        ["log(unit_cost)"],
+        "both",
+    )
     assert with_cost.notes == []
     without = el.resolve_settings(_weekly(stores=["s1", "s2"]))
     assert (without.methods, without.instruments) == (["ols"], [])
@@ -428,11 +469,13 @@ def test_default_fixed_effects_follow_the_panel():
 
 
 def test_derived_column_mapped_onto_a_file_column_needs_the_file_column_mapped_away():
-    raw = pd.DataFrame({"week": ["2024-01-01", "2024-01-08"], "sku": "x", "price": [2.0, 2.2],
-                        "cpi": [1.0, 1.1], "qty": [5, 6]})
+    raw = pd.DataFrame({"week": ["2024-01-01", "2024-01-08"], "sku": "x", "price": [2.0, 2.2], "cpi": [1.0, 1.1], "qty": [5, 6]})
     cols = {"week": "date", "sku": "product_id", "qty": "units", "real_price": "price"}
-    with pytest.raises(DataContractError, match=r"several columns with this name after mapping \('real_price', "
-                                                r"'price'\).*'price': 'price_original'"):
+    with pytest.raises(
+        DataContractError,
+        match=r"several columns with this name after mapping \('real_price', "
+        r"'price'\).*'price': 'price_original'",
+    ):
         el.prepare_panel(raw, columns=cols, derive={"real_price": "price / cpi"})
     panel = el.prepare_panel(raw, columns={**cols, "price": "nominal_price"}, derive={"real_price": "price / cpi"})
     assert panel["price"].tolist() == pytest.approx([2.0, 2.0])
@@ -441,24 +484,43 @@ def test_derived_column_mapped_onto_a_file_column_needs_the_file_column_mapped_a
 
 
 def test_findings_are_written_from_the_fits():
-    fits = pd.DataFrame({"product_id": ["a", "b", "c"], "method": "iv", "level": "product",
-                         "identified": [True, True, False], "elasticity": [-0.6, -2.1, np.nan],
-                         "ci_low": [-0.9, -2.5, np.nan], "ci_high": [-0.3, -1.7, np.nan]})
+    fits = pd.DataFrame(
+        {
+            "product_id": ["a", "b", "c"],
+            "method": "iv",
+            "level": "product",
+            "identified": [True, True, False],
+            "elasticity": [-0.6, -2.1, np.nan],
+            "ci_low": [-0.9, -2.5, np.nan],
+            "ci_high": [-0.3, -1.7, np.nan],
+        }
+    )
     text = el_summary.explain_fits(fits, "iv")
     assert text.startswith("By iv, 2 of 2 products have a clearly negative elasticity")
     assert "Inelastic (|e| < 1): a" in text and "Not estimated: c" in text
-    lift = pd.DataFrame({"product_id": ["a", "b"], "lift_pct": [12.0, 40.0], "ci_low_pct": [8.0, 30.0],
-                         "ci_high_pct": [16.0, 50.0], "identified": [True, True]})
+    lift = pd.DataFrame(
+        {
+            "product_id": ["a", "b"],
+            "lift_pct": [12.0, 40.0],
+            "ci_low_pct": [8.0, 30.0],
+            "ci_high_pct": [16.0, 50.0],
+            "identified": [True, True],
+        }
+    )
     assert el_summary.explain_lift(lift).startswith("Promotions add between 12 % and 40 % volume")
 
 
 def test_named_columns_the_user_gave_are_checked_before_the_kernel(tmp_path):
     raw = pd.DataFrame({"wk": ["2024-01-01"], "sku": ["x"], "p": [2.0], "q": [5], "wholesale": [1.0], "cpi": [1.0]})
     raw.to_csv(tmp_path / "shelf.csv", index=False)
-    given = {"panel_path": str(tmp_path / "shelf.csv"), "columns": {"wk": "date", "sku": "product_id", "p": "price",
-                                                                     "q": "units"},
-             "derive": {"real_cost": "wholesale / cpi"}, "instruments": ["log(real_cost)", "log(freight)"],
-             "controls": ["cpi"], "se_type": "cluster:store_id"}
+    given = {
+        "panel_path": str(tmp_path / "shelf.csv"),
+        "columns": {"wk": "date", "sku": "product_id", "p": "price", "q": "units"},
+        "derive": {"real_cost": "wholesale / cpi"},
+        "instruments": ["log(real_cost)", "log(freight)"],
+        "controls": ["cpi"],
+        "se_type": "cluster:store_id",
+    }
     with pytest.raises(ParameterError) as err:
         el.check_run_parameters(given)
     msg = str(err.value)
@@ -474,7 +536,8 @@ def test_the_pre_kernel_check_reads_a_mapping_given_under_the_input_name(tmp_pat
     """``columns`` under the input's name (``panel``, as users type it) or its contract kind maps the header
     exactly as a flat mapping does: the mapped names count and the file's own names do not."""
     pd.DataFrame({"wk": ["2024-01-01"], "sku": ["x"], "p": [2.0], "q": [5], "wholesale": [1.0]}).to_csv(
-        tmp_path / "shelf.csv", index=False)
+        tmp_path / "shelf.csv", index=False
+    )
     mapping = {"wk": "date", "sku": "product_id", "p": "price", "q": "units", "wholesale": "unit_cost"}
     given = {"panel_path": str(tmp_path / "shelf.csv"), "columns": {name: mapping}, "instruments": ["log(unit_cost)"]}
     el.check_run_parameters(given)  # unit_cost exists only through the mapping
@@ -487,11 +550,15 @@ def test_the_pre_kernel_check_reads_a_mapping_given_under_the_input_name(tmp_pat
 def test_the_pre_kernel_check_names_columns_as_the_loader_does(tmp_path):
     """A header differing from a contract name only in case and spaces (``Unit Cost``) is matched by the
     loader, so the check before the kernel counts it under the contract's name too."""
-    pd.DataFrame({"date": ["2024-01-01"], "product_id": ["x"], "price": [2.0], "units": [5], "Unit Cost": [1.0]}
-                 ).to_parquet(tmp_path / "shelf.parquet")
+    pd.DataFrame({"date": ["2024-01-01"], "product_id": ["x"], "price": [2.0], "units": [5], "Unit Cost": [1.0]}).to_parquet(
+        tmp_path / "shelf.parquet"
+    )
     el.check_run_parameters({"panel_path": str(tmp_path / "shelf.parquet"), "instruments": ["log(unit_cost)"]})
-    with pytest.raises(ParameterError, match=r"^instruments: `freight` \(in `log\(freight\)`\) is not a column of "
-                                             r".*shelf.parquet"):
+    with pytest.raises(
+        ParameterError,
+        match=r"^instruments: `freight` \(in `log\(freight\)`\) is not a column of "
+        r".*shelf.parquet",
+    ):
         el.check_run_parameters({"panel_path": str(tmp_path / "shelf.parquet"), "instruments": ["log(freight)"]})
 
 
@@ -507,8 +574,9 @@ def test_notebook_defaults_recover_the_committed_sample_truth():
     panel = load_price_panel("")
     s = el.resolve_settings(panel)
     assert (s.methods, s.fixed_effects, s.instruments, s.notes) == (["ols", "iv", "dml"], "both", ["log(unit_cost)"], [])
-    fits = el.fit_elasticities(panel, methods=["ols", "iv"], fixed_effects=s.fixed_effects, instruments=s.instruments,
-                               pooled=False)
+    fits = el.fit_elasticities(
+        panel, methods=["ols", "iv"], fixed_effects=s.fixed_effects, instruments=s.instruments, pooled=False
+    )
     check = el.compare_to_truth(fits, truth["elasticities"])
     covered = check.groupby("method")["covered"].sum()
     assert covered["iv"] >= 10 and covered["ols"] <= 8

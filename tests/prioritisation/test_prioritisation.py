@@ -53,7 +53,8 @@ def test_topsis_with_cost_criterion_matches_pymcdm_when_installed():
     v = np.array([[250, 16, 12, 5], [200, 16, 8, 3], [300, 32, 16, 4], [275, 32, 8, 4], [225, 16, 16, 2]], float)
     _, spec, x = _table(v, ["cost", "benefit", "benefit", "benefit"], [0.25, 0.25, 0.25, 0.25])
     ref = pymcdm.methods.TOPSIS(normalization_function=normalizations.vector_normalization)(
-        v, np.full(4, 0.25), np.array([-1, 1, 1, 1]))
+        v, np.full(4, 0.25), np.array([-1, 1, 1, 1])
+    )
     # pymcdm's vector normalisation of a cost criterion is 1 - x/||x||; TOPSIS distances are the same
     np.testing.assert_allclose(pr.topsis(x, spec).to_numpy(), ref, atol=1e-9)
 
@@ -63,12 +64,29 @@ def test_ahp_reproduces_saaty_2008_drinks_example():
     Sciences 1(1), 83-98: 'which drink is consumed more in the U.S.' - derived priorities
     coffee .177, wine .019, tea .042, beer .116, sodas .190, milk .129, water .327; C.R. = .022."""
     names = ["coffee", "wine", "tea", "beer", "soda", "milk", "water"]
-    upper = {("coffee", "wine"): 9, ("coffee", "tea"): 5, ("coffee", "beer"): 2, ("coffee", "soda"): 1,
-             ("coffee", "milk"): 1, ("coffee", "water"): 1 / 2, ("wine", "tea"): 1 / 3, ("wine", "beer"): 1 / 9,
-             ("wine", "soda"): 1 / 9, ("wine", "milk"): 1 / 9, ("wine", "water"): 1 / 9, ("tea", "beer"): 1 / 3,
-             ("tea", "soda"): 1 / 4, ("tea", "milk"): 1 / 3, ("tea", "water"): 1 / 9, ("beer", "soda"): 1 / 2,
-             ("beer", "milk"): 1, ("beer", "water"): 1 / 3, ("soda", "milk"): 2, ("soda", "water"): 1 / 2,
-             ("milk", "water"): 1 / 3}
+    upper = {
+        ("coffee", "wine"): 9,
+        ("coffee", "tea"): 5,
+        ("coffee", "beer"): 2,
+        ("coffee", "soda"): 1,
+        ("coffee", "milk"): 1,
+        ("coffee", "water"): 1 / 2,
+        ("wine", "tea"): 1 / 3,
+        ("wine", "beer"): 1 / 9,
+        ("wine", "soda"): 1 / 9,
+        ("wine", "milk"): 1 / 9,
+        ("wine", "water"): 1 / 9,
+        ("tea", "beer"): 1 / 3,
+        ("tea", "soda"): 1 / 4,
+        ("tea", "milk"): 1 / 3,
+        ("tea", "water"): 1 / 9,
+        ("beer", "soda"): 1 / 2,
+        ("beer", "milk"): 1,
+        ("beer", "water"): 1 / 3,
+        ("soda", "milk"): 2,
+        ("soda", "water"): 1 / 2,
+        ("milk", "water"): 1 / 3,
+    }
     a = np.ones((7, 7))
     for (r, c), v in upper.items():
         a[names.index(r), names.index(c)] = v
@@ -98,12 +116,15 @@ def test_ahp_inconsistent_matrix_is_flagged_with_the_comparison_to_revisit():
     assert any(f"'{c}'" in res.message for c in ["growth", "risk", "margin"])
 
 
-@pytest.mark.parametrize("matrix, criteria, fragment", [
-    ([[1, 2, 3], [1 / 2, 1, 2]], ["a", "b", "c"], "AHP matrix is 2 x 3; it must be square"),
-    ([[1, 2], [2, 1]], ["a", "b"], "not reciprocal: (a, b) = 2 but (b, a) = 2"),
-    ([[1, -2], [-0.5, 1]], ["a", "b"], "entry (a, b) = -2"),
-    ([[1, 2], [0.5, 1]], ["a", "b", "c"], "AHP matrix is 2 x 2 but 3 criteria are named"),
-])
+@pytest.mark.parametrize(
+    "matrix, criteria, fragment",
+    [
+        ([[1, 2, 3], [1 / 2, 1, 2]], ["a", "b", "c"], "AHP matrix is 2 x 3; it must be square"),
+        ([[1, 2], [2, 1]], ["a", "b"], "not reciprocal: (a, b) = 2 but (b, a) = 2"),
+        ([[1, -2], [-0.5, 1]], ["a", "b"], "entry (a, b) = -2"),
+        ([[1, 2], [0.5, 1]], ["a", "b", "c"], "AHP matrix is 2 x 2 but 3 criteria are named"),
+    ],
+)
 def test_ahp_bad_matrix_messages(matrix, criteria, fragment):
     with pytest.raises(AnalysisError) as err:
         pr.ahp_weights(matrix, criteria)
@@ -120,8 +141,13 @@ def test_ahp_criteria_must_match_the_specification():
 def test_inconsistent_ahp_is_flagged_in_summary_and_recommendation(opps):
     crits = ["market_size", "growth_pct", "risk"]
     a = [[1, 5, 1 / 5], [1 / 5, 1, 5], [5, 1 / 5, 1]]
-    res = rp.run_prioritisation(opps, criteria={c: (1, "cost" if c == "risk" else "benefit") for c in crits},
-                                ahp_matrix={"criteria": crits, "matrix": a}, n_draws=100, seed=1)
+    res = rp.run_prioritisation(
+        opps,
+        criteria={c: (1, "cost" if c == "risk" else "benefit") for c in crits},
+        ahp_matrix={"criteria": crits, "matrix": a},
+        n_draws=100,
+        seed=1,
+    )
     assert res.summary["ahp"]["consistent"] is False and res.summary["ahp"]["consistency_ratio"] > 0.10
     assert "Caution: the weights come from AHP judgements" in rp.recommendation_text(res.ranking, res.summary)
 
@@ -250,14 +276,13 @@ def test_oat_sweeps_report_the_top_choice_at_each_weight(company):
 # --------------------------------------------------------------------------- portfolio
 def test_ge_zones_cover_the_nine_cells():
     grid = [[pr.ge_zone(a, b) for b in (0.1, 0.5, 0.9)] for a in (0.9, 0.5, 0.1)]
-    assert grid == [["selective", "invest", "invest"],
-                    ["harvest", "selective", "invest"],
-                    ["harvest", "harvest", "selective"]]
+    assert grid == [["selective", "invest", "invest"], ["harvest", "selective", "invest"], ["harvest", "harvest", "selective"]]
 
 
 def test_expected_value_multiplies_size_growth_share_margin():
-    opps = pd.DataFrame({"market_size": [100.0], "growth_pct": [10.0], "achievable_share_pct": [5.0],
-                         "margin_pct": [40.0], "investment": [2.0]})
+    opps = pd.DataFrame(
+        {"market_size": [100.0], "growth_pct": [10.0], "achievable_share_pct": [5.0], "margin_pct": [40.0], "investment": [2.0]}
+    )
     ev = pr.expected_value(opps, horizon_years=2)
     assert ev["expected_value"].iloc[0] == pytest.approx(100 * 1.21 * 0.05 * 0.4)
     assert ev["value_per_investment"].iloc[0] == pytest.approx(100 * 1.21 * 0.05 * 0.4 / 2)
@@ -269,8 +294,9 @@ def test_expected_value_multiplies_size_growth_share_margin():
 def test_criteria_spec_from_csv_and_yaml_equals_dict(tmp_path):
     d = {"growth_pct": {"weight": 2, "direction": "benefit"}, "risk": {"weight": 1, "direction": "cost"}}
     (tmp_path / "spec.csv").write_text("criterion,weight,direction\ngrowth_pct,2,benefit\nrisk,1,Cost\n")
-    (tmp_path / "spec.yaml").write_text("- {criterion: growth_pct, weight: 2, direction: benefit}\n"
-                                        "- {criterion: risk, weight: 1, direction: cost}\n")
+    (tmp_path / "spec.yaml").write_text(
+        "- {criterion: growth_pct, weight: 2, direction: benefit}\n- {criterion: risk, weight: 1, direction: cost}\n"
+    )
     ref = pr.criteria_spec(d)
     for f in ("spec.csv", "spec.yaml"):
         got = pr.criteria_spec(str(tmp_path / f))
@@ -303,12 +329,15 @@ def test_spec_criterion_not_in_table_is_named(opps):
         pr.decision_matrix(opps, spec)
 
 
-@pytest.mark.parametrize("criteria, fragment", [
-    ({"growth_pct": (-1, "benefit"), "risk": (1, "cost")}, "criterion 'growth_pct': weight -1 is negative"),
-    ({"growth_pct": (0, "benefit"), "risk": (0, "cost")}, "all criteria weights are zero"),
-    ({"growth_pct": ("high", "benefit")}, "criterion 'growth_pct': weight 'high' is not a number"),
-    ({"risk": (1, "minimise")}, "criterion 'risk': direction 'minimise' must be 'benefit'"),
-])
+@pytest.mark.parametrize(
+    "criteria, fragment",
+    [
+        ({"growth_pct": (-1, "benefit"), "risk": (1, "cost")}, "criterion 'growth_pct': weight -1 is negative"),
+        ({"growth_pct": (0, "benefit"), "risk": (0, "cost")}, "all criteria weights are zero"),
+        ({"growth_pct": ("high", "benefit")}, "criterion 'growth_pct': weight 'high' is not a number"),
+        ({"risk": (1, "minimise")}, "criterion 'risk': direction 'minimise' must be 'benefit'"),
+    ],
+)
 def test_bad_weights_and_directions(criteria, fragment):
     with pytest.raises(AnalysisError) as err:
         pr.criteria_spec(criteria)
@@ -343,8 +372,20 @@ def test_unknown_method_is_named(opps):
 # --------------------------------------------------------------------------- outputs and charts
 def test_ranking_table_summary_and_recommendation(opps):
     res = rp.run_prioritisation(opps, n_draws=200, top_k=3, seed=2)
-    need = ["opportunity_id", "name", "score_wsum", "rank_wsum", "score_topsis", "rank_topsis", "dominated",
-            "dominated_by", "p_first", "p_top_k", "attractiveness", "ability_to_win"]
+    need = [
+        "opportunity_id",
+        "name",
+        "score_wsum",
+        "rank_wsum",
+        "score_topsis",
+        "rank_topsis",
+        "dominated",
+        "dominated_by",
+        "p_first",
+        "p_top_k",
+        "attractiveness",
+        "ability_to_win",
+    ]
     assert all(c in res.ranking.columns for c in need)
     assert res.ranking["rank_wsum"].is_monotonic_increasing
     assert set(res.weights.columns) >= {"criterion", "direction", "weight", "source"}
@@ -356,8 +397,12 @@ def test_charts_return_figures(opps):
     res = rp.run_prioritisation(opps, n_draws=100, seed=2)
     names = opps.set_index("opportunity_id")["name"]
     sw = ps.oat_sweeps(res.x, res.spec, n_points=5, track=3)
-    figs = [pplots.ranking_comparison(res.scores, names), pplots.rank_stability(res.monte_carlo["wsum"], names),
-            pplots.ge_bubble_matrix(res.portfolio, names), pplots.sweep_chart(sw, names)]
+    figs = [
+        pplots.ranking_comparison(res.scores, names),
+        pplots.rank_stability(res.monte_carlo["wsum"], names),
+        pplots.ge_bubble_matrix(res.portfolio, names),
+        pplots.sweep_chart(sw, names),
+    ]
     assert all(len(f.axes) >= 1 for f in figs)
     plt.close("all")
 
@@ -367,8 +412,7 @@ def test_portfolio_views_come_from_the_criteria_that_exist():
     opps, spec, x = _table([[10, 5], [20, 9], [15, 4]], ["benefit", "cost"])
     both_out = rp.portfolio_view(opps.set_index("opportunity_id"), x, spec)
     assert both_out["zone"].eq("not available").all() and "expected_value" not in both_out
-    assert [n.split(":")[0] for n in both_out.attrs["notes"]] == ["GE-McKinsey matrix left out",
-                                                                  "expected-value view left out"]
+    assert [n.split(":")[0] for n in both_out.attrs["notes"]] == ["GE-McKinsey matrix left out", "expected-value view left out"]
     assert rp.expected_value_table(both_out, opps.set_index("opportunity_id")["name"]) is None
     grouped = pr.criteria_spec({"c1": (1, "benefit", "attractiveness"), "c2": (1, "cost", "ability")})
     sized = opps.assign(market_size=[5.0, 8.0, 2.0]).set_index("opportunity_id")
@@ -414,8 +458,10 @@ def test_default_criteria_apply_only_where_the_table_has_them(tmp_path):
     spec, notes = pr.resolve_criteria({}, ["opportunity_id", "name", "market_size", "risk", "reach"])
     assert spec["criterion"].tolist() == ["market_size", "risk"] and set(spec["source"]) == {"default"}
     assert spec["weight"].tolist() == pytest.approx([0.6, 0.4])  # 0.15 and 0.10 rescaled
-    assert notes == ["default criteria not in the table left out: growth_pct, margin_pct, competitive_intensity, "
-                     "achievable_share_pct, capability_fit, investment; weights rescaled over market_size, risk"]
+    assert notes == [
+        "default criteria not in the table left out: growth_pct, margin_pct, competitive_intensity, "
+        "achievable_share_pct, capability_fit, investment; weights rescaled over market_size, risk"
+    ]
     full, none_left = pr.resolve_criteria("", list(pr.DEFAULT_CRITERIA))
     assert none_left == [] and full["criterion"].tolist() == list(pr.DEFAULT_CRITERIA)
     with pytest.raises(AnalysisError, match=r"none of the default criteria .* for your criterion columns \(reach\)"):
@@ -426,12 +472,16 @@ def test_criteria_the_user_gave_are_checked_before_the_kernel(tmp_path):
     from marksell.errors import ParameterError
 
     pd.DataFrame({"code": ["a", "b"], "title": ["A", "B"], "reach": [1, 2], "cost_k": [3, 1]}).to_csv(
-        tmp_path / "options.csv", index=False)
+        tmp_path / "options.csv", index=False
+    )
     given = {"opportunities_path": str(tmp_path / "options.csv"), "columns": {"code": "opportunity_id", "title": "name"}}
     with pytest.raises(ParameterError, match=r"^criteria: none of the default criteria"):
         pr.check_run_parameters(given)
-    with pytest.raises(ParameterError, match=r"^criteria: `costs` is not a column of .*options.csv; its columns "
-                                             r"\(after `columns`\) are opportunity_id, name, reach, cost_k"):
+    with pytest.raises(
+        ParameterError,
+        match=r"^criteria: `costs` is not a column of .*options.csv; its columns "
+        r"\(after `columns`\) are opportunity_id, name, reach, cost_k",
+    ):
         pr.check_run_parameters({**given, "criteria": {"reach": (1, "benefit"), "costs": (1, "cost")}})
     (tmp_path / "crit.csv").write_text("criterion,weight,direction\nreach,1,benefit\ncost_k,1,upwards\n")
     with pytest.raises(ParameterError, match=r"^criteria_path: criterion 'cost_k': direction 'upwards'"):
@@ -439,8 +489,11 @@ def test_criteria_the_user_gave_are_checked_before_the_kernel(tmp_path):
     pr.check_run_parameters({**given, "criteria": {"reach": (1, "benefit"), "cost_k": (1, "cost")}})  # fits
     nested = {**given, "columns": {"opportunities": given["columns"]}, "criteria": {"reach": (1, "benefit")}}
     pr.check_run_parameters(nested)  # the mapping under the input's name counts as the flat one
-    with pytest.raises(ParameterError, match=r"^criteria: `code` is not a column of .*options.csv; its columns "
-                                             r"\(after `columns`\) are opportunity_id, name"):
+    with pytest.raises(
+        ParameterError,
+        match=r"^criteria: `code` is not a column of .*options.csv; its columns "
+        r"\(after `columns`\) are opportunity_id, name",
+    ):
         pr.check_run_parameters({**nested, "criteria": {"code": (1, "benefit")}})
 
 
@@ -454,14 +507,21 @@ def test_display_kinds_correct_what_column_names_suggest():
 
 
 def test_chart_captions_say_how_to_read_and_count_from_the_run():
-    scores = pd.DataFrame({"score_wsum": [0.9, 0.5, 0.4], "rank_wsum": [1, 2, 3], "rank_topsis": [1, 3, 2]},
-                          index=["A", "B", "C"])
+    scores = pd.DataFrame(
+        {"score_wsum": [0.9, 0.5, 0.4], "rank_wsum": [1, 2, 3], "rank_topsis": [1, 3, 2]}, index=["A", "B", "C"]
+    )
     text = rp.ranking_caption(scores)
     assert text.startswith("Each option's rank under weighted sum and TOPSIS (1 = best, at the top);")
     assert text.endswith("Here 1 of 3 options take the same rank under every method.")
     assert "Here" not in rp.ranking_caption(scores[["rank_wsum"]])  # one method: nothing to compare
-    mc = ps.MonteCarloResult(table=pd.DataFrame({"p_first": [0.25, 0.7, 0.05]}, index=["A", "B", "C"]),
-                             rank_counts=pd.DataFrame(), n_draws=5000, top_k=3, concentration=50.0, method="wsum")
+    mc = ps.MonteCarloResult(
+        table=pd.DataFrame({"p_first": [0.25, 0.7, 0.05]}, index=["A", "B", "C"]),
+        rank_counts=pd.DataFrame(),
+        n_draws=5000,
+        top_k=3,
+        concentration=50.0,
+        method="wsum",
+    )
     names = pd.Series({"A": "Alpha", "B": "Beta", "C": "Gamma"})
     text = rp.stability_caption(mc, names)
     assert "share of 5,000 random weightings around the agreed weights (weighted sum)" in text

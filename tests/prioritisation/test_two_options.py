@@ -14,8 +14,7 @@ from marksell.prioritisation import summary as rp
 
 matplotlib.use("Agg")
 
-TWO = pd.DataFrame({"opportunity_id": ["A", "B"], "name": ["Alpha", "Beta"], "reach": [10.0, 7.0],
-                    "cost": [1.5, 1.0]})
+TWO = pd.DataFrame({"opportunity_id": ["A", "B"], "name": ["Alpha", "Beta"], "reach": [10.0, 7.0], "cost": [1.5, 1.0]})
 CRITERIA = {"reach": {"weight": 0.7, "direction": "benefit"}, "cost": {"weight": 0.3, "direction": "cost"}}
 
 
@@ -27,10 +26,14 @@ def test_two_options_through_every_step(methods, top_k):
     names = TWO.set_index("opportunity_id")["name"]
     res = rp.run_prioritisation(TWO, CRITERIA, methods=methods, top_k=top_k, n_draws=400, seed=3)
     mc = res.monte_carlo[methods[0]]
-    texts = [rp.agreement_text(res.agreement, res.scores, names), rp.stability_text(mc, names),
-             rp.flips_text(res.flips, names), rp.portfolio_text(res.portfolio, names),
-             rp.views_text(rp.weighting_views(res.x, res.spec, None, methods, top_k, names)),
-             rp.recommendation_text(res.ranking, res.summary, res.x, res.spec)]
+    texts = [
+        rp.agreement_text(res.agreement, res.scores, names),
+        rp.stability_text(mc, names),
+        rp.flips_text(res.flips, names),
+        rp.portfolio_text(res.portfolio, names),
+        rp.views_text(rp.weighting_views(res.x, res.spec, None, methods, top_k, names)),
+        rp.recommendation_text(res.ranking, res.summary, res.x, res.spec),
+    ]
     pplots.ranking_comparison(res.scores, names)
     pplots.rank_stability(mc, names)
     pplots.sweep_chart(ps.oat_sweeps(res.x, res.spec, method=methods[0], track=5), names)
@@ -51,9 +54,15 @@ def test_two_options_and_two_criteria_through_the_command(tmp_path):
 
     TWO.rename(columns={"opportunity_id": "id", "name": "title"}).to_csv(tmp_path / "two.csv", index=False)
     (tmp_path / "criteria.csv").write_text("criterion,weight,direction\nreach,0.7,benefit\ncost,0.3,cost\n")
-    proc, out = run_notebook("opportunity_prioritisation", {
-        "opportunities_path": str(tmp_path / "two.csv"), "columns": {"id": "opportunity_id", "title": "name"},
-        "criteria_path": str(tmp_path / "criteria.csv")}, tmp_path / "run")
+    proc, out = run_notebook(
+        "opportunity_prioritisation",
+        {
+            "opportunities_path": str(tmp_path / "two.csv"),
+            "columns": {"id": "opportunity_id", "title": "name"},
+            "criteria_path": str(tmp_path / "criteria.csv"),
+        },
+        tmp_path / "run",
+    )
     assert_ok_run(proc, out)
     ranking = pd.read_csv(out / "ranking.csv")
     assert list(ranking["opportunity_id"]) == ["A", "B"]

@@ -12,8 +12,9 @@ import pytest
 def toy_notebook(tmp_path):
     """A writer of small parameterised notebooks: a title, a ``parameters`` cell, one code cell, optional tail."""
 
-    def write(params: str, body: str, *, title: str = "# Toy", tail: str = "", stem: str = "toy",
-              folder: Path | None = None) -> Path:
+    def write(
+        params: str, body: str, *, title: str = "# Toy", tail: str = "", stem: str = "toy", folder: Path | None = None
+    ) -> Path:
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         cell = nbformat.v4.new_code_cell(params)

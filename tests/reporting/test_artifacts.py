@@ -15,8 +15,7 @@ def test_no_folder_means_nothing_is_written(tmp_path, monkeypatch):
 
 
 def test_tables_in_csv_and_parquet(tmp_path):
-    df = pd.DataFrame({"id": ["=cmd", "b"], "value": [-1.5, 2.0],
-                       "day": pd.to_datetime(["2025-01-01", "2025-01-02"])})
+    df = pd.DataFrame({"id": ["=cmd", "b"], "value": [-1.5, 2.0], "day": pd.to_datetime(["2025-01-01", "2025-01-02"])})
     art = Artifacts(tmp_path)
     paths = art.save_table(df, "table", ("csv", "parquet"))
     assert [p.name for p in paths] == ["table.csv", "table.parquet"]

@@ -16,12 +16,11 @@ distributed = pytest.importorskip("distributed")
 def test_batch_runs_on_a_local_dask_cluster(tmp_path, toy_notebook):
     toy = toy_notebook(TOY_PARAMS, TOY_BODY)
     reports = tmp_path / "reports"
-    specs = [runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports))
-             for i in range(2)]
-    specs.append(runner.RunSpec(notebook=str(toy), parameters={"mode": "fail"}, label="bad",
-                                reports_dir=str(reports)))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    specs = [runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports)) for i in range(2)]
+    specs.append(runner.RunSpec(notebook=str(toy), parameters={"mode": "fail"}, label="bad", reports_dir=str(reports)))
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         results = batch.run_batch(specs, scheduler=cluster.scheduler_address)
     assert sorted(r.status for r in results) == ["failed", "ok", "ok"]
     folders = {f.name: f for f in reports.glob("20*/*")}
@@ -38,8 +37,9 @@ def test_parallel_processes_give_the_same_artifacts_as_serial(tmp_path, toy_note
     outs = {}
     for jobs in (1, 2):
         reports = tmp_path / f"reports{jobs}"
-        specs = [runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports))
-                 for i in range(3)]
+        specs = [
+            runner.RunSpec(notebook=str(toy), parameters={"x": i}, label=f"r{i}", reports_dir=str(reports)) for i in range(3)
+        ]
         results = batch.run_batch(specs, jobs=jobs)
         assert all(r.status == "ok" for r in results)
         outs[jobs] = {f.name: (f / "table.csv").read_bytes() for f in reports.glob("20*/*")}
@@ -58,8 +58,12 @@ def test_per_series_forecasting_runs_on_the_dask_cluster(sample_company):
     small = df[(df["region"] == "North") & (df["category"] != "home")]
     kw = dict(keys=["region", "category"], horizon=3, levels=["total"], n_origins=2, models=["ets", "theta"])
     local = run_forecast(small, n_jobs=1, **kw)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         with joblib.parallel_config(backend="dask"), distributed.get_task_stream(client) as stream:
             remote = run_forecast(small, n_jobs=2, **kw)
         assert len(stream.data) > 0, "the series chunks were fitted on the cluster's workers"

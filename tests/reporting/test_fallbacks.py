@@ -8,17 +8,16 @@ import pytest
 
 from marksell.reporting import runner
 
-BODY = '''from marksell.reporting.artifacts import Artifacts
+BODY = """from marksell.reporting.artifacts import Artifacts
 art = Artifacts(artifacts_dir)
 art.save_json({"fallbacks": {"count": failed, "fits": 20, "items": [f"s{i}: ets (ValueError: x)"
-                                                                  for i in range(failed)]}}, "summary.json")'''
+                                                                  for i in range(failed)]}}, "summary.json")"""
 
 
 def _toy(folder):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    params = nbformat.v4.new_code_cell('failed: int = 0  # fits that fell back\n'
-                                       'artifacts_dir: str = ""  # set by the runner')
+    params = nbformat.v4.new_code_cell('failed: int = 0  # fits that fell back\nartifacts_dir: str = ""  # set by the runner')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Toy"), params, nbformat.v4.new_code_cell(BODY)]
     path = folder / "toy.ipynb"
@@ -38,8 +37,9 @@ def test_fallbacks_are_read_from_the_summary(tmp_path):
 @pytest.mark.kernel
 @pytest.mark.parametrize("failed, status", [(0, "ok"), (2, "ok"), (3, "warning")])
 def test_run_status_warns_above_a_small_share_of_fallbacks(tmp_path, failed, status):
-    res = runner.run(runner.RunSpec(notebook=str(_toy(tmp_path)), parameters={"failed": failed},
-                                    reports_dir=str(tmp_path / "reports")))
+    res = runner.run(
+        runner.RunSpec(notebook=str(_toy(tmp_path)), parameters={"failed": failed}, reports_dir=str(tmp_path / "reports"))
+    )
     record = json.loads((res.folder / "run.json").read_text())
     assert res.status == record["status"] == status
     assert record["fallbacks"]["count"] == failed and record["fallbacks"]["fits"] == 20

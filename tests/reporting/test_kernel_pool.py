@@ -11,10 +11,10 @@ import pytest
 from marksell.reporting import batch, runner
 from marksell.reporting.kernel import KernelPool, warm_command
 
-PARAMS = '''mode: str = "ok"  # ok, set, fail, sleep, die
-artifacts_dir: str = ""  # set by the runner'''
+PARAMS = """mode: str = "ok"  # ok, set, fail, sleep, die
+artifacts_dir: str = ""  # set by the runner"""
 
-BODY = '''import os, sys, time
+BODY = """import os, sys, time
 warm = "marksell.data" in sys.modules
 import pandas as pd
 from marksell.reporting.artifacts import Artifacts
@@ -29,7 +29,7 @@ if mode == "sleep":
     time.sleep(30)
 if mode == "die":
     os._exit(1)
-print(pd.Series([1.5, 2.5]).sum(), names, sys.path)'''
+print(pd.Series([1.5, 2.5]).sum(), names, sys.path)"""
 
 
 @pytest.fixture
@@ -47,9 +47,14 @@ def _summary(res) -> dict:
 
 def _outputs(res) -> list:
     executed = nbformat.read(str(next(res.folder.glob("*.ipynb"))), as_version=4)
-    return [(c.get("execution_count"), [{k: o.get(k) for k in ("output_type", "text", "data", "ename")}
-                                        for o in c.get("outputs", [])])
-            for c in executed.cells if c.cell_type == "code"]
+    return [
+        (
+            c.get("execution_count"),
+            [{k: o.get(k) for k in ("output_type", "text", "data", "ename")} for o in c.get("outputs", [])],
+        )
+        for c in executed.cells
+        if c.cell_type == "code"
+    ]
 
 
 def test_warm_command_replaces_only_the_ipykernel_launcher():
@@ -88,9 +93,9 @@ def test_warm_kernel_gives_the_outputs_of_a_cold_one(nb, tmp_path):
     assert cold.status == warm.status == "ok"
     assert not _summary(cold)["warm"] and _summary(warm)["warm"]
     assert _outputs(cold) == _outputs(warm)
-    assert (cold.folder / "summary.json").read_text().replace(str(_summary(cold)["pid"]), "P").replace(
-        "false", "X") == (warm.folder / "summary.json").read_text().replace(str(_summary(warm)["pid"]), "P").replace(
-        "true", "X").replace("false", "X")
+    assert (cold.folder / "summary.json").read_text().replace(str(_summary(cold)["pid"]), "P").replace("false", "X") == (
+        warm.folder / "summary.json"
+    ).read_text().replace(str(_summary(warm)["pid"]), "P").replace("true", "X").replace("false", "X")
 
 
 @pytest.mark.slow
@@ -132,14 +137,23 @@ def test_batches_in_turn_and_in_processes_stop_every_kernel(nb, tmp_path, monkey
     import psutil
 
     def kernels():  # this test's kernels: started in its own working folder
-        return {p.pid for p in psutil.process_iter(["cmdline", "cwd"])
-                if "marksell.reporting.warm_kernel" in " ".join(p.info["cmdline"] or [])
-                and p.info["cwd"] == str(tmp_path)}
+        return {
+            p.pid
+            for p in psutil.process_iter(["cmdline", "cwd"])
+            if "marksell.reporting.warm_kernel" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(tmp_path)
+        }
 
     monkeypatch.chdir(tmp_path)
     for jobs in (1, 2):
-        specs = [runner.RunSpec(notebook=str(nb), label=f"j{jobs}-{i}", reports_dir=str(tmp_path / "r"),
-                                parameters={"mode": "set" if i == 0 else "ok"}) for i in range(3)]
+        specs = [
+            runner.RunSpec(
+                notebook=str(nb),
+                label=f"j{jobs}-{i}",
+                reports_dir=str(tmp_path / "r"),
+                parameters={"mode": "set" if i == 0 else "ok"},
+            )
+            for i in range(3)
+        ]
         results = batch.run_batch(specs, jobs=jobs, out=open("/dev/null", "w"))  # noqa: SIM115
         assert [r.status for r in results] == ["ok"] * 3
         assert not any(_summary(r)["leaked"] for r in results)

@@ -13,10 +13,10 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[2]
 SANITIZE = ROOT / "notebooks" / "nbval_sanitize.cfg"
 
-CODE = '''import datetime, os
+CODE = """import datetime, os
 headline = round(1234.5678 * factor, 1)
 print(f"Revenue at risk: {headline}")
-print(f"Run at {datetime.datetime.now().isoformat()} from {os.getcwd()}/notebooks/x.ipynb")'''
+print(f"Run at {datetime.datetime.now().isoformat()} from {os.getcwd()}/notebooks/x.ipynb")"""
 
 
 def _executed(folder: Path) -> Path:
@@ -32,9 +32,27 @@ def _executed(folder: Path) -> Path:
 
 
 def _nbval(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:python", "-p", "no:cacheprovider", "--nbval",
-                           "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), str(path), "-q"],
-                          capture_output=True, text=True, cwd=path.parent, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:python",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            str(path),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=path.parent,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow

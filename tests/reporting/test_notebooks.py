@@ -17,8 +17,15 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
 
 def test_every_analysis_has_its_notebook():
     names = set(runner.catalogue())
-    assert {"data_audit", "customer_segmentation", "opportunity_prioritisation", "pricing_elasticity",
-            "sales_forecasting", "kpi_scorecard", "campaign_experiments"} <= names
+    assert {
+        "data_audit",
+        "customer_segmentation",
+        "opportunity_prioritisation",
+        "pricing_elasticity",
+        "sales_forecasting",
+        "kpi_scorecard",
+        "campaign_experiments",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -46,8 +53,7 @@ def test_notebook_tells_its_story_and_stores_its_default_run(path):
     assert outputs, "commit the notebook with the outputs of its default run (make refresh-notebooks)"
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = nbformat.writes(nb)
-    assert not re.search(r"/(root|home/\w+|work|tmp)/[\w/.-]+", text.replace("\\n", "\n")), \
-        "no absolute paths in stored outputs"
+    assert not re.search(r"/(root|home/\w+|work|tmp)/[\w/.-]+", text.replace("\\n", "\n")), "no absolute paths in stored outputs"
 
 
 #: What a notebook may import: marksell for every computation, and display/plumbing libraries.
@@ -62,7 +68,9 @@ def test_notebooks_import_only_marksell_for_computation(path):
     found = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
-            found |= {m.group(1) or m.group(2) for m in re.finditer(
-                r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", cell.source, re.M)}
+            found |= {
+                m.group(1) or m.group(2)
+                for m in re.finditer(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", cell.source, re.M)
+            }
     bad = sorted(m for m in found if m not in NOTEBOOK_IMPORTS and m.split(".")[0] != "marksell")
     assert not bad, f"move the computation behind {bad} into a marksell helper"

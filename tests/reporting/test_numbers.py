@@ -17,10 +17,10 @@ def test_fixed_uses_separators_and_never_shows_minus_zero():
 
 
 def test_significant_digits_for_estimates_of_any_size():
-    assert [numbers.significant(v) for v in (0.0671, 1761.612, 5.003, -0.4561, 0.0)] == [
-        "0.0671", "1,762", "5.00", "-0.456", "0"]
-    assert tables.table(pd.DataFrame({"estimate": [0.067, 1761.6]}), kinds={"estimate": "estimate"}
-                        ).frame["estimate"].tolist() == ["0.0670", "1,762"]
+    assert [numbers.significant(v) for v in (0.0671, 1761.612, 5.003, -0.4561, 0.0)] == ["0.0671", "1,762", "5.00", "-0.456", "0"]
+    assert tables.table(pd.DataFrame({"estimate": [0.067, 1761.6]}), kinds={"estimate": "estimate"}).frame[
+        "estimate"
+    ].tolist() == ["0.0670", "1,762"]
 
 
 def test_compact_suffixes_and_small_values():

@@ -17,8 +17,13 @@ EXPECTED_ARTIFACTS = {
     "data_audit": {"audit_overview.csv", "audit_issues.csv", "summary.json", "inputs.json"},
     "customer_segmentation": {"customers.csv", "segment_summary.csv", "summary.json", "inputs.json"},
     "opportunity_prioritisation": {"ranking.csv", "weights.csv", "summary.json", "inputs.json"},
-    "pricing_elasticity": {"elasticities.csv", "cross_elasticities.csv", "price_recommendations.csv",
-                           "summary.json", "inputs.json"},
+    "pricing_elasticity": {
+        "elasticities.csv",
+        "cross_elasticities.csv",
+        "price_recommendations.csv",
+        "summary.json",
+        "inputs.json",
+    },
     "sales_forecasting": {"forecast.csv", "backtest_metrics.csv", "summary.json", "inputs.json"},
     "kpi_scorecard": {"kpis.csv", "cohorts.csv", "summary.json", "inputs.json"},
 }
@@ -30,8 +35,14 @@ def report_set(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("report-set")
     reports = tmp_path / "reports"
     env = {**os.environ, "MPLBACKEND": "Agg"}  # as in CI: the runner must still capture the figures
-    proc = subprocess.run([sys.executable, "-m", "marksell.reporting.cli", "report", "--reports-dir", str(reports),
-                           "--jobs", "2"], capture_output=True, text=True, timeout=1800, cwd=tmp_path, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "marksell.reporting.cli", "report", "--reports-dir", str(reports), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=tmp_path,
+        env=env,
+    )
     return proc, reports
 
 
@@ -83,8 +94,15 @@ def check_pages(pages, executable: str, width: int = 1280) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     problems = []
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"]
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=flags)
         for path in pages:

@@ -15,14 +15,14 @@ from marksell.errors import ParameterError
 from marksell.reporting import batch, index, runner
 from marksell.reporting import parameters as notebook_params
 
-TOY_PARAMS = '''x: int = 3  # a number
+TOY_PARAMS = """x: int = 3  # a number
 name: str = "toy"  # shown in the output
 mode: str = "ok"  # ok, fail, sleep, die
 seconds: float = 0.0  # how long to sleep
 items: list = []  # a list
-artifacts_dir: str = ""  # set by the runner'''
+artifacts_dir: str = ""  # set by the runner"""
 
-TOY_BODY = '''import os, time
+TOY_BODY = """import os, time
 import pandas as pd
 from marksell.reporting.artifacts import Artifacts
 art = Artifacts(artifacts_dir)
@@ -34,13 +34,12 @@ if mode == "sleep":
     time.sleep(seconds)
 if mode == "die":
     os._exit(1)
-print(f"x doubled is {2 * x}")'''
+print(f"x doubled is {2 * x}")"""
 
 
 @pytest.fixture
 def toy(toy_notebook):
-    return toy_notebook(TOY_PARAMS, TOY_BODY, title="# Toy report\n\n## First section",
-                        tail="## Second section")
+    return toy_notebook(TOY_PARAMS, TOY_BODY, title="# Toy report\n\n## First section", tail="## Second section")
 
 
 def run_toy(toy, reports, **kw):
@@ -74,8 +73,10 @@ def test_unknown_and_mistyped_parameters_rejected_before_any_kernel(toy, tmp_pat
         notebook_params.validate(params, {"artifacts_dir": "/tmp"})
     with pytest.raises(ParameterError, match="parameter 'x' must be int; got 'abc'"):
         notebook_params.validate(params, {"x": "abc"}, from_text={"x"})
-    assert notebook_params.validate(params, {"x": "7", "items": "[a, b]"}, from_text={"x", "items"}) == \
-        {"x": 7, "items": ["a", "b"]}
+    assert notebook_params.validate(params, {"x": "7", "items": "[a, b]"}, from_text={"x", "items"}) == {
+        "x": 7,
+        "items": ["a", "b"],
+    }
     with pytest.raises(ParameterError):
         run_toy(toy, tmp_path / "reports", parameters={"x": 1.5})
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").glob("20*"))
@@ -86,8 +87,7 @@ def test_values_are_never_evaluated_as_code(toy):
     out = notebook_params.validate(params, {"name": "__import__('os').system('echo hi')"}, from_text={"name"})
     assert out["name"] == "__import__('os').system('echo hi')"
     with pytest.raises(ParameterError):
-        notebook_params.validate(params, {"items": "!!python/object/apply:os.system ['echo hi']"},
-                                 from_text={"items"})
+        notebook_params.validate(params, {"items": "!!python/object/apply:os.system ['echo hi']"}, from_text={"items"})
 
 
 def test_unsafe_labels_are_refused(toy, tmp_path):
@@ -118,8 +118,9 @@ def test_run_writes_the_full_report_folder(toy, tmp_path):
     assert set(rec) >= {"started", "ended", "duration_s", "inputs", "versions", "git_commit", "notebook"}
     assert rec["versions"]["pandas"]
     # spreadsheet formula injection neutralised, numbers untouched
-    assert (res.folder / "table.csv").read_text().splitlines() == ["x,name", "5,'<b>Acme & Co</b>", "-1,'=1+1"] \
-        or (res.folder / "table.csv").read_text().splitlines() == ["x,name", "5,<b>Acme & Co</b>", "-1,'=1+1"]
+    assert (res.folder / "table.csv").read_text().splitlines() == ["x,name", "5,'<b>Acme & Co</b>", "-1,'=1+1"] or (
+        res.folder / "table.csv"
+    ).read_text().splitlines() == ["x,name", "5,<b>Acme & Co</b>", "-1,'=1+1"]
     html = (res.folder / "report.html").read_text()
     assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt;" in html and "<b>Acme & Co</b>" not in html
     assert "art.save_csv" not in html  # code hidden
@@ -147,8 +148,7 @@ def test_failing_notebook_is_kept_and_marked_failed(toy, tmp_path):
     rec = json.loads((res.folder / "run.json").read_text())
     assert rec["status"] == "failed" and "RuntimeError: planted failure" in rec["error"]
     executed = nbformat.read(str(res.folder / "toy.ipynb"), as_version=4)
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors and errors[0]["evalue"] == "planted failure"
 
 
@@ -178,8 +178,9 @@ def test_exact_out_folder_refuses_to_overwrite(toy, tmp_path):
 def test_batch_goes_on_after_a_failure(toy, tmp_path, capsys):
     reports = tmp_path / "reports"
     cfg = tmp_path / "batch.yaml"
-    cfg.write_text(f"runs:\n  - notebook: {toy}\n    label: bad\n    parameters: {{mode: fail}}\n"
-                   f"  - notebook: {toy}\n    label: good\n")
+    cfg.write_text(
+        f"runs:\n  - notebook: {toy}\n    label: bad\n    parameters: {{mode: fail}}\n  - notebook: {toy}\n    label: good\n"
+    )
     results = batch.run_batch(batch.specs_from_config(cfg, str(reports)))
     assert [r.status for r in results] == ["failed", "ok"]
     out = capsys.readouterr().out
@@ -205,8 +206,11 @@ def test_index_skips_corrupt_and_foreign_entries(tmp_path):
     reports = tmp_path / "reports"
     good = reports / "2026-01-02" / "toy"
     good.mkdir(parents=True)
-    (good / "run.json").write_text(json.dumps({"notebook": "toy", "status": "ok", "parameters": {"a": "<x>"},
-                                               "duration_s": 1.0, "started": "2026-01-02T10:00:00"}))
+    (good / "run.json").write_text(
+        json.dumps(
+            {"notebook": "toy", "status": "ok", "parameters": {"a": "<x>"}, "duration_s": 1.0, "started": "2026-01-02T10:00:00"}
+        )
+    )
     bad = reports / "2026-01-02" / "broken"
     bad.mkdir()
     (bad / "run.json").write_text("{not json")
@@ -223,16 +227,21 @@ def test_index_skips_corrupt_and_foreign_entries(tmp_path):
 
 
 def _cli(*args, cwd, env=None):
-    return subprocess.Popen([sys.executable, "-m", "marksell.reporting.cli", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "marksell.reporting.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.kernel
 def test_sigterm_during_a_run_leaves_no_half_report(toy, tmp_path):
     reports = tmp_path / "reports"
-    proc = _cli("run", str(toy), "-p", "mode", "sleep", "-p", "seconds", "60", "--reports-dir", str(reports),
-                cwd=tmp_path)
+    proc = _cli("run", str(toy), "-p", "mode", "sleep", "-p", "seconds", "60", "--reports-dir", str(reports), cwd=tmp_path)
     deadline = time.time() + 60
     while time.time() < deadline and not any((reports / ".tmp").glob("toy-*")):
         time.sleep(0.2)
@@ -279,8 +288,10 @@ def test_reports_carry_no_absolute_home_paths(toy, tmp_path, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.kernel
 def test_headline_is_stored_in_run_json_and_the_index_does_not_reread_summary(toy_notebook, tmp_path):
-    body = ('from marksell.reporting.artifacts import Artifacts\n'
-            'Artifacts(artifacts_dir).save_json({"headline": {"x doubled": 2 * x}}, "summary.json")')
+    body = (
+        "from marksell.reporting.artifacts import Artifacts\n"
+        'Artifacts(artifacts_dir).save_json({"headline": {"x doubled": 2 * x}}, "summary.json")'
+    )
     nb = toy_notebook(TOY_PARAMS, body, stem="headline")
     res = runner.run(runner.RunSpec(notebook=str(nb), reports_dir=str(tmp_path / "r"), parameters={"x": 21}))
     assert res.status == "ok", res.error

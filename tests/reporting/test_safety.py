@@ -25,8 +25,13 @@ def test_names_from_data_cannot_inject_html_or_formulas(tmp_path):
     opp.loc[1, "name"] = FORMULA_NAME
     src = tmp_path / "opps.csv"
     opp.to_csv(src, index=False)
-    res = runner.run(runner.RunSpec(notebook="opportunity_prioritisation", reports_dir=str(tmp_path / "reports"),
-                                    parameters={"opportunities_path": str(src), "n_draws": 300}))
+    res = runner.run(
+        runner.RunSpec(
+            notebook="opportunity_prioritisation",
+            reports_dir=str(tmp_path / "reports"),
+            parameters={"opportunities_path": str(src), "n_draws": 300},
+        )
+    )
     assert res.status == "ok", res.error
     html = (res.folder / "report.html").read_text()
     assert "<script>alert" not in html and "<img src=x" not in html

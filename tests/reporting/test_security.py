@@ -23,7 +23,7 @@ LIVE = [
     ('<a href="data:text/html;base64,PHNjcmlwdD4=">c</a>', "data:text/html"),
     ('<img src="http://host/beacon.png" alt="t">', "http://host"),
     ('<img src="//host/beacon.png">', "//host"),
-    ('<img src=x onerror=alert(1)>', "onerror"),
+    ("<img src=x onerror=alert(1)>", "onerror"),
     ('<img srcset="a.png 1x, https://host/b.png 2x">', "https://host"),
     ('<iframe src="https://host/"></iframe>', "https://host"),
     ('<object data="data:image/svg+xml,<svg onload=alert(1)>"></object>', "data:image/svg"),
@@ -50,28 +50,42 @@ def test_renderer_drops_active_urls_and_external_resources(fragment, trace):
 
 
 def test_renderer_keeps_embedded_figures_links_and_inline_scripts():
-    page = ('<img src="data:image/png;base64,iVBORw0KGgo=" alt="figure"><a href="https://example.org/doc">doc</a>'
-            '<a href="#section-2">jump</a><script>var x = 1;</script><style>p{color:red}</style>')
+    page = (
+        '<img src="data:image/png;base64,iVBORw0KGgo=" alt="figure"><a href="https://example.org/doc">doc</a>'
+        '<a href="#section-2">jump</a><script>var x = 1;</script><style>p{color:red}</style>'
+    )
     out, removed = sanitise_html(page)
     assert out == page and removed == []
 
 
 # ----------------------------------------------------------------------------- run records
 def _record(**fields):
-    base = {"notebook": "kpi_scorecard", "status": "ok", "duration_s": 1.5, "parameters": {}, "overrides": {},
-            "started": "2026-01-01T10:00:00+00:00", "label": None, "error": None, "inputs": []}
+    base = {
+        "notebook": "kpi_scorecard",
+        "status": "ok",
+        "duration_s": 1.5,
+        "parameters": {},
+        "overrides": {},
+        "started": "2026-01-01T10:00:00+00:00",
+        "label": None,
+        "error": None,
+        "inputs": [],
+    }
     base.update(fields)
     return base
 
 
-@pytest.mark.parametrize("fields, problem", [
-    ({"duration_s": "fast"}, "duration_s: 'fast' is not of type 'number'"),
-    ({"parameters": "str"}, "parameters: 'str' is not of type 'object'"),
-    ({"status": "done"}, "status: 'done' is not one of"),
-    ({"duration_s": -3}, "duration_s: -3 is less than the minimum of 0"),
-    ({"inputs": [{"kind": "transactions", "rows": "many"}]}, "inputs.0.rows"),
-    ({"label": ["a"]}, "label: ['a'] is not of type"),
-])
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"duration_s": "fast"}, "duration_s: 'fast' is not of type 'number'"),
+        ({"parameters": "str"}, "parameters: 'str' is not of type 'object'"),
+        ({"status": "done"}, "status: 'done' is not one of"),
+        ({"duration_s": -3}, "duration_s: -3 is less than the minimum of 0"),
+        ({"inputs": [{"kind": "transactions", "rows": "many"}]}, "inputs.0.rows"),
+        ({"label": ["a"]}, "label: ['a'] is not of type"),
+    ],
+)
 def test_run_records_of_the_wrong_shape_are_refused_naming_the_field(tmp_path, fields, problem):
     f = tmp_path / "run.json"
     f.write_text(json.dumps(_record(**fields)))
@@ -89,8 +103,13 @@ def test_run_record_that_is_a_fifo_directory_symlink_or_nan_is_refused_without_b
     (tmp_path / "link.json").symlink_to(outside)
     (tmp_path / "nan.json").write_text('{"notebook": "x", "status": "ok", "duration_s": NaN}')
     (tmp_path / "big.json").write_bytes(b" " * 5_000_001)
-    expected = {"fifo.json": "a FIFO", "dir.json": "a directory", "link.json": "symlink",
-                "nan.json": "NaN is not a JSON number", "big.json": "at most"}
+    expected = {
+        "fifo.json": "a FIFO",
+        "dir.json": "a directory",
+        "link.json": "symlink",
+        "nan.json": "NaN is not a JSON number",
+        "big.json": "at most",
+    }
     results = {}
 
     def read_all():
@@ -112,14 +131,32 @@ def test_run_record_that_is_a_fifo_directory_symlink_or_nan_is_refused_without_b
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=10)
-FIELDS = ["notebook", "status", "label", "error", "started", "duration_s", "parameters", "overrides", "inputs",
-          "versions", "timings", "artifacts", "git_commit"]
+    max_leaves=10,
+)
+FIELDS = [
+    "notebook",
+    "status",
+    "label",
+    "error",
+    "started",
+    "duration_s",
+    "parameters",
+    "overrides",
+    "inputs",
+    "versions",
+    "timings",
+    "artifacts",
+    "git_commit",
+]
 records = st.one_of(
     st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS)),
-    st.builds(lambda base, extra: {**base, **extra},
-              st.just(_record()), st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=3)),
-    json_values)
+    st.builds(
+        lambda base, extra: {**base, **extra},
+        st.just(_record()),
+        st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=3),
+    ),
+    json_values,
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -159,7 +196,8 @@ from marksell.reporting import limits  # noqa: E402
 
 ALIAS_BOMB = "\n".join(
     ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)])
+    + [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+)
 
 
 def test_yaml_alias_bomb_is_refused_at_once():
@@ -171,23 +209,26 @@ def test_yaml_alias_bomb_is_refused_at_once():
     assert limits.load_yaml("runs: [{notebook: kpi_scorecard}]", "ok.yaml") == {"runs": [{"notebook": "kpi_scorecard"}]}
 
 
-@pytest.mark.parametrize("values, problem", [
-    ({"discount_rate": float("nan")}, "'discount_rate' is nan; numbers must be finite"),
-    ({"gross_margin": float("inf")}, "'gross_margin' is inf"),
-    ({"criteria": {"price": {"weight": float("nan")}}}, "'criteria.price.weight' is nan"),
-    ({"targets": {"roas": float("-inf")}}, "'targets.roas' is -inf"),
-    ({"discount_rate": 1.5}, "'discount_rate' is 1.5; it must be >= 0 and <= 1"),
-    ({"gross_margin": 1.5}, "'gross_margin' is 1.5; it must be >= 0 and <= 1"),
-    ({"n_bootstrap": 10**7}, "'n_bootstrap' is 10,000,000"),
-    ({"interval": 1.0}, "'interval' is 1; it must be > 0 and <= 0.999"),
-    ({"concentration": -1.0}, "'concentration' is -1; it must be > 0"),
-    ({"seed": -1}, "'seed' is -1"),
-    ({"n_draws": 1_000_000_000}, "--allow-large-work"),
-    ({"n_clusters": 500}, "'n_clusters' is 500"),
-    ({"season_length": 100_000}, "'season_length' is 100,000"),
-    ({"interval_levels": [80, 120]}, "'interval_levels[2]' is 120"),
-    ({"interval_levels": [80, "x"]}, "item 2 ('x') must be a number"),
-])
+@pytest.mark.parametrize(
+    "values, problem",
+    [
+        ({"discount_rate": float("nan")}, "'discount_rate' is nan; numbers must be finite"),
+        ({"gross_margin": float("inf")}, "'gross_margin' is inf"),
+        ({"criteria": {"price": {"weight": float("nan")}}}, "'criteria.price.weight' is nan"),
+        ({"targets": {"roas": float("-inf")}}, "'targets.roas' is -inf"),
+        ({"discount_rate": 1.5}, "'discount_rate' is 1.5; it must be >= 0 and <= 1"),
+        ({"gross_margin": 1.5}, "'gross_margin' is 1.5; it must be >= 0 and <= 1"),
+        ({"n_bootstrap": 10**7}, "'n_bootstrap' is 10,000,000"),
+        ({"interval": 1.0}, "'interval' is 1; it must be > 0 and <= 0.999"),
+        ({"concentration": -1.0}, "'concentration' is -1; it must be > 0"),
+        ({"seed": -1}, "'seed' is -1"),
+        ({"n_draws": 1_000_000_000}, "--allow-large-work"),
+        ({"n_clusters": 500}, "'n_clusters' is 500"),
+        ({"season_length": 100_000}, "'season_length' is 100,000"),
+        ({"interval_levels": [80, 120]}, "'interval_levels[2]' is 120"),
+        ({"interval_levels": [80, "x"]}, "item 2 ('x') must be a number"),
+    ],
+)
 def test_parameter_values_outside_their_range_are_refused(values, problem):
     with pytest.raises(ParameterError) as err:
         limits.check_values(values)
@@ -259,14 +300,15 @@ BEACON_NAME = "![t](http://host/beacon.png)"
 
 
 def test_markdown_from_data_reaches_html_as_text_only(tmp_path):
-    shown = Markdown(f"**Top opportunity:** {LINK_NAME}; runner-up {BEACON_NAME}; region <b>x</b> & $5 "
-                     "see https://host/x").data
+    shown = Markdown(f"**Top opportunity:** {LINK_NAME}; runner-up {BEACON_NAME}; region <b>x</b> & $5 see https://host/x").data
     assert "[" not in shown and "]" not in shown and "://" not in shown and "<b>" not in shown
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("display(Markdown(...))")
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": shown, "text/plain": "md"})]
-    author = nbformat.v4.new_markdown_cell(f"# Report\n\nAn author's {LINK_NAME} and {BEACON_NAME} "
-                                           '<img src="http://host/pixel.gif"> <a href="https://example.org/">doc</a>')
+    author = nbformat.v4.new_markdown_cell(
+        f"# Report\n\nAn author's {LINK_NAME} and {BEACON_NAME} "
+        '<img src="http://host/pixel.gif"> <a href="https://example.org/">doc</a>'
+    )
     nb.cells = [author, cell]
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, str(path))
@@ -282,8 +324,11 @@ def _live_urls(html: str) -> list[str]:
     import re
 
     attrs = re.findall(r"""\s(?:href|src|srcset|poster|data|action|xlink:href)\s*=\s*["']?\s*([^"'\s>]+)""", html, re.I)
-    return [a for a in attrs if a.lower().startswith(("javascript:", "vbscript:")) or
-            (a.lower().startswith(("http:", "https:", "//")) and "host" in a)]
+    return [
+        a
+        for a in attrs
+        if a.lower().startswith(("javascript:", "vbscript:")) or (a.lower().startswith(("http:", "https:", "//")) and "host" in a)
+    ]
 
 
 def test_escape_text_keeps_emphasis_and_escapes_links_images_and_math():
@@ -309,10 +354,11 @@ def test_opportunity_and_region_names_cannot_become_links_or_beacons(tmp_path):
     tx["region"] = tx["region"].replace({regions[0]: LINK_NAME, regions[1]: BEACON_NAME})
     tx_path = tmp_path / "tx.csv"
     tx.to_csv(tx_path, index=False)
-    for notebook, params in [("opportunity_prioritisation", {"opportunities_path": str(src), "n_draws": 300}),
-                             ("kpi_scorecard", {"transactions_path": str(tx_path)})]:
-        res = runner.run(runner.RunSpec(notebook=notebook, reports_dir=str(tmp_path / "reports"),
-                                        parameters=params))
+    for notebook, params in [
+        ("opportunity_prioritisation", {"opportunities_path": str(src), "n_draws": 300}),
+        ("kpi_scorecard", {"transactions_path": str(tx_path)}),
+    ]:
+        res = runner.run(runner.RunSpec(notebook=notebook, reports_dir=str(tmp_path / "reports"), parameters=params))
         assert res.status == "ok", (notebook, res.error)
         html = (res.folder / "report.html").read_text()
         assert _live_urls(html) == [], notebook
@@ -325,10 +371,10 @@ import time  # noqa: E402
 
 from marksell.reporting import runner  # noqa: E402
 
-TOY_PARAMS = '''x: int = 3  # a number
+TOY_PARAMS = """x: int = 3  # a number
 mode: str = "ok"  # ok or sleep
 seconds: float = 0.0  # how long to sleep
-artifacts_dir: str = ""  # set by the runner'''
+artifacts_dir: str = ""  # set by the runner"""
 
 
 TOY_BODY = "import time\nif mode == 'sleep':\n    time.sleep(seconds)\nprint(x)"
@@ -392,8 +438,7 @@ def test_out_filled_during_the_run_keeps_the_finished_run_and_says_where(tmp_pat
 
     filler = threading.Thread(target=fill_later)
     filler.start()
-    res = runner.run(runner.RunSpec(notebook=str(toy), out=str(out),
-                                    parameters={"mode": "sleep", "seconds": 4.0}))
+    res = runner.run(runner.RunSpec(notebook=str(toy), out=str(out), parameters={"mode": "sleep", "seconds": 4.0}))
     filler.join()
     assert res.status == "ok" and res.kept_at is not None
     assert "could not be moved into place" in res.error and str(res.kept_at.name) in res.error

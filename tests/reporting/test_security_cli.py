@@ -17,17 +17,18 @@ import pytest
 MARKSELL = str(Path(sys.executable).with_name("marksell"))
 EXPLOIT = "price > 0 and @pd.io.common.os.system('id > f') == 0"
 
-TOY_PARAMS = '''x: int = 3  # a number
+TOY_PARAMS = """x: int = 3  # a number
 label_text: str = "toy"  # shown
 n_jobs: int = 1  # workers
 discount_rate: float = 0.1  # a rate
-artifacts_dir: str = ""  # set by the runner'''
+artifacts_dir: str = ""  # set by the runner"""
 
 
 def cli(*args, cwd: Path, timeout: float = 120, stdin=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([MARKSELL, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=env, stdin=stdin)
+    return subprocess.run(
+        [MARKSELL, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, stdin=stdin
+    )
 
 
 def filed(reports: Path) -> list[Path]:
@@ -42,8 +43,7 @@ TOY_BODY = "print(x * 2, n_jobs)"
 
 # ----------------------------------------------------------------------------- code from parameters
 def test_query_exploit_from_the_issue_exits_2_and_runs_nothing(tmp_path):
-    res = cli("run", "pricing_elasticity", "-p", "query", EXPLOIT, "--reports-dir", tmp_path / "reports",
-              cwd=tmp_path)
+    res = cli("run", "pricing_elasticity", "-p", "query", EXPLOIT, "--reports-dir", tmp_path / "reports", cwd=tmp_path)
     assert res.returncode == 2, res.stderr
     assert "'@'" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "f").exists() and filed(tmp_path / "reports") == []
@@ -54,7 +54,8 @@ def test_derive_exploit_in_a_batch_file_exits_2_and_runs_nothing(tmp_path):
         "runs:\n  - notebook: pricing_elasticity\n    parameters:\n"
         "      derive: {real_price: \"__import__('os').system('touch g') or price\"}\n"
         "  - notebook: pricing_elasticity\n    parameters:\n"
-        "      derive: {ok: \"price / 2\"}\n      query: \"units >= 0 and price.__class__ == 1\"\n")
+        '      derive: {ok: "price / 2"}\n      query: "units >= 0 and price.__class__ == 1"\n'
+    )
     res = cli("report", "--config", "batch.yaml", "--reports-dir", tmp_path / "reports", cwd=tmp_path)
     assert res.returncode == 2, res.stderr
     assert "derive 'real_price'" in res.stderr and "'.'" in res.stderr
@@ -62,20 +63,23 @@ def test_derive_exploit_in_a_batch_file_exits_2_and_runs_nothing(tmp_path):
 
 
 # ----------------------------------------------------------------------------- values checked before a kernel
-@pytest.mark.parametrize("args, message", [
-    (["customer_segmentation", "-p", "discount_rate", "nan"], "'discount_rate' is nan"),
-    (["customer_segmentation", "-p", "gross_margin", "inf"], "'gross_margin' is inf"),
-    (["customer_segmentation", "-p", "discount_rate", "-0.5"], "'discount_rate' is -0.5"),
-    (["opportunity_prioritisation", "-p", "n_draws", "1000000000"], "--allow-large-work"),
-    (["opportunity_prioritisation", "-p", "concentration", "-1"], "'concentration' is -1"),
-    (["opportunity_prioritisation", "-p", "criteria", "{price: {weight: .nan}}"], "'criteria.price.weight' is nan"),
-    (["sales_forecasting", "-p", "season_length", "100000"], "'season_length' is 100,000"),
-    (["customer_segmentation", "--label", "q3\n"], "label"),
-    (["customer_segmentation", "--cell-timeout", "-1"], "--cell-timeout"),
-    (["customer_segmentation", "--cell-timeout", "0"], "--cell-timeout"),
-    (["pricing_elasticity", "-p", "query", "units >= "], "query"),
-    (["pricing_elasticity", "-p", "derive", "[price]"], "'derive' must be dict"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["customer_segmentation", "-p", "discount_rate", "nan"], "'discount_rate' is nan"),
+        (["customer_segmentation", "-p", "gross_margin", "inf"], "'gross_margin' is inf"),
+        (["customer_segmentation", "-p", "discount_rate", "-0.5"], "'discount_rate' is -0.5"),
+        (["opportunity_prioritisation", "-p", "n_draws", "1000000000"], "--allow-large-work"),
+        (["opportunity_prioritisation", "-p", "concentration", "-1"], "'concentration' is -1"),
+        (["opportunity_prioritisation", "-p", "criteria", "{price: {weight: .nan}}"], "'criteria.price.weight' is nan"),
+        (["sales_forecasting", "-p", "season_length", "100000"], "'season_length' is 100,000"),
+        (["customer_segmentation", "--label", "q3\n"], "label"),
+        (["customer_segmentation", "--cell-timeout", "-1"], "--cell-timeout"),
+        (["customer_segmentation", "--cell-timeout", "0"], "--cell-timeout"),
+        (["pricing_elasticity", "-p", "query", "units >= "], "query"),
+        (["pricing_elasticity", "-p", "derive", "[price]"], "'derive' must be dict"),
+    ],
+)
 def test_bad_values_exit_2_before_any_kernel(tmp_path, args, message):
     res = cli("run", *args, "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=120)
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
@@ -91,12 +95,15 @@ def test_batch_labels_of_the_wrong_type_exit_2_with_a_message(tmp_path, label):
     assert "label" in res.stderr and "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("body, message", [
-    ("cell_timeout: -1\nruns: [kpi_scorecard]\n", "cell_timeout"),
-    ("cell_timeout: abc\nruns: [kpi_scorecard]\n", "cell_timeout"),
-    ("allow_large_work: maybe\nruns: [kpi_scorecard]\n", "allow_large_work"),
-    ("runs: [kpi_scorecard]\nextra: 1\n", "extra"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("cell_timeout: -1\nruns: [kpi_scorecard]\n", "cell_timeout"),
+        ("cell_timeout: abc\nruns: [kpi_scorecard]\n", "cell_timeout"),
+        ("allow_large_work: maybe\nruns: [kpi_scorecard]\n", "allow_large_work"),
+        ("runs: [kpi_scorecard]\nextra: 1\n", "extra"),
+    ],
+)
 def test_batch_settings_are_checked(tmp_path, body, message):
     (tmp_path / "b.yaml").write_text(body)
     res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "reports", cwd=tmp_path, timeout=120)
@@ -107,16 +114,25 @@ def test_batch_settings_are_checked(tmp_path, body, message):
 # ----------------------------------------------------------------------------- resource bombs
 ALIAS_BOMB = "\n".join(
     ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)])
+    + [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+)
 
 
 def test_yaml_alias_bombs_are_refused_quickly(tmp_path):
     (tmp_path / "p.yaml").write_text("columns:\n  " + ALIAS_BOMB.replace("\n", "\n  ") + "\n")
-    res = cli("run", "customer_segmentation", "-f", "p.yaml", "--reports-dir", tmp_path / "r", cwd=tmp_path,
-              timeout=120)
+    res = cli("run", "customer_segmentation", "-f", "p.yaml", "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
     assert res.returncode == 2 and "aliases" in res.stderr
-    res = cli("run", "customer_segmentation", "-p", "columns", "{a: &a [x, x], b: [*a, *a]}",
-              "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
+    res = cli(
+        "run",
+        "customer_segmentation",
+        "-p",
+        "columns",
+        "{a: &a [x, x], b: [*a, *a]}",
+        "--reports-dir",
+        tmp_path / "r",
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert res.returncode == 2 and "aliases" in res.stderr
     (tmp_path / "b.yaml").write_text(ALIAS_BOMB + "\nruns: [kpi_scorecard]\n")
     res = cli("report", "--config", "b.yaml", "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
@@ -125,8 +141,17 @@ def test_yaml_alias_bombs_are_refused_quickly(tmp_path):
 
 def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
     os.mkfifo(tmp_path / "orders.csv")
-    res = cli("run", "customer_segmentation", "-p", "transactions_path", "orders.csv",
-              "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=120)
+    res = cli(
+        "run",
+        "customer_segmentation",
+        "-p",
+        "transactions_path",
+        "orders.csv",
+        "--reports-dir",
+        tmp_path / "r",
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert res.returncode == 2 and "not a regular file" in res.stderr, res.stderr
     assert filed(tmp_path / "r") == []
 
@@ -134,10 +159,11 @@ def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
 @pytest.mark.slow
 def test_workers_are_capped_at_the_cores_and_say_so(tmp_path, toy_notebook):
     toy = toy_notebook(TOY_PARAMS, TOY_BODY)
-    (tmp_path / "b.yaml").write_text(f"runs:\n  - {{notebook: {toy}, label: a}}\n  - {{notebook: {toy}, label: b}}\n"
-                                     f"  - {{notebook: {toy}, label: c, parameters: {{n_jobs: 64}}}}\n")
-    res = cli("report", "--config", "b.yaml", "--jobs", "100000", "--reports-dir", tmp_path / "r", cwd=tmp_path,
-              timeout=300)
+    (tmp_path / "b.yaml").write_text(
+        f"runs:\n  - {{notebook: {toy}, label: a}}\n  - {{notebook: {toy}, label: b}}\n"
+        f"  - {{notebook: {toy}, label: c, parameters: {{n_jobs: 64}}}}\n"
+    )
+    res = cli("report", "--config", "b.yaml", "--jobs", "100000", "--reports-dir", tmp_path / "r", cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr
     cores = len(os.sched_getaffinity(0))
     out = res.stdout + res.stderr
@@ -176,10 +202,22 @@ def test_read_only_reports_folder_is_refused_before_the_kernel(tmp_path):
 def test_index_skips_and_lists_bad_run_records_without_blocking(tmp_path):
     reports = tmp_path / "reports"
     day = reports / "2026-01-02"
-    good = {"notebook": "kpi_scorecard", "status": "ok", "duration_s": 1.0, "parameters": {}, "overrides": {},
-            "started": "2026-01-02T10:00:00+01:00", "label": None, "error": None, "inputs": []}
-    for name, record in {"good": good, "fast": {**good, "duration_s": "fast"},
-                         "strparams": {**good, "overrides": "str", "parameters": "str"}}.items():
+    good = {
+        "notebook": "kpi_scorecard",
+        "status": "ok",
+        "duration_s": 1.0,
+        "parameters": {},
+        "overrides": {},
+        "started": "2026-01-02T10:00:00+01:00",
+        "label": None,
+        "error": None,
+        "inputs": [],
+    }
+    for name, record in {
+        "good": good,
+        "fast": {**good, "duration_s": "fast"},
+        "strparams": {**good, "overrides": "str", "parameters": "str"},
+    }.items():
         (day / name).mkdir(parents=True)
         (day / name / "run.json").write_text(json.dumps(record))
     (day / "dir" / "run.json").mkdir(parents=True)
@@ -231,10 +269,16 @@ def test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing(tmp_path):
     nbformat.write(nb, str(tmp_path / "sleepy.ipynb"))
     reports = tmp_path / "r"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([MARKSELL, "run", "sleepy.ipynb", "--reports-dir", str(reports)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True,  # its own process group, like a terminal's foreground job
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even if ours ignores it
+    proc = subprocess.Popen(
+        [MARKSELL, "run", "sleepy.ipynb", "--reports-dir", str(reports)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # even if ours ignores it
     deadline = time.time() + 180
     while time.time() < deadline and not list((reports / ".tmp").glob("sleepy-*/*.ipynb")):
         time.sleep(0.5)

@@ -15,21 +15,37 @@ def test_positional_index_dropped_and_named_index_kept():
     named = table(pd.DataFrame({"revenue": [1.0]}, index=pd.Index(["OPP-1"], name="opportunity_id")))
     assert list(named.frame.columns) == ["opportunity_id", "revenue"]
     sorted_rows = pd.DataFrame({"group": ["a", "b", "c"], "share_revenue": [0.1, 0.6, 0.3]}).sort_values(
-        "share_revenue", ascending=False)
+        "share_revenue", ascending=False
+    )
     assert list(table(sorted_rows).frame.columns) == ["group", "share_revenue"]  # row numbers, not an index
 
 
 def test_kinds_inferred_from_names_and_values():
-    frame = pd.DataFrame({"customers": [3000.0, 12.0], "share_of_spend": [0.141, 0.5], "growth_pct": [11.4, 2.0],
-                          "revenue": [407778.75, 5.0], "roas": [4.2, 1.0], "name": ["a", "b"], "beta": [0.5, 0.25]})
+    frame = pd.DataFrame(
+        {
+            "customers": [3000.0, 12.0],
+            "share_of_spend": [0.141, 0.5],
+            "growth_pct": [11.4, 2.0],
+            "revenue": [407778.75, 5.0],
+            "roas": [4.2, 1.0],
+            "name": ["a", "b"],
+            "beta": [0.5, 0.25],
+        }
+    )
     kinds = {c: infer_kind(c, frame[c]) for c in frame.columns}
-    assert kinds == {"customers": "count", "share_of_spend": "share", "growth_pct": "percent", "revenue": "money",
-                     "roas": "ratio", "name": "text", "beta": "number"}
+    assert kinds == {
+        "customers": "count",
+        "share_of_spend": "share",
+        "growth_pct": "percent",
+        "revenue": "money",
+        "roas": "ratio",
+        "name": "text",
+        "beta": "number",
+    }
 
 
 def test_values_formatted_for_people():
-    t = table(pd.DataFrame({"customers": [3000.0], "share_of_spend": [0.141], "revenue": [407778.75]}),
-              currency="€")
+    t = table(pd.DataFrame({"customers": [3000.0], "share_of_spend": [0.141], "revenue": [407778.75]}), currency="€")
     assert t.frame.iloc[0].tolist() == ["3,000", "14.1 %", "€407,779"]
     assert format_value(-1234.5, "money", 0, "EUR") == "-EUR 1,234"
     assert format_value(float("nan"), "number", 2) == MISSING
@@ -92,11 +108,18 @@ def test_multiindex_columns_flattened():
 def test_brief_reads_answer_first_and_escapes_data():
     from marksell.reporting.brief import Brief, amount, share
 
-    b = Brief(["Grow <b>email</b>.", " "], confidence="Intervals exclude zero.", action="Shift 10 % of display.",
-              skipped=["No cost column: margin not computed."])
-    assert repr(b).splitlines() == ["In short: Grow <b>email</b>.", "How sure: Intervals exclude zero.",
-                                    "What to do: Shift 10 % of display.",
-                                    "Not covered: No cost column: margin not computed."]
+    b = Brief(
+        ["Grow <b>email</b>.", " "],
+        confidence="Intervals exclude zero.",
+        action="Shift 10 % of display.",
+        skipped=["No cost column: margin not computed."],
+    )
+    assert repr(b).splitlines() == [
+        "In short: Grow <b>email</b>.",
+        "How sure: Intervals exclude zero.",
+        "What to do: Shift 10 % of display.",
+        "Not covered: No cost column: margin not computed.",
+    ]
     assert "&lt;b&gt;email" in b._repr_html_() and "<b>email" not in b._repr_html_()
     assert b.as_dict()["answer"] == ["Grow <b>email</b>."]
     assert amount(1_234_567, "€") == "€1.23 m" and amount(950, "EUR") == "EUR 950" and share(0.1234) == "12 %"

@@ -10,12 +10,12 @@ import pytest
 from marksell.reporting import runner
 from marksell.reporting.run_record import read_run_record
 
-PARAMS = '''doubt: str = ""  # a reason to distrust the result; empty: none
-artifacts_dir: str = ""  # set by the runner'''
+PARAMS = """doubt: str = ""  # a reason to distrust the result; empty: none
+artifacts_dir: str = ""  # set by the runner"""
 
-BODY = '''from marksell.reporting.artifacts import Artifacts
+BODY = """from marksell.reporting.artifacts import Artifacts
 Artifacts(artifacts_dir).save_json({"value": 1, "warnings": [doubt] if doubt else []}, "summary.json")
-print("value 1")'''
+print("value 1")"""
 
 
 def _run(toy_notebook, tmp_path, **params):
@@ -61,7 +61,11 @@ def test_the_command_exits_0_on_a_warning(toy_notebook, tmp_path):
 
     nb = toy_notebook(PARAMS, BODY, title="# Doubtful")
     exe = Path(sys.executable).with_name("marksell")
-    proc = subprocess.run([str(exe), "run", str(nb), "-p", "doubt", "not reliable", "--reports-dir",
-                           str(tmp_path / "reports")], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(exe), "run", str(nb), "-p", "doubt", "not reliable", "--reports-dir", str(tmp_path / "reports")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert " warning in " in proc.stdout and "reason: not reliable" in proc.stdout

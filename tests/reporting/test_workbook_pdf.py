@@ -12,8 +12,9 @@ from marksell.reporting.workbook import sheet_name, write_workbook
 
 
 def test_workbook_has_one_sheet_per_csv_with_numbers_as_numbers(tmp_path):
-    neutralise_formulas(pd.DataFrame({"name": ['=HYPERLINK("http://x","y")', "plain"], "revenue": [1234.5, -2.0],
-                                      "n": [3, 4]})).to_csv(tmp_path / "ranking.csv", index=False)
+    neutralise_formulas(
+        pd.DataFrame({"name": ['=HYPERLINK("http://x","y")', "plain"], "revenue": [1234.5, -2.0], "n": [3, 4]})
+    ).to_csv(tmp_path / "ranking.csv", index=False)
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "weights.csv", index=False)
     path = write_workbook(tmp_path)
     book = load_workbook(path)
@@ -21,7 +22,7 @@ def test_workbook_has_one_sheet_per_csv_with_numbers_as_numbers(tmp_path):
     sheet = book["ranking"]
     assert [c.value for c in sheet[1]] == ["name", "revenue", "n"]
     assert sheet[1][0].font.bold and sheet.freeze_panes == "A2"
-    assert sheet["A2"].value == "'=HYPERLINK(\"http://x\",\"y\")" and sheet["A2"].data_type == "s"
+    assert sheet["A2"].value == '\'=HYPERLINK("http://x","y")' and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == 1234.5 and sheet["B3"].value == -2.0 and sheet["C3"].value == 4
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -55,8 +56,9 @@ def test_pdf_without_a_browser_says_how_to_install(tmp_path, monkeypatch):
 def test_pdf_printed_by_chromium(tmp_path):
     if find_browser() is None:
         pytest.skip("no Chromium on this machine (apt-get install chromium); PDF output not tested here")
-    (tmp_path / "report.html").write_text("<html><head><title>t</title></head><body><h1>Answer first</h1>"
-                                          "<p>The summary.</p></body></html>")
+    (tmp_path / "report.html").write_text(
+        "<html><head><title>t</title></head><body><h1>Answer first</h1><p>The summary.</p></body></html>"
+    )
     out = render_pdf(tmp_path)
     assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 1000
 

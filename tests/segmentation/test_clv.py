@@ -196,7 +196,8 @@ def test_days_and_weeks_give_the_same_model():
 # ---------------------------------------------------------------------------------- bad input
 def _tx(rows):
     return pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue"]).assign(
-        order_date=lambda d: pd.to_datetime(d["order_date"]))
+        order_date=lambda d: pd.to_datetime(d["order_date"])
+    )
 
 
 def test_no_repeat_buyers_gives_documented_unavailable_result():
@@ -258,8 +259,7 @@ def test_occasions_computed_once_give_the_same_results(sample):
     occ = sg.purchase_occasions(tx, merge_same_day=True)
     pd.testing.assert_frame_equal(sg.rfm_table(tx, occasions=occ), sg.rfm_table(tx), check_exact=True)
     pd.testing.assert_frame_equal(clv.summary_data(tx, occasions=occ), clv.summary_data(tx), check_exact=True)
-    pd.testing.assert_frame_equal(clv.calibration_holdout(tx, occasions=occ), clv.calibration_holdout(tx),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(clv.calibration_holdout(tx, occasions=occ), clv.calibration_holdout(tx), check_exact=True)
     shared, own = clv.fit_clv(tx, occasions=occ), clv.fit_clv(tx)
     pd.testing.assert_frame_equal(shared.customers, own.customers, check_exact=True)
     assert shared.params() == own.params() and shared.notes == own.notes
@@ -282,9 +282,12 @@ def test_implausible_dates_make_the_clv_a_warning_that_names_them():
     tx = tx[tx["order_date"] < "2025-06-01"]
     clean = clv.fit_clv(tx)
     assert clean.available and clean.warnings == []
-    old = pd.DataFrame({"customer_id": ["k000", "k001"], "order_date": pd.to_datetime(["1900-01-01", "1901-06-30"]),
-                        "revenue": [10.0, 12.0]})
+    old = pd.DataFrame(
+        {"customer_id": ["k000", "k001"], "order_date": pd.to_datetime(["1900-01-01", "1901-06-30"]), "revenue": [10.0, 12.0]}
+    )
     res = clv.fit_clv(pd.concat([tx, old], ignore_index=True))
     assert res.available and len(res.warnings) == 1 and res.warnings[0] in res.notes, res.warnings
-    assert res.warnings[0].startswith("Implausible dates: 2 customer(s) have purchases dated 1900-01-01 to "
-                                      "1901-06-30, 122 years before all other purchases (from 2023-02-14)"), res.warnings
+    assert res.warnings[0].startswith(
+        "Implausible dates: 2 customer(s) have purchases dated 1900-01-01 to "
+        "1901-06-30, 122 years before all other purchases (from 2023-02-14)"
+    ), res.warnings

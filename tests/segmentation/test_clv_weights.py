@@ -38,4 +38,3 @@ def test_weighted_fit_on_distinct_histories_equals_the_fit_on_every_customer():
     assert abs(weighted.log_likelihood / every.log_likelihood - 1) < 1e-10
     assert weighted.n_obs == every.n_obs == 3000
     assert weighted.converged and every.converged
-

@@ -28,14 +28,21 @@ def fm_fit(sample):
 
 def _tx(rows):
     return pd.DataFrame(rows, columns=["customer_id", "order_date", "revenue", "order_id"]).assign(
-        order_date=lambda d: pd.to_datetime(d["order_date"]))
+        order_date=lambda d: pd.to_datetime(d["order_date"])
+    )
 
 
-SMALL = _tx([
-    ("A", "2024-01-01", 10.0, "o1"), ("A", "2024-01-01", 5.0, "o2"), ("A", "2024-01-10", 20.0, "o3"),
-    ("A", "2024-01-12", -5.0, "o3"), ("B", "2024-01-05", 50.0, "o4"), ("C", "2024-01-02", 8.0, "o5"),
-    ("C", "2024-01-20", 12.0, "o6"),
-])
+SMALL = _tx(
+    [
+        ("A", "2024-01-01", 10.0, "o1"),
+        ("A", "2024-01-01", 5.0, "o2"),
+        ("A", "2024-01-10", 20.0, "o3"),
+        ("A", "2024-01-12", -5.0, "o3"),
+        ("B", "2024-01-05", 50.0, "o4"),
+        ("C", "2024-01-02", 8.0, "o5"),
+        ("C", "2024-01-20", 12.0, "o6"),
+    ]
+)
 
 
 def test_rfm_table_merges_same_day_orders_and_nets_returns():
@@ -150,8 +157,9 @@ def test_pareto_concentration_exact_values():
 
 
 def test_action_table_lists_aims_and_value_at_stake():
-    cust = pd.DataFrame({"rfm_segment": ["Champions", "Lost", "At risk"], "monetary_total": [100.0, 5.0, 40.0],
-                         "clv": [50.0, 1.0, 20.0]})
+    cust = pd.DataFrame(
+        {"rfm_segment": ["Champions", "Lost", "At risk"], "monetary_total": [100.0, 5.0, 40.0], "clv": [50.0, 1.0, 20.0]}
+    )
     act = sg.action_table(cust)
     assert list(act["segment"]) == ["Champions", "At risk", "Lost"]
     assert dict(zip(act["segment"], act["aim"])) == {"Champions": "retain", "At risk": "win back", "Lost": "let go"}
@@ -217,8 +225,9 @@ def test_customers_whose_orders_all_fall_on_one_day_are_new_not_lost():
     names = sg.fit_clusters(rfm, n_clusters=3, seed=1).names.values()
     assert all(n.startswith("one-time ") for n in names), names  # neither "Lapsed" nor "Recent": recency says nothing
     # the same customers on three days: recency ranks them again, the oldest last orders score 1
-    spread = tx.assign(order_date=pd.to_datetime(["2025-03-12", "2025-03-13", "2025-03-14"])[
-        tx["customer_id"].str[1:].astype(int) % 3])
+    spread = tx.assign(
+        order_date=pd.to_datetime(["2025-03-12", "2025-03-13", "2025-03-14"])[tx["customer_id"].str[1:].astype(int) % 3]
+    )
     spread_scores, _ = sg.rfm_scores(sg.rfm_table(spread))
     assert sorted(set(spread_scores["r_score"])) == [1, 3, 5]
     assert sg.tied_score("frequency", pd.Series([3, 3]), 5) == 3 and sg.tied_score("monetary", pd.Series([9.0])) == 3
@@ -244,8 +253,7 @@ def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
     assert len(customers) == len(scored) and list(customers[sr.CUSTOMER_COLUMNS].columns) == sr.CUSTOMER_COLUMNS
     one = customers.set_index("customer_id").loc[res.customers["customer_id"].iloc[0]]
     assert one["clv"] == pytest.approx(res.customers["clv"].iloc[0])
-    rows = sr.summary_rows(sg.segment_profiles(customers, by="rfm_segment"),
-                           sg.segment_profiles(customers, by="cluster_name"))
+    rows = sr.summary_rows(sg.segment_profiles(customers, by="rfm_segment"), sg.segment_profiles(customers, by="cluster_name"))
     assert set(rows["kind"]) == {"rfm_segment", "cluster"}
     s = sr.summary(rfm, {"gini": 0.5}, fm_fit, ["frequency", "monetary"], res, customers, None, ari)
     assert s["customers"] == len(rfm) and s["clusters"]["ari_vs_planted"] == ari
@@ -255,14 +263,23 @@ def test_report_helpers_join_clv_and_summarise_the_run(sample, fm_fit):
 
 # --------------------------------------------------------------------------- findings in words
 def test_group_findings_are_written_from_the_profiles():
-    prof = pd.DataFrame({"group": ["Champions", "Lost", "Loyal"], "customers": [10, 60, 30],
-                         "share_customers": [0.1, 0.6, 0.3], "share_revenue": [0.5, 0.1, 0.4],
-                         "total_clv": [300.0, 10.0, 90.0]})
+    prof = pd.DataFrame(
+        {
+            "group": ["Champions", "Lost", "Loyal"],
+            "customers": [10, 60, 30],
+            "share_customers": [0.1, 0.6, 0.3],
+            "share_revenue": [0.5, 0.1, 0.4],
+            "total_clv": [300.0, 10.0, 90.0],
+        }
+    )
     text = sr.explain_groups(prof)
-    assert text == ("More revenue than headcount: Champions (10% of customers, 50% of revenue). "
-                    "Many customers, little revenue: Lost (60% of customers, 10% of revenue).")
-    assert sr.explain_value(prof).startswith("Most future value sits in Champions (75% of expected value, "
-                                             "50% of past revenue) and Loyal (22% of expected value")
+    assert text == (
+        "More revenue than headcount: Champions (10% of customers, 50% of revenue). "
+        "Many customers, little revenue: Lost (60% of customers, 10% of revenue)."
+    )
+    assert sr.explain_value(prof).startswith(
+        "Most future value sits in Champions (75% of expected value, 50% of past revenue) and Loyal (22% of expected value"
+    )
     assert sr.explain_value(prof.drop(columns="total_clv")).startswith("Future value is not available")
 
 
@@ -292,42 +309,61 @@ def test_pareto_concentration_of_all_negative_revenue_names_the_cause():
 
 
 def test_namesake_clusters_are_told_apart_by_what_separates_them():
-    z = pd.DataFrame({"recency": [-1.0, -0.9, 0.0], "frequency": [2.0, 1.0, -0.3], "monetary": [1.5, 1.4, 0.0]},
-                     index=[0, 1, 2])
+    z = pd.DataFrame({"recency": [-1.0, -0.9, 0.0], "frequency": [2.0, 1.0, -0.3], "monetary": [1.5, 1.4, 0.0]}, index=[0, 1, 2])
     names = sg.name_clusters(z)
-    assert names == {0: "Recent frequent high-spend customers (more frequent)",
-                     1: "Recent frequent high-spend customers (less frequent)",
-                     2: "Cooling occasional mid-spend customers"}
-    three = pd.DataFrame({"recency": [1.0, 1.0, 1.0], "frequency": [-0.5, -0.4, -0.3],
-                          "monetary": [-1.0, -2.0, -3.0]}, index=["a", "b", "c"])
-    assert sg.name_clusters(three) == {"c": "Lapsed occasional low-spend customers (lowest spend)",
-                                       "b": "Lapsed occasional low-spend customers (middle monetary)",
-                                       "a": "Lapsed occasional low-spend customers (highest spend)"}
+    assert names == {
+        0: "Recent frequent high-spend customers (more frequent)",
+        1: "Recent frequent high-spend customers (less frequent)",
+        2: "Cooling occasional mid-spend customers",
+    }
+    three = pd.DataFrame(
+        {"recency": [1.0, 1.0, 1.0], "frequency": [-0.5, -0.4, -0.3], "monetary": [-1.0, -2.0, -3.0]}, index=["a", "b", "c"]
+    )
+    assert sg.name_clusters(three) == {
+        "c": "Lapsed occasional low-spend customers (lowest spend)",
+        "b": "Lapsed occasional low-spend customers (middle monetary)",
+        "a": "Lapsed occasional low-spend customers (highest spend)",
+    }
 
 
 def _profiles(**cols):
-    base = {"group": ["Top", "Fading", "Young", "Dormant"], "customers": [100, 100, 100, 700],
-            "share_customers": [0.1, 0.1, 0.1, 0.7], "share_revenue": [0.6, 0.3, 0.02, 0.08],
-            "avg_frequency": [9.0, 4.0, 1.2, 1.1], "avg_p_alive": [0.95, 0.2, 0.97, 0.5],
-            "total_clv": [7000.0, 300.0, 1300.0, 1400.0]}
+    base = {
+        "group": ["Top", "Fading", "Young", "Dormant"],
+        "customers": [100, 100, 100, 700],
+        "share_customers": [0.1, 0.1, 0.1, 0.7],
+        "share_revenue": [0.6, 0.3, 0.02, 0.08],
+        "avg_frequency": [9.0, 4.0, 1.2, 1.1],
+        "avg_p_alive": [0.95, 0.2, 0.97, 0.5],
+        "total_clv": [7000.0, 300.0, 1300.0, 1400.0],
+    }
     base.update(cols)
     return pd.DataFrame(base)
 
 
 def test_findings_name_the_groups_that_meet_each_rule():
     conc = {"top_20pct_revenue_share": 0.81, "customer_share_for_80pct_revenue": 0.19}
-    lines = sr.findings(_profiles(), conc, {"ari_mean": 0.9, "stable": True},
-                        {"total_error_pct": -3.14, "customer_correlation": 0.7}, currency="€")
-    assert lines[0] == ("**Where revenue comes from:** the top 20 % of customers bring 81 % of net revenue; "
-                        "19 % of customers make 80 % of it.")
+    lines = sr.findings(
+        _profiles(),
+        conc,
+        {"ari_mean": 0.9, "stable": True},
+        {"total_error_pct": -3.14, "customer_correlation": 0.7},
+        currency="€",
+    )
+    assert lines[0] == (
+        "**Where revenue comes from:** the top 20 % of customers bring 81 % of net revenue; 19 % of customers make 80 % of it."
+    )
     assert lines[1].startswith("**Retain:** Top hold 70 % of the expected future value with 10 % of the customers")
-    assert lines[2].startswith("**Win back:** Fading brought 30 % of past revenue but holds 3 % of the expected "
-                               "value (20 % likely still active, €3 expected per customer)")
+    assert lines[2].startswith(
+        "**Win back:** Fading brought 30 % of past revenue but holds 3 % of the expected "
+        "value (20 % likely still active, €3 expected per customer)"
+    )
     assert lines[3].startswith("**Grow:** Young buy less often than average but are likely still active")
     assert lines[4].startswith("**Let go:** Dormant are 70 % of the customers but hold 14 % of the expected value")
-    assert lines[5] == ("**How sure:** the clusters hold when customers are resampled (mean adjusted Rand index "
-                        "0.90); on the held-out period the CLV model's total repeat purchases were off by 3.1 % "
-                        "(customer-level correlation 0.70).")
+    assert lines[5] == (
+        "**How sure:** the clusters hold when customers are resampled (mean adjusted Rand index "
+        "0.90); on the held-out period the CLV model's total repeat purchases were off by 3.1 % "
+        "(customer-level correlation 0.70)."
+    )
 
 
 def test_findings_without_clv_say_what_was_not_assessed():
@@ -345,16 +381,21 @@ def test_rfm_statistics_and_display_kinds_for_people_tables():
     assert stats.loc["median", "monetary"] == 50.0 and stats.loc["highest", "frequency"] == 9
     assert stats.loc["mean", "recency_days"] == pytest.approx(37.0)
     frame = pd.DataFrame(columns=["group", "channel:search", "region:West", "estimate", "ci_low", "customers"])
-    assert sr.display_kinds(frame) == {"channel:search": "share", "region:West": "share", "estimate": "estimate",
-                                       "ci_low": "estimate"}
+    assert sr.display_kinds(frame) == {
+        "channel:search": "share",
+        "region:West": "share",
+        "estimate": "estimate",
+        "ci_low": "estimate",
+    }
 
 
 @pytest.mark.parametrize("currency, money", [("€", "€"), ("EUR", "EUR "), ("", "")])
 def test_describe_rfm_writes_amounts_with_the_run_currency(currency, money):
-    rfm = pd.DataFrame({"recency_days": [1, 10, 100, 5], "frequency": [1, 1, 2, 12],
-                        "monetary": [40.0, 60.0, 1500.0, 9000.0]})
+    rfm = pd.DataFrame({"recency_days": [1, 10, 100, 5], "frequency": [1, 1, 2, 12], "monetary": [40.0, 60.0, 1500.0, 9000.0]})
     text = sr.describe_rfm(rfm, currency)
     # medians 1.5 -> "2" purchases and 780; means 4.0 purchases and 2,650
-    assert text.startswith(f"The median customer has made 2 purchase(s) and spends {money}780 per purchase; "
-                           f"the averages are 4.0 purchases and {money}2,650. 50% of customers bought once.")
+    assert text.startswith(
+        f"The median customer has made 2 purchase(s) and spends {money}780 per purchase; "
+        f"the averages are 4.0 purchases and {money}2,650. 50% of customers bought once."
+    )
     assert "pulls them up" in text

@@ -27,10 +27,13 @@ def test_same_sums_as_pandas_groupby_bit_for_bit(sorted_keys):
 
 
 def test_occasions_merge_same_day_orders():
-    tx = pd.DataFrame({"customer_id": ["b", "a", "b", "a", "b"],
-                       "order_date": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03",
-                                                     "2024-01-01"]),
-                       "revenue": [10.0, 5.0, 2.5, 1.0, 4.0]})
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["b", "a", "b", "a", "b"],
+            "order_date": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01"]),
+            "revenue": [10.0, 5.0, 2.5, 1.0, 4.0],
+        }
+    )
     occ = purchase_occasions(tx)
     assert list(occ.customers[occ.code]) == ["a", "a", "b", "b"]
     assert occ.value.tolist() == [5.0, 1.0, 4.0, 12.5]

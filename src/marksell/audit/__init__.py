@@ -90,8 +90,9 @@ def inputs_to_audit(paths: dict) -> dict:
     return out
 
 
-def audit_all(paths: dict, columns: dict | None = None, keys: dict | None = None, method: str = "iqr",
-              k: float | None = None) -> AuditResult:
+def audit_all(
+    paths: dict, columns: dict | None = None, keys: dict | None = None, method: str = "iqr", k: float | None = None
+) -> AuditResult:
     """Audit every input kind in ``paths`` (kind -> path; empty path = the sample company's file).
 
     ``columns`` maps kind -> {file column: contract column}; ``keys`` maps kind -> series key
@@ -119,22 +120,64 @@ def audit_all(paths: dict, columns: dict | None = None, keys: dict | None = None
             if len(cov):
                 first, last = cov["first_date"].iloc[0], cov["last_date"].iloc[0]
             n_findings = len(frames[kind].issues())
-        rows.append({"kind": kind, "file": fa.file, "status": fa.status, "rows": fa.raw_rows,
-                     "columns": fa.raw_columns, "first_date": first, "last_date": last,
-                     "n_problems": len(fa.problems), "n_findings": n_findings})
-    overview = pd.DataFrame(rows, columns=["kind", "file", "status", "rows", "columns", "first_date",
-                                           "last_date", "n_problems", "n_findings"])
+        rows.append(
+            {
+                "kind": kind,
+                "file": fa.file,
+                "status": fa.status,
+                "rows": fa.raw_rows,
+                "columns": fa.raw_columns,
+                "first_date": first,
+                "last_date": last,
+                "n_problems": len(fa.problems),
+                "n_findings": n_findings,
+            }
+        )
+    overview = pd.DataFrame(
+        rows, columns=["kind", "file", "status", "rows", "columns", "first_date", "last_date", "n_problems", "n_findings"]
+    )
     for c in ("rows", "columns", "n_findings"):
         overview[c] = overview[c].astype("Int64")
     for c in ("first_date", "last_date"):
         overview[c] = pd.to_datetime(overview[c])
     return AuditResult(files=files, frames=frames, overview=overview)
 
+
 __all__ = [
-    "CONTRACTS", "Contract", "DataContractError", "ISSUE_COLUMNS", "KIND_ALIASES", "OUTLIER_GROUPS", "ZERO_COLUMNS",
-    "action_list", "audit_all", "coverage_caption", "coverage_table", "date_coverage", "duplicates", "duplicates_table",
-    "expected_frequency", "file_frequency", "frame_issues", "key_columns", "missing_caption", "missing_matrix", "missing_table",
-    "missing_values", "negative_values", "negatives_table", "numeric_columns", "outliers", "outliers_table",
-    "overview_sentences", "overview_table", "problem_sentence", "rows_by_month", "rows_per_period", "series_keys",
-    "summary", "zero_runs", "zero_runs_table",
+    "CONTRACTS",
+    "Contract",
+    "DataContractError",
+    "ISSUE_COLUMNS",
+    "KIND_ALIASES",
+    "OUTLIER_GROUPS",
+    "ZERO_COLUMNS",
+    "action_list",
+    "audit_all",
+    "coverage_caption",
+    "coverage_table",
+    "date_coverage",
+    "duplicates",
+    "duplicates_table",
+    "expected_frequency",
+    "file_frequency",
+    "frame_issues",
+    "key_columns",
+    "missing_caption",
+    "missing_matrix",
+    "missing_table",
+    "missing_values",
+    "negative_values",
+    "negatives_table",
+    "numeric_columns",
+    "outliers",
+    "outliers_table",
+    "overview_sentences",
+    "overview_table",
+    "problem_sentence",
+    "rows_by_month",
+    "rows_per_period",
+    "series_keys",
+    "summary",
+    "zero_runs",
+    "zero_runs_table",
 ]

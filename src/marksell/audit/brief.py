@@ -11,8 +11,10 @@ def brief(summary: dict) -> Brief:
     failed = sorted(k for k, v in inputs.items() if isinstance(v, dict) and v.get("status") == "failed")
     warned = sorted(k for k, v in inputs.items() if isinstance(v, dict) and v.get("status") == "warnings")
     clean = len(inputs) - len(failed) - len(warned)
-    answer = [f"{len(inputs)} input file(s) audited: {clean} clean, {len(warned)} with warnings, "
-              f"{len(failed)} breaking their data contract."]
+    answer = [
+        f"{len(inputs)} input file(s) audited: {clean} clean, {len(warned)} with warnings, "
+        f"{len(failed)} breaking their data contract."
+    ]
     if failed:
         answer.append(f"Breaking the contract: {', '.join(failed)}; the analyses that read them cannot run yet.")
     if warned:
@@ -23,5 +25,4 @@ def brief(summary: dict) -> Brief:
         action = "Read the warnings in the issues table, then run the analyses."
     else:
         action = "Nothing blocks the analyses: run them."
-    return Brief(answer, confidence="Every count comes from the files as read; nothing here is estimated.",
-                 action=action)
+    return Brief(answer, confidence="Every count comes from the files as read; nothing here is estimated.", action=action)

@@ -28,12 +28,14 @@ def missing_values(df: pd.DataFrame) -> pd.DataFrame:
     """Missing values per column: ``column, dtype, missing, share`` (share of rows, 0..1)."""
     n = len(df)
     miss = df.isna().sum()
-    return pd.DataFrame({
-        "column": [str(c) for c in df.columns],
-        "dtype": [str(t) for t in df.dtypes],
-        "missing": miss.to_numpy(dtype="int64"),
-        "share": (miss / n).to_numpy(dtype=float) if n else np.zeros(len(df.columns)),
-    })
+    return pd.DataFrame(
+        {
+            "column": [str(c) for c in df.columns],
+            "dtype": [str(t) for t in df.dtypes],
+            "missing": miss.to_numpy(dtype="int64"),
+            "share": (miss / n).to_numpy(dtype=float) if n else np.zeros(len(df.columns)),
+        }
+    )
 
 
 def key_columns(df: pd.DataFrame, contract: Contract, keys: list[str] | None = None) -> list[str]:
@@ -78,23 +80,32 @@ def duplicates(df: pd.DataFrame, contract: Contract, keys: list[str] | None = No
     dup = df.duplicated(keep="first")
     involved = df.duplicated(keep=False)
     ids = _id_columns(df, contract, keys)
-    rows.append({
-        "check": "exact duplicate rows", "columns": "all columns", "count": int(dup.sum()),
-        "groups": int(df[involved].drop_duplicates().shape[0]) if involved.any() else 0,
-        "examples": "; ".join(_row_label(df, i, ids) for i in df.index[dup][:N_EXAMPLES]),
-    })
+    rows.append(
+        {
+            "check": "exact duplicate rows",
+            "columns": "all columns",
+            "count": int(dup.sum()),
+            "groups": int(df[involved].drop_duplicates().shape[0]) if involved.any() else 0,
+            "examples": "; ".join(_row_label(df, i, ids) for i in df.index[dup][:N_EXAMPLES]),
+        }
+    )
     kc = key_columns(df, contract, keys)
     if kc:
         kdup = df.duplicated(subset=kc, keep="first")
         kinv = df.duplicated(subset=kc, keep=False)
-        rows.append({
-            "check": "duplicate keys", "columns": ", ".join(kc), "count": int(kdup.sum()),
-            "groups": int(df.loc[kinv, kc].drop_duplicates().shape[0]) if kinv.any() else 0,
-            "examples": "; ".join(_row_label(df, i, kc) for i in df.index[kdup][:N_EXAMPLES]),
-        })
+        rows.append(
+            {
+                "check": "duplicate keys",
+                "columns": ", ".join(kc),
+                "count": int(kdup.sum()),
+                "groups": int(df.loc[kinv, kc].drop_duplicates().shape[0]) if kinv.any() else 0,
+                "examples": "; ".join(_row_label(df, i, kc) for i in df.index[kdup][:N_EXAMPLES]),
+            }
+        )
     else:
-        rows.append({"check": "duplicate keys", "columns": "(no key in the contract)", "count": np.nan,
-                     "groups": np.nan, "examples": ""})
+        rows.append(
+            {"check": "duplicate keys", "columns": "(no key in the contract)", "count": np.nan, "groups": np.nan, "examples": ""}
+        )
     return pd.DataFrame(rows, columns=["check", "columns", "count", "groups", "examples"])
 
 
@@ -132,9 +143,15 @@ def _fences(x: pd.Series, method: str, k: float) -> tuple[float, float]:
     return med - kk * mad, med + kk * mad
 
 
-def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, method: str = "iqr",
-             k: float | None = None, log_positive: bool = True, keys: list[str] | None = None
-             ) -> pd.DataFrame:
+def outliers(
+    df: pd.DataFrame,
+    contract: Contract,
+    by: list[str] | None = None,
+    method: str = "iqr",
+    k: float | None = None,
+    log_positive: bool = True,
+    keys: list[str] | None = None,
+) -> pd.DataFrame:
     """Robust outliers per numeric column.
 
     Fences are Tukey's ``Q1 - k*IQR``, ``Q3 + k*IQR`` (``method="iqr"``, default ``k=3``: "far
@@ -164,8 +181,10 @@ def outliers(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, 
     by = list(by)
     ids = _id_columns(df, contract, keys)
     rows = [_column_outliers(df, col, by, ids, method, k, log_positive) for col in numeric_columns(df) if col not in by]
-    return pd.DataFrame(rows, columns=["column", "scale", "n", "median", "low_fence", "high_fence", "n_low",
-                                       "n_high", "count", "share", "examples"])
+    return pd.DataFrame(
+        rows,
+        columns=["column", "scale", "n", "median", "low_fence", "high_fence", "n_low", "n_high", "count", "share", "examples"],
+    )
 
 
 def _group_fences(z: pd.Series, keys: list, method: str, k: float) -> tuple[pd.Series, pd.Series]:
@@ -179,13 +198,14 @@ def _group_fences(z: pd.Series, keys: list, method: str, k: float) -> tuple[pd.S
             continue
         lf, hf = _fences(zg.to_numpy(dtype=float), method, k)
         if not hf > lf:  # over half the values are equal (e.g. a promotion share that is
-            continue     # mostly 0): zero spread would flag every other value
+            continue  # mostly 0): zero spread would flag every other value
         lo.loc[zg.index], hi.loc[zg.index] = lf, hf
     return lo, hi
 
 
-def _column_outliers(df: pd.DataFrame, col: str, by: list[str], ids: list[str], method: str, k: float,
-                     log_positive: bool) -> dict:
+def _column_outliers(
+    df: pd.DataFrame, col: str, by: list[str], ids: list[str], method: str, k: float, log_positive: bool
+) -> dict:
     """One row of :func:`outliers`: the scale, fences, counts and most extreme examples of ``col``."""
     x = df[col].astype("float64")
     valid = x.dropna()
@@ -208,8 +228,7 @@ def _column_outliers(df: pd.DataFrame, col: str, by: list[str], ids: list[str], 
     width = (hi - lo).where(lambda w: w > 0)
     centre = (hi + lo) / 2
     severity = ((z - centre).abs() / width).where(flagged).sort_values(ascending=False)
-    examples = "; ".join(f"{_row_label(df, i, ids)}: {df.at[i, col]:,.6g}" for i in severity.index[:N_EXAMPLES]
-                         if flagged.loc[i])
+    examples = "; ".join(f"{_row_label(df, i, ids)}: {df.at[i, col]:,.6g}" for i in severity.index[:N_EXAMPLES] if flagged.loc[i])
     back = np.exp if log else (lambda v: v)
     lo_pos, hi_pos = (lo[sign > 0], hi[sign > 0]) if signed else (lo, hi)
     n = int(valid.size)
@@ -217,12 +236,17 @@ def _column_outliers(df: pd.DataFrame, col: str, by: list[str], ids: list[str], 
     if log:
         scale = "log, by sign" if signed else ("log, zeros not judged" if (valid == 0).any() else "log")
     return {
-        "column": col, "scale": scale, "n": n,
+        "column": col,
+        "scale": scale,
+        "n": n,
         "median": float(valid.median()) if n else np.nan,
         "low_fence": float(back(lo_pos.min())) if lo_pos.notna().any() else np.nan,
         "high_fence": float(back(hi_pos.max())) if hi_pos.notna().any() else np.nan,
-        "n_low": int(low.sum()), "n_high": int(high.sum()), "count": int(flagged.sum()),
-        "share": float(flagged.sum() / n) if n else 0.0, "examples": examples,
+        "n_low": int(low.sum()),
+        "n_high": int(high.sum()),
+        "count": int(flagged.sum()),
+        "share": float(flagged.sum() / n) if n else 0.0,
+        "examples": examples,
     }
 
 
@@ -247,9 +271,15 @@ def negative_values(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
             continue
         spec = contract.column(str(c))
         mask = (s < 0).fillna(False)
-        returns_in = [r.name for r in contract.columns if r.warn_negative and r.name in df.columns and r.name != c
-                      and pd.api.types.is_numeric_dtype(df[r.name].dtype)
-                      and bool((df[r.name][mask] < 0).fillna(False).all())]
+        returns_in = [
+            r.name
+            for r in contract.columns
+            if r.warn_negative
+            and r.name in df.columns
+            and r.name != c
+            and pd.api.types.is_numeric_dtype(df[r.name].dtype)
+            and bool((df[r.name][mask] < 0).fillna(False).all())
+        ]
         if spec is not None and spec.warn_negative:
             rule = "allowed (returns/credits)"
         elif spec is not None and (spec.min_value is not None or spec.greater_than is not None):
@@ -266,8 +296,9 @@ def negative_values(df: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 ZERO_COLUMNS = {"price_panel": "units", "sales_history": "sales"}
 
 
-def zero_runs(df: pd.DataFrame, contract: Contract, value_col: str | None = None, by: list[str] | None = None,
-              min_run: int = 3) -> pd.DataFrame:
+def zero_runs(
+    df: pd.DataFrame, contract: Contract, value_col: str | None = None, by: list[str] | None = None, min_run: int = 3
+) -> pd.DataFrame:
     """Runs of at least ``min_run`` consecutive zero periods within each series.
 
     A zero week is legitimate, but several in a row usually mean a store closure, a stock-out or a
@@ -289,7 +320,8 @@ def zero_runs(df: pd.DataFrame, contract: Contract, value_col: str | None = None
     if run.empty:
         return pd.DataFrame(columns=cols)
     z = d[zero]
-    agg = z.groupby(run).agg(**{c: (c, "first") for c in by}, start=(date_col, "min"), end=(date_col, "max"),
-                             periods=(date_col, "size"))
+    agg = z.groupby(run).agg(
+        **{c: (c, "first") for c in by}, start=(date_col, "min"), end=(date_col, "max"), periods=(date_col, "size")
+    )
     agg = agg[agg["periods"] >= min_run]
     return agg.sort_values(["periods", "start"], ascending=[False, True]).reset_index(drop=True)[cols]

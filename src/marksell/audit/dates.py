@@ -51,8 +51,15 @@ def expected_frequency(dates: pd.Series, declared: str | None = None) -> str | N
 
 def _coverage_row(dates: pd.Series, freq: str | None) -> dict:
     d = pd.DatetimeIndex(dates.dropna().unique()).sort_values()
-    row = {"first_date": pd.NaT, "last_date": pd.NaT, "frequency": None, "periods_expected": 0,
-           "periods_present": 0, "missing_periods": 0, "first_missing": pd.NaT}
+    row = {
+        "first_date": pd.NaT,
+        "last_date": pd.NaT,
+        "frequency": None,
+        "periods_expected": 0,
+        "periods_present": 0,
+        "missing_periods": 0,
+        "first_missing": pd.NaT,
+    }
     if len(d) == 0 or freq is None:
         return row
     if freq == "D":
@@ -66,9 +73,15 @@ def _coverage_row(dates: pd.Series, freq: str | None) -> dict:
     if len(missing):
         m = missing.sort_values()[0]
         first_missing = m.start_time if isinstance(m, pd.Period) else m
-    row.update(first_date=d[0], last_date=d[-1], frequency=_freq_word(freq), periods_expected=len(grid),
-               periods_present=len(grid) - len(missing), missing_periods=len(missing),
-               first_missing=first_missing)
+    row.update(
+        first_date=d[0],
+        last_date=d[-1],
+        frequency=_freq_word(freq),
+        periods_expected=len(grid),
+        periods_present=len(grid) - len(missing),
+        missing_periods=len(missing),
+        first_missing=first_missing,
+    )
     return row
 
 
@@ -82,8 +95,9 @@ def period_code(freq: str) -> str:
     return {"MS": "M", "QS": "Q", "YS": "Y"}.get(freq, freq)
 
 
-def date_coverage(df: pd.DataFrame, contract: Contract, by: list[str] | None = None,
-                  date_col: str | None = None, freq: str | None = None) -> pd.DataFrame:
+def date_coverage(
+    df: pd.DataFrame, contract: Contract, by: list[str] | None = None, date_col: str | None = None, freq: str | None = None
+) -> pd.DataFrame:
     """Date coverage of ``df``: one row for the file, or one row per series when ``by`` is given.
 
     Columns: [by...], ``first_date, last_date, frequency`` (the grid checked, in words),
@@ -92,13 +106,20 @@ def date_coverage(df: pd.DataFrame, contract: Contract, by: list[str] | None = N
     without a single row. Frames without a date column give an empty table.
     """
     date_col = date_col or contract.date_column
-    cols = [*(by or []), "first_date", "last_date", "frequency", "periods_expected", "periods_present",
-            "missing_periods", "first_missing"]
+    cols = [
+        *(by or []),
+        "first_date",
+        "last_date",
+        "frequency",
+        "periods_expected",
+        "periods_present",
+        "missing_periods",
+        "first_missing",
+    ]
     if not date_col or date_col not in df.columns:
         return pd.DataFrame(columns=cols)
     if not by:
-        return pd.DataFrame([_coverage_row(df[date_col], freq or file_frequency(df, contract, date_col=date_col))],
-                            columns=cols)
+        return pd.DataFrame([_coverage_row(df[date_col], freq or file_frequency(df, contract, date_col=date_col))], columns=cols)
     rows = []
     for key, grp in df.groupby(list(by), sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -110,8 +131,7 @@ def date_coverage(df: pd.DataFrame, contract: Contract, by: list[str] | None = N
 _FREQ_DAYS = {"D": 1, "W": 7, "MS": 30, "QS": 91, "YS": 365}
 
 
-def file_frequency(df: pd.DataFrame, contract: Contract, by: list[str] | None = None,
-                   date_col: str | None = None) -> str | None:
+def file_frequency(df: pd.DataFrame, contract: Contract, by: list[str] | None = None, date_col: str | None = None) -> str | None:
     """The grid of a whole file: its own frequency, or with several series (``by``, default the
     kind's series keys) of different frequencies, the coarsest of theirs - a monthly and a
     quarterly series together leave no gap in a quarter where both have data."""
@@ -131,8 +151,13 @@ def sales_keys(df: pd.DataFrame, contract: Contract) -> list[str]:
     """Series keys of a sales history: its text columns other than the date."""
     if contract.kind != "sales_history":
         return []
-    return [c for c in df.columns if c != contract.date_column and not pd.api.types.is_numeric_dtype(df[c].dtype)
-            and not pd.api.types.is_datetime64_any_dtype(df[c].dtype)]
+    return [
+        c
+        for c in df.columns
+        if c != contract.date_column
+        and not pd.api.types.is_numeric_dtype(df[c].dtype)
+        and not pd.api.types.is_datetime64_any_dtype(df[c].dtype)
+    ]
 
 
 def rows_per_period(df: pd.DataFrame, date_col: str, freq: str = "MS") -> pd.Series:

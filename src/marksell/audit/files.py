@@ -53,11 +53,28 @@ class FileAudit:
 
         A file without problems gets a single row saying so.
         """
-        rows = [{"file": self.file, "kind": self.kind, "status": self.status, "column": p["column"],
-                 "check": p["check"], "problem": p["problem"]} for p in self.problems]
+        rows = [
+            {
+                "file": self.file,
+                "kind": self.kind,
+                "status": self.status,
+                "column": p["column"],
+                "check": p["check"],
+                "problem": p["problem"],
+            }
+            for p in self.problems
+        ]
         if not rows:
-            rows = [{"file": self.file, "kind": self.kind, "status": self.status, "column": "", "check": "",
-                     "problem": "Loaded without problems or warnings."}]
+            rows = [
+                {
+                    "file": self.file,
+                    "kind": self.kind,
+                    "status": self.status,
+                    "column": "",
+                    "check": "",
+                    "problem": "Loaded without problems or warnings.",
+                }
+            ]
         return pd.DataFrame(rows, columns=["file", "kind", "status", "column", "check", "problem"])
 
 
@@ -81,8 +98,7 @@ def _raw_shape(kind: str, path, columns) -> tuple[int | None, int | None]:
         return None, None
 
 
-def audit_file(kind: str, path: str = "", columns: dict | None = None, keys: list[str] | None = None
-               ) -> FileAudit:
+def audit_file(kind: str, path: str = "", columns: dict | None = None, keys: list[str] | None = None) -> FileAudit:
     """Load one file with :func:`marksell.loaders.load`, reporting (not raising) what goes wrong.
 
     Contract violations (:class:`~marksell.errors.DataContractError`) give status ``failed`` with
@@ -116,33 +132,51 @@ def audit_file(kind: str, path: str = "", columns: dict | None = None, keys: lis
                     continue
                 seen.add(sentence)
                 m = _LEADING_INT.match(str(p.get("found", "")))
-                problems.append({"column": p.get("column") or "", "check": "contract",
-                                 "count": int(m.group(1)) if m else np.nan, "problem": sentence})
+                problems.append(
+                    {
+                        "column": p.get("column") or "",
+                        "check": "contract",
+                        "count": int(m.group(1)) if m else np.nan,
+                        "problem": sentence,
+                    }
+                )
         except Exception as err:  # the audit reports every failure in words
             status = "failed"
             msg = str(err).splitlines()[0] if str(err) else ""
-            problems.append({"column": "", "check": "unreadable", "count": np.nan,
-                             "problem": f"The file could not be read ({type(err).__name__}: {msg})."})
+            problems.append(
+                {
+                    "column": "",
+                    "check": "unreadable",
+                    "count": np.nan,
+                    "problem": f"The file could not be read ({type(err).__name__}: {msg}).",
+                }
+            )
     if status != "failed":
         for w in caught:
             if not issubclass(w.category, DataQualityWarning):
                 continue  # library noise is not the analyst's problem
             text = str(w.message)
             if text.startswith(shown + ": "):
-                text = text[len(shown) + 2:]
+                text = text[len(shown) + 2 :]
             m = _LEADING_INT.match(text)
             q = _QUOTED.search(text)
-            problems.append({"column": q.group(1) if q else "", "check": "warning",
-                             "count": int(m.group(1)) if m else np.nan,
-                             "problem": text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")})
+            problems.append(
+                {
+                    "column": q.group(1) if q else "",
+                    "check": "warning",
+                    "count": int(m.group(1)) if m else np.nan,
+                    "problem": text[0].upper() + text[1:] + ("" if text.endswith(".") else "."),
+                }
+            )
         if problems:
             status = "warnings"
     if frame is not None:
         raw_rows, raw_cols = int(frame.shape[0]), int(frame.shape[1])
     else:
         raw_rows, raw_cols = _raw_shape(kind, path, columns)
-    return FileAudit(kind=kind, file=shown, status=status, problems=problems, frame=frame,
-                     raw_rows=raw_rows, raw_columns=raw_cols)
+    return FileAudit(
+        kind=kind, file=shown, status=status, problems=problems, frame=frame, raw_rows=raw_rows, raw_columns=raw_cols
+    )
 
 
 @dataclass
@@ -166,8 +200,9 @@ class AuditResult:
         parts = []
         for kind, fa in self.files.items():
             for p in fa.problems:
-                parts.append(pd.DataFrame([issue_row(kind, p["column"], p["check"], p["count"], p["problem"])],
-                                          columns=ISSUE_COLUMNS))
+                parts.append(
+                    pd.DataFrame([issue_row(kind, p["column"], p["check"], p["count"], p["problem"])], columns=ISSUE_COLUMNS)
+                )
             if kind in self.frames:
                 parts.append(self.frames[kind].issues())
         parts = [p for p in parts if len(p)]

@@ -30,8 +30,9 @@ def normalise_kind(kind: str) -> str:
     """The contract kind for ``kind`` or one of its short aliases (``funnel``, ``panel``, ...)."""
     k = KIND_ALIASES.get(str(kind), str(kind))
     if k not in CONTRACTS:
-        raise ValueError(f"unknown input kind {kind!r}; known kinds: {sorted(CONTRACTS)} "
-                         f"(or the short names {sorted(KIND_ALIASES)})")
+        raise ValueError(
+            f"unknown input kind {kind!r}; known kinds: {sorted(CONTRACTS)} (or the short names {sorted(KIND_ALIASES)})"
+        )
     return k
 
 
@@ -58,14 +59,22 @@ class FrameAudit:
         return frame_issues(self)
 
 
-def audit_frame(df: pd.DataFrame, kind: str, contract: Contract | None = None, keys: list[str] | None = None,
-                method: str = "iqr", k: float | None = None) -> FrameAudit:
+def audit_frame(
+    df: pd.DataFrame,
+    kind: str,
+    contract: Contract | None = None,
+    keys: list[str] | None = None,
+    method: str = "iqr",
+    k: float | None = None,
+) -> FrameAudit:
     """Run every check on a loaded frame of ``kind`` (its contract by default)."""
     kind = normalise_kind(kind)
     contract = contract or CONTRACTS[kind]
     by = series_keys(df, contract, keys)
     return FrameAudit(
-        kind=kind, rows=int(len(df)), columns=int(df.shape[1]),
+        kind=kind,
+        rows=int(len(df)),
+        columns=int(df.shape[1]),
         coverage=date_coverage(df, contract),
         series_coverage=date_coverage(df, contract, by=by) if by else date_coverage(df.iloc[:0], contract, by=[]),
         missing=missing_values(df),
@@ -85,47 +94,110 @@ def frame_issues(fa: FrameAudit) -> pd.DataFrame:
     out = []
     for r in fa.coverage.itertuples(index=False):
         if r.missing_periods:
-            out.append(issue_row(fa.kind, "", "date gaps", int(r.missing_periods),
-                              f"{r.missing_periods} of {r.periods_expected} {r.frequency}s between "
-                              f"{r.first_date.date()} and {r.last_date.date()} have no rows "
-                              f"(first: {r.first_missing.date()})"))
+            out.append(
+                issue_row(
+                    fa.kind,
+                    "",
+                    "date gaps",
+                    int(r.missing_periods),
+                    f"{r.missing_periods} of {r.periods_expected} {r.frequency}s between "
+                    f"{r.first_date.date()} and {r.last_date.date()} have no rows "
+                    f"(first: {r.first_missing.date()})",
+                )
+            )
     sc = fa.series_coverage
     if len(sc) and (sc["missing_periods"] > 0).any():
         gaps = sc[sc["missing_periods"] > 0]
-        by = [c for c in sc.columns if c not in ("first_date", "last_date", "frequency", "periods_expected",
-                                                 "periods_present", "missing_periods", "first_missing")]
+        by = [
+            c
+            for c in sc.columns
+            if c
+            not in (
+                "first_date",
+                "last_date",
+                "frequency",
+                "periods_expected",
+                "periods_present",
+                "missing_periods",
+                "first_missing",
+            )
+        ]
         worst = gaps.sort_values("missing_periods", ascending=False).head(N_EXAMPLES)
-        ex = "; ".join(f"{' / '.join(str(getattr(w, b)) for b in by)}: {w.missing_periods}"
-                       for w in worst.itertuples(index=False))
-        out.append(issue_row(fa.kind, ", ".join(by), "series gaps", int(gaps["missing_periods"].sum()),
-                          f"{len(gaps)} of {len(sc)} series have missing {sc['frequency'].iloc[0]}s "
-                          f"within their own date range (most: {ex})"))
+        ex = "; ".join(
+            f"{' / '.join(str(getattr(w, b)) for b in by)}: {w.missing_periods}" for w in worst.itertuples(index=False)
+        )
+        out.append(
+            issue_row(
+                fa.kind,
+                ", ".join(by),
+                "series gaps",
+                int(gaps["missing_periods"].sum()),
+                f"{len(gaps)} of {len(sc)} series have missing {sc['frequency'].iloc[0]}s "
+                f"within their own date range (most: {ex})",
+            )
+        )
     for r in fa.missing.itertuples(index=False):
         if r.missing:
-            out.append(issue_row(fa.kind, r.column, "missing values", int(r.missing),
-                              f"{r.missing} of {fa.rows} rows ({r.share:.1%}) have no value"))
+            out.append(
+                issue_row(
+                    fa.kind,
+                    r.column,
+                    "missing values",
+                    int(r.missing),
+                    f"{r.missing} of {fa.rows} rows ({r.share:.1%}) have no value",
+                )
+            )
     for r in fa.duplicates.itertuples(index=False):
         if pd.notna(r.count) and r.count:
-            what = "repeat an earlier row exactly" if r.check == "exact duplicate rows" else \
-                f"repeat an earlier row's key ({r.columns})"
-            out.append(issue_row(fa.kind, "" if r.check == "exact duplicate rows" else r.columns, r.check,
-                              int(r.count), f"{int(r.count)} row(s) {what}; e.g. {r.examples}"))
+            what = (
+                "repeat an earlier row exactly"
+                if r.check == "exact duplicate rows"
+                else f"repeat an earlier row's key ({r.columns})"
+            )
+            out.append(
+                issue_row(
+                    fa.kind,
+                    "" if r.check == "exact duplicate rows" else r.columns,
+                    r.check,
+                    int(r.count),
+                    f"{int(r.count)} row(s) {what}; e.g. {r.examples}",
+                )
+            )
     for r in fa.outliers.itertuples(index=False):
         if r.count:
-            out.append(issue_row(fa.kind, r.column, "outliers", int(r.count),
-                              f"{r.count} value(s) ({r.share:.1%}) outside the robust fences "
-                              f"({r.n_low} low, {r.n_high} high); most extreme: {r.examples}"))
+            out.append(
+                issue_row(
+                    fa.kind,
+                    r.column,
+                    "outliers",
+                    int(r.count),
+                    f"{r.count} value(s) ({r.share:.1%}) outside the robust fences "
+                    f"({r.n_low} low, {r.n_high} high); most extreme: {r.examples}",
+                )
+            )
     zr = fa.zero_runs
     if len(zr):
         by = [c for c in zr.columns if c not in ("start", "end", "periods")]
-        ex = "; ".join(f"{' / '.join(str(getattr(w, b)) for b in by) or 'all'}: {w.start.date()} to "
-                       f"{w.end.date()} ({w.periods})" for w in zr.head(N_EXAMPLES).itertuples(index=False))
+        ex = "; ".join(
+            f"{' / '.join(str(getattr(w, b)) for b in by) or 'all'}: {w.start.date()} to {w.end.date()} ({w.periods})"
+            for w in zr.head(N_EXAMPLES).itertuples(index=False)
+        )
         col = ZERO_COLUMNS.get(fa.kind, "")
-        out.append(issue_row(fa.kind, col, "zero runs", int(len(zr)),
-                          f"{len(zr)} run(s) of 3 or more consecutive zero '{col}' periods in "
-                          f"{zr[by].drop_duplicates().shape[0] if by else 1} series "
-                          f"(closures or stock-outs?); longest: {ex}"))
+        out.append(
+            issue_row(
+                fa.kind,
+                col,
+                "zero runs",
+                int(len(zr)),
+                f"{len(zr)} run(s) of 3 or more consecutive zero '{col}' periods in "
+                f"{zr[by].drop_duplicates().shape[0] if by else 1} series "
+                f"(closures or stock-outs?); longest: {ex}",
+            )
+        )
     for r in fa.negatives.itertuples(index=False):
-        out.append(issue_row(fa.kind, r.column, "negative values", int(r.count),
-                          f"{r.count} negative value(s) ({r.share:.1%}); {r.rule}"))
+        out.append(
+            issue_row(
+                fa.kind, r.column, "negative values", int(r.count), f"{r.count} negative value(s) ({r.share:.1%}); {r.rule}"
+            )
+        )
     return pd.DataFrame(out, columns=ISSUE_COLUMNS)

@@ -15,8 +15,13 @@ from marksell.plots import use_style
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 
-def coverage_timeline(counts: pd.DataFrame, kind_col: str = "kind", month_col: str = "month",
-                      rows_col: str = "rows", shade_col: str = "rows_per_period") -> Figure:
+def coverage_timeline(
+    counts: pd.DataFrame,
+    kind_col: str = "kind",
+    month_col: str = "month",
+    rows_col: str = "rows",
+    shade_col: str = "rows_per_period",
+) -> Figure:
     """Rows per month of each input as a heat strip, missing periods marked in red.
 
     ``counts`` is tidy (``kind, month, rows, rows_per_period``; see
@@ -37,8 +42,9 @@ def coverage_timeline(counts: pd.DataFrame, kind_col: str = "kind", month_col: s
     shade = counts.pivot_table(index=kind_col, columns=month_col, values=shade_col, aggfunc="sum")
     shade = shade.reindex(index=kinds, columns=months)
     rel = shade.div(shade.max(axis=1), axis=0)
-    ax.imshow(np.ma.masked_invalid(rel.to_numpy(dtype=float)), aspect="auto", cmap="Blues", vmin=0, vmax=1,
-              interpolation="nearest")
+    ax.imshow(
+        np.ma.masked_invalid(rel.to_numpy(dtype=float)), aspect="auto", cmap="Blues", vmin=0, vmax=1, interpolation="nearest"
+    )
     if "missing" in counts.columns:
         miss = counts.pivot_table(index=kind_col, columns=month_col, values="missing", aggfunc="max")
         miss = miss.reindex(index=kinds, columns=months).fillna(0).to_numpy(dtype=float) > 0
@@ -83,9 +89,17 @@ def missing_heatmap(matrix: pd.DataFrame) -> Figure:
     ax.set_yticks(range(n_rows))
     ax.set_yticklabels(matrix.index)
     fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, format=PercentFormatter(xmax=1, decimals=0))
-    ax.legend(handles=[Patch(facecolor="0.88", label="column not in this input"),
-                       Patch(facecolor="white", edgecolor="0.6", label="no missing values")],
-              loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=8)
+    ax.legend(
+        handles=[
+            Patch(facecolor="0.88", label="column not in this input"),
+            Patch(facecolor="white", edgecolor="0.6", label="no missing values"),
+        ],
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=2,
+        frameon=False,
+        fontsize=8,
+    )
     ax.set_title("Missing values by input and column", pad=24)
     fig.tight_layout()
     return fig

@@ -33,8 +33,7 @@ def coverage_table(result: AuditResult) -> pd.DataFrame:
 
     Adds ``series`` and ``series_with_gaps`` for inputs made of several time series.
     """
-    frames = {k: fa for k, fa in result.frames.items()
-              if len(fa.coverage) and pd.notna(fa.coverage["first_date"].iloc[0])}
+    frames = {k: fa for k, fa in result.frames.items() if len(fa.coverage) and pd.notna(fa.coverage["first_date"].iloc[0])}
     out = _stack(frames, "coverage")
     if out.empty:
         return out
@@ -66,9 +65,15 @@ def duplicates_table(result: AuditResult) -> pd.DataFrame:
     for kind, fa in result.frames.items():
         d = fa.duplicates.set_index("check")
         exact, key = d.loc["exact duplicate rows"], d.loc["duplicate keys"]
-        rows.append({"kind": kind, "key": key["columns"], "exact_duplicate_rows": exact["count"],
-                     "duplicate_key_rows": key["count"],
-                     "examples": key["examples"] if pd.notna(key["count"]) and key["count"] else exact["examples"]})
+        rows.append(
+            {
+                "kind": kind,
+                "key": key["columns"],
+                "exact_duplicate_rows": exact["count"],
+                "duplicate_key_rows": key["count"],
+                "examples": key["examples"] if pd.notna(key["count"]) and key["count"] else exact["examples"],
+            }
+        )
     out = pd.DataFrame(rows, columns=["kind", "key", "exact_duplicate_rows", "duplicate_key_rows", "examples"])
     for c in ("exact_duplicate_rows", "duplicate_key_rows"):
         out[c] = pd.to_numeric(out[c]).astype("Int64")
@@ -91,8 +96,11 @@ def zero_runs_table(result: AuditResult) -> pd.DataFrame:
             continue
         by = [c for c in zr.columns if c not in ("start", "end", "periods")]
         series = zr[by].astype(str).agg(" / ".join, axis=1) if by else pd.Series("all", index=zr.index)
-        parts.append(pd.DataFrame({"kind": kind, "series": series, "start": zr["start"], "end": zr["end"],
-                                   "periods": zr["periods"].astype("int64")}))
+        parts.append(
+            pd.DataFrame(
+                {"kind": kind, "series": series, "start": zr["start"], "end": zr["end"], "periods": zr["periods"].astype("int64")}
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=["kind", "series", "start", "end", "periods"])
     out = pd.concat(parts, ignore_index=True).sort_values(["periods", "start"], ascending=[False, True], kind="stable")
@@ -109,28 +117,35 @@ def overview_sentences(result: AuditResult) -> list[str]:
     out = []
     for r in result.overview.itertuples(index=False):
         if r.status == "failed":
-            out.append(f"{r.kind} ({r.file}): could not be used - {r.n_problems} problem(s) with the file, "
-                       "listed below with their fixes.")
+            out.append(
+                f"{r.kind} ({r.file}): could not be used - {r.n_problems} problem(s) with the file, "
+                "listed below with their fixes."
+            )
             continue
-        dates = "" if pd.isna(r.first_date) else \
-            f", {r.first_date.date()} to {r.last_date.date()}"
+        dates = "" if pd.isna(r.first_date) else f", {r.first_date.date()} to {r.last_date.date()}"
         warn = f"; {r.n_problems} loader warning(s)" if r.n_problems else ""
-        out.append(f"{r.kind} ({r.file}): {int(r.rows):,} rows, {int(r.columns)} columns{dates}{warn}; "
-                   f"{int(r.n_findings)} audit finding(s).")
+        out.append(
+            f"{r.kind} ({r.file}): {int(r.rows):,} rows, {int(r.columns)} columns{dates}{warn}; "
+            f"{int(r.n_findings)} audit finding(s)."
+        )
     return out
 
 
 def summary(result: AuditResult) -> dict:
     """A JSON-able summary: per kind status, rows, dates and counts of findings by check."""
     issues = result.issues()
-    out = {"n_inputs": int(len(result.overview)),
-           "n_failed": int((result.overview["status"] == "failed").sum()),
-           "n_with_warnings": int((result.overview["status"] == "warnings").sum()),
-           "n_issues": int(len(issues)), "inputs": {}}
+    out = {
+        "n_inputs": int(len(result.overview)),
+        "n_failed": int((result.overview["status"] == "failed").sum()),
+        "n_with_warnings": int((result.overview["status"] == "warnings").sum()),
+        "n_issues": int(len(issues)),
+        "inputs": {},
+    }
     for r in result.overview.itertuples(index=False):
         sub = issues[issues["kind"] == r.kind]
         out["inputs"][r.kind] = {
-            "file": r.file, "status": r.status,
+            "file": r.file,
+            "status": r.status,
             "rows": None if pd.isna(r.rows) else int(r.rows),
             "first_date": None if pd.isna(r.first_date) else r.first_date.date().isoformat(),
             "last_date": None if pd.isna(r.last_date) else r.last_date.date().isoformat(),
@@ -172,12 +187,27 @@ def rows_by_month(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
             by_period = df[date_col].dropna().dt.to_period(code).value_counts()
             per = pd.Series([float(by_period.get(m.to_period(code), 0)) for m in s.index], index=s.index)
             missing = (per == 0).to_numpy()
-        parts.append(pd.DataFrame({"kind": kind, "month": s.index, "rows": s.to_numpy(),
-                                   "rows_per_period": per.to_numpy(dtype=float), "missing": missing}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": kind,
+                    "month": s.index,
+                    "rows": s.to_numpy(),
+                    "rows_per_period": per.to_numpy(dtype=float),
+                    "missing": missing,
+                }
+            )
+        )
     if not parts:
-        return pd.DataFrame({"kind": pd.Series(dtype="string"), "month": pd.Series(dtype="datetime64[ns]"),
-                             "rows": pd.Series(dtype="int64"), "rows_per_period": pd.Series(dtype="float64"),
-                             "missing": pd.Series(dtype="bool")})
+        return pd.DataFrame(
+            {
+                "kind": pd.Series(dtype="string"),
+                "month": pd.Series(dtype="datetime64[ns]"),
+                "rows": pd.Series(dtype="int64"),
+                "rows_per_period": pd.Series(dtype="float64"),
+                "missing": pd.Series(dtype="bool"),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -235,9 +265,9 @@ def coverage_caption(result: AuditResult) -> str:
         return "Rows per month: no input with a date column loaded."
     missing = int(cov["missing_periods"].sum())
     gaps = ", ".join(f"{k} ({int(n)})" for k, n in zip(cov["kind"], cov["missing_periods"]) if n > 0)
-    return (f"Rows per month of {len(cov)} input(s) with dates, {min(cov['first_date'])[:7]} to "
-            f"{max(cov['last_date'])[:7]}; "
-            + (f"{missing} period(s) without any row: {gaps}." if missing else "no period without rows."))
+    return f"Rows per month of {len(cov)} input(s) with dates, {min(cov['first_date'])[:7]} to {max(cov['last_date'])[:7]}; " + (
+        f"{missing} period(s) without any row: {gaps}." if missing else "no period without rows."
+    )
 
 
 def missing_caption(result: AuditResult) -> str:
@@ -246,5 +276,7 @@ def missing_caption(result: AuditResult) -> str:
     if miss.empty:
         return "Share of missing values per input and column: no column misses any value."
     worst = miss.sort_values("share", ascending=False, kind="stable").iloc[0]
-    return (f"Share of missing values per input and column: {len(miss)} column(s) miss values; most in "
-            f"{worst['kind']} '{worst['column']}' ({worst['share']:.0%}).")
+    return (
+        f"Share of missing values per input and column: {len(miss)} column(s) miss values; most in "
+        f"{worst['kind']} '{worst['column']}' ({worst['share']:.0%})."
+    )

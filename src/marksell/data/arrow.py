@@ -101,13 +101,13 @@ def _text(arr: pa.ChunkedArray) -> pd.Series:
     if pa.types.is_dictionary(arr.type):
         if not pa.types.is_string(arr.type.value_type) and not pa.types.is_large_string(arr.type.value_type):
             raise _NotClean
-        chunks = [pa.DictionaryArray.from_arrays(c.indices, pc.utf8_trim_whitespace(c.dictionary))
-                  for c in arr.chunks]  # strip the few categories, not the millions of cells
+        chunks = [
+            pa.DictionaryArray.from_arrays(c.indices, pc.utf8_trim_whitespace(c.dictionary)) for c in arr.chunks
+        ]  # strip the few categories, not the millions of cells
         return pd.Series(_string_array(pa.chunked_array(chunks, arr.type).cast(pa.large_string())))
     if pa.types.is_integer(arr.type):
         return pd.Series(_string_array(pc.cast(arr, pa.large_string())))
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
-            or pa.types.is_string_view(arr.type)):
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type)):
         raise _NotClean  # floats (IDs written as 12.0), booleans, dates: the general path's rules
     edges = _edges(arr)
     if edges is None or edges[0]:  # maybe a space at an edge: strip, then compare
@@ -139,7 +139,7 @@ def _edges(arr: pa.ChunkedArray) -> tuple[bool, int | None] | None:
         n = len(chunk)
         if n == 0:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset:chunk.offset + n + 1]
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset : chunk.offset + n + 1]
         lengths = np.diff(offsets)
         low = int(lengths.min())
         shortest = low if shortest is None else min(shortest, low)
@@ -216,7 +216,7 @@ def _own_numpy(arr: pa.ChunkedArray) -> np.ndarray:
 def _has_time_of_day(values: np.ndarray, day: int) -> bool:
     """Whether any value is not a multiple of ``day``, read a block at a time (no full-size temporary)."""
     step = 1 << 20
-    return any(bool((values[i:i + step] % day).any()) for i in range(0, len(values), step))
+    return any(bool((values[i : i + step] % day).any()) for i in range(0, len(values), step))
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -321,8 +321,8 @@ def _mix(h: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``v`` mixed into ``h`` in place (both fresh arrays of :func:`fingerprint`)."""
     step = 1 << 20  # a block at a time: no full-size temporary for the shift
     for i in range(0, len(h), step):
-        block = h[i:i + step]
-        block ^= v[i:i + step]
+        block = h[i : i + step]
+        block ^= v[i : i + step]
         block *= _K1
         block ^= block >> np.uint64(29)
     return h
@@ -353,7 +353,7 @@ def _string_fingerprint(arr) -> np.ndarray:
     if isinstance(arr, pa.ChunkedArray):
         out, at = np.empty(len(arr), np.uint64), 0
         for c in arr.chunks:  # each chunk's values written in place (no list of parts to join)
-            out[at:at + len(c)] = _chunk_fingerprint(c)
+            out[at : at + len(c)] = _chunk_fingerprint(c)
             at += len(c)
         return out
     return _chunk_fingerprint(arr)
@@ -363,7 +363,7 @@ def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.zeros(0, np.uint64)
-    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + n + 1]
+    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + n + 1]
     data = arr.buffers()[2]
     size = data.size if data is not None else 0
     lengths = np.diff(offsets).view(np.uint64)  # offsets increase: the same bits as a copy
@@ -395,7 +395,7 @@ def _chunk_fingerprint(arr: pa.Array) -> np.ndarray:
     tail = range(first_tail, n)
     raw = data.slice(size - 16).to_pybytes() if len(tail) else b""
     for i in tail:
-        first[i] = int.from_bytes(raw[16 - (size - int(start[i])):][:int(lengths[i])], "little")
+        first[i] = int.from_bytes(raw[16 - (size - int(start[i])) :][: int(lengths[i])], "little")
     h = first  # mixed in place
     if last is None:
         h *= _K12  # the same as multiplying by _K1 then _K2 (modulo 2**64)

@@ -89,8 +89,14 @@ PRICE_PANEL = Contract(
         Column("store_id", "string", "Store (or region) identifier", required=False),
         Column("category", "string", "Product category", required=False),
         Column("promo", "flag", "1 if the product was on promotion, else 0", required=False),
-        Column("unit_cost", "float", "Unit cost, > 0 (needed for price recommendations)", required=False,
-               nullable=True, greater_than=0),
+        Column(
+            "unit_cost",
+            "float",
+            "Unit cost, > 0 (needed for price recommendations)",
+            required=False,
+            nullable=True,
+            greater_than=0,
+        ),
     ),
     unique=("date", "store_id", "product_id"),
     date_column="date",
@@ -117,8 +123,10 @@ SALES_PLAN = Contract(
     columns=(Column("date", "datetime", "Period start of a future period"),),
     date_column="date",
     extra_numeric=True,
-    notes=("Same key columns as the sales history (parameter `keys`); the exogenous columns are named by "
-           "`exog_cols` and must also be in the history.",),
+    notes=(
+        "Same key columns as the sales history (parameter `keys`); the exogenous columns are named by "
+        "`exog_cols` and must also be in the history.",
+    ),
 )
 
 OPPORTUNITIES = Contract(
@@ -169,14 +177,21 @@ EXPERIMENT = Contract(
     columns=(
         Column("unit_id", "string", "Unit that was randomised (once per experiment)"),
         Column("variant", "string", "Variant the unit was assigned to; one of them is the control"),
-        Column("timestamp", "datetime", "Day of assignment or first exposure (for the daily view)", required=False,
-               not_in_future=True),
+        Column(
+            "timestamp",
+            "datetime",
+            "Day of assignment or first exposure (for the daily view)",
+            required=False,
+            not_in_future=True,
+        ),
         Column("experiment", "string", "Name of the experiment when one file holds several", required=False),
     ),
     date_column="timestamp",
     extra_numeric=True,
-    notes=("Metric and pre-period covariate columns are the other numeric columns (named by `metrics` and "
-           "`covariates`); segment columns are other text columns (named by `segments`).",),
+    notes=(
+        "Metric and pre-period covariate columns are the other numeric columns (named by `metrics` and "
+        "`covariates`); segment columns are other text columns (named by `segments`).",
+    ),
 )
 
 EXPERIMENT_SUMMARY = Contract(
@@ -200,9 +215,11 @@ MMM = Contract(
     unique=("date",),
     date_column="date",
     extra_numeric=True,
-    notes=("The outcome column is named by `target` (default `sales`); spend columns by `channels` (default: every "
-           "column whose name starts with `spend_`; numbers >= 0, zero where nothing was spent); controls (price, "
-           "promotion, holidays) by `controls`.",),
+    notes=(
+        "The outcome column is named by `target` (default `sales`); spend columns by `channels` (default: every "
+        "column whose name starts with `spend_`; numbers >= 0, zero where nothing was spent); controls (price, "
+        "promotion, holidays) by `controls`.",
+    ),
 )
 
 LIFT_TESTS = Contract(
@@ -212,25 +229,44 @@ LIFT_TESTS = Contract(
         Column("channel", "string", "Channel tested (as named in the mix model, or its spend column)"),
         Column("start", "datetime", "First day of the test", not_in_future=True),
         Column("end", "datetime", "Last day of the test", not_in_future=True),
-        Column("lift", "float", "Incremental outcome measured over the test, in the outcome's unit",
-               warn_negative=True),
+        Column("lift", "float", "Incremental outcome measured over the test, in the outcome's unit", warn_negative=True),
         Column("lift_se", "float", "Standard error of the lift, > 0", greater_than=0),
     ),
 )
 
 CONTRACTS: dict[str, Contract] = {
     c.kind: c
-    for c in (TRANSACTIONS, CUSTOMERS, PRICE_PANEL, SALES_HISTORY, SALES_PLAN, OPPORTUNITIES, MARKETING_FUNNEL,
-              MARKET_SIZE, EXPERIMENT, EXPERIMENT_SUMMARY, MMM, LIFT_TESTS)
+    for c in (
+        TRANSACTIONS,
+        CUSTOMERS,
+        PRICE_PANEL,
+        SALES_HISTORY,
+        SALES_PLAN,
+        OPPORTUNITIES,
+        MARKETING_FUNNEL,
+        MARKET_SIZE,
+        EXPERIMENT,
+        EXPERIMENT_SUMMARY,
+        MMM,
+        LIFT_TESTS,
+    )
 }
 
 
 #: Each input's name (its path parameter without ``_path``: ``funnel_path`` reads the ``funnel`` input) and
 #: the contract its file meets. ``columns`` takes an input's name or its contract's kind as the key.
 INPUT_NAMES: dict[str, str] = {
-    "transactions": "transactions", "customers": "customers", "funnel": "marketing_funnel", "market": "market_size",
-    "panel": "price_panel", "sales": "sales_history", "future": "sales_plan", "opportunities": "opportunities",
-    "experiment": "experiment", "mmm": "mmm", "calibration": "lift_tests",
+    "transactions": "transactions",
+    "customers": "customers",
+    "funnel": "marketing_funnel",
+    "market": "market_size",
+    "panel": "price_panel",
+    "sales": "sales_history",
+    "future": "sales_plan",
+    "opportunities": "opportunities",
+    "experiment": "experiment",
+    "mmm": "mmm",
+    "calibration": "lift_tests",
 }
 
 

@@ -53,18 +53,38 @@ FUNCTIONS = {
     "notna": (pd.notna, (1,), "True where the value is present"),
 }
 
-ALLOWED = ("column names (`name with spaces` in backticks), numbers, True/False, 'text' in comparisons, "
-           "+ - * / ** %, == != < <= > >= (chained), and/or/not, x in [..], and the functions "
-           + ", ".join(FUNCTIONS))
+ALLOWED = (
+    "column names (`name with spaces` in backticks), numbers, True/False, 'text' in comparisons, "
+    "+ - * / ** %, == != < <= > >= (chained), and/or/not, x in [..], and the functions " + ", ".join(FUNCTIONS)
+)
 
-_ARITH = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide,
-          ast.Pow: np.power, ast.Mod: np.mod}
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-            ast.Gt: operator.gt, ast.GtE: operator.ge}
+_ARITH = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+    ast.Mod: np.mod,
+}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
 _MARKERS = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)  # checked via their parent
-_OP_TEXT = {ast.BitAnd: ("&", "and"), ast.BitOr: ("|", "or"), ast.Invert: ("~", "not"),
-            ast.BitXor: ("^", None), ast.LShift: ("<<", None), ast.RShift: (">>", None),
-            ast.FloorDiv: ("//", None), ast.MatMult: ("@", None)}
+_OP_TEXT = {
+    ast.BitAnd: ("&", "and"),
+    ast.BitOr: ("|", "or"),
+    ast.Invert: ("~", "not"),
+    ast.BitXor: ("^", None),
+    ast.LShift: ("<<", None),
+    ast.RShift: (">>", None),
+    ast.FloorDiv: ("//", None),
+    ast.MatMult: ("@", None),
+}
 _TOKEN_HINTS = {
     "@": "'@' (a reference to a Python variable) is not allowed: expressions see the table's columns only",
     ".": "'.' (attribute access) is not allowed",
@@ -72,8 +92,11 @@ _TOKEN_HINTS = {
     ":": "':' is not allowed",
     "=": "'=' (assignment) is not allowed; compare with '=='",
     ":=": "':=' (assignment) is not allowed",
-    "{": "'{' is not allowed", "}": "'}' is not allowed",
-    "&": "'&' is not allowed; use 'and'", "|": "'|' is not allowed; use 'or'", "~": "'~' is not allowed; use 'not'",
+    "{": "'{' is not allowed",
+    "}": "'}' is not allowed",
+    "&": "'&' is not allowed; use 'and'",
+    "|": "'|' is not allowed; use 'or'",
+    "~": "'~' is not allowed; use 'not'",
 }
 
 
@@ -97,7 +120,8 @@ class Expression:
         if missing:
             raise ExpressionError(
                 f"{self.what} '{_short(self.text)}': unknown column(s) {missing}; available: {sorted(map(str, frame.columns))}. "
-                "Quote names with spaces in backticks, e.g. `unit price`.")
+                "Quote names with spaces in backticks, e.g. `unit price`."
+            )
         with np.errstate(all="ignore"):
             return _Evaluator(self, frame).visit(self.tree.body)
 
@@ -106,14 +130,13 @@ class Expression:
 def parse(text: str, what: str = "expression") -> Expression:
     """Check ``text`` against the language; raise :class:`ExpressionError` naming the offending token."""
     if not isinstance(text, str):
-        raise ExpressionError(f"{what} must be text, e.g. \"price / cpi\"; got {type(text).__name__} {text!r}")
+        raise ExpressionError(f'{what} must be text, e.g. "price / cpi"; got {type(text).__name__} {text!r}')
     if not text.strip():
-        raise ExpressionError(f"{what} is empty; write an expression such as \"price / cpi\"")
+        raise ExpressionError(f'{what} is empty; write an expression such as "price / cpi"')
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"{what} is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
     if "\n" in text or "\r" in text or "\x00" in text:
-        raise ExpressionError(f"{what} '{_short(text)}' spans several lines or holds control characters; "
-                              "write it on one line")
+        raise ExpressionError(f"{what} '{_short(text)}' spans several lines or holds control characters; write it on one line")
     source, quoted = _replace_backticks(text, what)
     _check_tokens(text, source, quoted, what)
     try:
@@ -121,8 +144,7 @@ def parse(text: str, what: str = "expression") -> Expression:
             warnings.simplefilter("ignore", SyntaxWarning)  # e.g. "1and": refused below or parsed as 1 and
             tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"{what} '{_short(text)}' is not a valid expression ({exc.msg}); "
-                              f"allowed: {ALLOWED}") from None
+        raise ExpressionError(f"{what} '{_short(text)}' is not a valid expression ({exc.msg}); allowed: {ALLOWED}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"{what} '{_short(text)}' is nested too deeply") from None
     columns = _check_tree(tree, source.strip(), quoted, what, text)
@@ -134,8 +156,9 @@ def check_derive(derive) -> dict[str, Expression]:
     if derive is None:
         return {}
     if not isinstance(derive, dict):
-        raise ExpressionError("derive must be a mapping {new column: expression}, e.g. {real_price: price / cpi}; "
-                              f"got {type(derive).__name__}")
+        raise ExpressionError(
+            f"derive must be a mapping {{new column: expression}}, e.g. {{real_price: price / cpi}}; got {type(derive).__name__}"
+        )
     out, errors = {}, []
     for name, text in derive.items():
         if not isinstance(name, str) or not name.strip():
@@ -175,8 +198,10 @@ def filter_rows(frame: pd.DataFrame, query) -> pd.DataFrame:
     if isinstance(mask, (bool, np.bool_)):
         return frame if mask else frame.iloc[0:0]
     if not (isinstance(mask, pd.Series) and pd.api.types.is_bool_dtype(mask)):
-        raise ExpressionError(f"query '{_short(query)}' must be a condition that is True or False for each row, "
-                              "e.g. \"units >= 0 and region == 'North'\"")
+        raise ExpressionError(
+            f"query '{_short(query)}' must be a condition that is True or False for each row, "
+            "e.g. \"units >= 0 and region == 'North'\""
+        )
     return frame.loc[mask.to_numpy()]
 
 
@@ -198,9 +223,10 @@ def _replace_backticks(text: str, what: str) -> tuple[str, dict]:
         elif ch == "`":
             end = text.find("`", i + 1)
             if end < 0:
-                raise ExpressionError(f"{what} '{_short(text)}': a backtick at position {i + 1} is never closed; "
-                                      "quote names as `unit price`")
-            name = text[i + 1:end]
+                raise ExpressionError(
+                    f"{what} '{_short(text)}': a backtick at position {i + 1} is never closed; quote names as `unit price`"
+                )
+            name = text[i + 1 : end]
             if not name.strip():
                 raise ExpressionError(f"{what} '{_short(text)}': empty backtick-quoted name at position {i + 1}")
             ident = _placeholder(len(quoted), text)
@@ -228,21 +254,24 @@ def _check_tokens(text: str, source: str, quoted: dict, what: str) -> None:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
-        raise ExpressionError(f"{what} '{_short(text)}' is not a valid expression "
-                              f"({exc.args[0] if exc.args else exc}); allowed: {ALLOWED}") from None
+        raise ExpressionError(
+            f"{what} '{_short(text)}' is not a valid expression ({exc.args[0] if exc.args else exc}); allowed: {ALLOWED}"
+        ) from None
     for tok in tokens:
         if tok.type == _FSTRING_START:  # Python 3.12+ tokenises f-strings into parts ('{' would be named instead)
             raise ExpressionError(f"{what} '{_short(text)}': an f-string is not allowed; allowed: {ALLOWED}")
         if tok.type == tokenize.OP and tok.string in _TOKEN_HINTS:
-            raise ExpressionError(f"{what} '{_short(text)}': {_TOKEN_HINTS[tok.string]} "
-                                  f"(at '{_restore(source[_offset(source, tok.start):][:30], quoted)}'); "
-                                  f"allowed: {ALLOWED}")
+            raise ExpressionError(
+                f"{what} '{_short(text)}': {_TOKEN_HINTS[tok.string]} "
+                f"(at '{_restore(source[_offset(source, tok.start) :][:30], quoted)}'); "
+                f"allowed: {ALLOWED}"
+            )
         if tok.type == tokenize.ERRORTOKEN and tok.string.strip():
-            raise ExpressionError(f"{what} '{_short(text)}': unexpected character '{tok.string}'; "
-                                  f"allowed: {ALLOWED}")
+            raise ExpressionError(f"{what} '{_short(text)}': unexpected character '{tok.string}'; allowed: {ALLOWED}")
         if tok.type == tokenize.COMMENT:
-            raise ExpressionError(f"{what} '{_short(text)}': '#' is not allowed (comments); "
-                                  "quote column names holding '#' in backticks")
+            raise ExpressionError(
+                f"{what} '{_short(text)}': '#' is not allowed (comments); quote column names holding '#' in backticks"
+            )
 
 
 def _offset(source: str, start: tuple[int, int]) -> int:
@@ -258,15 +287,15 @@ def _check_tree(tree: ast.Expression, source: str, quoted: dict, what: str, text
         node, depth, parent = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise ExpressionError(f"{what} '{_short(text)}' has more than {MAX_NODES} parts; split it into "
-                                  "several derive columns")
+            raise ExpressionError(
+                f"{what} '{_short(text)}' has more than {MAX_NODES} parts; split it into several derive columns"
+            )
         if depth > MAX_DEPTH:
             raise ExpressionError(f"{what} '{_short(text)}' is nested more than {MAX_DEPTH} levels deep")
         problem = _node_problem(node, parent, quoted)
         if problem:
             segment = _restore(ast.get_source_segment(source, node) or "", quoted)
-            raise ExpressionError(f"{what} '{_short(text)}': {problem} (at '{_short(segment, 40)}'); "
-                                  f"allowed: {ALLOWED}")
+            raise ExpressionError(f"{what} '{_short(text)}': {problem} (at '{_short(segment, 40)}'); allowed: {ALLOWED}")
         if isinstance(node, ast.Name) and node.id not in ("True", "False"):
             name = quoted.get(node.id, node.id)
             if name not in columns:
@@ -293,7 +322,7 @@ def _node_problem(node: ast.AST, parent: ast.AST | None, quoted: dict) -> str | 
         if isinstance(value, bool):
             return None
         if isinstance(value, (int, float)):
-            if isinstance(value, int) and abs(value) > 2 ** 1000:
+            if isinstance(value, int) and abs(value) > 2**1000:
                 return "a number this large is not allowed"
             return None
         if isinstance(value, str):
@@ -319,12 +348,17 @@ def _node_problem(node: ast.AST, parent: ast.AST | None, quoted: dict) -> str | 
                 if not isinstance(right, (ast.List, ast.Tuple)):
                     return "'in' needs a literal list on its right, e.g. region in ['North', 'South']"
             elif type(op) not in _COMPARE:
-                return f"the comparison '{'is' if isinstance(op, (ast.Is, ast.IsNot)) else type(op).__name__}' " \
-                       "is not allowed; use == or !="
+                return (
+                    f"the comparison '{'is' if isinstance(op, (ast.Is, ast.IsNot)) else type(op).__name__}' "
+                    "is not allowed; use == or !="
+                )
         return None
     if isinstance(node, (ast.List, ast.Tuple)):
-        if not (isinstance(parent, ast.Compare) and node in parent.comparators
-                and isinstance(parent.ops[parent.comparators.index(node)], (ast.In, ast.NotIn))):
+        if not (
+            isinstance(parent, ast.Compare)
+            and node in parent.comparators
+            and isinstance(parent.ops[parent.comparators.index(node)], (ast.In, ast.NotIn))
+        ):
             return "a list is only allowed on the right of 'in'"
         if len(node.elts) > MAX_IN_ITEMS:
             return f"an 'in' list may hold at most {MAX_IN_ITEMS} values"
@@ -343,25 +377,44 @@ def _node_problem(node: ast.AST, parent: ast.AST | None, quoted: dict) -> str | 
         arity = FUNCTIONS[name][1]
         if len(node.args) not in arity:
             return f"'{name}' takes {' or '.join(map(str, arity))} argument(s) ({FUNCTIONS[name][2]})"
-        if name == "round" and len(node.args) == 2 and not (
-                _is_literal(node.args[1]) and isinstance(_literal(node.args[1]), int)
-                and not isinstance(_literal(node.args[1]), bool) and abs(_literal(node.args[1])) <= 15):
+        if (
+            name == "round"
+            and len(node.args) == 2
+            and not (
+                _is_literal(node.args[1])
+                and isinstance(_literal(node.args[1]), int)
+                and not isinstance(_literal(node.args[1]), bool)
+                and abs(_literal(node.args[1])) <= 15
+            )
+        ):
             return "round's digits must be a whole number between -15 and 15"
         return None
-    kind = {ast.Attribute: "attribute access '.'", ast.Subscript: "a subscript '[...]'",
-            ast.Lambda: "lambda", ast.IfExp: "'x if c else y'", ast.NamedExpr: "assignment ':='",
-            ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
-            ast.GeneratorExp: "a comprehension", ast.Dict: "a dict '{...}'", ast.Set: "a set '{...}'",
-            ast.JoinedStr: "an f-string", ast.Starred: "'*'", ast.Await: "await", ast.Yield: "yield",
-            ast.YieldFrom: "yield", ast.Slice: "a slice"}.get(type(node), type(node).__name__)
+    kind = {
+        ast.Attribute: "attribute access '.'",
+        ast.Subscript: "a subscript '[...]'",
+        ast.Lambda: "lambda",
+        ast.IfExp: "'x if c else y'",
+        ast.NamedExpr: "assignment ':='",
+        ast.ListComp: "a comprehension",
+        ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.GeneratorExp: "a comprehension",
+        ast.Dict: "a dict '{...}'",
+        ast.Set: "a set '{...}'",
+        ast.JoinedStr: "an f-string",
+        ast.Starred: "'*'",
+        ast.Await: "await",
+        ast.Yield: "yield",
+        ast.YieldFrom: "yield",
+        ast.Slice: "a slice",
+    }.get(type(node), type(node).__name__)
     return f"{kind} is not allowed"
 
 
 def _is_literal(node: ast.AST) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         node = node.operand
-        return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool)
+        return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool))
 
 
@@ -380,7 +433,7 @@ def _restore(segment: str, quoted: dict) -> str:
 
 def _short(text, limit: int = 80) -> str:
     text = str(text)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -411,8 +464,7 @@ class _Evaluator:
         if isinstance(node, ast.UnaryOp):
             value = self.visit(node.operand)
             if isinstance(node.op, ast.Not):
-                return ~self.condition(value, "not") if isinstance(value, pd.Series) \
-                    else not self.condition(value, "not")
+                return ~self.condition(value, "not") if isinstance(value, pd.Series) else not self.condition(value, "not")
             sym = "-" if isinstance(node.op, ast.USub) else "+"
             value = self.number(node.operand, sym)
             self.numeric(value, sym, node.operand)
@@ -497,8 +549,10 @@ class _Evaluator:
         if bad.any():
             segment = _restore(ast.get_source_segment(_source(self.expr), node) or "", self.expr.quoted)
             example = value[bad].iloc[0]
-            self.fail(f"{use} needs numbers; '{_short(segment, 40)}' holds text (e.g. {str(example)!r}, "
-                      f"{int(bad.sum())} value(s) in all)")
+            self.fail(
+                f"{use} needs numbers; '{_short(segment, 40)}' holds text (e.g. {str(example)!r}, "
+                f"{int(bad.sum())} value(s) in all)"
+            )
         return pd.Series(num.to_numpy(dtype="float64", na_value=np.nan), index=value.index)
 
     def condition(self, value, word: str):
@@ -509,18 +563,23 @@ class _Evaluator:
         self.fail(f"'{word}' needs conditions (True/False) on both sides; got {_describe(value)}")
 
     def numeric(self, value, sym: str, node: ast.AST):
-        ok = (isinstance(value, pd.Series) and pd.api.types.is_numeric_dtype(value)) or \
-            (isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))) or \
-            isinstance(value, (bool, np.bool_)) or \
-            (isinstance(value, pd.Series) and pd.api.types.is_bool_dtype(value))
+        ok = (
+            (isinstance(value, pd.Series) and pd.api.types.is_numeric_dtype(value))
+            or (isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)))
+            or isinstance(value, (bool, np.bool_))
+            or (isinstance(value, pd.Series) and pd.api.types.is_bool_dtype(value))
+        )
         if not ok:
             segment = _restore(ast.get_source_segment(_source(self.expr), node) or "", self.expr.quoted)
             self.fail(f"'{sym}' needs numbers; '{_short(segment, 40)}' is {_describe(value)}")
 
 
 def _is_text(value) -> bool:
-    return isinstance(value, pd.Series) and (pd.api.types.is_string_dtype(value.dtype) or value.dtype == object) \
+    return (
+        isinstance(value, pd.Series)
+        and (pd.api.types.is_string_dtype(value.dtype) or value.dtype == object)
         and not pd.api.types.is_bool_dtype(value.dtype)
+    )
 
 
 def _is_number(value) -> bool:
@@ -557,5 +616,14 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-__all__ = ["ALLOWED", "FUNCTIONS", "Expression", "ExpressionError", "check_derive", "check_query",
-           "derive_columns", "filter_rows", "parse"]
+__all__ = [
+    "ALLOWED",
+    "FUNCTIONS",
+    "Expression",
+    "ExpressionError",
+    "check_derive",
+    "check_query",
+    "derive_columns",
+    "filter_rows",
+    "parse",
+]

@@ -126,8 +126,7 @@ def load_experiment(path: str | os.PathLike | None = "", columns: dict | None = 
         missing = {p.get("column") for p in err.problems if p.get("expected") == "a required column"}
         if "unit_id" not in missing:
             raise
-        if isinstance(columns, dict) and isinstance(columns.get("experiment"), dict) \
-                and "experiment_summary" not in columns:
+        if isinstance(columns, dict) and isinstance(columns.get("experiment"), dict) and "experiment_summary" not in columns:
             columns = columns["experiment"]  # the experiment file's mapping, whichever form the file takes
         try:
             return load("experiment_summary", path, columns, **kw)
@@ -172,8 +171,7 @@ def load(
         return _with_provenance(fast, kind, shown, sha256, sheet=None)
 
     raw, row_offset = read_table(src, contract, columns=columns, keys=keys, sheet=sheet)
-    df = validate_frame(raw, kind, columns, shown=shown, keys=keys, today=today, row_offset=row_offset,
-                        stacklevel=4)
+    df = validate_frame(raw, kind, columns, shown=shown, keys=keys, today=today, row_offset=row_offset, stacklevel=4)
     return _with_provenance(df, kind, shown, sha256 or file_sha256(src), raw.attrs.get("sheet"))
 
 
@@ -198,8 +196,9 @@ def validate_frame(
     """
     contract = CONTRACTS[kind]
     if optional:
-        contract = dataclasses.replace(contract, columns=tuple(
-            dataclasses.replace(c, required=False) if c.name in optional else c for c in contract.columns))
+        contract = dataclasses.replace(
+            contract, columns=tuple(dataclasses.replace(c, required=False) if c.name in optional else c for c in contract.columns)
+        )
     columns = check_mapping(columns, shown, contract)
     keys = check_keys(keys, shown, contract)
     file_columns = list(raw.attrs.get("file_columns", raw.columns))
@@ -253,9 +252,13 @@ def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], t
         names = [str(n).strip() for n in table.column_names]
         mapping = name_mapping(names, contract, keys, columns)
         table = table.rename_columns([mapping.get(n, n) for n in names])
-        clean = (table.num_rows > 0 and not any(re.fullmatch(r"Unnamed: \d+", n) for n in names)
-                 and not structure_problems(pd.DataFrame(columns=table.column_names, index=range(1)), contract, keys,
-                                             columns, file_columns))
+        clean = (
+            table.num_rows > 0
+            and not any(re.fullmatch(r"Unnamed: \d+", n) for n in names)
+            and not structure_problems(
+                pd.DataFrame(columns=table.column_names, index=range(1)), contract, keys, columns, file_columns
+            )
+        )
         if not clean:
             return None, digest.result()
         box = [table]
@@ -307,31 +310,44 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
         if col.warn_negative:
             n = int((values < 0).sum())
             if n:
-                warnings.warn(f"{shown}: {n} row(s) with negative '{col.name}' (treated as returns/credits)",
-                              DataQualityWarning, stacklevel=4)
+                warnings.warn(
+                    f"{shown}: {n} row(s) with negative '{col.name}' (treated as returns/credits)",
+                    DataQualityWarning,
+                    stacklevel=4,
+                )
         outsized = _outsized(values) if col.dtype == "float" else None
         if outsized:
             n, median, largest = outsized
-            warnings.warn(f"{shown}: {n} value(s) of '{col.name}' over a million times the typical size "
-                          f"(median {median:.3g}, largest {largest:.3g}); check for extra zeros "
-                          "or mixed units", DataQualityWarning, stacklevel=4)
+            warnings.warn(
+                f"{shown}: {n} value(s) of '{col.name}' over a million times the typical size "
+                f"(median {median:.3g}, largest {largest:.3g}); check for extra zeros "
+                "or mixed units",
+                DataQualityWarning,
+                stacklevel=4,
+            )
     if contract.date_column in df.columns:
         old = isolated_old_dates(df[contract.date_column])
         if old is not None:
-            warnings.warn(f"{shown}: {old.describe(contract.date_column)}; placeholders or typos for missing "
-                          "dates? They stretch every history they are in: correct or remove them",
-                          DataQualityWarning, stacklevel=4)
+            warnings.warn(
+                f"{shown}: {old.describe(contract.date_column)}; placeholders or typos for missing "
+                "dates? They stretch every history they are in: correct or remove them",
+                DataQualityWarning,
+                stacklevel=4,
+            )
     if contract.kind == "transactions":
         n = _n_duplicate_rows(df)
         if n:
-            warnings.warn(f"{shown}: {n} exact duplicate row(s); kept as separate orders", DataQualityWarning,
-                          stacklevel=4)
+            warnings.warn(f"{shown}: {n} exact duplicate row(s); kept as separate orders", DataQualityWarning, stacklevel=4)
     if contract.kind == "sales_history" and len(df):
         maybe = repeated_rows(df[["date", *keys]])  # candidates first: hashing every key costs seconds
         n = int(df.loc[maybe, ["date", *keys]].duplicated().sum()) if maybe.any() else 0
         if n:
-            warnings.warn(f"{shown}: {n} duplicated date(s) within a series; the forecast aggregates or refuses "
-                          "them (parameter `duplicates`)", DataQualityWarning, stacklevel=4)
+            warnings.warn(
+                f"{shown}: {n} duplicated date(s) within a series; the forecast aggregates or refuses "
+                "them (parameter `duplicates`)",
+                DataQualityWarning,
+                stacklevel=4,
+            )
     if contract.date_freq and contract.date_column in df.columns and len(df):
         dates = pd.DatetimeIndex(df[contract.date_column].dropna().unique()).sort_values()
         if len(dates) > 2:
@@ -339,10 +355,17 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
             full = pd.date_range(dates[0], dates[-1], freq=step)
             missing = full.difference(dates)
             if len(missing):
-                warnings.warn(f"{shown}: {len(missing)} gap(s) in '{contract.date_column}' "
-                              f"(first: {missing[0].date()})", DataQualityWarning, stacklevel=4)
+                warnings.warn(
+                    f"{shown}: {len(missing)} gap(s) in '{contract.date_column}' (first: {missing[0].date()})",
+                    DataQualityWarning,
+                    stacklevel=4,
+                )
             off_grid = dates.difference(full)
             if len(off_grid):
-                warnings.warn(f"{shown}: {len(off_grid)} date(s) in '{contract.date_column}' off the "
-                              f"{'weekly' if step == '7D' else 'monthly'} grid starting {dates[0].date()} "
-                              f"(first: {off_grid[0].date()})", DataQualityWarning, stacklevel=4)
+                warnings.warn(
+                    f"{shown}: {len(off_grid)} date(s) in '{contract.date_column}' off the "
+                    f"{'weekly' if step == '7D' else 'monthly'} grid starting {dates[0].date()} "
+                    f"(first: {off_grid[0].date()})",
+                    DataQualityWarning,
+                    stacklevel=4,
+                )

@@ -29,17 +29,25 @@ class OldDates:
 
     def describe(self, column: str) -> str:
         """``3 row(s) of 'order_date' dated 1900-01-01 to 1901-06-30, 121 years before the other ...``"""
-        span = (f"{self.oldest:%Y-%m-%d}" if self.oldest == self.newest_old
-                else f"{self.oldest:%Y-%m-%d} to {self.newest_old:%Y-%m-%d}")
-        return (f"{self.rows} row(s) of '{column}' dated {span}, {self.gap_years:.0f} years before the other "
-                f"{self.rest_rows:,} rows (from {self.rest_from:%Y-%m-%d})")
+        span = (
+            f"{self.oldest:%Y-%m-%d}"
+            if self.oldest == self.newest_old
+            else f"{self.oldest:%Y-%m-%d} to {self.newest_old:%Y-%m-%d}"
+        )
+        return (
+            f"{self.rows} row(s) of '{column}' dated {span}, {self.gap_years:.0f} years before the other "
+            f"{self.rest_rows:,} rows (from {self.rest_from:%Y-%m-%d})"
+        )
 
 
 def isolated_old_dates(dates) -> OldDates | None:
     """The rows dated before a gap of :data:`GAP_YEARS` years or more that lies at least that far before the
     median date, or None. A long history without such a gap (twenty years of orders) has none."""
-    series = dates if isinstance(dates, pd.Series) and pd.api.types.is_datetime64_any_dtype(dates) \
+    series = (
+        dates
+        if isinstance(dates, pd.Series) and pd.api.types.is_datetime64_any_dtype(dates)
         else pd.to_datetime(pd.Series(dates), errors="coerce")
+    )
     ticks = series.to_numpy(dtype="datetime64[ns]").view(np.int64)
     nat = np.iinfo(np.int64).min
     sample = ticks[:: max(1, len(ticks) // 100_000)]  # the median of an even sample is close enough
@@ -54,9 +62,13 @@ def isolated_old_dates(dates) -> OldDates | None:
     last_old, first_rest = ticks[old].max(), ticks[~old & (ticks != nat)].min()
     if first_rest - last_old < gap:
         return None
-    return OldDates(int(old.sum()), pd.Timestamp(int(ticks[old].min())).normalize(),
-                    pd.Timestamp(int(last_old)).normalize(), pd.Timestamp(int(first_rest)).normalize(),
-                    int(len(series.dropna()) - old.sum()))
+    return OldDates(
+        int(old.sum()),
+        pd.Timestamp(int(ticks[old].min())).normalize(),
+        pd.Timestamp(int(last_old)).normalize(),
+        pd.Timestamp(int(first_rest)).normalize(),
+        int(len(series.dropna()) - old.sum()),
+    )
 
 
 __all__ = ["GAP_YEARS", "OldDates", "isolated_old_dates"]

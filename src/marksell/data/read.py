@@ -67,7 +67,11 @@ def file_sha256(path: Path) -> str:
 
 
 def read_table(
-    path: Path, contract: Contract, *, columns: dict | None = None, keys: list[str] | None = None,
+    path: Path,
+    contract: Contract,
+    *,
+    columns: dict | None = None,
+    keys: list[str] | None = None,
     sheet: str | int | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Read a file (text columns for CSV); returns the frame and the offset from index to a 1-based file row.
@@ -78,17 +82,36 @@ def read_table(
     path = Path(path)
     shown = display_path(path)
     if not path.exists():
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "an existing file", "no such file",
-            fix="check the path (relative paths are resolved from the folder you run in) or leave it empty "
-                "for the sample company")])
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [
+                problem(
+                    None,
+                    "an existing file",
+                    "no such file",
+                    fix="check the path (relative paths are resolved from the folder you run in) or leave it empty "
+                    "for the sample company",
+                )
+            ],
+        )
     if path.is_dir():
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a file", "a folder", fix="point the parameter at a CSV, Parquet or Excel file")])
+        raise DataContractError(
+            shown, contract.kind, [problem(None, "a file", "a folder", fix="point the parameter at a CSV, Parquet or Excel file")]
+        )
     if not path.is_file():  # a FIFO or device: reading would block or never end
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a regular file", "a FIFO, socket or device", fix="point the parameter at a CSV, Parquet or "
-            "Excel file (export the stream to a file first)")])
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [
+                problem(
+                    None,
+                    "a regular file",
+                    "a FIFO, socket or device",
+                    fix="point the parameter at a CSV, Parquet or Excel file (export the stream to a file first)",
+                )
+            ],
+        )
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         df, offset = _read_parquet(path, contract, columns or {}, keys or []), 1
@@ -97,9 +120,18 @@ def read_table(
     elif suffix in CSV_SUFFIXES or suffix == "":
         df, offset = _read_csv(path, contract)
     else:
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a .csv, .tsv, .parquet or .xlsx file", f"a '{suffix}' file",
-            fix="export the data as CSV, Parquet or Excel")])
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [
+                problem(
+                    None,
+                    "a .csv, .tsv, .parquet or .xlsx file",
+                    f"a '{suffix}' file",
+                    fix="export the data as CSV, Parquet or Excel",
+                )
+            ],
+        )
     attrs = dict(df.attrs)
     df = _clean_frame(df)
     df.attrs = attrs
@@ -107,8 +139,7 @@ def read_table(
     return df, offset
 
 
-def read_header(path: Path, contract: Contract, *, columns: dict | None = None,
-                keys: list[str] | None = None) -> list[str]:
+def read_header(path: Path, contract: Contract, *, columns: dict | None = None, keys: list[str] | None = None) -> list[str]:
     """The column names of a file without reading its rows (CSV: the header line; Parquet: the schema;
     Excel: the sheet the loader would read). Raises the loader's :class:`DataContractError` for a file
     it could not read either."""
@@ -212,15 +243,26 @@ def _csv_dialect(path: Path, contract: Contract) -> tuple[str, str, int]:
         head = fh.read(1 << 16)
     complete = len(head) >= size
     if not head.strip():
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a header row and data rows", "an empty file",
-            fix="export the data again; the file has no content")])
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [problem(None, "a header row and data rows", "an empty file", fix="export the data again; the file has no content")],
+        )
     encoding = _detect_encoding(head, complete)
     binary = None if encoding == "utf-16" else _binary_kind(head)
     if binary:
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a text (CSV) file", binary,
-            fix="give the file its real suffix (.xlsx, .parquet) or export the data again as CSV")])
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [
+                problem(
+                    None,
+                    "a text (CSV) file",
+                    binary,
+                    fix="give the file its real suffix (.xlsx, .parquet) or export the data again as CSV",
+                )
+            ],
+        )
     text = head.decode(encoding, errors="ignore")
     if not complete:  # drop a possibly cut last line
         text = text.rsplit("\n", 1)[0]
@@ -236,8 +278,7 @@ def _csv_dialect(path: Path, contract: Contract) -> tuple[str, str, int]:
 
 
 def _csv_options(sep: str, skip: int) -> dict:
-    return dict(sep=sep, dtype=str, keep_default_na=False, na_values=_NA_TOKENS, skiprows=skip,
-                skipinitialspace=True)
+    return dict(sep=sep, dtype=str, keep_default_na=False, na_values=_NA_TOKENS, skiprows=skip, skipinitialspace=True)
 
 
 def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
@@ -250,9 +291,11 @@ def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
         except UnicodeDecodeError:  # the first 64 kB looked like UTF-8, the rest is not
             df = pd.read_csv(path, encoding="cp1252", encoding_errors="replace", **read_kw)
     except pd.errors.EmptyDataError:
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a header row and data rows", "no columns",
-            fix="export the data again; the file has no content")]) from None
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [problem(None, "a header row and data rows", "no columns", fix="export the data again; the file has no content")],
+        ) from None
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise _malformed_csv(shown, contract, sep, msg) from None
@@ -262,11 +305,19 @@ def _read_csv(path: Path, contract: Contract) -> tuple[pd.DataFrame, int]:
 
 
 def _malformed_csv(shown: str, contract: Contract, sep: str, msg: str) -> DataContractError:
-    return DataContractError(shown, contract.kind, [problem(
-        None, f"a well-formed file delimited by {_DELIMITER_NAMES.get(sep, repr(sep))}",
-        f"unreadable text ({msg})",
-        fix="check the delimiter and quoting (a stray quote or an extra delimiter in a row), "
-            "or export the data again as CSV")])
+    return DataContractError(
+        shown,
+        contract.kind,
+        [
+            problem(
+                None,
+                f"a well-formed file delimited by {_DELIMITER_NAMES.get(sep, repr(sep))}",
+                f"unreadable text ({msg})",
+                fix="check the delimiter and quoting (a stray quote or an extra delimiter in a row), "
+                "or export the data again as CSV",
+            )
+        ],
+    )
 
 
 _ARROW_TYPES = {"string": "string", "datetime": "timestamp", "float": "float", "int": "float", "flag": "float"}
@@ -313,11 +364,16 @@ def csv_table(path: Path, contract: Contract, columns: dict, keys: list[str]):
     include = header if quoted else list(types)
     try:
         table = pcsv.read_csv(
-            path, read_options=pcsv.ReadOptions(column_names=header, skip_rows=skip + 1),
+            path,
+            read_options=pcsv.ReadOptions(column_names=header, skip_rows=skip + 1),
             parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(column_types={c: types.get(c, pa.string()) for c in include},
-                                                include_columns=include, null_values=_NA_TOKENS,
-                                                strings_can_be_null=True))
+            convert_options=pcsv.ConvertOptions(
+                column_types={c: types.get(c, pa.string()) for c in include},
+                include_columns=include,
+                null_values=_NA_TOKENS,
+                strings_can_be_null=True,
+            ),
+        )
     except pa.ArrowInvalid:  # a cell that is not its type, a row of another width, invalid UTF-8
         return None
     for name, arr in zip(table.column_names, table.columns, strict=True):
@@ -386,10 +442,18 @@ def _read_parquet(path: Path, contract: Contract, columns: dict, keys: list[str]
 
 
 def _unreadable_parquet(path: Path, contract: Contract, exc: Exception) -> DataContractError:
-    return DataContractError(display_path(path), contract.kind, [problem(
-        None, "a readable Parquet file", f"an unreadable file ({type(exc).__name__}: "
-        f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
-        fix="write the file again, e.g. with pandas.DataFrame.to_parquet")])
+    return DataContractError(
+        display_path(path),
+        contract.kind,
+        [
+            problem(
+                None,
+                "a readable Parquet file",
+                f"an unreadable file ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})",
+                fix="write the file again, e.g. with pandas.DataFrame.to_parquet",
+            )
+        ],
+    )
 
 
 def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], sheet) -> pd.DataFrame:
@@ -420,17 +484,43 @@ def _read_excel(path: Path, contract: Contract, columns: dict, keys: list[str], 
                     return frame
                 seen.append(f"'{name}' ({', '.join(cols[:6]) or 'empty'})")
     except _SheetMissing as exc:
-        raise DataContractError(shown, contract.kind, [problem(
-            None, f"a sheet named {exc}", f"the sheets {names}",
-            fix=f"pass sheet= one of {names} (a name, or a 0-based position)")]) from None
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [
+                problem(
+                    None,
+                    f"a sheet named {exc}",
+                    f"the sheets {names}",
+                    fix=f"pass sheet= one of {names} (a name, or a 0-based position)",
+                )
+            ],
+        ) from None
     except Exception as exc:  # not a workbook, corrupt, or a missing engine (.xls needs xlrd)
-        raise DataContractError(shown, contract.kind, [problem(
-            None, "a readable Excel workbook", f"an unreadable file ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:120] if str(exc) else ''})",
-            fix="open and save it again as .xlsx in Excel, or export it as CSV")]) from None
-    raise DataContractError(shown, contract.kind, [problem(
-        None, f"a sheet with the columns {sorted(required)}", "sheets without them: " + "; ".join(seen),
-        fix="name the sheet to read (sheet=...) or map your column names with `columns`")])
+        raise DataContractError(
+            shown,
+            contract.kind,
+            [
+                problem(
+                    None,
+                    "a readable Excel workbook",
+                    f"an unreadable file ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})",
+                    fix="open and save it again as .xlsx in Excel, or export it as CSV",
+                )
+            ],
+        ) from None
+    raise DataContractError(
+        shown,
+        contract.kind,
+        [
+            problem(
+                None,
+                f"a sheet with the columns {sorted(required)}",
+                "sheets without them: " + "; ".join(seen),
+                fix="name the sheet to read (sheet=...) or map your column names with `columns`",
+            )
+        ],
+    )
 
 
 class _SheetMissing(Exception):

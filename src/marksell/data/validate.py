@@ -37,18 +37,26 @@ def _examples(values: pd.Series, index, row_offset: int) -> str:
     return "; ".join(pairs)
 
 
-def _number_problems(name: str, s: pd.Series, bad: pd.Series, num: pd.Series, row_offset: int,
-                     fix: str) -> list[dict]:
+def _number_problems(name: str, s: pd.Series, bad: pd.Series, num: pd.Series, row_offset: int, fix: str) -> list[dict]:
     """Problems of a column read as numbers: non-numeric values (with ``fix``) and infinities."""
     problems = []
     if bad.any():
-        problems.append(problem(name, "numbers", f"{int(bad.sum())} non-numeric value(s)",
-                                 _examples(s[bad], s.index[bad], row_offset), fix=fix))
+        problems.append(
+            problem(
+                name, "numbers", f"{int(bad.sum())} non-numeric value(s)", _examples(s[bad], s.index[bad], row_offset), fix=fix
+            )
+        )
     inf = np.isinf(num.to_numpy())
     if inf.any():
-        problems.append(problem(name, "finite numbers", f"{int(inf.sum())} infinite value(s)",
-                                 _examples(s[inf], s.index[inf], row_offset),
-                                 fix="replace infinite values with real figures"))
+        problems.append(
+            problem(
+                name,
+                "finite numbers",
+                f"{int(inf.sum())} infinite value(s)",
+                _examples(s[inf], s.index[inf], row_offset),
+                fix="replace infinite values with real figures",
+            )
+        )
     return problems
 
 
@@ -69,8 +77,8 @@ def coerce_columns(df: pd.DataFrame, contract: Contract, keys: list[str], row_of
                     out[name] = _to_string(s)  # a text column (e.g. a label): keep it as text
                     continue
                 problems += _number_problems(
-                    name, s, bad, num, row_offset,
-                    "remove text such as units or thousands separators from the column, or drop it")
+                    name, s, bad, num, row_offset, "remove text such as units or thousands separators from the column, or drop it"
+                )
                 out[name] = num
             continue
         if col.dtype == "string":
@@ -78,40 +86,64 @@ def coerce_columns(df: pd.DataFrame, contract: Contract, keys: list[str], row_of
         elif col.dtype == "datetime":
             parsed, bad, outside = _to_datetime(s)
             if bad.any():
-                problems.append(problem(
-                    name, "dates as YYYY-MM-DD", f"{int(bad.sum())} value(s) that are not dates in that format",
-                    _examples(s[bad], s.index[bad], row_offset),
-                    fix="write the dates as YYYY-MM-DD (ISO 8601), one format for the whole column"))
+                problems.append(
+                    problem(
+                        name,
+                        "dates as YYYY-MM-DD",
+                        f"{int(bad.sum())} value(s) that are not dates in that format",
+                        _examples(s[bad], s.index[bad], row_offset),
+                        fix="write the dates as YYYY-MM-DD (ISO 8601), one format for the whole column",
+                    )
+                )
             if outside.any():
-                problems.append(problem(
-                    name, f"dates from {_MIN_DATE.date()} on", f"{int(outside.sum())} date(s) outside that range",
-                    _examples(s[outside], s.index[outside], row_offset),
-                    fix=f"check '{name}' for mistyped years"))
+                problems.append(
+                    problem(
+                        name,
+                        f"dates from {_MIN_DATE.date()} on",
+                        f"{int(outside.sum())} date(s) outside that range",
+                        _examples(s[outside], s.index[outside], row_offset),
+                        fix=f"check '{name}' for mistyped years",
+                    )
+                )
             if contract.date_freq == "MS" and name == contract.date_column:
                 off = parsed.notna() & (parsed.dt.day != 1)
                 if off.any():
                     parsed = parsed.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
-                    notes.append(f"{int(off.sum())} date(s) in '{name}' were not the first of the month "
-                                 f"(e.g. row {int(s.index[off][0]) + row_offset}: {_fmt_value(s[off].iloc[0])}); "
-                                 "moved to the month start")
+                    notes.append(
+                        f"{int(off.sum())} date(s) in '{name}' were not the first of the month "
+                        f"(e.g. row {int(s.index[off][0]) + row_offset}: {_fmt_value(s[off].iloc[0])}); "
+                        "moved to the month start"
+                    )
             out[name] = parsed
         else:
             num, bad = _to_number(s)
-            problems += _number_problems(name, s, bad, num, row_offset,
-                                         "remove text such as currency signs, units or thousands separators")
+            problems += _number_problems(
+                name, s, bad, num, row_offset, "remove text such as currency signs, units or thousands separators"
+            )
             num = num.mask(np.isinf(num.to_numpy()))
             if col.dtype in ("int", "flag"):
                 frac = num.notna() & (num != np.round(num))
                 huge = num.abs() > _MAX_EXACT_INT
                 if frac.any():
-                    problems.append(problem(name, "whole numbers", f"{int(frac.sum())} fractional value(s)",
-                                             _examples(s[frac], s.index[frac], row_offset),
-                                             fix="round the counts or check the column mapping"))
+                    problems.append(
+                        problem(
+                            name,
+                            "whole numbers",
+                            f"{int(frac.sum())} fractional value(s)",
+                            _examples(s[frac], s.index[frac], row_offset),
+                            fix="round the counts or check the column mapping",
+                        )
+                    )
                 if huge.any():
-                    problems.append(problem(name, f"whole numbers below {_MAX_EXACT_INT:.0e}",
-                                             f"{int(huge.sum())} larger value(s)",
-                                             _examples(s[huge], s.index[huge], row_offset),
-                                             fix="check the column mapping or the units of the counts"))
+                    problems.append(
+                        problem(
+                            name,
+                            f"whole numbers below {_MAX_EXACT_INT:.0e}",
+                            f"{int(huge.sum())} larger value(s)",
+                            _examples(s[huge], s.index[huge], row_offset),
+                            fix="check the column mapping or the units of the counts",
+                        )
+                    )
                 not_flag = col.dtype == "flag" and bool((num.notna() & ~num.isin([0, 1])).any())
                 if frac.any() or huge.any() or not_flag:
                     out[name] = num  # reported by the checks; stays float
@@ -217,8 +249,7 @@ def _finish_dates(out: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Ser
     return out, bad, outside
 
 
-def missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Contract, keys,
-                      row_offset: int) -> list[dict]:
+def missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Contract, keys, row_offset: int) -> list[dict]:
     """Missing values in required columns (cells that could not be parsed are reported already)."""
     problems = []
     rules = [(c.name, c.nullable) for c in contract.columns] + [(k, False) for k in keys]
@@ -227,9 +258,15 @@ def missing_problems(df: pd.DataFrame, raw_missing: pd.DataFrame, contract: Cont
             continue
         miss = raw_missing[name]
         if miss.any():
-            problems.append(problem(name, "a value in every row", f"{int(miss.sum())} missing value(s)",
-                                     "; ".join(f"row {int(i) + row_offset}" for i in df.index[miss][:_N_EXAMPLES]),
-                                     fix="fill the missing values or drop those rows"))
+            problems.append(
+                problem(
+                    name,
+                    "a value in every row",
+                    f"{int(miss.sum())} missing value(s)",
+                    "; ".join(f"row {int(i) + row_offset}" for i in df.index[miss][:_N_EXAMPLES]),
+                    fix="fill the missing values or drop those rows",
+                )
+            )
     return problems
 
 
@@ -274,18 +311,26 @@ def _pandera_problems(err, df: pd.DataFrame, row_offset: int, unique: list[str])
             dup = df.duplicated(unique, keep=False) if unique else pd.Series(False, index=df.index)
             rows = df.index[dup]
             example = df.loc[rows[:_N_EXAMPLES], unique] if unique else None
-            shown = "; ".join(
-                f"row {int(i) + row_offset}: " + ", ".join(_fmt_value(v) for v in example.loc[i])
-                for i in example.index) if example is not None else ""
-            problems.append(problem(cols, "one row per " + cols,
-                                     f"{int(dup.sum())} rows sharing a value with another row", shown,
-                                     fix="remove or aggregate the duplicates"))
+            shown = (
+                "; ".join(
+                    f"row {int(i) + row_offset}: " + ", ".join(_fmt_value(v) for v in example.loc[i]) for i in example.index
+                )
+                if example is not None
+                else ""
+            )
+            problems.append(
+                problem(
+                    cols,
+                    "one row per " + cols,
+                    f"{int(dup.sum())} rows sharing a value with another row",
+                    shown,
+                    fix="remove or aggregate the duplicates",
+                )
+            )
             continue
-        rows = "; ".join(f"row {int(i) + row_offset}: {_fmt_value(df.at[i, column])}"
-                         for i in idx[:_N_EXAMPLES] if i in df.index)
+        rows = "; ".join(f"row {int(i) + row_offset}: {_fmt_value(df.at[i, column])}" for i in idx[:_N_EXAMPLES] if i in df.index)
         n = len(idx) or len(grp)
-        problems.append(problem(column, check, f"{n} value(s) breaking the rule", rows,
-                                 fix=_fix_for(check, column)))
+        problems.append(problem(column, check, f"{n} value(s) breaking the rule", rows, fix=_fix_for(check, column)))
     return problems
 
 

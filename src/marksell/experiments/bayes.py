@@ -55,18 +55,20 @@ def chance_to_beat(results: pd.DataFrame, prior: dict | None = None, seed: int =
     """``prob_beat_control``, ``expected_loss`` and ``prior`` (in words) for each results row."""
     p = {**DEFAULT_PRIOR, **(prior or {})}
     rng = np.random.default_rng(seed)
-    post_mean, post_sd = normal_posterior(results["abs_lift"], results["se"], results["control_mean"],
-                                          float(p["lift_sd"]))
+    post_mean, post_sd = normal_posterior(results["abs_lift"], results["se"], results["control_mean"], float(p["lift_sd"]))
     prob, loss = normal_chance(post_mean, post_sd)
-    words = np.where(p["lift_sd"] > 0, f"normal prior on the relative lift, mean 0, sd {p['lift_sd']:g}",
-                     "flat prior on the lift (normal approximation)")
+    words = np.where(
+        p["lift_sd"] > 0,
+        f"normal prior on the relative lift, mean 0, sd {p['lift_sd']:g}",
+        "flat prior on the lift (normal approximation)",
+    )
     prior_text = np.full(len(results), words, dtype=object)
     beta_rows = results["kind"].eq("binary") & ~results["cuped"].astype(bool)
     for i in np.flatnonzero(beta_rows.to_numpy()):
         r = results.iloc[i]
         xt, xc = r["mean"] * r["n"], r["control_mean"] * r["control_n"]
-        prob[i], loss[i] = beta_chance(round(xt), int(r["n"]), round(xc), int(r["control_n"]),
-                                       float(p["alpha"]), float(p["beta"]), rng)
+        prob[i], loss[i] = beta_chance(
+            round(xt), int(r["n"]), round(xc), int(r["control_n"]), float(p["alpha"]), float(p["beta"]), rng
+        )
         prior_text[i] = f"Beta({p['alpha']:g}, {p['beta']:g}) prior on each rate"
-    return pd.DataFrame({"prob_beat_control": prob, "expected_loss": loss, "prior": prior_text},
-                        index=results.index)
+    return pd.DataFrame({"prob_beat_control": prob, "expected_loss": loss, "prior": prior_text}, index=results.index)

@@ -35,8 +35,21 @@ from statsmodels.stats.multitest import multipletests
 from marksell.experiments.stats import Moments
 
 RESULT_COLUMNS = [
-    "metric", "variant", "n", "mean", "control_mean", "abs_lift", "rel_lift", "ci_low", "ci_high",
-    "rel_ci_low", "rel_ci_high", "p_value", "p_adjusted", "cuped", "variance_reduction",
+    "metric",
+    "variant",
+    "n",
+    "mean",
+    "control_mean",
+    "abs_lift",
+    "rel_lift",
+    "ci_low",
+    "ci_high",
+    "rel_ci_low",
+    "rel_ci_high",
+    "p_value",
+    "p_adjusted",
+    "cuped",
+    "variance_reduction",
     "prob_beat_control",
 ]
 
@@ -50,15 +63,13 @@ def wilson(successes: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, 
     return centre - half, centre + half
 
 
-def newcombe(pt: np.ndarray, nt: np.ndarray, pc: np.ndarray, nc: np.ndarray,
-             alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def newcombe(pt: np.ndarray, nt: np.ndarray, pc: np.ndarray, nc: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe hybrid score interval for ``pt - pc`` (method 10 of Newcombe 1998)."""
     z = sps.norm.ppf(1 - alpha / 2)
     lt, ut = wilson(pt * nt, nt, z)
     lc, uc = wilson(pc * nc, nc, z)
     d = pt - pc
-    return (d - np.sqrt((pt - lt) ** 2 + (uc - pc) ** 2),
-            d + np.sqrt((ut - pt) ** 2 + (pc - lc) ** 2))
+    return (d - np.sqrt((pt - lt) ** 2 + (uc - pc) ** 2), d + np.sqrt((ut - pt) ** 2 + (pc - lc) ** 2))
 
 
 def pooled_z_pvalue(pt, nt, pc, nc) -> np.ndarray:
@@ -180,12 +191,25 @@ def compare(est: pd.DataFrame, control: str, alpha: float) -> pd.DataFrame:
         hi = np.where(plain_binary, nhi, hi)
         p = np.where(plain_binary, pooled_z_pvalue(pt_, nt, pc_, nc), p)
     rel, rlo, rhi = relative(mt, vt / nt, mc, vc / nc, alpha)
-    out = pd.DataFrame({
-        "metric": t["metric"].to_numpy(), "variant": t["variant"].to_numpy(), "kind": t["kind"].to_numpy(),
-        "n": nt.astype(int), "control_n": nc.astype(int), "mean": mt, "control_mean": mc,
-        "abs_lift": mt - mc, "se": se, "ci_low": lo, "ci_high": hi, "rel_lift": rel,
-        "rel_ci_low": rlo, "rel_ci_high": rhi, "p_value": p,
-    })
+    out = pd.DataFrame(
+        {
+            "metric": t["metric"].to_numpy(),
+            "variant": t["variant"].to_numpy(),
+            "kind": t["kind"].to_numpy(),
+            "n": nt.astype(int),
+            "control_n": nc.astype(int),
+            "mean": mt,
+            "control_mean": mc,
+            "abs_lift": mt - mc,
+            "se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "rel_lift": rel,
+            "rel_ci_low": rlo,
+            "rel_ci_high": rhi,
+            "p_value": p,
+        }
+    )
     for key in reversed(GROUP_KEYS):
         if key in t.columns:
             out.insert(0, key, t[key].to_numpy())
@@ -241,11 +265,15 @@ def guardrail_status(results: pd.DataFrame, guardrails: dict[str, float]) -> pd.
     """
     rows = results[results["metric"].isin(list(guardrails))]
     tol = rows["metric"].map(guardrails).astype(float)
-    status = np.where(rows["rel_ci_high"] < -tol, "breached",
-                      np.where(rows["rel_ci_low"] >= -tol, "ok", "inconclusive"))
-    return pd.DataFrame({
-        "metric": rows["metric"].to_numpy(), "variant": rows["variant"].to_numpy(),
-        "tolerated_drop": tol.to_numpy(), "rel_lift": rows["rel_lift"].to_numpy(),
-        "rel_ci_low": rows["rel_ci_low"].to_numpy(), "rel_ci_high": rows["rel_ci_high"].to_numpy(),
-        "status": status,
-    })
+    status = np.where(rows["rel_ci_high"] < -tol, "breached", np.where(rows["rel_ci_low"] >= -tol, "ok", "inconclusive"))
+    return pd.DataFrame(
+        {
+            "metric": rows["metric"].to_numpy(),
+            "variant": rows["variant"].to_numpy(),
+            "tolerated_drop": tol.to_numpy(),
+            "rel_lift": rows["rel_lift"].to_numpy(),
+            "rel_ci_low": rows["rel_ci_low"].to_numpy(),
+            "rel_ci_high": rows["rel_ci_high"].to_numpy(),
+            "status": status,
+        }
+    )

@@ -36,8 +36,14 @@ def sample_ratio(counts: dict[str, int], expected_split: dict | None = None) -> 
     observed = np.array([counts[v] for v in variants], dtype=float)
     share = planned_split(variants, expected_split)
     chi2, p = sps.chisquare(observed, share * observed.sum())
-    return {"chi2": float(chi2), "p_value": float(p), "observed_share": observed / observed.sum(),
-            "planned_share": share, "variants": variants, "flagged": bool(p < SRM_ALPHA)}
+    return {
+        "chi2": float(chi2),
+        "p_value": float(p),
+        "observed_share": observed / observed.sum(),
+        "planned_share": share,
+        "variants": variants,
+        "flagged": bool(p < SRM_ALPHA),
+    }
 
 
 def exposure_balance(days: pd.Series, variant: pd.Series) -> dict:
@@ -47,35 +53,56 @@ def exposure_balance(days: pd.Series, variant: pd.Series) -> dict:
     if len(table) < 2 or table.shape[1] < 2:
         return {"chi2": np.nan, "p_value": np.nan, "days": len(table), "flagged": False}
     chi2, p, dof, _ = sps.chi2_contingency(table.to_numpy())
-    return {"chi2": float(chi2), "p_value": float(p), "days": len(table), "dof": int(dof),
-            "flagged": bool(p < SRM_ALPHA)}
+    return {"chi2": float(chi2), "p_value": float(p), "days": len(table), "dof": int(dof), "flagged": bool(p < SRM_ALPHA)}
 
 
-def health_table(counts: dict[str, int], expected_split: dict | None, crossovers: int,
-                 dropped_crossovers: bool, exposure: dict | None) -> pd.DataFrame:
+def health_table(
+    counts: dict[str, int], expected_split: dict | None, crossovers: int, dropped_crossovers: bool, exposure: dict | None
+) -> pd.DataFrame:
     """``health.csv``: one row per check with its value, p-value, status and a one-line detail."""
     srm = sample_ratio(counts, expected_split)
     obs = ", ".join(f"{v} {s:.1%}" for v, s in zip(srm["variants"], srm["observed_share"]))
     plan = ", ".join(f"{v} {s:.1%}" for v, s in zip(srm["variants"], srm["planned_share"]))
-    rows = [{
-        "check": "sample_ratio_mismatch", "value": srm["chi2"], "p_value": srm["p_value"],
-        "status": "failed" if srm["flagged"] else "ok",
-        "detail": f"observed {obs}; planned {plan}; chi-square p < {SRM_ALPHA} fails",
-    }]
-    rows.append({
-        "check": "units_in_several_variants", "value": float(crossovers), "p_value": np.nan,
-        "status": "ok" if crossovers == 0 else ("warning" if dropped_crossovers else "failed"),
-        "detail": ("no unit is in more than one variant" if crossovers == 0 else
-                   f"{crossovers} units were in more than one variant"
-                   + (" and were removed" if dropped_crossovers else "")),
-    })
+    rows = [
+        {
+            "check": "sample_ratio_mismatch",
+            "value": srm["chi2"],
+            "p_value": srm["p_value"],
+            "status": "failed" if srm["flagged"] else "ok",
+            "detail": f"observed {obs}; planned {plan}; chi-square p < {SRM_ALPHA} fails",
+        }
+    ]
+    rows.append(
+        {
+            "check": "units_in_several_variants",
+            "value": float(crossovers),
+            "p_value": np.nan,
+            "status": "ok" if crossovers == 0 else ("warning" if dropped_crossovers else "failed"),
+            "detail": (
+                "no unit is in more than one variant"
+                if crossovers == 0
+                else f"{crossovers} units were in more than one variant" + (" and were removed" if dropped_crossovers else "")
+            ),
+        }
+    )
     if exposure is None:
-        rows.append({"check": "exposure_balance_over_time", "value": np.nan, "p_value": np.nan,
-                     "status": "skipped", "detail": "no exposure timestamps in the data"})
+        rows.append(
+            {
+                "check": "exposure_balance_over_time",
+                "value": np.nan,
+                "p_value": np.nan,
+                "status": "skipped",
+                "detail": "no exposure timestamps in the data",
+            }
+        )
     else:
-        rows.append({
-            "check": "exposure_balance_over_time", "value": exposure["chi2"], "p_value": exposure["p_value"],
-            "status": "failed" if exposure["flagged"] else ("ok" if exposure["days"] > 1 else "skipped"),
-            "detail": f"split compared across {exposure['days']} days; chi-square p < {SRM_ALPHA} fails",
-        })
+        rows.append(
+            {
+                "check": "exposure_balance_over_time",
+                "value": exposure["chi2"],
+                "p_value": exposure["p_value"],
+                "status": "failed" if exposure["flagged"] else ("ok" if exposure["days"] > 1 else "skipped"),
+                "detail": f"split compared across {exposure['days']} days; chi-square p < {SRM_ALPHA} fails",
+            }
+        )
     return pd.DataFrame(rows, columns=HEALTH_COLUMNS)

@@ -34,9 +34,16 @@ def _metric_columns(name: str) -> list[str]:
     return [c.strip() for c in name.split("/")] if "/" in name else [name]
 
 
-def select_inputs(frame: pd.DataFrame, experiment: str = "", metrics=None, primary_metric: str = "",
-                  guardrails: dict | None = None, covariates: dict | None = None, segments=None,
-                  source: str = "experiment data") -> Inputs:
+def select_inputs(
+    frame: pd.DataFrame,
+    experiment: str = "",
+    metrics=None,
+    primary_metric: str = "",
+    guardrails: dict | None = None,
+    covariates: dict | None = None,
+    segments=None,
+    source: str = "experiment data",
+) -> Inputs:
     """The experiment's rows and the parameters that apply; see the module docstring."""
     notes: list[str] = []
     chosen = None
@@ -44,19 +51,29 @@ def select_inputs(frame: pd.DataFrame, experiment: str = "", metrics=None, prima
         names = list(dict.fromkeys(frame["experiment"].dropna().astype(str)))
         if experiment:
             if experiment not in names:
-                raise DataContractError(source, "experiment", [{
-                    "column": "experiment", "expected": f"the experiment {experiment!r}",
-                    "found": f"experiments {names[:10]}", "fix": f"set `experiment` to one of {names[:10]}"}])
+                raise DataContractError(
+                    source,
+                    "experiment",
+                    [
+                        {
+                            "column": "experiment",
+                            "expected": f"the experiment {experiment!r}",
+                            "found": f"experiments {names[:10]}",
+                            "fix": f"set `experiment` to one of {names[:10]}",
+                        }
+                    ],
+                )
             chosen = experiment
         else:
             chosen = names[0]
             if len(names) > 1:
-                notes.append(f"The file holds {len(names)} experiments ({', '.join(names)}); analysing the first, "
-                             f"{chosen!r} (set `experiment` to choose another).")
+                notes.append(
+                    f"The file holds {len(names)} experiments ({', '.join(names)}); analysing the first, "
+                    f"{chosen!r} (set `experiment` to choose another)."
+                )
         frame = frame[frame["experiment"].astype(str) == chosen].drop(columns="experiment").reset_index(drop=True)
     elif experiment:
-        notes.append(f"No 'experiment' column: the whole file is one experiment (`experiment` = {experiment!r} "
-                     f"ignored).")
+        notes.append(f"No 'experiment' column: the whole file is one experiment (`experiment` = {experiment!r} ignored).")
     if is_aggregate(frame):
         present = set(frame["metric"].astype(str))
     else:
@@ -64,11 +81,19 @@ def select_inputs(frame: pd.DataFrame, experiment: str = "", metrics=None, prima
     items = dict(metrics) if isinstance(metrics, dict) else {m: "" for m in (metrics or [])}
     kept = {m: k for m, k in items.items() if all(c in present for c in _metric_columns(m))}
     if items and not kept:
-        raise DataContractError(source, "experiment", [{
-            "column": None, "expected": f"the metric columns {list(items)}",
-            "found": "none of them; the data has " + ", ".join(sorted(map(str, present))[:15]),
-            "fix": "name your metric columns in `metrics` (e.g. {'purchased': 'binary', 'spend': 'mean'}) or map "
-                   "them with `columns`"}])
+        raise DataContractError(
+            source,
+            "experiment",
+            [
+                {
+                    "column": None,
+                    "expected": f"the metric columns {list(items)}",
+                    "found": "none of them; the data has " + ", ".join(sorted(map(str, present))[:15]),
+                    "fix": "name your metric columns in `metrics` (e.g. {'purchased': 'binary', 'spend': 'mean'}) or map "
+                    "them with `columns`",
+                }
+            ],
+        )
     if len(kept) < len(items):
         notes.append(f"Metrics not in the data, skipped: {', '.join(m for m in items if m not in kept)}.")
     names = list(kept)
@@ -78,16 +103,16 @@ def select_inputs(frame: pd.DataFrame, experiment: str = "", metrics=None, prima
         primary = names[0]
     guard = {m: t for m, t in (guardrails or {}).items() if m in kept}
     if len(guard) < len(guardrails or {}):
-        notes.append(f"Guardrails not among the metrics, skipped: "
-                     f"{', '.join(m for m in (guardrails or {}) if m not in guard)}.")
+        notes.append(f"Guardrails not among the metrics, skipped: {', '.join(m for m in (guardrails or {}) if m not in guard)}.")
     cov = {m: c for m, c in (covariates or {}).items() if m in kept and c in frame.columns}
     if len(cov) < len(covariates or {}):
-        notes.append(f"CUPED covariates not in the data, skipped: "
-                     f"{', '.join(f'{m} <- {c}' for m, c in (covariates or {}).items() if (m, c) not in cov.items())}.")
+        notes.append(
+            f"CUPED covariates not in the data, skipped: "
+            f"{', '.join(f'{m} <- {c}' for m, c in (covariates or {}).items() if (m, c) not in cov.items())}."
+        )
     segs = [s for s in (segments or []) if s in frame.columns]
     if len(segs) < len(segments or []):
-        notes.append(f"Segment columns not in the data, skipped: "
-                     f"{', '.join(s for s in segments if s not in segs)}.")
+        notes.append(f"Segment columns not in the data, skipped: {', '.join(s for s in segments if s not in segs)}.")
     return Inputs(frame, kept, primary, guard, cov, segs, chosen, notes)
 
 
@@ -102,14 +127,26 @@ def _range_problems(given: dict) -> list[str]:
     check("power", lambda p: 0 < float(p) < 1, "a power between 0 and 1, e.g. 0.8")
     check("min_effect", lambda m: float(m) >= 0, "a relative lift >= 0, e.g. 0.01 for 1 %")
     check("traffic_per_day", lambda t: float(t) >= 0, "units a day >= 0 (0: as observed)")
-    check("guardrails", lambda g: all(0 <= float(v) < 1 for v in g.values()),
-          "metric -> tolerated relative drop between 0 and 1, e.g. {\"revenue\": 0.05}")
-    check("expected_split", lambda e: all(float(v) > 0 for v in e.values()),
-          "variant -> planned share > 0, e.g. {\"control\": 0.5, \"b\": 0.5}")
-    check("metrics", lambda m: not isinstance(m, dict) or all(str(k or "") in ("", *KINDS) for k in m.values()),
-          f"metric -> kind, each kind one of {list(KINDS)} or \"\" (inferred)")
-    check("prior", lambda p: float(p.get("alpha", 1)) > 0 and float(p.get("beta", 1)) > 0
-          and float(p.get("lift_sd", 0)) >= 0, "{\"alpha\": > 0, \"beta\": > 0, \"lift_sd\": >= 0}")
+    check(
+        "guardrails",
+        lambda g: all(0 <= float(v) < 1 for v in g.values()),
+        'metric -> tolerated relative drop between 0 and 1, e.g. {"revenue": 0.05}',
+    )
+    check(
+        "expected_split",
+        lambda e: all(float(v) > 0 for v in e.values()),
+        'variant -> planned share > 0, e.g. {"control": 0.5, "b": 0.5}',
+    )
+    check(
+        "metrics",
+        lambda m: not isinstance(m, dict) or all(str(k or "") in ("", *KINDS) for k in m.values()),
+        f'metric -> kind, each kind one of {list(KINDS)} or "" (inferred)',
+    )
+    check(
+        "prior",
+        lambda p: float(p.get("alpha", 1)) > 0 and float(p.get("beta", 1)) > 0 and float(p.get("lift_sd", 0)) >= 0,
+        '{"alpha": > 0, "beta": > 0, "lift_sd": >= 0}',
+    )
     return out
 
 

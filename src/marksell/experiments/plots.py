@@ -22,8 +22,9 @@ def lift_chart(run: ExperimentRun) -> Figure:
     for yi, (_, row) in zip(y, r.iterrows()):
         colour = ROLE_COLOURS[row["role"]]
         if row["cuped"]:
-            ax.plot([100 * row["raw_rel_ci_low"], 100 * row["raw_rel_ci_high"]], [yi, yi], color="0.75", lw=6,
-                    solid_capstyle="butt")
+            ax.plot(
+                [100 * row["raw_rel_ci_low"], 100 * row["raw_rel_ci_high"]], [yi, yi], color="0.75", lw=6, solid_capstyle="butt"
+            )
         ax.plot([100 * row["rel_ci_low"], 100 * row["rel_ci_high"]], [yi, yi], color=colour, lw=2.5)
         ax.plot(100 * row["rel_lift"], yi, "o", color=colour)
     ax.axvline(0, color="0.3", lw=0.8)
@@ -31,8 +32,7 @@ def lift_chart(run: ExperimentRun) -> Figure:
         rows = y[(r["metric"] == metric).to_numpy()]
         ax.plot([-100 * tol] * len(rows), rows, "|", color=ROLE_COLOURS["guardrail"], ms=16, mew=2)
     ax.set_yticks(y, [f"{m} ({v})" for m, v in zip(r["metric"], r["variant"])])
-    ax.set_xlabel(f"relative lift vs {run.control}, % ({1 - run.alpha:.0%} interval; grey: without CUPED; "
-                  f"| tolerated drop)")
+    ax.set_xlabel(f"relative lift vs {run.control}, % ({1 - run.alpha:.0%} interval; grey: without CUPED; | tolerated drop)")
     ax.set_title("Lift by metric and variant")
     fig.tight_layout()
     return fig
@@ -47,10 +47,8 @@ def peeking_chart(run: ExperimentRun, metric: str | None = None) -> Figure:
     for j, v in enumerate(variants):
         g = looks[looks["variant"] == v]
         ax = axes[0, j]
-        ax.fill_between(g["look"], g["seq_ci_low"], g["seq_ci_high"], color="#1f5fa8", alpha=0.18,
-                        label="always-valid interval")
-        ax.fill_between(g["look"], g["ci_low"], g["ci_high"], color="#d62728", alpha=0.25,
-                        label="fixed-horizon interval")
+        ax.fill_between(g["look"], g["seq_ci_low"], g["seq_ci_high"], color="#1f5fa8", alpha=0.18, label="always-valid interval")
+        ax.fill_between(g["look"], g["ci_low"], g["ci_high"], color="#d62728", alpha=0.25, label="fixed-horizon interval")
         ax.plot(g["look"], g["abs_lift"], color="k", lw=1.2, label="estimate")
         ax.axhline(0, color="0.3", lw=0.8)
         ax.set_title(f"{metric}: {v} - {run.control}")
@@ -75,8 +73,9 @@ def segment_chart(run: ExperimentRun, metric: str | None = None) -> Figure:
     s = run.segment_effects[run.segment_effects["metric"] == metric].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(s) + 1.4))
     y = np.arange(len(s))[::-1]
-    ax.errorbar(s["abs_lift"], y, xerr=[s["abs_lift"] - s["ci_low"], s["ci_high"] - s["abs_lift"]], fmt="o",
-                color="#1f5fa8", capsize=3)
+    ax.errorbar(
+        s["abs_lift"], y, xerr=[s["abs_lift"] - s["ci_low"], s["ci_high"] - s["abs_lift"]], fmt="o", color="#1f5fa8", capsize=3
+    )
     overall = run.results[run.results["metric"] == metric]
     for _, o in overall.iterrows():
         ax.axvline(o["abs_lift"], color="0.5", ls="--", lw=0.8)

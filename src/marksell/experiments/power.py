@@ -22,9 +22,23 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
-POWER_COLUMNS = ["metric", "baseline", "sd", "alpha", "power", "control_share", "treatment_share",
-                 "relative_mde", "absolute_mde", "control_units", "treatment_units", "units_total",
-                 "traffic_per_day", "days_needed", "basis"]
+POWER_COLUMNS = [
+    "metric",
+    "baseline",
+    "sd",
+    "alpha",
+    "power",
+    "control_share",
+    "treatment_share",
+    "relative_mde",
+    "absolute_mde",
+    "control_units",
+    "treatment_units",
+    "units_total",
+    "traffic_per_day",
+    "days_needed",
+    "basis",
+]
 
 
 def power_of(delta: float, sd: float, n_control: float, ratio: float, alpha: float) -> float:
@@ -52,10 +66,18 @@ def detectable_effect(sd: float, n_control: float, ratio: float, alpha: float, p
     return float(optimize.brentq(f, guess / 4, guess * 4, xtol=1e-14, rtol=1e-14))
 
 
-def plan(metric: str, baseline: float, sd: float, traffic_per_day: float, control_share: float,
-         treatment_share: float, alpha: float = 0.05, power: float = 0.8,
-         relative_mdes: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10),
-         current_control_units: float | None = None) -> pd.DataFrame:
+def plan(
+    metric: str,
+    baseline: float,
+    sd: float,
+    traffic_per_day: float,
+    control_share: float,
+    treatment_share: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    relative_mdes: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10),
+    current_control_units: float | None = None,
+) -> pd.DataFrame:
     """``power.csv`` rows for one metric: units and days per relative MDE, and this test's MDE.
 
     ``control_share`` and ``treatment_share`` are the planned shares of all eligible units that go
@@ -67,11 +89,25 @@ def plan(metric: str, baseline: float, sd: float, traffic_per_day: float, contro
     def row(rel, delta, n_c, basis):
         total = n_c / control_share
         days = math.ceil(total / traffic_per_day) if traffic_per_day and traffic_per_day > 0 else np.nan
-        rows.append({"metric": metric, "baseline": baseline, "sd": sd, "alpha": alpha, "power": power,
-                     "control_share": control_share, "treatment_share": treatment_share,
-                     "relative_mde": rel, "absolute_mde": delta, "control_units": math.ceil(n_c),
-                     "treatment_units": math.ceil(n_c * ratio), "units_total": math.ceil(total),
-                     "traffic_per_day": traffic_per_day, "days_needed": days, "basis": basis})
+        rows.append(
+            {
+                "metric": metric,
+                "baseline": baseline,
+                "sd": sd,
+                "alpha": alpha,
+                "power": power,
+                "control_share": control_share,
+                "treatment_share": treatment_share,
+                "relative_mde": rel,
+                "absolute_mde": delta,
+                "control_units": math.ceil(n_c),
+                "treatment_units": math.ceil(n_c * ratio),
+                "units_total": math.ceil(total),
+                "traffic_per_day": traffic_per_day,
+                "days_needed": days,
+                "basis": basis,
+            }
+        )
 
     for rel in relative_mdes:
         delta = abs(rel * baseline)

@@ -41,22 +41,48 @@ def _counts(moments: Moments) -> dict[str, int]:
     return {str(v): int(n) for v, n in zip(first["variant"], first["n"])}
 
 
-def _plan_rows(run_moments: Moments, results: pd.DataFrame, control: str, primary: str, split: np.ndarray,
-               variants: list[str], alpha: float, power_target: float, traffic_per_day: float) -> pd.DataFrame:
+def _plan_rows(
+    run_moments: Moments,
+    results: pd.DataFrame,
+    control: str,
+    primary: str,
+    split: np.ndarray,
+    variants: list[str],
+    alpha: float,
+    power_target: float,
+    traffic_per_day: float,
+) -> pd.DataFrame:
     est = effects.estimates(run_moments.table, cuped=False)
     c = est[(est["variant"] == control) & (est["metric"] == primary)].iloc[0]
     shares = dict(zip(variants, split))
     treat_share = float(np.mean([s for v, s in shares.items() if v != control]))
     baseline = float(c["estimate"])
     sd = float(np.sqrt(c["unit_var"]))
-    table = power.plan(primary, baseline, sd, traffic_per_day, float(shares[control]), treat_share,
-                       alpha=alpha, power=power_target, current_control_units=float(c["n"]))
+    table = power.plan(
+        primary,
+        baseline,
+        sd,
+        traffic_per_day,
+        float(shares[control]),
+        treat_share,
+        alpha=alpha,
+        power=power_target,
+        current_control_units=float(c["n"]),
+    )
     prim = results[results["metric"] == primary]
     if prim["cuped"].any():
         reduction = float(prim["variance_reduction"].mean())
-        adjusted = power.plan(primary, baseline, sd * np.sqrt(max(1 - reduction, 1e-12)), traffic_per_day,
-                              float(shares[control]), treat_share, alpha=alpha, power=power_target,
-                              current_control_units=float(c["n"]))
+        adjusted = power.plan(
+            primary,
+            baseline,
+            sd * np.sqrt(max(1 - reduction, 1e-12)),
+            traffic_per_day,
+            float(shares[control]),
+            treat_share,
+            alpha=alpha,
+            power=power_target,
+            current_control_units=float(c["n"]),
+        )
         adjusted["basis"] = adjusted["basis"] + " with CUPED"
         table = pd.concat([table, adjusted], ignore_index=True)
     return table
@@ -80,20 +106,38 @@ def _summary_input(data: pd.DataFrame, control: str, metrics, source: str, notes
         wanted = list(metrics)
         moments.metrics = [m for m in moments.metrics if m.name in wanted]
         moments.table = moments.table[moments.table["metric"].isin(wanted)].reset_index(drop=True)
-    notes.append("Summary table input (n, sum, sum_sq): no unit rows, so no CUPED, ratio metrics, "
-                 "segments, crossover check or sequential looks.")
+    notes.append(
+        "Summary table input (n, sum, sum_sq): no unit rows, so no CUPED, ratio metrics, "
+        "segments, crossover check or sequential looks."
+    )
     return _Input(None, moments, moments.metrics)
 
 
-def _unit_input(data: pd.DataFrame, control: str, metrics, covariates, segment_cols: list, drop_crossovers: bool,
-                cols: dict, source: str, notes: list[str]) -> _Input:
+def _unit_input(
+    data: pd.DataFrame,
+    control: str,
+    metrics,
+    covariates,
+    segment_cols: list,
+    drop_crossovers: bool,
+    cols: dict,
+    source: str,
+    notes: list[str],
+) -> _Input:
     unit_col, variant_col, time_col = cols["unit"], cols["variant"], cols["time"]
     exclude = {unit_col, variant_col, time_col, "experiment", *segment_cols}
     metric_list = validate.parse_metrics(data, metrics, covariates, exclude)
     data, crossovers = validate.check_units(
-        data, metric_list, control, source, variant_col=variant_col,
-        unit_col=unit_col if unit_col in data.columns else None, covariates=covariates,
-        segments=segment_cols, drop_crossovers=drop_crossovers)
+        data,
+        metric_list,
+        control,
+        source,
+        variant_col=variant_col,
+        unit_col=unit_col if unit_col in data.columns else None,
+        covariates=covariates,
+        segments=segment_cols,
+        drop_crossovers=drop_crossovers,
+    )
     variants = sorted({str(v) for v in data[variant_col].dropna().unique()})
     variants = [str(control)] + [v for v in variants if v != str(control)]
     moments = unit_moments(data, metric_list, variant_col, variants)
@@ -109,14 +153,33 @@ def _unit_input(data: pd.DataFrame, control: str, metrics, covariates, segment_c
 def _check_choice(names: list[str], primary: str, guardrails: dict, source: str) -> None:
     """The primary metric and the guardrails are among the metrics."""
     if primary not in names:
-        raise DataContractError(source, "experiment", [{
-            "column": primary, "expected": "the primary metric among the metrics",
-            "found": f"metrics {names}", "fix": "set `primary_metric` to one of them"}])
+        raise DataContractError(
+            source,
+            "experiment",
+            [
+                {
+                    "column": primary,
+                    "expected": "the primary metric among the metrics",
+                    "found": f"metrics {names}",
+                    "fix": "set `primary_metric` to one of them",
+                }
+            ],
+        )
     unknown = [g for g in guardrails if g not in names]
     if unknown:
-        raise DataContractError(source, "experiment", [{
-            "column": g, "expected": "a guardrail among the metrics", "found": f"metrics {names}",
-            "fix": "add it to `metrics` or remove it from `guardrails`"} for g in unknown])
+        raise DataContractError(
+            source,
+            "experiment",
+            [
+                {
+                    "column": g,
+                    "expected": "a guardrail among the metrics",
+                    "found": f"metrics {names}",
+                    "fix": "add it to `metrics` or remove it from `guardrails`",
+                }
+                for g in unknown
+            ],
+        )
 
 
 def _effects(moments: Moments, control: str, primary: str, guardrails: dict, alpha: float, prior, seed: int):
@@ -126,18 +189,34 @@ def _effects(moments: Moments, control: str, primary: str, guardrails: dict, alp
     results["prob_beat_control"] = chance["prob_beat_control"]
     results["expected_loss"] = chance["expected_loss"]
     results["prior"] = chance["prior"]
-    results["role"] = np.where(results["metric"] == primary, "primary",
-                               np.where(results["metric"].isin(list(guardrails)), "guardrail", "secondary"))
+    results["role"] = np.where(
+        results["metric"] == primary, "primary", np.where(results["metric"].isin(list(guardrails)), "guardrail", "secondary")
+    )
     return results
 
 
-def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metric: str = "",
-                   guardrails: dict | None = None, covariates: dict | None = None,
-                   expected_split: dict | None = None, alpha: float = 0.05, segment_cols=None,
-                   sequential_looks: bool = True, prior: dict | None = None, seed: int = 0,
-                   min_effect: float = 0.0, power_target: float = 0.8, traffic_per_day: float = 0.0,
-                   drop_crossovers: bool = False, unit_col: str = "unit_id", variant_col: str = "variant",
-                   time_col: str = "timestamp", source: str = "experiment data") -> ExperimentRun:
+def run_experiment(
+    data: pd.DataFrame,
+    control: str,
+    metrics=None,
+    primary_metric: str = "",
+    guardrails: dict | None = None,
+    covariates: dict | None = None,
+    expected_split: dict | None = None,
+    alpha: float = 0.05,
+    segment_cols=None,
+    sequential_looks: bool = True,
+    prior: dict | None = None,
+    seed: int = 0,
+    min_effect: float = 0.0,
+    power_target: float = 0.8,
+    traffic_per_day: float = 0.0,
+    drop_crossovers: bool = False,
+    unit_col: str = "unit_id",
+    variant_col: str = "variant",
+    time_col: str = "timestamp",
+    source: str = "experiment data",
+) -> ExperimentRun:
     """Analyse one experiment from unit rows or from a ``variant, metric, n, sum, sum_sq`` table.
 
     ``metrics``: list or dict (see :func:`validate.parse_metrics`); ``primary_metric``: the one that
@@ -157,16 +236,26 @@ def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metri
     if validate.is_aggregate(data):
         given = _summary_input(data, control, metrics, source, notes)
     else:
-        given = _unit_input(data, control, metrics, covariates, segment_cols, drop_crossovers,
-                            {"unit": unit_col, "variant": variant_col, "time": time_col}, source, notes)
+        given = _unit_input(
+            data,
+            control,
+            metrics,
+            covariates,
+            segment_cols,
+            drop_crossovers,
+            {"unit": unit_col, "variant": variant_col, "time": time_col},
+            source,
+            notes,
+        )
     units, moments, metric_list = given.units, given.moments, given.metrics
     variants = [str(control)] + [v for v in moments.variants if v != str(control)]
     names = [m.name for m in metric_list]
     primary = primary_metric or names[0]
     _check_choice(names, primary, guardrails, source)
     counts = _counts(moments)
-    table = health.health_table({v: counts[v] for v in variants}, expected_split, given.crossovers,
-                                drop_crossovers, given.exposure)
+    table = health.health_table(
+        {v: counts[v] for v in variants}, expected_split, given.crossovers, drop_crossovers, given.exposure
+    )
     srm = health.sample_ratio({v: counts[v] for v in variants}, expected_split)
     results = _effects(moments, str(control), primary, guardrails, alpha, prior, seed)
     guard = effects.guardrail_status(results, guardrails)
@@ -179,13 +268,28 @@ def run_experiment(data: pd.DataFrame, control: str, metrics=None, primary_metri
     if traffic_per_day <= 0:
         notes.append("No traffic per day given and no timestamps: the planner shows units, not days.")
     if segment_cols and units is not None:
-        seg_levels, seg_q = segments.segment_effects(units, segment_cols, metric_list, variants, str(control),
-                                                     alpha, variant_col)
+        seg_levels, seg_q = segments.segment_effects(units, segment_cols, metric_list, variants, str(control), alpha, variant_col)
     split = health.planned_split(variants, expected_split)
-    plan = _plan_rows(moments, results, str(control), primary, split, variants, alpha, power_target,
-                      traffic_per_day)
+    plan = _plan_rows(moments, results, str(control), primary, split, variants, alpha, power_target, traffic_per_day)
     seq_for_decision = looks[looks["metric"] == primary] if sequential_looks and looks is not None else None
     decisions = decision.decide(results, table, guard, primary, alpha, min_effect, seq_for_decision)
-    return ExperimentRun(str(control), variants, metric_list, primary, alpha, moments, results, table, guard,
-                         decisions, plan, srm, looks, first, seg_levels, seg_q,
-                         {**bayes.DEFAULT_PRIOR, **(prior or {})}, notes)
+    return ExperimentRun(
+        str(control),
+        variants,
+        metric_list,
+        primary,
+        alpha,
+        moments,
+        results,
+        table,
+        guard,
+        decisions,
+        plan,
+        srm,
+        looks,
+        first,
+        seg_levels,
+        seg_q,
+        {**bayes.DEFAULT_PRIOR, **(prior or {})},
+        notes,
+    )

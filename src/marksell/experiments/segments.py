@@ -21,8 +21,9 @@ from marksell.experiments.stats import MOMENT_COLUMNS, Metric, group_moments, va
 MIN_UNITS = 2
 
 
-def segment_moments(units: pd.DataFrame, segment_col: str, metrics: list[Metric], variants: list[str],
-                    variant_col: str = "variant") -> pd.DataFrame:
+def segment_moments(
+    units: pd.DataFrame, segment_col: str, metrics: list[Metric], variants: list[str], variant_col: str = "variant"
+) -> pd.DataFrame:
     """Moments per (segment level, variant, metric), with a ``segment`` column holding the level."""
     levels = pd.Categorical(units[segment_col].astype(str))
     cats = list(levels.categories)
@@ -30,12 +31,14 @@ def segment_moments(units: pd.DataFrame, segment_col: str, metrics: list[Metric]
     k, m = len(variants), len(metrics)
     cols = {c: units[c].to_numpy(dtype=float) for x in metrics for c in x.columns}
     mom = group_moments((levels.codes * k + v).astype(np.intp), len(cats) * k, cols, metrics)
-    table = pd.DataFrame({
-        "segment": np.repeat(np.asarray(cats, dtype=object), k * m),
-        "variant": np.tile(np.repeat(np.asarray(variants, dtype=object), m), len(cats)),
-        "metric": np.tile(np.asarray([x.name for x in metrics], dtype=object), len(cats) * k),
-        "kind": np.tile(np.asarray([x.kind for x in metrics], dtype=object), len(cats) * k),
-    })
+    table = pd.DataFrame(
+        {
+            "segment": np.repeat(np.asarray(cats, dtype=object), k * m),
+            "variant": np.tile(np.repeat(np.asarray(variants, dtype=object), m), len(cats)),
+            "metric": np.tile(np.asarray([x.name for x in metrics], dtype=object), len(cats) * k),
+            "kind": np.tile(np.asarray([x.kind for x in metrics], dtype=object), len(cats) * k),
+        }
+    )
     for key in MOMENT_COLUMNS[3:]:
         table[key] = mom[key].reshape(-1)
     return table
@@ -51,13 +54,24 @@ def cochran_q(lift: np.ndarray, se: np.ndarray) -> dict:
     pooled = float(np.sum(w * lift) / np.sum(w))
     q = float(np.sum(w * (lift - pooled) ** 2))
     df = len(lift) - 1
-    return {"q": q, "df": df, "p_value": float(sps.chi2.sf(q, df)),
-            "i2": max(0.0, (q - df) / q) if q > 0 else 0.0, "pooled": pooled}
+    return {
+        "q": q,
+        "df": df,
+        "p_value": float(sps.chi2.sf(q, df)),
+        "i2": max(0.0, (q - df) / q) if q > 0 else 0.0,
+        "pooled": pooled,
+    }
 
 
-def segment_effects(units: pd.DataFrame, segment_cols: list[str], metrics: list[Metric],
-                    variants: list[str], control: str, alpha: float = 0.05,
-                    variant_col: str = "variant") -> tuple[pd.DataFrame, pd.DataFrame]:
+def segment_effects(
+    units: pd.DataFrame,
+    segment_cols: list[str],
+    metrics: list[Metric],
+    variants: list[str],
+    control: str,
+    alpha: float = 0.05,
+    variant_col: str = "variant",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Lift per segment level (``by_level``) and Cochran's Q per segment column (``heterogeneity``).
 
     Levels where a variant has fewer than ``MIN_UNITS`` units or no variance are left out of both
@@ -74,7 +88,15 @@ def segment_effects(units: pd.DataFrame, segment_cols: list[str], metrics: list[
         for (metric, variant), g in res.groupby(["metric", "variant"], sort=False):
             keep = usable.loc[g.index]
             q = cochran_q(g.loc[keep, "abs_lift"].to_numpy(), g.loc[keep, "se"].to_numpy())
-            tests.append({"segment_column": col, "metric": metric, "variant": variant,
-                          "levels": int(keep.sum()), "levels_skipped": int((~keep).sum()), **q})
+            tests.append(
+                {
+                    "segment_column": col,
+                    "metric": metric,
+                    "variant": variant,
+                    "levels": int(keep.sum()),
+                    "levels_skipped": int((~keep).sum()),
+                    **q,
+                }
+            )
     by_level = pd.concat(levels, ignore_index=True) if levels else pd.DataFrame()
     return by_level, pd.DataFrame(tests)

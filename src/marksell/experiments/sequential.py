@@ -53,8 +53,9 @@ def always_valid_p(estimate, se, n, rho: float) -> np.ndarray:
     return np.minimum.accumulate(p)
 
 
-def cumulative_moments(units: pd.DataFrame, metrics: list[Metric], variants: list[str],
-                       day_col: str, variant_col: str = "variant") -> pd.DataFrame:
+def cumulative_moments(
+    units: pd.DataFrame, metrics: list[Metric], variants: list[str], day_col: str, variant_col: str = "variant"
+) -> pd.DataFrame:
     """Moments of every look (day): units exposed up to that day, per variant and metric."""
     days = pd.to_datetime(units[day_col]).dt.normalize()
     day_index = pd.DatetimeIndex(sorted(days.unique()))
@@ -68,19 +69,22 @@ def cumulative_moments(units: pd.DataFrame, metrics: list[Metric], variants: lis
     cum["shifts"] = {key: val[None, None, :] for key, val in shifts.items()}
     mom = sums_to_moments(cum)
     n_days, m = len(day_index), len(metrics)
-    table = pd.DataFrame({
-        "look": np.repeat(day_index.to_numpy(), k * m),
-        "variant": np.tile(np.repeat(np.asarray(variants, dtype=object), m), n_days),
-        "metric": np.tile(np.asarray([x.name for x in metrics], dtype=object), n_days * k),
-        "kind": np.tile(np.asarray([x.kind for x in metrics], dtype=object), n_days * k),
-    })
+    table = pd.DataFrame(
+        {
+            "look": np.repeat(day_index.to_numpy(), k * m),
+            "variant": np.tile(np.repeat(np.asarray(variants, dtype=object), m), n_days),
+            "metric": np.tile(np.asarray([x.name for x in metrics], dtype=object), n_days * k),
+            "kind": np.tile(np.asarray([x.kind for x in metrics], dtype=object), n_days * k),
+        }
+    )
     for key in MOMENT_COLUMNS[3:]:
         table[key] = mom[key].reshape(-1)
     return table
 
 
-def looks(cumulative: pd.DataFrame, control: str, alpha: float, n_plan: float | None = None,
-          cuped: bool = True, bonferroni: int = 1) -> pd.DataFrame:
+def looks(
+    cumulative: pd.DataFrame, control: str, alpha: float, n_plan: float | None = None, cuped: bool = True, bonferroni: int = 1
+) -> pd.DataFrame:
     """Fixed-horizon and always-valid intervals at every look, per metric and variant.
 
     Columns: ``look, metric, variant, n_total, abs_lift, ci_low, ci_high`` (fixed-horizon, as if
@@ -103,11 +107,25 @@ def looks(cumulative: pd.DataFrame, control: str, alpha: float, n_plan: float | 
     res["seq_p_value"] = np.nan
     for _, idx in res.groupby(["metric", "variant"], sort=False).groups.items():
         g = res.loc[idx]
-        res.loc[idx, "seq_p_value"] = always_valid_p(
-            g["abs_lift"].to_numpy(), g["se"].to_numpy(), g["n_total"].to_numpy(), rho)
+        res.loc[idx, "seq_p_value"] = always_valid_p(g["abs_lift"].to_numpy(), g["se"].to_numpy(), g["n_total"].to_numpy(), rho)
     res["rho"] = rho
-    return res[["look", "metric", "variant", "n_total", "abs_lift", "se", "ci_low", "ci_high",
-                "p_value", "seq_ci_low", "seq_ci_high", "seq_p_value", "rho"]]
+    return res[
+        [
+            "look",
+            "metric",
+            "variant",
+            "n_total",
+            "abs_lift",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "seq_ci_low",
+            "seq_ci_high",
+            "seq_p_value",
+            "rho",
+        ]
+    ]
 
 
 def first_significant(look_table: pd.DataFrame, alpha: float) -> pd.DataFrame:
@@ -116,8 +134,13 @@ def first_significant(look_table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     for (metric, variant), g in look_table.groupby(["metric", "variant"], sort=False):
         fixed = g.loc[g["p_value"] < alpha, "look"]
         seq = g.loc[g["seq_p_value"] < alpha, "look"]
-        rows.append({"metric": metric, "variant": variant,
-                     "first_fixed_significant": fixed.iloc[0] if len(fixed) else pd.NaT,
-                     "first_sequential_significant": seq.iloc[0] if len(seq) else pd.NaT,
-                     "looks": len(g)})
+        rows.append(
+            {
+                "metric": metric,
+                "variant": variant,
+                "first_fixed_significant": fixed.iloc[0] if len(fixed) else pd.NaT,
+                "first_sequential_significant": seq.iloc[0] if len(seq) else pd.NaT,
+                "looks": len(g),
+            }
+        )
     return pd.DataFrame(rows)

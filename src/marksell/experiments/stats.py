@@ -26,8 +26,20 @@ import pandas as pd
 
 KINDS = ("binary", "mean", "ratio")
 
-MOMENT_COLUMNS = ["variant", "metric", "kind", "n", "mean", "var", "den_mean", "den_var",
-                  "cov_num_den", "x_mean", "x_var", "cov_y_x"]
+MOMENT_COLUMNS = [
+    "variant",
+    "metric",
+    "kind",
+    "n",
+    "mean",
+    "var",
+    "den_mean",
+    "den_var",
+    "cov_num_den",
+    "x_mean",
+    "x_var",
+    "cov_y_x",
+]
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,7 @@ class Moments:
 SUM_KEYS = ("n", "s", "ss", "ds", "dss", "sd", "xs", "xss", "sx")
 
 
-def cell_sums(codes: np.ndarray, k: int, columns: dict[str, np.ndarray],
-              metrics: list[Metric]) -> dict[str, np.ndarray]:
+def cell_sums(codes: np.ndarray, k: int, columns: dict[str, np.ndarray], metrics: list[Metric]) -> dict[str, np.ndarray]:
     """Additive sums per cell, arrays of shape ``(k, len(metrics))``; values centred per column.
 
     ``codes`` are integer cell codes in ``0..k-1`` (variants, or day x variant cells) and
@@ -135,19 +146,20 @@ def sums_to_moments(sums: dict) -> dict[str, np.ndarray]:
         }
 
 
-def group_moments(codes: np.ndarray, k: int, columns: dict[str, np.ndarray],
-                  metrics: list[Metric]) -> dict[str, np.ndarray]:
+def group_moments(codes: np.ndarray, k: int, columns: dict[str, np.ndarray], metrics: list[Metric]) -> dict[str, np.ndarray]:
     """Moments per cell: arrays of shape ``(k, len(metrics))`` (see :func:`cell_sums`)."""
     return sums_to_moments(cell_sums(codes, k, columns, metrics))
 
 
 def _frame(arrays: dict[str, np.ndarray], variants: list[str], metrics: list[Metric]) -> pd.DataFrame:
     k, m = len(variants), len(metrics)
-    table = pd.DataFrame({
-        "variant": np.repeat(np.asarray(variants, dtype=object), m),
-        "metric": np.tile(np.asarray([x.name for x in metrics], dtype=object), k),
-        "kind": np.tile(np.asarray([x.kind for x in metrics], dtype=object), k),
-    })
+    table = pd.DataFrame(
+        {
+            "variant": np.repeat(np.asarray(variants, dtype=object), m),
+            "metric": np.tile(np.asarray([x.name for x in metrics], dtype=object), k),
+            "kind": np.tile(np.asarray([x.kind for x in metrics], dtype=object), k),
+        }
+    )
     for key in MOMENT_COLUMNS[3:]:
         table[key] = arrays[key].reshape(-1)
     return table
@@ -157,13 +169,13 @@ def variant_codes(values: pd.Series, variants: list[str]) -> np.ndarray:
     """Integer code of each row's variant in ``variants`` (-1: not listed or missing), without
     converting every row to text (only the distinct values are)."""
     cat = pd.Categorical(values)
-    lookup = np.array([variants.index(str(c)) if str(c) in variants else -1 for c in cat.categories] + [-1],
-                      dtype=np.intp)
+    lookup = np.array([variants.index(str(c)) if str(c) in variants else -1 for c in cat.categories] + [-1], dtype=np.intp)
     return lookup[cat.codes]  # code -1 (missing) picks the trailing -1
 
 
-def unit_moments(units: pd.DataFrame, metrics: list[Metric], variant_col: str = "variant",
-                 variants: list[str] | None = None) -> Moments:
+def unit_moments(
+    units: pd.DataFrame, metrics: list[Metric], variant_col: str = "variant", variants: list[str] | None = None
+) -> Moments:
     """Moments from unit-level rows (one row per unit), variants in the given (or sorted) order."""
     if variants is None:
         variants = sorted(str(v) for v in units[variant_col].dropna().unique())

@@ -17,14 +17,23 @@ def brief(summary: dict) -> Brief:
     chosen, snaive = summary.get("mase_chosen"), summary.get("mase_snaive")
     if chosen is not None and snaive:
         better = 1 - chosen / snaive
-        answer.append(f"In the backtest the chosen models' error is {share(abs(better))} "
-                      + ("lower" if better >= 0 else "higher") + f" than a seasonal-naive forecast's (MASE {chosen:.2f} "
-                      f"vs {snaive:.2f}).")
+        answer.append(
+            f"In the backtest the chosen models' error is {share(abs(better))} "
+            + ("lower" if better >= 0 else "higher")
+            + f" than a seasonal-naive forecast's (MASE {chosen:.2f} "
+            f"vs {snaive:.2f})."
+        )
     effects = summary.get("driver_effects") or {}
     if effects:
-        answer.append("Drivers: " + "; ".join(f"{k} {v['effect_pct']:+.1f} % ({v['lo_95_pct']:+.1f} to {v['hi_95_pct']:+.1f})"
-                                               for k, v in effects.items() if isinstance(v, dict)
-                                               and v.get("effect_pct") is not None) + ".")
+        answer.append(
+            "Drivers: "
+            + "; ".join(
+                f"{k} {v['effect_pct']:+.1f} % ({v['lo_95_pct']:+.1f} to {v['hi_95_pct']:+.1f})"
+                for k, v in effects.items()
+                if isinstance(v, dict) and v.get("effect_pct") is not None
+            )
+            + "."
+        )
     cover = summary.get("coverage_chosen") or {}
     confidence = ""
     if cover.get("80") is not None:

@@ -22,8 +22,7 @@ def pool_coefficients(coef: pd.DataFrame, by=()) -> pd.DataFrame:
     log scale (``effect_pct`` = 100 (exp(b) - 1); NaN on the level scale). Rows without a usable
     standard error are left out."""
     by = list(by)
-    cols = ["term", *by, "n_series", "scale", "estimate", "std_error", "effect_pct", "lo_95_pct",
-            "hi_95_pct"]
+    cols = ["term", *by, "n_series", "scale", "estimate", "std_error", "effect_pct", "lo_95_pct", "hi_95_pct"]
     se = pd.to_numeric(coef["std_error"], errors="coerce")  # an empty table has object columns
     c = coef[np.isfinite(se) & (se > 0)].astype({"estimate": float, "std_error": float})
     rows = []
@@ -31,10 +30,8 @@ def pool_coefficients(coef: pd.DataFrame, by=()) -> pd.DataFrame:
         w = 1.0 / g["std_error"] ** 2
         est = float((w * g["estimate"]).sum() / w.sum())
         se = float(1.0 / np.sqrt(w.sum()))
-        row = dict(zip(["term", *by, "scale"], group), n_series=len(g), estimate=est,
-                   std_error=se)
-        for name, b in (("effect_pct", est), ("lo_95_pct", est - Z95 * se),
-                        ("hi_95_pct", est + Z95 * se)):
+        row = dict(zip(["term", *by, "scale"], group), n_series=len(g), estimate=est, std_error=se)
+        for name, b in (("effect_pct", est), ("lo_95_pct", est - Z95 * se), ("hi_95_pct", est + Z95 * se)):
             row[name] = 100 * np.expm1(b) if row["scale"] == "log" else np.nan
         rows.append(row)
     return pd.DataFrame(rows, columns=cols)
@@ -58,8 +55,9 @@ def effects_table(run, keys=(), by: str | None = None) -> pd.DataFrame:
     return pool_coefficients(coef, [by] if by else [])
 
 
-def _linear_predictor(run, frame: pd.DataFrame, rows: pd.DataFrame, keys, date_col: str,
-                      baseline: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _linear_predictor(
+    run, frame: pd.DataFrame, rows: pd.DataFrame, keys, date_col: str, baseline: dict | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``b'(x - baseline)``, its standard error (drivers' errors combined as if independent) and a
     log-scale flag for each (series_id, date) of ``rows``, with ``x`` from ``frame`` (the history
     or a plan: date, key and driver columns) and ``b`` each series' own coefficients (0 for
@@ -68,8 +66,7 @@ def _linear_predictor(run, frame: pd.DataFrame, rows: pd.DataFrame, keys, date_c
     terms = list(dict.fromkeys(coef["term"]))
     base = pd.Series({t: float((baseline or {}).get(t, 0.0)) for t in terms}, dtype=float)
     x = frame[terms].astype(float).sub(base, axis=1)
-    x["series_id"] = (joined_keys(frame, list(keys)) if keys
-                      else pd.Series("total", index=frame.index)).to_numpy()
+    x["series_id"] = (joined_keys(frame, list(keys)) if keys else pd.Series("total", index=frame.index)).to_numpy()
     x["date"] = period_start(pd.to_datetime(frame[date_col]), run.summary["frequency"])[0].to_numpy()
     x = x.groupby(["series_id", "date"], sort=False)[terms].mean()
     xv = x.reindex(pd.MultiIndex.from_frame(rows[["series_id", "date"]])).fillna(0.0).to_numpy()
@@ -86,8 +83,7 @@ def _remove(value: np.ndarray, eta: np.ndarray, log: np.ndarray) -> np.ndarray:
     return np.where(log, value * np.exp(-eta), value - eta)
 
 
-def driver_adjusted_history(run, df: pd.DataFrame, keys=(), date_col: str = "date"
-                            ) -> pd.DataFrame:
+def driver_adjusted_history(run, df: pd.DataFrame, keys=(), date_col: str = "date") -> pd.DataFrame:
     """The bottom series' history with the regression's driver effects taken out: what sales
     would have been with every driver at 0 (no promotion, no holiday), e.g. to read the seasonal
     pattern. Series without a regression keep their values."""
@@ -100,8 +96,7 @@ def driver_adjusted_history(run, df: pd.DataFrame, keys=(), date_col: str = "dat
     return hist
 
 
-def plan_contribution(run, plan: pd.DataFrame, keys=(), date_col: str = "date",
-                      baseline: dict | None = None) -> pd.DataFrame:
+def plan_contribution(run, plan: pd.DataFrame, keys=(), date_col: str = "date", baseline: dict | None = None) -> pd.DataFrame:
     """What the planned drivers add to the regression forecast of each bottom series and period.
 
     In a regression with ARIMA errors the future drivers enter the forecast only through ``b'x``,
@@ -112,14 +107,14 @@ def plan_contribution(run, plan: pd.DataFrame, keys=(), date_col: str = "date",
     Columns: series_id, date, forecast (regression, with the plan), without_drivers,
     contribution (forecast - without_drivers), contribution_lo, contribution_hi.
     """
-    cols = ["series_id", "date", "forecast", "without_drivers", "contribution", "contribution_lo",
-            "contribution_hi"]
+    cols = ["series_id", "date", "forecast", "without_drivers", "contribution", "contribution_lo", "contribution_hi"]
     level, coef = _bottom(run)
     if not len(coef) or plan is None:
         return pd.DataFrame(columns=cols)
     fc = run.forecast
-    f = fc[(fc["model"] == "regression") & (fc["level"] == level)
-           & fc["series_id"].isin(set(coef["series_id"]))][["series_id", "date", "forecast"]]
+    f = fc[(fc["model"] == "regression") & (fc["level"] == level) & fc["series_id"].isin(set(coef["series_id"]))][
+        ["series_id", "date", "forecast"]
+    ]
     f = f.reset_index(drop=True)
     eta, eta_se, log = _linear_predictor(run, plan, f, keys, date_col, baseline)
     y = f["forecast"].to_numpy(float)

@@ -12,7 +12,7 @@ def error_scales(y_train: np.ndarray, m: int) -> tuple[float, float]:
     d = y_train[lag:] - y_train[:-lag]
     if len(d) == 0:
         return np.nan, np.nan
-    mae, mse = float(np.mean(np.abs(d))), float(np.mean(d ** 2))
+    mae, mse = float(np.mean(np.abs(d))), float(np.mean(d**2))
     return (mae if mae > 0 else np.nan), (mse if mse > 0 else np.nan)
 
 
@@ -43,14 +43,18 @@ def accuracy_metrics(bt: pd.DataFrame, by: list[str], levels) -> pd.DataFrame:
     """MASE, RMSSE, sMAPE, scaled bias and coverage, averaged over origins and steps."""
     e = bt["forecast"] - bt["actual"]
     denom = bt["forecast"].abs() + bt["actual"].abs()
-    w = pd.DataFrame({
-        **{c: bt[c] for c in by}, "origin": bt["origin"],
-        "ae": e.abs() / bt["scale_mae"], "se": e ** 2 / bt["scale_mse"],
-        "sm": np.where(denom > 0, 200 * e.abs() / denom.where(denom > 0, 1.0), 0.0),
-        "bias": e / bt["scale_mae"]})
+    w = pd.DataFrame(
+        {
+            **{c: bt[c] for c in by},
+            "origin": bt["origin"],
+            "ae": e.abs() / bt["scale_mae"],
+            "se": e**2 / bt["scale_mse"],
+            "sm": np.where(denom > 0, 200 * e.abs() / denom.where(denom > 0, 1.0), 0.0),
+            "bias": e / bt["scale_mae"],
+        }
+    )
     for lv in levels:
-        w[f"coverage_{lv}"] = ((bt["actual"] >= bt[f"lo_{lv}"]) & (bt["actual"] <= bt[f"hi_{lv}"])
-                               ).astype(float)
+        w[f"coverage_{lv}"] = ((bt["actual"] >= bt[f"lo_{lv}"]) & (bt["actual"] <= bt[f"hi_{lv}"])).astype(float)
     per_origin = w.groupby([*by, "origin"], sort=False).mean(numeric_only=True)
     per_origin["rmsse"] = np.sqrt(per_origin["se"])
     out = per_origin.groupby(level=list(range(len(by))), sort=False).mean()
@@ -73,4 +77,5 @@ def series_sort_key(ss, order):
 
     def key(s):
         return s.map(pos) if s.name == "series_id" else s.map(order)
+
     return key

@@ -19,9 +19,11 @@ from marksell.forecasting.series import SeriesSet, joined_keys, key_text, period
 def _numeric(df: pd.DataFrame, cols, where: str) -> pd.DataFrame:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise AnalysisError(f"Exogenous column(s) {missing} not in the {where} (columns: "
-                            f"{list(df.columns)}). Add them, map them with `columns`, or remove them "
-                            "from `exog_cols`.")
+        raise AnalysisError(
+            f"Exogenous column(s) {missing} not in the {where} (columns: "
+            f"{list(df.columns)}). Add them, map them with `columns`, or remove them "
+            "from `exog_cols`."
+        )
     out = {}
     for c in cols:
         v = pd.to_numeric(df[c], errors="coerce")
@@ -32,7 +34,8 @@ def _numeric(df: pd.DataFrame, cols, where: str) -> pd.DataFrame:
                 f"Exogenous column '{c}' in the {where} has {int(bad.sum())} missing or non-numeric "
                 f"value(s) (e.g. {ex!r} in row {int(np.flatnonzero(bad.to_numpy())[0])}). The "
                 "regression needs a number for every period, in the history and the future: fill "
-                "them (e.g. 0 for 'no promotion').")
+                "them (e.g. 0 for 'no promotion')."
+            )
         out[c] = v.to_numpy(dtype=float)
     return pd.DataFrame(out, index=df.index)
 
@@ -42,14 +45,24 @@ def _periods(df: pd.DataFrame, date_col: str, freq: str, where: str) -> pd.Serie
         raise AnalysisError(f"Column '{date_col}' not in the {where} (columns: {list(df.columns)}).")
     dates = pd.to_datetime(df[date_col], errors="coerce")
     if dates.isna().any():
-        raise AnalysisError(f"Column '{date_col}' in the {where} has {int(dates.isna().sum())} "
-                            "value(s) that are not dates; fix or drop those rows.")
+        raise AnalysisError(
+            f"Column '{date_col}' in the {where} has {int(dates.isna().sum())} "
+            "value(s) that are not dates; fix or drop those rows."
+        )
     return pd.Series(period_start(dates, freq)[0].to_numpy(), index=df.index)
 
 
-def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: SeriesSet, keys,
-                  exog_cols, horizon: int, freq: str, date_col: str = "date",
-                  exog_sum=()) -> tuple[list[np.ndarray], list[str]]:
+def exog_matrices(
+    history: pd.DataFrame,
+    future: pd.DataFrame | None,
+    ss: SeriesSet,
+    keys,
+    exog_cols,
+    horizon: int,
+    freq: str,
+    date_col: str = "date",
+    exog_sum=(),
+) -> tuple[list[np.ndarray], list[str]]:
     """One ``(n_i + horizon, k)`` matrix per series of ``ss`` (history rows, then future rows).
 
     Raises :class:`AnalysisError` naming the column, series and dates when a value is missing or
@@ -63,11 +76,14 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
         raise AnalysisError(
             f"The regression on {cols} needs their future values: give a future table (parameter "
             f"`future_path`) with columns {[date_col, *keys, *cols]} for the {horizon} period(s) "
-            "after the history, or leave `exog_cols` empty.")
+            "after the history, or leave `exog_cols` empty."
+        )
     missing_keys = [k for k in keys if k not in future.columns]
     if missing_keys:
-        raise AnalysisError(f"Key column(s) {missing_keys} not in the future table (columns: "
-                            f"{list(future.columns)}); it needs the same keys as the history.")
+        raise AnalysisError(
+            f"Key column(s) {missing_keys} not in the future table (columns: "
+            f"{list(future.columns)}); it needs the same keys as the history."
+        )
     notes: list[str] = []
     frames = []
     for df, where in ((history, "sales history"), (future, "future table")):
@@ -83,8 +99,7 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
     bottom_ids = [ss.ids[j] for j in ss.bottom]
     raw_ids = _bottom_raw_ids(ss, keys)
     # one reindex for all bottom series (history dates, then the horizon's dates)
-    dates = [ss.dates[j].append(pd.date_range(ss.dates[j][-1], periods=horizon + 1,
-                                              freq=ss.alias)[1:]) for j in ss.bottom]
+    dates = [ss.dates[j].append(pd.date_range(ss.dates[j][-1], periods=horizon + 1, freq=ss.alias)[1:]) for j in ss.bottom]
     lens = np.array([len(d) for d in dates])
     idx = pd.MultiIndex.from_arrays([np.repeat(raw_ids, lens), np.concatenate(dates)])
     values = grid.reindex(idx).to_numpy(dtype=float)
@@ -101,9 +116,9 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
                     f"The future table has no {cols} values for {key_text(keys, raw.split(' / '))} "
                     f"on {', '.join(str(x.date()) for x in miss[:3])}"
                     f"{' ...' if len(miss) > 3 else ''} (the horizon is {horizon} period(s) after "
-                    f"{ss.dates[j][-1].date()}). Add those rows, or lower the horizon.")
-            notes.append(f"{int(gap.sum())} period(s) of {sid} had no exogenous values (filled "
-                         "gaps): interpolated.")
+                    f"{ss.dates[j][-1].date()}). Add those rows, or lower the horizon."
+                )
+            notes.append(f"{int(gap.sum())} period(s) of {sid} had no exogenous values (filled gaps): interpolated.")
             block = pd.DataFrame(block).interpolate(limit_direction="both").to_numpy()
         wide[j] = block
     sums = np.array([c in set(exog_sum) for c in cols])
@@ -119,7 +134,7 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
             X = wide[j]
             # align each member on the aggregate's dates (members may start later)
             start = n_i - (len(X) - horizon)
-            X = np.vstack([np.full((max(start, 0), X.shape[1]), np.nan), X[max(-start, 0):]])
+            X = np.vstack([np.full((max(start, 0), X.shape[1]), np.nan), X[max(-start, 0) :]])
             mats.append(X)
         stack = np.stack(mats)
         with np.errstate(all="ignore"):
@@ -131,12 +146,10 @@ def exog_matrices(history: pd.DataFrame, future: pd.DataFrame | None, ss: Series
 def _bottom_raw_ids(ss: SeriesSet, keys) -> list[str]:
     """Bottom series ids as joined key values (``build_hierarchy`` may prefix them with a level)."""
     lev = ss.level[ss.bottom[0]] if ss.bottom else ""
-    return [ss.ids[j][len(lev) + 2:] if ss.ids[j].startswith(f"{lev}: ") else ss.ids[j]
-            for j in ss.bottom]
+    return [ss.ids[j][len(lev) + 2 :] if ss.ids[j].startswith(f"{lev}: ") else ss.ids[j] for j in ss.bottom]
 
 
-def load_plan(future_path: str, sales_path: str, exog_cols, keys=(), columns: dict | None = None
-              ) -> pd.DataFrame | None:
+def load_plan(future_path: str, sales_path: str, exog_cols, keys=(), columns: dict | None = None) -> pd.DataFrame | None:
     """The sales plan for the notebook's parameters (None when no drivers are used).
 
     With the user's own history (``sales_path`` set) an empty ``future_path`` would fall back to
@@ -151,6 +164,7 @@ def load_plan(future_path: str, sales_path: str, exog_cols, keys=(), columns: di
         raise ParameterError(
             f"exog_cols={list(exog_cols)} need the drivers' future values for your sales history: "
             "set future_path to a file with the date, the key columns and those columns for the "
-            "periods to forecast, or set exog_cols=[] to forecast without drivers.")
+            "periods to forecast, or set exog_cols=[] to forecast without drivers."
+        )
     date_map = {k: v for k, v in (columns or {}).items() if v == "date"}
     return load_sales_plan(future_path, columns=date_map or None, keys=list(keys or []))

@@ -54,14 +54,15 @@ def series_traits(y, m, n0, models) -> SeriesTraits:
     positive = bool(np.all(y > 0))
     seasonal = m > 1 and n0 >= 2 * m
     if m > 1 and not seasonal:
-        notes.append(f"shorter than two seasons ({n0} < {2 * m} periods at the first origin): "
-                     "non-seasonal ETS/ARIMA/Theta used")
+        notes.append(f"shorter than two seasons ({n0} < {2 * m} periods at the first origin): non-seasonal ETS/ARIMA/Theta used")
     snaive_m = m if n0 > m else 1
     if m > 1 and snaive_m == 1:
         notes.append("shorter than one season + 1: seasonal naive replaced by naive")
     if not positive and any(x in models for x in ("ets", "theta")):
-        notes.append("has values <= 0: multiplicative ETS forms and multiplicative Theta "
-                     "deseasonalising were not considered (they need strictly positive data)")
+        notes.append(
+            "has values <= 0: multiplicative ETS forms and multiplicative Theta "
+            "deseasonalising were not considered (they need strictly positive data)"
+        )
     simple_ok = n0 >= 10
     if not simple_ok:
         notes.append(f"only {n0} periods at the first origin: ETS/ARIMA/Theta replaced by naive")
@@ -78,17 +79,21 @@ def make_model(mdl, m, traits: SeriesTraits, opts, seed, X=None):
     if mdl == "snaive":
         return NaiveForecaster(traits.snaive_m)
     if mdl == "ets":
-        return EtsForecaster(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"],
-                             opts["sim_reps"], seed, strength)
+        return EtsForecaster(m, seasonal and m <= MAX_ETS_SEASON, positive, opts["ets_maxiter"], opts["sim_reps"], seed, strength)
     if mdl == "arima":
-        return ArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"],
-                               strength if n0 >= 3 * m else None)
+        return ArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], strength if n0 >= 3 * m else None)
     if mdl == "theta":
         return ThetaForecaster(m, seasonal, positive)
     if mdl == "regression":
-        return RegressionArimaForecaster(m, seasonal and m <= MAX_ETS_SEASON, opts["arima_maxiter"], X,
-                                         opts["exog_names"], positive,
-                                         strength if n0 >= 3 * m else None)
+        return RegressionArimaForecaster(
+            m,
+            seasonal and m <= MAX_ETS_SEASON,
+            opts["arima_maxiter"],
+            X,
+            opts["exog_names"],
+            positive,
+            strength if n0 >= 3 * m else None,
+        )
     raise ParameterError(mdl)
 
 
@@ -122,14 +127,15 @@ def add_combination(out, y, m, h, train_lengths, levels, size) -> None:
     """The ``combo`` forecasts: the mean of the best ``size`` fitted members by backtest MASE."""
     fitted = [x for x in COMBO_MEMBERS if x in out["final"]]
     if not fitted:
-        raise ParameterError("models: 'combo' needs at least one of "
-                             f"{', '.join(COMBO_MEMBERS)}.")
+        raise ParameterError(f"models: 'combo' needs at least one of {', '.join(COMBO_MEMBERS)}.")
     members = _best_members(y, m, h, train_lengths, out["origins"], fitted, size)
     for store in [*out["origins"], out["final"]]:
         store["combo"] = _combine([store[x] for x in members], levels)
-    out["spec"]["combo"] = "mean of " + ", ".join(members) + (
-        f" (best {len(members)} of {len(fitted)} by backtest MASE)"
-        if len(members) < len(fitted) else "")
+    out["spec"]["combo"] = (
+        "mean of "
+        + ", ".join(members)
+        + (f" (best {len(members)} of {len(fitted)} by backtest MASE)" if len(members) < len(fitted) else "")
+    )
 
 
 def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
@@ -147,8 +153,15 @@ def _fit_series(y, m, h, train_lengths, models, levels, seed, opts, X=None):
     traits = series_traits(y, m, train_lengths[0], models)
     notes = traits.notes
     cpu = {mdl: 0.0 for mdl in models}
-    out = {"origins": [{} for _ in train_lengths], "final": {}, "spec": {}, "coef": {},
-           "notes": notes, "fits": 0, "fallbacks": {}}
+    out = {
+        "origins": [{} for _ in train_lengths],
+        "final": {},
+        "spec": {},
+        "coef": {},
+        "notes": notes,
+        "fits": 0,
+        "fallbacks": {},
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for mdl in [x for x in models if x != "combo"]:
@@ -183,17 +196,16 @@ def _best_members(y, m, h, train_lengths, origins, fitted, size):
         errs = []
         for k, n in enumerate(train_lengths):
             mae, _ = error_scales(y[:n], m)
-            errs.append(np.mean(np.abs(origins[k][mdl][0] - y[n:n + h])) / mae)
+            errs.append(np.mean(np.abs(origins[k][mdl][0] - y[n : n + h])) / mae)
         score[mdl] = np.nanmean(errs) if np.isfinite(errs).any() else np.inf
     ranked = sorted(fitted, key=lambda x: (score[x], fitted.index(x)))
-    return [x for x in fitted if x in ranked[:max(1, size)]]
+    return [x for x in fitted if x in ranked[: max(1, size)]]
 
 
 def _combine(parts, levels):
     """Mean of member forecasts; bounds averaged level by level (quantile averaging)."""
     mean = np.mean([p[0] for p in parts], axis=0)
-    bands = {lv: (np.mean([p[1][lv][0] for p in parts], axis=0),
-                  np.mean([p[1][lv][1] for p in parts], axis=0)) for lv in levels}
+    bands = {lv: (np.mean([p[1][lv][0] for p in parts], axis=0), np.mean([p[1][lv][1] for p in parts], axis=0)) for lv in levels}
     res = [p[2] for p in parts if p[2] is not None]
     with warnings.catch_warnings():  # all-NaN burn-in columns give NaN, as intended
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -206,8 +218,7 @@ def _fit_chunk(tasks, m, h, models, levels, opts):
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return [(i, _fit_series(y, m, h, tl, models, levels, seed, opts, X))
-                for i, y, tl, seed, X in tasks]
+        return [(i, _fit_series(y, m, h, tl, models, levels, seed, opts, X)) for i, y, tl, seed, X in tasks]
 
 
 def run_tasks(tasks, m, h, models, levels, opts, n_jobs):
@@ -225,8 +236,7 @@ def run_tasks(tasks, m, h, models, levels, opts, n_jobs):
         chunks = [tasks[j::n_chunks] for j in range(n_chunks)]
         # loky processes by default; a joblib.parallel_config(backend="dask") context sends the
         # chunks to a Dask distributed cluster instead
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_chunk)(c, m, h, models, levels, opts) for c in chunks)
+        parts = Parallel(n_jobs=n_jobs)(delayed(_fit_chunk)(c, m, h, models, levels, opts) for c in chunks)
         out = [x for p in parts for x in p]
     out.sort(key=lambda t: t[0])
     return [r for _, r in out]

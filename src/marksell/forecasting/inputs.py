@@ -66,8 +66,11 @@ def fit_keys(keys, names: list[str]) -> tuple[list[str] | None, str | None]:
 def text_columns(sales: pd.DataFrame, exclude=()) -> list[str]:
     """Columns of a loaded history that are not numbers (nor the date): the series' identifiers."""
     skip = {"date", "sales", *exclude}
-    return [c for c in sales.columns if c not in skip and not pd.api.types.is_numeric_dtype(sales[c])
-            and not pd.api.types.is_datetime64_any_dtype(sales[c])]
+    return [
+        c
+        for c in sales.columns
+        if c not in skip and not pd.api.types.is_numeric_dtype(sales[c]) and not pd.api.types.is_datetime64_any_dtype(sales[c])
+    ]
 
 
 def fit_drivers(exog_cols, sales: pd.DataFrame, sales_path: str, future_path: str) -> tuple[list[str], str | None]:
@@ -79,17 +82,35 @@ def fit_drivers(exog_cols, sales: pd.DataFrame, sales_path: str, future_path: st
     present = [c for c in exog if c in sales.columns]
     absent = [c for c in exog if c not in sales.columns]
     if present and str(future_path or "").strip():
-        note = (f"drivers: {', '.join(f'`{c}`' for c in absent)} not in the history, so the regression "
-                f"uses {', '.join(f'`{c}`' for c in present)} only.") if absent else None
+        note = (
+            (
+                f"drivers: {', '.join(f'`{c}`' for c in absent)} not in the history, so the regression "
+                f"uses {', '.join(f'`{c}`' for c in present)} only."
+            )
+            if absent
+            else None
+        )
         return present, note
-    why = ("no sales plan (`future_path`) with their future values" if present
-           else f"the history has no {' or '.join(f'`{c}`' for c in exog)} column")
-    return [], (f"no drivers: {why}, so the forecast runs without a regression on drivers; name your "
-                "driver columns in `exog_cols` and give their plan in `future_path` to add one.")
+    why = (
+        "no sales plan (`future_path`) with their future values"
+        if present
+        else f"the history has no {' or '.join(f'`{c}`' for c in exog)} column"
+    )
+    return [], (
+        f"no drivers: {why}, so the forecast runs without a regression on drivers; name your "
+        "driver columns in `exog_cols` and give their plan in `future_path` to add one."
+    )
 
 
-def load_inputs(sales_path: str = "", future_path: str = "", columns: dict | None = None, keys=SAMPLE_KEYS,
-                value_col: str = "sales", exog_cols=SAMPLE_DRIVERS, levels=()) -> ForecastInputs:
+def load_inputs(
+    sales_path: str = "",
+    future_path: str = "",
+    columns: dict | None = None,
+    keys=SAMPLE_KEYS,
+    value_col: str = "sales",
+    exog_cols=SAMPLE_DRIVERS,
+    levels=(),
+) -> ForecastInputs:
     """Load the history (and the plan when drivers are used), fitting the sample-named defaults to the
     data: keys from the file's text columns, drivers only when present and planned, levels from the
     keys. Returns the frames, the keys/drivers/levels used and one note per default that did not fit."""
@@ -103,9 +124,14 @@ def load_inputs(sales_path: str = "", future_path: str = "", columns: dict | Non
         for k in fitted:
             sales[k] = sales[k].astype("string")
         shown = ", ".join(f"`{k}`" for k in fitted)
-        notes.append(f"keys: {why}; " + (f"the series are identified by the file's text columns {shown} "
-                                         "(set `keys` to choose others)." if fitted
-                                         else "the file is one series (set `keys` to split it)."))
+        notes.append(
+            f"keys: {why}; "
+            + (
+                f"the series are identified by the file's text columns {shown} (set `keys` to choose others)."
+                if fitted
+                else "the file is one series (set `keys` to split it)."
+            )
+        )
     else:
         sales = load_sales_history(sales_path, columns=columns or None, keys=fitted, value_col=value_col)
     exog, note = fit_drivers(exog_cols, sales, sales_path, future_path)
@@ -137,8 +163,7 @@ def _series_ids(path, mapping: dict, keys: list[str], levels) -> set[str]:
     from marksell.forecasting.series import joined_keys, parse_levels
     from marksell.paths import resolve_input
 
-    raw, _ = read_table(resolve_input(path or "", "sales_history"), CONTRACTS["sales_history"],
-                        columns=mapping, keys=keys)
+    raw, _ = read_table(resolve_input(path or "", "sales_history"), CONTRACTS["sales_history"], columns=mapping, keys=keys)
     frame = raw.rename(columns=mapping)[keys].dropna().astype(str).apply(lambda s: s.str.strip())
     ids = {"total"}
     for level in parse_levels(list(levels) or default_levels(keys), keys):
@@ -162,12 +187,12 @@ def _given_keys(given: dict) -> list[str]:
     try:
         return check_keys(keys, "the sales history", CONTRACTS["sales_history"])
     except DataContractError:
-        raise ParameterError(f"keys: {keys} include the date or value column; name only the columns that "
-                             "identify a series (e.g. region, product).") from None
+        raise ParameterError(
+            f"keys: {keys} include the date or value column; name only the columns that identify a series (e.g. region, product)."
+        ) from None
 
 
-def _column_problems(given: dict, header: list[str], names: set[str], shown: str, value_col: str,
-                     keys: list[str]) -> list[str]:
+def _column_problems(given: dict, header: list[str], names: set[str], shown: str, value_col: str, keys: list[str]) -> list[str]:
     """What the date, value, key and driver columns the user named lack in the history."""
     problems = []
     bad_value = value_col != "sales" and value_col not in header
@@ -176,9 +201,10 @@ def _column_problems(given: dict, header: list[str], names: set[str], shown: str
     if str(given.get("sales_path") or "").strip():
         for col, what, example in (("date", "date", "Month"), ("sales", "value (sales)", "Revenue")):
             if col not in names and not (col == "sales" and bad_value):
-                problems.append(f"{shown} has no {what} column `{col}` after `columns`; map yours with "
-                                f"`columns` (e.g. {{\"{example}\": \"{col}\"}})"
-                                + (" or name it in `value_col`" if col == "sales" else ""))
+                problems.append(
+                    f"{shown} has no {what} column `{col}` after `columns`; map yours with "
+                    f'`columns` (e.g. {{"{example}": "{col}"}})' + (" or name it in `value_col`" if col == "sales" else "")
+                )
     problems += [f"keys: `{k}` is not a column of {shown}" for k in keys if k not in names]
     exog = [str(c).strip() for c in (given.get("exog_cols") or [])]
     if "exog_cols" in given and exog != list(SAMPLE_DRIVERS):
@@ -193,17 +219,25 @@ def _plan_problems(given: dict, mapping: dict, keys: list[str]) -> list[str]:
         return []
     future = str(given.get("future_path") or "").strip()
     if str(given.get("sales_path") or "").strip() and not future:
-        return [f"exog_cols: {exog} need the drivers' future values: set `future_path` to a file with the date, "
-                "the key columns and those columns for the periods to forecast, or set exog_cols to [] to "
-                "forecast without drivers"]
+        return [
+            f"exog_cols: {exog} need the drivers' future values: set `future_path` to a file with the date, "
+            "the key columns and those columns for the periods to forecast, or set exog_cols to [] to "
+            "forecast without drivers"
+        ]
     plan = file_names(future, "sales_plan", _plan_mapping(given.get("columns"), mapping), keys)
     if plan is None:
         return []
     header, full, shown = plan
     have = [full.get(n, n) for n in header]
     missing = [c for c in exog if c not in have]
-    return [f"exog_cols: {_listed(f'`{c}`' for c in missing)} {'is not a column' if len(missing) == 1 else 'are not columns'} "
-            f"of the plan {shown} (its columns: {_listed(have)}); add the drivers' future values to the plan"] if missing else []
+    return (
+        [
+            f"exog_cols: {_listed(f'`{c}`' for c in missing)} {'is not a column' if len(missing) == 1 else 'are not columns'} "
+            f"of the plan {shown} (its columns: {_listed(have)}); add the drivers' future values to the plan"
+        ]
+        if missing
+        else []
+    )
 
 
 def check_run_parameters(given: dict) -> None:
@@ -238,8 +272,10 @@ def check_run_parameters(given: dict) -> None:
         except ParameterError as exc:
             problems.append(f"levels: {str(exc).rstrip('.')}")
     if problems:
-        problems[-1] += (f". The columns of {shown} (after `columns`) are {_listed(names)}; name one of them, map "
-                         "yours with `columns`, or leave the parameter at its default")
+        problems[-1] += (
+            f". The columns of {shown} (after `columns`) are {_listed(names)}; name one of them, map "
+            "yours with `columns`, or leave the parameter at its default"
+        )
     problems += _plan_problems(given, mapping, fitted or [])
     if problems:
         raise ParameterError("; ".join(problems) + ".")
@@ -249,6 +285,8 @@ def check_run_parameters(given: dict) -> None:
         unknown = [s for s in wanted if s not in ids]
         if unknown:
             verb = "is not a series" if len(unknown) == 1 else "are not series"
-            raise ParameterError(f"show_series: {_listed(unknown, 5)} {verb} of {shown}; its series are named "
-                                 f"like {_listed(sorted(ids), 8)} (key values joined by ' / '); name those, or "
-                                 "leave show_series empty for the largest.")
+            raise ParameterError(
+                f"show_series: {_listed(unknown, 5)} {verb} of {shown}; its series are named "
+                f"like {_listed(sorted(ids), 8)} (key values joined by ' / '); name those, or "
+                "leave show_series empty for the largest."
+            )

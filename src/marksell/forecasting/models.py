@@ -58,10 +58,10 @@ class NaiveForecaster:
     def fit(self, y):
         self.y = y
         r = np.full(len(y), np.nan)
-        r[self.m:] = y[self.m:] - y[:-self.m]
+        r[self.m :] = y[self.m :] - y[: -self.m]
         self.resid = r
-        d = r[self.m:]
-        self.sigma = float(np.sqrt(np.mean(d ** 2))) if len(d) else 0.0
+        d = r[self.m :]
+        self.sigma = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
         return self
 
     update = fit
@@ -101,8 +101,15 @@ class EtsForecaster:
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         e, t, d, s = spec
-        return ETSModel(pd.Series(y), error=e, trend=t, damped_trend=d, seasonal=s,
-                        seasonal_periods=self.m if s else None, initialization_method="heuristic")
+        return ETSModel(
+            pd.Series(y),
+            error=e,
+            trend=t,
+            damped_trend=d,
+            seasonal=s,
+            seasonal_periods=self.m if s else None,
+            initialization_method="heuristic",
+        )
 
     def _score(self, y, spec):
         """AICc and parameters of one form (no results object: it costs a numerical Hessian)."""
@@ -154,8 +161,7 @@ class EtsForecaster:
         return self._after(y)
 
     def refit(self, y):
-        self.res = self._model(y, self.spec_t).fit(disp=False, maxiter=self.maxiter,
-                                                   start_params=self.res.params.to_numpy())
+        self.res = self._model(y, self.spec_t).fit(disp=False, maxiter=self.maxiter, start_params=self.res.params.to_numpy())
         return self._after(y)
 
     def update(self, y):
@@ -166,14 +172,14 @@ class EtsForecaster:
         self.y = y
         self.resid = y - np.asarray(self.res.fittedvalues, dtype=float)
         e, t, d, s = self.spec_t
-        self.spec = "ETS({},{},{})".format(e[0].upper(), "N" if t is None else ("Ad" if d else "A"),
-                                           "N" if s is None else s[0].upper())
+        self.spec = "ETS({},{},{})".format(
+            e[0].upper(), "N" if t is None else ("Ad" if d else "A"), "N" if s is None else s[0].upper()
+        )
         return self
 
     def forecast(self, h, levels):
         n = len(self.y)
-        pred = self.res.get_prediction(start=n, end=n + h - 1, simulate_repetitions=self.reps,
-                                       **_simulation_seed(self.seed))
+        pred = self.res.get_prediction(start=n, end=n + h - 1, simulate_repetitions=self.reps, **_simulation_seed(self.seed))
         mean = np.asarray(pred.predicted_mean, dtype=float)
         bands = {}
         for lv in levels:
@@ -203,7 +209,7 @@ class ArimaForecaster:
         if self.seasonal and len(y) >= 3 * self.m:
             st = self.strength if self.strength is not None else seasonal_strength(y, self.m)
             D = int(st > STRONG_SEASON)
-        w = y[self.m:] - y[:-self.m] if D else y
+        w = y[self.m :] - y[: -self.m] if D else y
         d = 0
         for _ in range(2):
             if len(w) < 8 or np.std(w) == 0:
@@ -253,9 +259,9 @@ class ArimaForecaster:
 
         p, q, P, Q = order
         trend = "c" if self.d + self.D <= 1 else "n"
-        return SARIMAX(w, exog=xd, order=(p, 0, q),
-                       seasonal_order=(P, 0, Q, self.m if (P or Q) else 0),
-                       trend=trend, concentrate_scale=True)
+        return SARIMAX(
+            w, exog=xd, order=(p, 0, q), seasonal_order=(P, 0, Q, self.m if (P or Q) else 0), trend=trend, concentrate_scale=True
+        )
 
     def fit(self, y):
         z = self._scale(y)
@@ -271,10 +277,15 @@ class ArimaForecaster:
         # then one Kalman filter pass with those parameters for forecasts and residuals
         self.trend = self.d + self.D <= 1
         self.n_cond = max(o[0] + o[2] * self.m for o in grid)
-        ranked = sorted(((score, j, order, start) for j, order in enumerate(grid)
-                         for score, start in [_css_arma(w, order, self.m, self.trend, self.n_cond,
-                                                         self.maxiter, xd)]
-                         if np.isfinite(score)), key=lambda t: t[:2])
+        ranked = sorted(
+            (
+                (score, j, order, start)
+                for j, order in enumerate(grid)
+                for score, start in [_css_arma(w, order, self.m, self.trend, self.n_cond, self.maxiter, xd)]
+                if np.isfinite(score)
+            ),
+            key=lambda t: t[:2],
+        )
         for _, _, order, start in ranked:
             try:
                 res = self._model(w, order, xd).smooth(start)
@@ -306,8 +317,7 @@ class ArimaForecaster:
         r[: k + max(self.order[0], self.order[2] * self.m, 1)] = np.nan  # burn-in of the filter
         self.resid = r
         p, q, P, Q = self.order
-        self.spec = f"ARIMA({p},{self.d},{q})" + (f"({P},{self.D},{Q})[{self.m}]"
-                                                  if (P or Q or self.D) else "")
+        self.spec = f"ARIMA({p},{self.d},{q})" + (f"({P},{self.D},{Q})[{self.m}]" if (P or Q or self.D) else "")
         return self
 
     def _forecast_scaled(self, h, levels):
@@ -321,17 +331,16 @@ class ArimaForecaster:
         k = len(self.delta) - 1
         ext = np.concatenate([z, np.zeros(h)])
         for t in range(n, n + h):
-            ext[t] = fw[t - n] - (np.dot(self.delta[1:], ext[t - k:t][::-1]) if k else 0.0)
+            ext[t] = fw[t - n] - (np.dot(self.delta[1:], ext[t - k : t][::-1]) if k else 0.0)
         mean = ext[n:]
-        ar = np.convolve(np.convolve(self.res.polynomial_ar, self.res.polynomial_seasonal_ar),
-                         self.delta)
+        ar = np.convolve(np.convolve(self.res.polynomial_ar, self.res.polynomial_seasonal_ar), self.delta)
         ma = np.convolve(self.res.polynomial_ma, self.res.polynomial_seasonal_ma)
         psi = arma2ma(ar, ma, lags=h)
         # the filter's one-step variance exceeds sigma^2 while an MA part has not converged
         # (short series, MA roots near 1): scale every horizon by that finite-sample factor
         v1 = float(np.asarray(fc.var_pred_mean)[0])
         infl = max(1.0, v1 / float(self.res.scale)) if self.res.scale > 0 else 1.0
-        sd = np.sqrt(float(self.res.scale) * infl * np.cumsum(psi ** 2))
+        sd = np.sqrt(float(self.res.scale) * infl * np.cumsum(psi**2))
         return mean, {lv: (mean - z_ * sd, mean + z_ * sd) for lv, z_ in _z(levels).items()}
 
     def forecast(self, h, levels):
@@ -356,8 +365,9 @@ class ThetaForecaster:
         from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
 
         self.y = y
-        self.mod = ThetaModel(y, period=max(self.m, 1), deseasonalize=self.seasonal,
-                              method="auto" if self.positive else "additive")
+        self.mod = ThetaModel(
+            y, period=max(self.m, 1), deseasonalize=self.seasonal, method="auto" if self.positive else "additive"
+        )
         # ThetaModel.fit's two-step estimate (OLS drift + SES alpha), with the SES alpha found by a
         # grid + bounded search on the sum of squares (statsmodels runs a state-space optimiser:
         # ~10x slower, and it can stop at a local optimum of this multimodal function)
@@ -389,7 +399,7 @@ class ThetaForecaster:
         mean = np.asarray(self.res.forecast(h), dtype=float)
         n, j = len(self.y), np.arange(h)
         fac = self.factor[n - self.m + (j % self.m)] if self.mult else 1.0
-        sd = self.sigma * np.sqrt(1 + j * self.alpha ** 2) * fac
+        sd = self.sigma * np.sqrt(1 + j * self.alpha**2) * fac
         return mean, {lv: (mean - z * sd, mean + z * sd) for lv, z in _z(levels).items()}
 
 
@@ -412,13 +422,13 @@ def _ses_alpha(x: np.ndarray) -> float:
     sse = [_ses(x, a)[0] for a in grid]
     j = int(np.argmin(sse))
     lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
-    r = minimize_scalar(lambda a: _ses(x, a)[0], bounds=(lo, hi), method="bounded",
-                        options={"xatol": 1e-7})
+    r = minimize_scalar(lambda a: _ses(x, a)[0], bounds=(lo, hi), method="bounded", options={"xatol": 1e-7})
     return float(r.x) if r.fun <= sse[j] else float(grid[j])
 
 
-def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
-              maxiter: int = 50, X: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+def _css_arma(
+    w: np.ndarray, order, m: int, trend: bool, n_cond: int, maxiter: int = 50, X: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
     """Conditional-sum-of-squares fit of a multiplicative ARMA(p, q)(P, Q)[m] to ``w``.
 
     With ``X`` (one row per element of ``w``) the model is a regression on the columns of ``X``
@@ -444,7 +454,7 @@ def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
 
     def polys(b):
         ar = np.r_[1.0, -b[:p]]
-        ma = np.r_[1.0, b[p:p + q]]
+        ma = np.r_[1.0, b[p : p + q]]
         if P:
             sar = np.zeros(m + 1)
             sar[0], sar[m] = 1.0, -b[p + q]
@@ -465,9 +475,12 @@ def _css_arma(w: np.ndarray, order, m: int, trend: bool, n_cond: int,
     beta = beta0
     if k:  # coefficients kept in (-0.98, 0.98) (stationary, invertible) by a tanh map
         try:
-            u = least_squares(lambda u: resid(0.98 * np.tanh(u[:k]), u[k:]),
-                              np.r_[np.full(k, 0.1), beta0], method="lm",
-                              max_nfev=max(1, maxiter) * (k + kx + 1)).x
+            u = least_squares(
+                lambda u: resid(0.98 * np.tanh(u[:k]), u[k:]),
+                np.r_[np.full(k, 0.1), beta0],
+                method="lm",
+                max_nfev=max(1, maxiter) * (k + kx + 1),
+            ).x
         except Exception:
             return np.inf, None
         b, beta = 0.98 * np.tanh(u[:k]), u[k:]

@@ -15,9 +15,16 @@ from marksell.plots import label_axis, use_style
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 
-def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=None,
-                      model: str = "chosen", n_history: int = 36, ncols: int = 2, value_label: str = "sales",
-                      currency: str = ""):
+def plot_forecast_fan(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    series_ids=None,
+    model: str = "chosen",
+    n_history: int = 36,
+    ncols: int = 2,
+    value_label: str = "sales",
+    currency: str = "",
+):
     """History and forecast with interval fans, one panel per series.
 
     ``history``: series_id, date, value. ``forecast``: series_id, date, model, forecast, lo_<L>,
@@ -26,8 +33,9 @@ def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=
     ``currency``: the value is money in this currency (axis labelled with it); empty: a plain quantity.
     """
     ids = list(series_ids) if series_ids else [history["series_id"].iloc[0]]
-    levels = sorted({int(c[3:]) if c[3:].isdigit() else float(c[3:])
-                     for c in forecast.columns if c.startswith("lo_")}, reverse=True)
+    levels = sorted(
+        {int(c[3:]) if c[3:].isdigit() else float(c[3:]) for c in forecast.columns if c.startswith("lo_")}, reverse=True
+    )
     ncols = min(ncols, len(ids))
     nrows = int(np.ceil(len(ids) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.0 * ncols, 3.2 * nrows), squeeze=False)
@@ -38,8 +46,9 @@ def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=
         f = f.sort_values("date")
         ax.plot(h["date"], h["value"], color="0.25", lw=1.3, label="history")
         for j, lv in enumerate(levels):
-            ax.fill_between(f["date"], f[f"lo_{lv}"], f[f"hi_{lv}"], color="tab:blue",
-                            alpha=0.18 + 0.17 * j, lw=0, label=f"{lv}% interval")
+            ax.fill_between(
+                f["date"], f[f"lo_{lv}"], f[f"hi_{lv}"], color="tab:blue", alpha=0.18 + 0.17 * j, lw=0, label=f"{lv}% interval"
+            )
         # connect the last actual to the first forecast so the line reads as one story
         xs = pd.concat([h["date"].tail(1), f["date"]])
         ys = np.r_[h["value"].tail(1).to_numpy(), f["forecast"].to_numpy()]
@@ -50,7 +59,7 @@ def plot_forecast_fan(history: pd.DataFrame, forecast: pd.DataFrame, series_ids=
         ax.set_xlabel("period")
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=7, loc="upper left")
-    for ax in axes.ravel()[len(ids):]:
+    for ax in axes.ravel()[len(ids) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
@@ -60,8 +69,7 @@ def plot_leaderboard(leaderboard: pd.DataFrame, metric: str = "mase"):
     """Horizontal bars of a backtest metric per model, seasonal naive marked as the bar to beat."""
     lb = leaderboard.set_index("model")[metric].sort_values(ascending=False)
     fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(lb) + 1.2))
-    colours = ["tab:orange" if m == "chosen" else ("0.6" if m in ("naive", "snaive") else "tab:blue")
-               for m in lb.index]
+    colours = ["tab:orange" if m == "chosen" else ("0.6" if m in ("naive", "snaive") else "tab:blue") for m in lb.index]
     ax.barh(lb.index, lb.to_numpy(), color=colours)
     if "snaive" in lb.index:
         ax.axvline(lb["snaive"], color="0.3", ls="--", lw=1, label="seasonal naive")
@@ -102,8 +110,7 @@ def plot_driver_effects(effects: pd.DataFrame, by: str | None = None):
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.6, len(e) - 0.1)  # room for the top row's label
     for yy, v in zip(y, e["effect_pct"]):
-        ax.annotate(f"{v:+.1f}%", (v, yy), textcoords="offset points", xytext=(0, 7), ha="center",
-                    fontsize=8)
+        ax.annotate(f"{v:+.1f}%", (v, yy), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
     ax.set_xlabel("effect on sales of one unit of the driver, % (95% interval)")
     ax.set_title("What moves sales (regression, pooled over series)")
     fig.tight_layout()

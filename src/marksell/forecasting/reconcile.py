@@ -22,17 +22,18 @@ def shrink_covariance(resid: np.ndarray) -> tuple[np.ndarray, float]:
     sd[sd == 0] = 1.0
     xs = x / sd
     corr = cov / np.outer(sd, sd)
-    v = (1.0 / (T * (T - 1))) * ((xs ** 2).T @ (xs ** 2) - (xs.T @ xs) ** 2 / T)
+    v = (1.0 / (T * (T - 1))) * ((xs**2).T @ (xs**2) - (xs.T @ xs) ** 2 / T)
     np.fill_diagonal(v, 0.0)
-    d = corr ** 2
+    d = corr**2
     np.fill_diagonal(d, 0.0)
     lam = float(np.clip(v.sum() / d.sum(), 0.0, 1.0)) if d.sum() > 0 else 1.0
     W = lam * np.diag(np.diag(cov)) + (1 - lam) * cov
     return W, lam
 
 
-def reconciliation_matrix(S: np.ndarray, method: str, bottom: list[int],
-                          resid: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+def reconciliation_matrix(
+    S: np.ndarray, method: str, bottom: list[int], resid: np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
     """Matrix ``P`` (bottom x all) such that ``S @ P @ base`` is the reconciled forecast."""
     n_all, n_b = S.shape
     if method == "bottom_up":

@@ -53,10 +53,10 @@ class RegressionArimaForecaster(ArimaForecaster):
         if not self.keep.any():
             return None
         k = len(self.delta) - 1
-        return self._diff_x(self.X_all[n - k:n + h])[:, self.keep]
+        return self._diff_x(self.X_all[n - k : n + h])[:, self.keep]
 
     def _order_input(self, z):
-        X = self.X_all[:len(z)]
+        X = self.X_all[: len(z)]
         A = np.column_stack([np.ones(len(z)), np.arange(len(z), dtype=float), X])
         coef = np.linalg.lstsq(A, z, rcond=None)[0]
         return z - A @ coef
@@ -70,9 +70,14 @@ class RegressionArimaForecaster(ArimaForecaster):
         if self.log:  # one-step errors on the sales scale, for MinT's covariance
             self.resid = y * (1 - np.exp(-self.resid))
         used = [n for n, k in zip(self.names, self.keep) if k]
-        self.spec = (("log " if self.log else "") + "regression on "
-                     + (", ".join(used) if used else "nothing (no variation)")
-                     + " with " + self.spec + " errors")
+        self.spec = (
+            ("log " if self.log else "")
+            + "regression on "
+            + (", ".join(used) if used else "nothing (no variation)")
+            + " with "
+            + self.spec
+            + " errors"
+        )
         return self
 
     def coefficients(self) -> dict:
@@ -96,4 +101,3 @@ class RegressionArimaForecaster(ArimaForecaster):
         if not self.log:
             return mean, bands
         return np.exp(mean), {lv: (np.exp(lo), np.exp(hi)) for lv, (lo, hi) in bands.items()}
-

@@ -44,19 +44,40 @@ class ForecastRun:
     summary: dict
     notes: list[str] = field(default_factory=list)
     cpu_by_model: dict = field(default_factory=dict)
-    coefficients: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["series_id", "level", "term", "scale", "estimate", "std_error", "effect_pct"]))
+    coefficients: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["series_id", "level", "term", "scale", "estimate", "std_error", "effect_pct"]
+        )
+    )
 
 
-def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: str = "date",
-                 freq: str | None = None, horizon: int = 3, season_length: int = 0,
-                 levels=("total",), interval_levels=(80, 95), models=None, n_origins: int = 3,
-                 step: int = 0, selection: str = "per_series", n_jobs: int = 1,
-                 fill_gaps: str = "refuse", duplicates: str = "refuse",
-                 reconciliations=RECONCILIATIONS, seed: int = 0, ets_maxiter: int = 100,
-                 arima_maxiter: int = 50, sim_reps: int = 500, exog_cols=(),
-                 future: pd.DataFrame | None = None, exog_sum=(),
-                 combo_size: int = 3) -> ForecastRun:
+def run_forecast(
+    df: pd.DataFrame,
+    keys=(),
+    value_col: str = "sales",
+    date_col: str = "date",
+    freq: str | None = None,
+    horizon: int = 3,
+    season_length: int = 0,
+    levels=("total",),
+    interval_levels=(80, 95),
+    models=None,
+    n_origins: int = 3,
+    step: int = 0,
+    selection: str = "per_series",
+    n_jobs: int = 1,
+    fill_gaps: str = "refuse",
+    duplicates: str = "refuse",
+    reconciliations=RECONCILIATIONS,
+    seed: int = 0,
+    ets_maxiter: int = 100,
+    arima_maxiter: int = 50,
+    sim_reps: int = 500,
+    exog_cols=(),
+    future: pd.DataFrame | None = None,
+    exog_sum=(),
+    combo_size: int = 3,
+) -> ForecastRun:
     """Forecast every series of a (hierarchical) sales history and say how far to trust it.
 
     Parameters mirror the notebook: ``horizon`` periods ahead; ``season_length`` 0 = from the
@@ -87,32 +108,60 @@ def run_forecast(df: pd.DataFrame, keys=(), value_col: str = "sales", date_col: 
       std_error.
     """
     t_start = time.perf_counter()
-    opts = check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys,
-                         date_col, value_col)
-    prep = prepare(df, opts, date_col=date_col, value_col=value_col, freq=freq, season_length=season_length,
-                   step=step, levels=levels, fill_gaps=fill_gaps, duplicates=duplicates, seed=seed,
-                   future=future, exog_sum=exog_sum)
-    fit = fit_series(prep, opts, n_jobs=n_jobs, ets_maxiter=ets_maxiter, arima_maxiter=arima_maxiter,
-                     sim_reps=sim_reps)
+    opts = check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys, date_col, value_col)
+    prep = prepare(
+        df,
+        opts,
+        date_col=date_col,
+        value_col=value_col,
+        freq=freq,
+        season_length=season_length,
+        step=step,
+        levels=levels,
+        fill_gaps=fill_gaps,
+        duplicates=duplicates,
+        seed=seed,
+        future=future,
+        exog_sum=exog_sum,
+    )
+    fit = fit_series(prep, opts, n_jobs=n_jobs, ets_maxiter=ets_maxiter, arima_maxiter=arima_maxiter, sim_reps=sim_reps)
     backtest = backtest_table(prep, fit, opts)
     metrics = accuracy_metrics(backtest, ["series_id", "level", "model"], opts.intervals)
     chosen, metrics = select_models(metrics, prep.ss, fit.models, opts.selection)
     reconciliation, final_rec = reconcile_stage(prep, fit, chosen, reconciliations, opts)
     forecast = forecast_table(prep, fit, chosen, final_rec, opts)
     ss = prep.ss
-    history = stack_columns([{"series_id": sid, "level": ss.level[i], "date": ss.dates[i],
-                              "value": ss.values[i]} for i, sid in enumerate(ss.ids)])
+    history = stack_columns(
+        [{"series_id": sid, "level": ss.level[i], "date": ss.dates[i], "value": ss.values[i]} for i, sid in enumerate(ss.ids)]
+    )
     leaderboard = leaderboard_table(metrics, chosen, opts.intervals, fit.models)
     by_horizon = error_by_horizon(backtest)
-    chosen_df = pd.DataFrame({"series_id": ss.ids, "level": ss.level,
-                              "model": [chosen[s] for s in ss.ids],
-                              "spec": [fit.results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)]})
+    chosen_df = pd.DataFrame(
+        {
+            "series_id": ss.ids,
+            "level": ss.level,
+            "model": [chosen[s] for s in ss.ids],
+            "spec": [fit.results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)],
+        }
+    )
     coefficients = _coefficients(fit.results, ss)
     summary = run_summary(prep, fit, opts, leaderboard, reconciliation, chosen_df, final_rec, coefficients)
     cpu_by_model = dict(fit.cpu_by_model)
     cpu_by_model["_wall_s"] = time.perf_counter() - t_start
-    return ForecastRun(forecast, backtest, metrics, leaderboard, by_horizon, reconciliation,
-                       history, chosen_df, summary, prep.notes, cpu_by_model, coefficients)
+    return ForecastRun(
+        forecast,
+        backtest,
+        metrics,
+        leaderboard,
+        by_horizon,
+        reconciliation,
+        history,
+        chosen_df,
+        summary,
+        prep.notes,
+        cpu_by_model,
+        coefficients,
+    )
 
 
 @dataclass
@@ -155,25 +204,27 @@ class Fits:
     fallbacks: dict
 
 
-def check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys,
-                  date_col="date", value_col="sales") -> Options:
+def check_options(
+    horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys, date_col="date", value_col="sales"
+) -> Options:
     """Check the run's options before any data is read; raise :class:`ParameterError` saying the fix.
 
     Baselines are always added, ``regression`` when ``exog_cols`` are given; models keep the order
     of :data:`ALL_MODELS`.
     """
     if not isinstance(horizon, (int, np.integer)) or horizon < 0:
-        raise ParameterError(f"horizon={horizon!r}: the forecast horizon must be a whole number of "
-                             "periods >= 1 (e.g. 3 for the next quarter of monthly data), or 0 for "
-                             "the default of the frequency.")
+        raise ParameterError(
+            f"horizon={horizon!r}: the forecast horizon must be a whole number of "
+            "periods >= 1 (e.g. 3 for the next quarter of monthly data), or 0 for "
+            "the default of the frequency."
+        )
     if n_origins < 1:
         raise ParameterError(f"n_origins={n_origins!r}: use at least 1 backtest origin.")
     if selection not in ("per_series", "global"):
         raise ParameterError(f"selection={selection!r}: use 'per_series' or 'global'.")
     levels_q = [float(x) for x in interval_levels]
     if not levels_q or any(not 0 < x < 100 for x in levels_q):
-        raise ParameterError(f"interval_levels={list(interval_levels)}: use percentages in (0, 100), "
-                             "e.g. [80, 95].")
+        raise ParameterError(f"interval_levels={list(interval_levels)}: use percentages in (0, 100), e.g. [80, 95].")
     levels_q = [int(x) if float(x).is_integer() else x for x in levels_q]
     named = bool(models)
     models = list(models) if models else list(DEFAULT_MODELS)
@@ -182,25 +233,43 @@ def check_options(horizon, n_origins, selection, interval_levels, models, exog_c
         raise ParameterError(f"Unknown model(s) {unknown}: choose from {list(ALL_MODELS)}.")
     exog_cols = [exog_cols] if isinstance(exog_cols, str) else list(exog_cols or [])
     if "regression" in models and not exog_cols:
-        raise ParameterError("models: 'regression' needs exogenous columns: name them in "
-                             "exog_cols (e.g. ['price', 'promo']) and give their future values.")
+        raise ParameterError(
+            "models: 'regression' needs exogenous columns: name them in "
+            "exog_cols (e.g. ['price', 'promo']) and give their future values."
+        )
     if exog_cols and "regression" not in models:
         models.append("regression")
     if not isinstance(combo_size, (int, np.integer)) or combo_size < 1:
-        raise ParameterError(f"combo_size={combo_size!r}: use a whole number >= 1 (how many of the "
-                             "best models per series the combination averages).")
+        raise ParameterError(
+            f"combo_size={combo_size!r}: use a whole number >= 1 (how many of the "
+            "best models per series the combination averages)."
+        )
     models = [x for x in ALL_MODELS if x in set(models) | set(BASELINES)]
     keys = list(keys or [])
     clash = [c for c in exog_cols if c in (date_col, value_col, *keys)]
     if clash:
-        raise ParameterError(f"exog_cols {clash} are the date, value or key columns; name other "
-                             "columns (price, promotion, calendar flags).")
+        raise ParameterError(
+            f"exog_cols {clash} are the date, value or key columns; name other columns (price, promotion, calendar flags)."
+        )
     return Options(horizon, n_origins, selection, levels_q, models, named, exog_cols, int(combo_size), keys)
 
 
-def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sales", freq=None, season_length=0,
-            step=0, levels=("total",), fill_gaps="refuse", duplicates="refuse", seed=0, future=None,
-            exog_sum=()) -> Prepared:
+def prepare(
+    df: pd.DataFrame,
+    opts: Options,
+    *,
+    date_col="date",
+    value_col="sales",
+    freq=None,
+    season_length=0,
+    step=0,
+    levels=("total",),
+    fill_gaps="refuse",
+    duplicates="refuse",
+    seed=0,
+    future=None,
+    exog_sum=(),
+) -> Prepared:
     """The hierarchy of series and one fitting task per series: its training lengths at each backtest origin.
 
     ``opts.horizon`` 0 becomes the frequency's default. Series that end on another date than the others are
@@ -212,8 +281,9 @@ def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sale
     horizon = int(opts.horizon) or HORIZON_BY_FREQ[freq]
     m = int(season_length) if season_length else SEASON_BY_FREQ[freq]
     if m < 1:
-        raise ParameterError(f"season_length={season_length!r}: use 0 (from frequency), 1 (none) "
-                             "or the number of periods in a season.")
+        raise ParameterError(
+            f"season_length={season_length!r}: use 0 (from frequency), 1 (none) or the number of periods in a season."
+        )
     step = int(step) if step else horizon
     ss = build_hierarchy(bottom, opts.keys, levels, freq)
     check_season_fits(season_length, m, ss, freq)
@@ -221,9 +291,11 @@ def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sale
     models = opts.models
     if not opts.named and n_all > FAST_ABOVE:
         models = [x for x in models if x in FAST_MODELS]
-        notes.append(f"{n_all} series: ARIMA was left out to keep the run time down (the fast default "
-                     f"above {FAST_ABOVE} series when no models are named); pass models to include "
-                     "it.")
+        notes.append(
+            f"{n_all} series: ARIMA was left out to keep the run time down (the fast default "
+            f"above {FAST_ABOVE} series when no models are named); pass models to include "
+            "it."
+        )
     notes.extend(end_notes(ss))
     tasks = []
     for i, y in enumerate(ss.values):
@@ -233,11 +305,11 @@ def prepare(df: pd.DataFrame, opts: Options, *, date_col="date", value_col="sale
             raise AnalysisError(
                 f"Series '{ss.ids[i]}' has {n} periods: too short for a horizon of {horizon} and "
                 f"{n_origins} backtest origin(s) {step} apart (needs at least "
-                f"{horizon + (n_origins - 1) * step + 3}). Lower horizon or n_origins.")
+                f"{horizon + (n_origins - 1) * step + 3}). Lower horizon or n_origins."
+            )
         tasks.append((i, y, tl, seed + i, None))
     if opts.exog_cols:
-        mats, exog_notes = exog_matrices(df, future, ss, opts.keys, opts.exog_cols, horizon, freq, date_col,
-                                         exog_sum)
+        mats, exog_notes = exog_matrices(df, future, ss, opts.keys, opts.exog_cols, horizon, freq, date_col, exog_sum)
         notes.extend(exog_notes)
         tasks = [(i, y, tl, sd, mats[i]) for i, y, tl, sd, _ in tasks]
     return Prepared(ss, freq, horizon, m, step, models, tasks, notes)
@@ -252,18 +324,23 @@ def check_season_fits(season_length, m: int, ss, freq: str) -> None:
         raise ParameterError(
             f"season_length={m}: the longest series has {longest} {unit} periods, fewer than one season plus one "
             f"({m + 1}), so no seasonal pattern can be seen in it. Use 0 (from the frequency: "
-            f"{SEASON_BY_FREQ[freq]} for {unit} data), 1 for no seasonality, or at most {longest - 1}.")
+            f"{SEASON_BY_FREQ[freq]} for {unit} data), 1 for no seasonality, or at most {longest - 1}."
+        )
 
 
-def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arima_maxiter=50,
-               sim_reps=500) -> Fits:
+def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arima_maxiter=50, sim_reps=500) -> Fits:
     """Fit every model on every series at each backtest origin and on the full history (``n_jobs`` processes).
 
     Per-series notes and the count of suppressed convergence warnings go into ``prep.notes``; the fits that
     failed and fell back to seasonal naive are counted first (:func:`fallback_summary`).
     """
-    fit_opts = {"ets_maxiter": ets_maxiter, "arima_maxiter": arima_maxiter, "sim_reps": sim_reps,
-                "exog_names": opts.exog_cols, "combo_size": opts.combo_size}
+    fit_opts = {
+        "ets_maxiter": ets_maxiter,
+        "arima_maxiter": arima_maxiter,
+        "sim_reps": sim_reps,
+        "exog_names": opts.exog_cols,
+        "combo_size": opts.combo_size,
+    }
     models = prep.models
     results = run_tasks(prep.tasks, prep.season, prep.horizon, models, opts.intervals, fit_opts, n_jobs)
     conv = sum(r["conv"] for r in results)
@@ -271,28 +348,31 @@ def fit_series(prep: Prepared, opts: Options, *, n_jobs=1, ets_maxiter=100, arim
     fallbacks = fallback_summary(results, prep.ss.ids)
     if fallbacks["count"]:
         by_model = ", ".join(f"{k} {v}" for k, v in fallbacks["by_model"].items())
-        prep.notes.insert(0, f"{fallbacks['count']} of {fallbacks['fits']} model fits failed and were replaced by "
-                             f"seasonal naive ({by_model}); the failures are listed below and in summary.json.")
+        prep.notes.insert(
+            0,
+            f"{fallbacks['count']} of {fallbacks['fits']} model fits failed and were replaced by "
+            f"seasonal naive ({by_model}); the failures are listed below and in summary.json.",
+        )
     for i, r in enumerate(results):
         for note in r["notes"]:
             prep.notes.append(f"{prep.ss.ids[i]}: {note}")
     if conv:
-        prep.notes.append(f"{conv} optimiser convergence warning(s) from statsmodels were suppressed "
-                          "(fits kept; they affect accuracy only through the backtest scores).")
+        prep.notes.append(
+            f"{conv} optimiser convergence warning(s) from statsmodels were suppressed "
+            "(fits kept; they affect accuracy only through the backtest scores)."
+        )
     return Fits(results, models, conv, cpu_by_model, fallbacks)
 
 
 def fallback_summary(results, ids) -> dict:
     """Model fits replaced by seasonal naive: ``count`` of ``fits`` attempted (baselines excluded),
     ``by_model`` counts and ``items`` ("series: model (error)"), as ``run.json`` reports them."""
-    items = [f"{ids[i]}: {mdl} ({reason})" for i, r in enumerate(results)
-             for mdl, reason in r["fallbacks"].items()]
+    items = [f"{ids[i]}: {mdl} ({reason})" for i, r in enumerate(results) for mdl, reason in r["fallbacks"].items()]
     by_model: dict[str, int] = {}
     for r in results:
         for mdl in r["fallbacks"]:
             by_model[mdl] = by_model.get(mdl, 0) + 1
-    return {"count": len(items), "fits": int(sum(r["fits"] for r in results)), "by_model": by_model,
-            "items": items}
+    return {"count": len(items), "fits": int(sum(r["fits"] for r in results)), "by_model": by_model, "items": items}
 
 
 def backtest_table(prep: Prepared, fit: Fits, opts: Options) -> pd.DataFrame:
@@ -303,13 +383,21 @@ def backtest_table(prep: Prepared, fit: Fits, opts: Options) -> pd.DataFrame:
         y, dts = ss.values[i], ss.dates[i]
         for k, n in enumerate(prep.tasks[i][2]):
             mae, mse = error_scales(y[:n], m)
-            actual = y[n:n + horizon]
+            actual = y[n : n + horizon]
             for mdl in fit.models:
                 mean, bands, _ = r["origins"][k][mdl]
-                row = {"series_id": ss.ids[i], "level": ss.level[i], "model": mdl,
-                       "origin": dts[n - 1], "step": np.arange(1, horizon + 1),
-                       "date": dts[n:n + horizon], "actual": actual, "forecast": mean,
-                       "scale_mae": mae, "scale_mse": mse}
+                row = {
+                    "series_id": ss.ids[i],
+                    "level": ss.level[i],
+                    "model": mdl,
+                    "origin": dts[n - 1],
+                    "step": np.arange(1, horizon + 1),
+                    "date": dts[n : n + horizon],
+                    "actual": actual,
+                    "forecast": mean,
+                    "scale_mae": mae,
+                    "scale_mse": mse,
+                }
                 for lv in opts.intervals:
                     row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
                 bt_rows.append(row)
@@ -327,18 +415,18 @@ def select_models(metrics: pd.DataFrame, ss: SeriesSet, models: list, selection:
         best = min(overall.index, key=lambda x: (overall[x], order[x]))
         chosen = {sid: best for sid in ss.ids}
     else:
-        ranked = (metrics.assign(_o=metrics["model"].map(order))
-                  .sort_values(["mase", "_o"], na_position="last", kind="stable")
-                  .drop_duplicates("series_id"))
+        ranked = (
+            metrics.assign(_o=metrics["model"].map(order))
+            .sort_values(["mase", "_o"], na_position="last", kind="stable")
+            .drop_duplicates("series_id")
+        )
         chosen = dict(zip(ranked["series_id"], ranked["model"]))
     metrics["chosen"] = [chosen[s] == mdl for s, mdl in zip(metrics["series_id"], metrics["model"])]
-    metrics = metrics.sort_values(["series_id", "model"], key=series_sort_key(ss, order)).reset_index(
-        drop=True)
+    metrics = metrics.sort_values(["series_id", "model"], key=series_sort_key(ss, order)).reset_index(drop=True)
     return chosen, metrics
 
 
-def reconcile_stage(prep: Prepared, fit: Fits, chosen: dict, reconciliations, opts: Options
-                    ) -> tuple[pd.DataFrame, dict]:
+def reconcile_stage(prep: Prepared, fit: Fits, chosen: dict, reconciliations, opts: Options) -> tuple[pd.DataFrame, dict]:
     """Reconcile the chosen forecasts: accuracy per method and level in the backtest, and the final forecasts.
 
     Returns the ``reconciliation`` table (method, level, mase, rmsse, smape, bias; empty without a
@@ -364,11 +452,19 @@ def reconcile_stage(prep: Prepared, fit: Fits, chosen: dict, reconciliations, op
                     n = prep.tasks[i][2][k]
                     y = ss.values[i]
                     mae, mse = error_scales(y[:n], m)
-                    rec_rows.append({
-                        "method": method, "series_id": ss.ids[i], "level": ss.level[i],
-                        "origin": ss.dates[i][n - 1], "step": np.arange(1, horizon + 1),
-                        "actual": y[n:n + horizon], "forecast": rec[p],
-                        "scale_mae": mae, "scale_mse": mse})
+                    rec_rows.append(
+                        {
+                            "method": method,
+                            "series_id": ss.ids[i],
+                            "level": ss.level[i],
+                            "origin": ss.dates[i][n - 1],
+                            "step": np.arange(1, horizon + 1),
+                            "actual": y[n : n + horizon],
+                            "forecast": rec[p],
+                            "scale_mae": mae,
+                            "scale_mse": mse,
+                        }
+                    )
         base = np.vstack([results[i]["final"][chosen[ss.ids[i]]][0] for i in rows])
         res = residuals_for(h_results, hs, chosen, None)
         for method in reconciliations:
@@ -400,17 +496,22 @@ def forecast_table(prep: Prepared, fit: Fits, chosen: dict, final_rec: dict, opt
         fdates = pd.date_range(ss.dates[i][-1], periods=horizon + 1, freq=ss.alias)[1:]
         for mdl in fit.models:
             mean, bands, _ = r["final"][mdl]
-            row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": mdl,
-                   "spec": r["spec"][mdl], "forecast": mean}
+            row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": mdl, "spec": r["spec"][mdl], "forecast": mean}
             for lv in opts.intervals:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = bands[lv]
             row["chosen"] = chosen[sid] == mdl
             fc_rows.append(row)
         cmean, cbands, _ = r["final"][chosen[sid]]
-        for method, rec in (final_rec.items() if i in pos_of else ()):
+        for method, rec in final_rec.items() if i in pos_of else ():
             shift = rec[pos_of[i]] - cmean
-            row = {"series_id": sid, "level": ss.level[i], "date": fdates, "model": method,
-                   "spec": f"{method} of chosen", "forecast": rec[pos_of[i]]}
+            row = {
+                "series_id": sid,
+                "level": ss.level[i],
+                "date": fdates,
+                "model": method,
+                "spec": f"{method} of chosen",
+                "forecast": rec[pos_of[i]],
+            }
             for lv in opts.intervals:
                 row[f"lo_{lv}"], row[f"hi_{lv}"] = cbands[lv][0] + shift, cbands[lv][1] + shift
             row["chosen"] = False
@@ -420,27 +521,38 @@ def forecast_table(prep: Prepared, fit: Fits, chosen: dict, final_rec: dict, opt
 
 def error_by_horizon(backtest: pd.DataFrame) -> pd.DataFrame:
     """MASE per model and step ahead; adds ``abs_scaled_error`` to ``backtest``."""
-    backtest["abs_scaled_error"] = (backtest["forecast"] - backtest["actual"]).abs() / backtest[
-        "scale_mae"]
-    return (backtest.groupby(["model", "step"], sort=False)["abs_scaled_error"].mean()
-            .rename("mase").reset_index())
+    backtest["abs_scaled_error"] = (backtest["forecast"] - backtest["actual"]).abs() / backtest["scale_mae"]
+    return backtest.groupby(["model", "step"], sort=False)["abs_scaled_error"].mean().rename("mase").reset_index()
 
 
-def run_summary(prep: Prepared, fit: Fits, opts: Options, leaderboard: pd.DataFrame,
-                reconciliation: pd.DataFrame, chosen_df: pd.DataFrame, final_rec: dict,
-                coefficients: pd.DataFrame) -> dict:
+def run_summary(
+    prep: Prepared,
+    fit: Fits,
+    opts: Options,
+    leaderboard: pd.DataFrame,
+    reconciliation: pd.DataFrame,
+    chosen_df: pd.DataFrame,
+    final_rec: dict,
+    coefficients: pd.DataFrame,
+) -> dict:
     """The run's headline figures (``ForecastRun.summary``): sizes, options, accuracy, reconciliation, notes."""
     ss, levels_q = prep.ss, opts.intervals
     coherence = None
     if final_rec:
         hs = ss.hierarchy()
-        coherence = {mth: float(np.max(np.abs(hs.S @ rec[hs.bottom] - rec))) for mth, rec in
-                     final_rec.items()}
+        coherence = {mth: float(np.max(np.abs(hs.S @ rec[hs.bottom] - rec))) for mth, rec in final_rec.items()}
     lb = leaderboard.set_index("model")
     summary = {
-        "n_series": len(ss.ids), "n_bottom": len(ss.bottom), "frequency": prep.freq, "season_length": prep.season,
-        "horizon": prep.horizon, "n_origins": opts.n_origins, "origin_step": prep.step, "selection": opts.selection,
-        "models": fit.models, "interval_levels": levels_q,
+        "n_series": len(ss.ids),
+        "n_bottom": len(ss.bottom),
+        "frequency": prep.freq,
+        "season_length": prep.season,
+        "horizon": prep.horizon,
+        "n_origins": opts.n_origins,
+        "origin_step": prep.step,
+        "selection": opts.selection,
+        "models": fit.models,
+        "interval_levels": levels_q,
         "levels": list(dict.fromkeys(ss.level)),
         "mase_chosen": float(lb.loc["chosen", "mase"]),
         "mase_snaive": float(lb.loc["snaive", "mase"]),
@@ -448,12 +560,17 @@ def run_summary(prep: Prepared, fit: Fits, opts: Options, leaderboard: pd.DataFr
         "coverage_chosen": {str(lv): float(lb.loc["chosen", f"coverage_{lv}"]) for lv in levels_q},
         "models_chosen": chosen_df["model"].value_counts().to_dict(),
         "leaderboard": leaderboard.round(4).to_dict(orient="records"),
-        "reconciliation_mase": (reconciliation.pivot(index="method", columns="level", values="mase")
-                                .round(4).to_dict(orient="index") if len(reconciliation) else {}),
+        "reconciliation_mase": (
+            reconciliation.pivot(index="method", columns="level", values="mase").round(4).to_dict(orient="index")
+            if len(reconciliation)
+            else {}
+        ),
         "coherence_max_abs_error": coherence,
-        "best_reconciliation": (reconciliation[reconciliation["method"] != "base"]
-                                .groupby("method")["mase"].mean().idxmin()
-                                if len(reconciliation) else None),
+        "best_reconciliation": (
+            reconciliation[reconciliation["method"] != "base"].groupby("method")["mase"].mean().idxmin()
+            if len(reconciliation)
+            else None
+        ),
         "convergence_warnings": fit.conv,
         "fallbacks": fit.fallbacks,
         "notes": prep.notes,
@@ -462,16 +579,24 @@ def run_summary(prep: Prepared, fit: Fits, opts: Options, leaderboard: pd.DataFr
         bottom_level = ss.level[ss.bottom[0]]
         summary["exog_cols"] = opts.exog_cols
         pooled = pool_coefficients(coefficients[coefficients["level"] == bottom_level])
-        summary["driver_effects"] = pooled.set_index("term").drop(columns="scale").round(4).to_dict(
-            orient="index")
+        summary["driver_effects"] = pooled.set_index("term").drop(columns="scale").round(4).to_dict(orient="index")
     return summary
 
 
 def _coefficients(results, ss) -> pd.DataFrame:
     """The regression model's coefficients per series (empty without exogenous columns)."""
-    rows = [{"series_id": ss.ids[i], "level": ss.level[i], "term": term,
-             "scale": "log" if r["positive"] else "level", "estimate": est, "std_error": se,
-             "effect_pct": 100 * np.expm1(est) if r["positive"] else np.nan}
-            for i, r in enumerate(results) for term, (est, se) in r["coef"].items()]
+    rows = [
+        {
+            "series_id": ss.ids[i],
+            "level": ss.level[i],
+            "term": term,
+            "scale": "log" if r["positive"] else "level",
+            "estimate": est,
+            "std_error": se,
+            "effect_pct": 100 * np.expm1(est) if r["positive"] else np.nan,
+        }
+        for i, r in enumerate(results)
+        for term, (est, se) in r["coef"].items()
+    ]
     cols = ["series_id", "level", "term", "scale", "estimate", "std_error", "effect_pct"]
     return pd.DataFrame(rows, columns=cols)

@@ -14,9 +14,19 @@ SEASON_BY_FREQ = {"W": 52, "M": 12, "Q": 4}
 #: Default horizon: the next quarter of weekly or monthly data, the next year of quarterly data.
 HORIZON_BY_FREQ = {"W": 13, "M": 3, "Q": 4}
 _FREQ_WORDS = {
-    "W": "W", "WEEK": "W", "WEEKLY": "W",
-    "M": "M", "MS": "M", "ME": "M", "MONTH": "M", "MONTHLY": "M",
-    "Q": "Q", "QS": "Q", "QE": "Q", "QUARTER": "Q", "QUARTERLY": "Q",
+    "W": "W",
+    "WEEK": "W",
+    "WEEKLY": "W",
+    "M": "M",
+    "MS": "M",
+    "ME": "M",
+    "MONTH": "M",
+    "MONTHLY": "M",
+    "Q": "Q",
+    "QS": "Q",
+    "QE": "Q",
+    "QUARTER": "Q",
+    "QUARTERLY": "Q",
 }
 _WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
@@ -37,7 +47,8 @@ def normalise_freq(freq: str | None) -> str | None:
     if s not in _FREQ_WORDS:
         raise ParameterError(
             f"Unknown frequency {freq!r}: use one of 'W' (weekly), 'M' (monthly) or 'Q' (quarterly), "
-            "or leave it empty to infer it from the dates.")
+            "or leave it empty to infer it from the dates."
+        )
     return _FREQ_WORDS[s]
 
 
@@ -45,8 +56,7 @@ def infer_freq(dates: pd.Series) -> str:
     """Infer ``W``, ``M`` or ``Q`` from the median spacing of the distinct dates."""
     d = pd.Series(pd.to_datetime(dates).dropna().unique()).sort_values()
     if len(d) < 3:
-        raise AnalysisError("Cannot infer the frequency from fewer than 3 distinct dates; "
-                            "pass freq='W', 'M' or 'Q'.")
+        raise AnalysisError("Cannot infer the frequency from fewer than 3 distinct dates; pass freq='W', 'M' or 'Q'.")
     gap = float(np.median(np.diff(d.to_numpy()).astype("timedelta64[D]").astype(float)))
     if 6 <= gap <= 8:
         return "W"
@@ -56,7 +66,8 @@ def infer_freq(dates: pd.Series) -> str:
         return "Q"
     raise AnalysisError(
         f"Cannot infer the frequency: the median spacing of the dates is {gap:g} days (not weekly, "
-        "monthly or quarterly). Aggregate the data to weeks, months or quarters, or pass freq.")
+        "monthly or quarterly). Aggregate the data to weeks, months or quarters, or pass freq."
+    )
 
 
 def period_start(dates: pd.Series, freq: str) -> tuple[pd.Series, str]:
@@ -85,8 +96,9 @@ def parse_levels(levels, keys: list[str]) -> list[tuple[str, ...]]:
             parts = [] if s.lower() in ("total", "all", "") else re.split(r"\s+x\s+|\s*[*/,+]\s*", s)
         bad = [p for p in parts if p not in keys]
         if bad:
-            raise ParameterError(f"Hierarchy level {lev!r} uses {bad}, which are not key columns "
-                                 f"{keys}; use 'total' or combinations of the keys.")
+            raise ParameterError(
+                f"Hierarchy level {lev!r} uses {bad}, which are not key columns {keys}; use 'total' or combinations of the keys."
+            )
         tup = tuple(k for k in keys if k in parts)  # canonical order
         if tup not in out:
             out.append(tup)
@@ -100,9 +112,15 @@ def level_name(level: tuple[str, ...]) -> str:
     return " x ".join(level) if level else "total"
 
 
-def prepare_history(df: pd.DataFrame, date_col: str = "date", keys=(), value_col: str = "sales",
-                    freq: str | None = None, fill_gaps: str = "refuse",
-                    duplicates: str = "refuse") -> tuple[pd.DataFrame, str, list[str]]:
+def prepare_history(
+    df: pd.DataFrame,
+    date_col: str = "date",
+    keys=(),
+    value_col: str = "sales",
+    freq: str | None = None,
+    fill_gaps: str = "refuse",
+    duplicates: str = "refuse",
+) -> tuple[pd.DataFrame, str, list[str]]:
     """Validate and regularise a long sales history.
 
     Returns ``(bottom, freq, notes)``: ``bottom`` has the key columns, ``date`` (period start) and
@@ -136,23 +154,27 @@ def _typed_columns(df: pd.DataFrame, date_col: str, value_col: str, keys: list[s
     """Keys as text, dates and numeric values, refusing missing columns, non-dates and non-numbers."""
     missing = [c for c in [date_col, value_col, *keys] if c not in df.columns]
     if missing:
-        raise AnalysisError(f"Column(s) {missing} not in the sales history (columns: "
-                            f"{list(df.columns)}); map them with `columns` or fix `keys`/`value_col`.")
+        raise AnalysisError(
+            f"Column(s) {missing} not in the sales history (columns: "
+            f"{list(df.columns)}); map them with `columns` or fix `keys`/`value_col`."
+        )
     work = pd.DataFrame({k: df[k].astype("string").fillna("(missing)") for k in keys})
     dates = pd.to_datetime(df[date_col], errors="coerce")
     if dates.isna().any():
-        raise AnalysisError(f"Column '{date_col}' has {int(dates.isna().sum())} value(s) that are not "
-                            "dates; fix or drop those rows.")
+        raise AnalysisError(
+            f"Column '{date_col}' has {int(dates.isna().sum())} value(s) that are not dates; fix or drop those rows."
+        )
     values = pd.to_numeric(df[value_col], errors="coerce")
     bad_num = values.isna() & df[value_col].notna()
     if bad_num.any():
-        raise AnalysisError(f"Column '{value_col}' has {int(bad_num.sum())} non-numeric value(s) "
-                            f"(e.g. {df.loc[bad_num, value_col].iloc[0]!r}); clean them first.")
+        raise AnalysisError(
+            f"Column '{value_col}' has {int(bad_num.sum())} non-numeric value(s) "
+            f"(e.g. {df.loc[bad_num, value_col].iloc[0]!r}); clean them first."
+        )
     return work, dates, values
 
 
-def _combine_duplicates(work: pd.DataFrame, keys: list[str], freq: str, duplicates: str,
-                        notes: list[str]) -> pd.DataFrame:
+def _combine_duplicates(work: pd.DataFrame, keys: list[str], freq: str, duplicates: str, notes: list[str]) -> pd.DataFrame:
     """Several rows for one series and period: refused, or summed/averaged with a note."""
     gcols = [*keys, "date"]
     counts = work.groupby(gcols, sort=False, dropna=False).size()
@@ -165,11 +187,14 @@ def _combine_duplicates(work: pd.DataFrame, keys: list[str], freq: str, duplicat
         raise AnalysisError(
             f"{len(dup)} period(s) have several rows (first: {where}: {int(dup.iloc[0])} rows) at "
             f"frequency '{freq}'. Use duplicates='sum' to add them up (e.g. daily rows to months) "
-            "or 'mean' to average them.")
-    notes.append(f"{len(dup)} period(s) had several rows (first: {where}); "
-                 f"they were combined with '{duplicates}'.")
-    return (work.groupby(gcols, sort=False, dropna=False)["value"]
-            .agg(lambda s: s.sum(min_count=1) if duplicates == "sum" else s.mean()).reset_index())
+            "or 'mean' to average them."
+        )
+    notes.append(f"{len(dup)} period(s) had several rows (first: {where}); they were combined with '{duplicates}'.")
+    return (
+        work.groupby(gcols, sort=False, dropna=False)["value"]
+        .agg(lambda s: s.sum(min_count=1) if duplicates == "sum" else s.mean())
+        .reset_index()
+    )
 
 
 def _complete_grid(work: pd.DataFrame, keys: list[str], alias: str):
@@ -185,33 +210,38 @@ def _complete_grid(work: pd.DataFrame, keys: list[str], alias: str):
         work = work.sort_values("date", kind="stable", ignore_index=True)
         span = pd.DataFrame({"first": [work["date"].iloc[0]], "last": [work["date"].iloc[-1]]})
     cache: dict = {}
-    grids = [cache.setdefault((a, b), pd.date_range(a, b, freq=alias)) if (a, b) not in cache
-             else cache[(a, b)] for a, b in zip(span["first"], span["last"])]
+    grids = [
+        cache.setdefault((a, b), pd.date_range(a, b, freq=alias)) if (a, b) not in cache else cache[(a, b)]
+        for a, b in zip(span["first"], span["last"])
+    ]
     lens = np.array([len(g) for g in grids])
-    full = pd.DataFrame({k: np.repeat(span.index.get_level_values(k).to_numpy(), lens)
-                         for k in keys})
+    full = pd.DataFrame({k: np.repeat(span.index.get_level_values(k).to_numpy(), lens) for k in keys})
     full["date"] = np.concatenate([g.to_numpy() for g in grids])
     vals = work.set_index([*keys, "date"])["value"]
-    value = (vals.reindex(pd.MultiIndex.from_frame(full)) if keys
-             else vals.reindex(pd.DatetimeIndex(full["date"]))).to_numpy(dtype=float).copy()
+    value = (
+        (vals.reindex(pd.MultiIndex.from_frame(full)) if keys else vals.reindex(pd.DatetimeIndex(full["date"])))
+        .to_numpy(dtype=float)
+        .copy()
+    )
     return full, value, lens
 
 
-def _fill_gaps(full: pd.DataFrame, value: np.ndarray, lens: np.ndarray, keys: list[str], fill_gaps: str,
-               notes: list[str]) -> None:
+def _fill_gaps(
+    full: pd.DataFrame, value: np.ndarray, lens: np.ndarray, keys: list[str], fill_gaps: str, notes: list[str]
+) -> None:
     """Missing periods or values inside a series: refused, or filled in place (zero / interpolate) with a note."""
     gap = np.isnan(value)
     n_gap = int(gap.sum())
     if not n_gap:
         return
     j = int(np.flatnonzero(gap)[0])
-    first_gap = (key_text(keys, tuple(full[k].iloc[j] for k in keys))
-                 + f", {pd.Timestamp(full['date'].iloc[j]).date()}")
+    first_gap = key_text(keys, tuple(full[k].iloc[j] for k in keys)) + f", {pd.Timestamp(full['date'].iloc[j]).date()}"
     if fill_gaps == "refuse":
         raise AnalysisError(
             f"{n_gap} missing period(s) or value(s) inside the series (first: {first_gap}). "
             "Use fill_gaps='zero' when a missing period means no sales, or 'interpolate' when the "
-            "value was not recorded.")
+            "value was not recorded."
+        )
     if fill_gaps == "zero":
         value[gap] = 0.0
     else:
@@ -249,11 +279,14 @@ def _refuse_mixed_frequencies(work: pd.DataFrame, dates: pd.Series, keys: list[s
     found = {f: list(freqs.index[freqs == f]) for f in ("W", "M", "Q") if (freqs == f).any()}
     if len(found) < 2:
         return
-    parts = [f"{_FREQ_NAMES[f]}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''} ({len(ids)} series)"
-             for f, ids in found.items()]
-    raise AnalysisError("The file mixes frequencies (" + "; ".join(parts) + "). A forecast runs on one "
-                        "frequency: split the file by frequency, or aggregate the finer series to the "
-                        "coarser periods (e.g. months to quarters) first.")
+    parts = [
+        f"{_FREQ_NAMES[f]}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''} ({len(ids)} series)" for f, ids in found.items()
+    ]
+    raise AnalysisError(
+        "The file mixes frequencies (" + "; ".join(parts) + "). A forecast runs on one "
+        "frequency: split the file by frequency, or aggregate the finer series to the "
+        "coarser periods (e.g. months to quarters) first."
+    )
 
 
 def key_text(keys, values) -> str:
@@ -263,6 +296,7 @@ def key_text(keys, values) -> str:
 # --------------------------------------------------------------------------------------------
 # Hierarchy
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SeriesSet:
@@ -299,9 +333,15 @@ class SeriesSet:
         rows = list(self.in_hierarchy)
         pos = {j: p for p, j in enumerate(rows)}
         cols = [b for b, j in enumerate(self.bottom) if j in pos]
-        return SeriesSet([self.ids[j] for j in rows], [self.level[j] for j in rows],
-                         [self.values[j] for j in rows], [self.dates[j] for j in rows],
-                         self.S[np.ix_(rows, cols)], [pos[self.bottom[b]] for b in cols], self.alias)
+        return SeriesSet(
+            [self.ids[j] for j in rows],
+            [self.level[j] for j in rows],
+            [self.values[j] for j in rows],
+            [self.dates[j] for j in rows],
+            self.S[np.ix_(rows, cols)],
+            [pos[self.bottom[b]] for b in cols],
+            self.alias,
+        )
 
 
 def common_end(ends: pd.Series) -> pd.Timestamp:
@@ -329,12 +369,16 @@ def end_notes(ss: SeriesSet) -> list[str]:
     more = f" and {len(out) - 5} more" if len(out) > 5 else ""
     inside = [j for j in ss.in_hierarchy if j in set(ss.bottom)]
     if not inside:
-        return [f"The series end on different dates ({shown}{more}): each is forecast from its own last "
-                "period; no two end together, so there are no totals."]
+        return [
+            f"The series end on different dates ({shown}{more}): each is forecast from its own last "
+            "period; no two end together, so there are no totals."
+        ]
     end = ss.dates[inside[0]][-1]
-    return [f"{len(out)} series end on another date than the other {len(inside)} ({shown}{more}): each "
-            f"is forecast from its own last period and left out of the totals, which add up the "
-            f"series ending {end:%Y-%m-%d}."]
+    return [
+        f"{len(out)} series end on another date than the other {len(inside)} ({shown}{more}): each "
+        f"is forecast from its own last period and left out of the totals, which add up the "
+        f"series ending {end:%Y-%m-%d}."
+    ]
 
 
 def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
@@ -346,12 +390,10 @@ def build_hierarchy(bottom: pd.DataFrame, keys, levels, freq: str) -> SeriesSet:
     wide = bottom.assign(_id=bkeys.to_numpy()).pivot(index="date", columns="_id", values="value")
     wide = wide.sort_index()
     bottom_ids = list(wide.columns)
-    bmeta = (bottom.assign(_id=bkeys.to_numpy()).drop_duplicates("_id").set_index("_id")
-             .loc[bottom_ids, keys] if keys else None)
+    bmeta = bottom.assign(_id=bkeys.to_numpy()).drop_duplicates("_id").set_index("_id").loc[bottom_ids, keys] if keys else None
     W = wide.to_numpy(dtype=float)
     col_of = pd.Series(np.arange(len(bottom_ids)), index=bottom_ids)
-    ends = pd.Series([wide.index[np.flatnonzero(~np.isnan(W[:, j]))[-1]] for j in range(W.shape[1])],
-                     index=bottom_ids)
+    ends = pd.Series([wide.index[np.flatnonzero(~np.isnan(W[:, j]))[-1]] for j in range(W.shape[1])], index=bottom_ids)
     inside = list(ends.index[ends == common_end(ends)])
     if len(inside) < 2:  # no two series end together: nothing to add up
         inside, parsed = [], [tuple(keys)]

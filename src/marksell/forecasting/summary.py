@@ -10,8 +10,7 @@ from marksell.forecasting.run import ForecastRun
 from marksell.reporting import numbers
 
 
-def seasonal_indices(history: pd.DataFrame, m: int, value_col: str = "value",
-                     series_col: str = "series_id") -> pd.DataFrame:
+def seasonal_indices(history: pd.DataFrame, m: int, value_col: str = "value", series_col: str = "series_id") -> pd.DataFrame:
     """Multiplicative seasonal index per series and season position (classical decomposition).
 
     ``history`` is long (series, date, value) with complete periods; returns a wide frame (rows =
@@ -37,8 +36,7 @@ def headline(run: ForecastRun) -> str:
     s = run.summary
     lb = run.leaderboard.set_index("model")
     cov = s["coverage_chosen"]
-    cov_txt = ", ".join(f"{float(lv):g}% intervals caught {100 * v:.0f}% of actuals"
-                        for lv, v in cov.items())
+    cov_txt = ", ".join(f"{float(lv):g}% intervals caught {100 * v:.0f}% of actuals" for lv, v in cov.items())
     best = lb.drop(index=["chosen"]).sort_values("mase").index[0]
     lines = [
         f"- **Skill:** over {s['n_origins']} backtest origins the chosen forecasts have a MASE of "
@@ -50,21 +48,25 @@ def headline(run: ForecastRun) -> str:
     eff = effects_table(run)
     eff = eff[eff["scale"] == "log"]
     if len(eff):
-        parts = [f"`{r.term}` {r.effect_pct:+.1f}% (95% {r.lo_95_pct:+.1f}% to {r.hi_95_pct:+.1f}%)"
-                 for r in eff.itertuples()]
-        lines.append("- **Drivers** (regression, pooled over the bottom series; effect of one unit of "
-                     "each column on sales): " + ", ".join(parts) + ".")
+        parts = [f"`{r.term}` {r.effect_pct:+.1f}% (95% {r.lo_95_pct:+.1f}% to {r.hi_95_pct:+.1f}%)" for r in eff.itertuples()]
+        lines.append(
+            "- **Drivers** (regression, pooled over the bottom series; effect of one unit of "
+            "each column on sales): " + ", ".join(parts) + "."
+        )
     if len(run.reconciliation):
         rec = run.reconciliation.groupby("method")["mase"].mean()
         top = rec.drop(index="base", errors="ignore").idxmin()
-        lines.append(f"- **Coherence:** `{top}` reconciliation has the lowest average backtest MASE "
-                     f"across levels ({rec[top]:.2f} vs {rec.get('base', np.nan):.2f} unreconciled); "
-                     f"its forecasts add up exactly from {s['levels'][-1]} to {s['levels'][0]}.")
+        lines.append(
+            f"- **Coherence:** `{top}` reconciliation has the lowest average backtest MASE "
+            f"across levels ({rec[top]:.2f} vs {rec.get('base', np.nan):.2f} unreconciled); "
+            f"its forecasts add up exactly from {s['levels'][-1]} to {s['levels'][0]}."
+        )
     return "\n".join(lines)
 
 
-def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
-                   series_ids=None, currency: str = "") -> pd.DataFrame:
+def forecast_table(
+    run: ForecastRun, model: str = "chosen", level: float = 80, series_ids=None, currency: str = ""
+) -> pd.DataFrame:
     """Wide table: one row per series, per future period 'forecast [lo, hi]' rounded to integers
     (the forecast with ``currency`` in front when given)."""
     fc = run.forecast
@@ -72,20 +74,25 @@ def forecast_table(run: ForecastRun, model: str = "chosen", level: float = 80,
     if model != "chosen":  # series outside the hierarchy are not reconciled: their chosen model
         rec = fc[fc["model"] == model]
         f = pd.concat([rec, f[~f["series_id"].isin(set(rec["series_id"]))]])
-        f = f.iloc[np.argsort(f["series_id"].map({s: i for i, s in enumerate(fc["series_id"].unique())})
-                              .to_numpy(), kind="stable")]
+        f = f.iloc[
+            np.argsort(f["series_id"].map({s: i for i, s in enumerate(fc["series_id"].unique())}).to_numpy(), kind="stable")
+        ]
     if series_ids is not None and len(series_ids):
         f = f[f["series_id"].isin(series_ids)]
     lv = int(level) if float(level).is_integer() else level
-    cell = (f["forecast"].map(lambda v: numbers.money(v, currency)) + " [" + f[f"lo_{lv}"].map(numbers.fixed)
-            + ", " + f[f"hi_{lv}"].map(numbers.fixed) + "]")
+    cell = (
+        f["forecast"].map(lambda v: numbers.money(v, currency))
+        + " ["
+        + f[f"lo_{lv}"].map(numbers.fixed)
+        + ", "
+        + f[f"hi_{lv}"].map(numbers.fixed)
+        + "]"
+    )
     out = f.assign(cell=cell.to_numpy(), month=f["date"].dt.strftime("%Y-%m-%d")).pivot(
-        index="series_id", columns="month", values="cell")
+        index="series_id", columns="month", values="cell"
+    )
     order = list(dict.fromkeys(f["series_id"]))
     return out.loc[order]
-
-
-
 
 
 def chosen_table(run: ForecastRun, level: float = 80) -> pd.DataFrame:
@@ -95,8 +102,9 @@ def chosen_table(run: ForecastRun, level: float = 80) -> pd.DataFrame:
     return run.chosen.merge(m, on="series_id")
 
 
-def compare_seasonality(history: pd.DataFrame, planted: dict, m: int, group_position: int = -1,
-                        skip=()) -> tuple[pd.DataFrame, float]:
+def compare_seasonality(
+    history: pd.DataFrame, planted: dict, m: int, group_position: int = -1, skip=()
+) -> tuple[pd.DataFrame, float]:
     """Recovered seasonal indices (:func:`seasonal_indices`, averaged over the series of each group:
     the key at ``group_position`` of the series id) against planted ones ``{group: [m indices]}``.
 

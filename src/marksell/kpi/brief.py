@@ -20,9 +20,20 @@ def brief(summary: dict) -> Brief:
     verdict = summary.get("channel_verdict") or {}
     losers = sorted(c for c, v in verdict.items() if isinstance(v, dict) and v.get("pays_back") is False)
     if verdict:
-        answer.append(f"{len(verdict) - len(losers)} of {len(verdict)} channels pay back their acquisition cost"
-                      + (f"; {', '.join(losers)} {'does' if len(losers) == 1 else 'do'} not." if losers else "."))
-    action = (f"Review spend on {', '.join(losers)} first." if losers else
-              "Keep the channel mix; look at the measures off target." if off else "Stay the course.")
-    return Brief(answer, confidence="Measures are computed from the data as given; targets come from the parameters.",
-                 action=action, skipped=[str(n) for n in summary.get("notes") or []])
+        answer.append(
+            f"{len(verdict) - len(losers)} of {len(verdict)} channels pay back their acquisition cost"
+            + (f"; {', '.join(losers)} {'does' if len(losers) == 1 else 'do'} not." if losers else ".")
+        )
+    action = (
+        f"Review spend on {', '.join(losers)} first."
+        if losers
+        else "Keep the channel mix; look at the measures off target."
+        if off
+        else "Stay the course."
+    )
+    return Brief(
+        answer,
+        confidence="Measures are computed from the data as given; targets come from the parameters.",
+        action=action,
+        skipped=[str(n) for n in summary.get("notes") or []],
+    )

@@ -79,8 +79,7 @@ def parse_period(text: str) -> Period:
         return Period(s, pd.Timestamp(int(s[:4]), 3 * int(s[6]) - 2, 1), 3)
     if len(s) == 7 and s[4] == "-" and s[:4].isdigit() and s[5:].isdigit() and 1 <= int(s[5:]) <= 12:
         return Period(s, pd.Timestamp(int(s[:4]), int(s[5:]), 1), 1)
-    raise AnalysisError(f"period {text!r} is not understood; write a month '2025-12', a quarter '2025-Q4' "
-                        "or a year '2025'")
+    raise AnalysisError(f"period {text!r} is not understood; write a month '2025-12', a quarter '2025-Q4' or a year '2025'")
 
 
 #: The month of the last order counts as complete when that order is this close to the month end.
@@ -147,13 +146,22 @@ def _warn(notes: list[str], message: str) -> None:
 def _require(df: pd.DataFrame, cols: list[str], what: str) -> None:
     missing = sorted(set(cols) - set(df.columns))
     if missing:
-        raise AnalysisError(f"{what} is missing required column(s) {missing}; map your column names with "
-                            "`columns={'your name': 'contract name'}` when loading")
+        raise AnalysisError(
+            f"{what} is missing required column(s) {missing}; map your column names with "
+            "`columns={'your name': 'contract name'}` when loading"
+        )
 
 
-def prepare_inputs(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: pd.DataFrame | None = None,
-                   *, gross_margin: float = 0.4, cost_col: str | None = None, attribution_months: int = 12,
-                   dimensions=("channel", "region")) -> KpiInputs:
+def prepare_inputs(
+    transactions: pd.DataFrame,
+    funnel: pd.DataFrame | None,
+    market: pd.DataFrame | None = None,
+    *,
+    gross_margin: float = 0.4,
+    cost_col: str | None = None,
+    attribution_months: int = 12,
+    dimensions=("channel", "region"),
+) -> KpiInputs:
     """Check the inputs and derive the monthly components every measure is built from.
 
     Channels (regions) found in one file but not the other and spend without leads are reported as
@@ -175,22 +183,31 @@ def prepare_inputs(transactions: pd.DataFrame, funnel: pd.DataFrame | None, mark
             dims.append(d)
         else:
             _warn(notes, f"the transactions have no '{d}' column: no breakdown by {d}")
-    tx = pd.DataFrame({"customer_id": transactions["customer_id"].astype(str).to_numpy(),
-                       "order_date": pd.to_datetime(transactions["order_date"]).to_numpy(),
-                       "revenue": transactions["revenue"].astype(float).to_numpy()})
+    tx = pd.DataFrame(
+        {
+            "customer_id": transactions["customer_id"].astype(str).to_numpy(),
+            "order_date": pd.to_datetime(transactions["order_date"]).to_numpy(),
+            "revenue": transactions["revenue"].astype(float).to_numpy(),
+        }
+    )
     if cost_col:
         _require(transactions, [cost_col], "transactions")
         tx["gross_profit"] = tx["revenue"] - transactions[cost_col].astype(float).to_numpy()
     else:
         tx["gross_profit"] = tx["revenue"] * gross_margin
     for d in ("channel", "region"):
-        tx[d] = (transactions[d].astype("string").fillna("unknown").astype(str).to_numpy()
-                 if d in transactions.columns else "all")
+        tx[d] = transactions[d].astype("string").fillna("unknown").astype(str).to_numpy() if d in transactions.columns else "all"
     tx["month"] = _month(tx["order_date"])
     tx = tx.sort_values("order_date", kind="stable")
     first = tx.drop_duplicates("customer_id")  # a customer's acquisition: the first order
-    customers = pd.DataFrame({"customer_id": first["customer_id"].to_numpy(), "acq_month": first["month"].to_numpy(),
-                              "channel": first["channel"].to_numpy(), "region": first["region"].to_numpy()})
+    customers = pd.DataFrame(
+        {
+            "customer_id": first["customer_id"].to_numpy(),
+            "acq_month": first["month"].to_numpy(),
+            "channel": first["channel"].to_numpy(),
+            "region": first["region"].to_numpy(),
+        }
+    )
     tx = tx.drop(columns=["channel", "region"]).merge(customers, on="customer_id", how="left")
     tx["offset"] = _midx(tx["month"]) - _midx(tx["acq_month"])
 
@@ -217,25 +234,50 @@ def prepare_inputs(transactions: pd.DataFrame, funnel: pd.DataFrame | None, mark
         if channel_known:
             only_tx, only_f = sorted(set(tx_channels) - set(f_channels)), sorted(set(f_channels) - set(tx_channels))
             if only_tx:
-                _warn(notes, f"channel(s) {only_tx} appear in the transactions but not in the marketing funnel: "
-                             "their CAC, ROAS, ROI and conversion are not available and they are left out of "
-                             "blended CAC; add them to the funnel or use the same channel names in both files")
+                _warn(
+                    notes,
+                    f"channel(s) {only_tx} appear in the transactions but not in the marketing funnel: "
+                    "their CAC, ROAS, ROI and conversion are not available and they are left out of "
+                    "blended CAC; add them to the funnel or use the same channel names in both files",
+                )
             if only_f:
-                _warn(notes, f"channel(s) {only_f} appear in the marketing funnel but not in the transactions: "
-                             "they have spend but no customers to measure, so their CAC is not available and "
-                             "they are left out of blended CAC; use the same channel names in both files")
+                _warn(
+                    notes,
+                    f"channel(s) {only_f} appear in the marketing funnel but not in the transactions: "
+                    "they have spend but no customers to measure, so their CAC is not available and "
+                    "they are left out of blended CAC; use the same channel names in both files",
+                )
             matched_channels = sorted(set(tx_channels) & set(f_channels))
     mk, matched_regions = None, []
     if market is not None:
         mk, matched_regions = _prepare_market(market, customers, "region" in transactions.columns, notes)
-    return KpiInputs(tx, customers, comp, fun, mk, first_month, last_month, gross_margin, int(attribution_months),
-                     dims, matched_channels, matched_regions, channel_known, notes)
+    return KpiInputs(
+        tx,
+        customers,
+        comp,
+        fun,
+        mk,
+        first_month,
+        last_month,
+        gross_margin,
+        int(attribution_months),
+        dims,
+        matched_channels,
+        matched_regions,
+        channel_known,
+        notes,
+    )
 
 
 def _prepare_funnel(funnel: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     _require(funnel, ["month", "channel", "spend"], "the marketing funnel")
-    fun = pd.DataFrame({"month": _month(funnel["month"]).to_numpy(), "channel": funnel["channel"].astype(str).to_numpy(),
-                        "spend": funnel["spend"].astype(float).to_numpy()})
+    fun = pd.DataFrame(
+        {
+            "month": _month(funnel["month"]).to_numpy(),
+            "channel": funnel["channel"].astype(str).to_numpy(),
+            "spend": funnel["spend"].astype(float).to_numpy(),
+        }
+    )
     for c in ("leads", "conversions"):
         fun[c] = funnel[c].astype(float).to_numpy() if c in funnel.columns else np.nan
     fun = fun.groupby(["month", "channel"], as_index=False)[["spend", "leads", "conversions"]].sum(min_count=1)
@@ -245,22 +287,27 @@ def _prepare_funnel(funnel: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         raise AnalysisError(
             f"marketing funnel: {len(bad)} row(s) have more conversions than leads (e.g. {r['channel']} "
             f"{r['month']:%Y-%m}: {int(r['conversions'])} conversions from {int(r['leads'])} leads); conversions "
-            "are leads that became customers - check which column is which")
+            "are leads that became customers - check which column is which"
+        )
     fun["leads_ok"] = fun["leads"].fillna(0) > 0
     no_leads = ~fun["leads_ok"] & ((fun["spend"] > 0) | (fun["conversions"].fillna(0) > 0))
     if no_leads.any():
         ex = fun[no_leads].head(3)
         eg = ", ".join(f"{c} {m:%Y-%m}" for c, m in zip(ex["channel"], ex["month"]))
-        _warn(notes, f"marketing funnel: {int(no_leads.sum())} channel-month(s) have spend or conversions but no "
-                     f"leads (e.g. {eg}): their conversion rate is not available and they are left out of the "
-                     "conversion rate; record the leads to include them")
+        _warn(
+            notes,
+            f"marketing funnel: {int(no_leads.sum())} channel-month(s) have spend or conversions but no "
+            f"leads (e.g. {eg}): their conversion rate is not available and they are left out of the "
+            "conversion rate; record the leads to include them",
+        )
     return fun
 
 
 def _prepare_market(market: pd.DataFrame, customers: pd.DataFrame, tx_has_region: bool, notes: list[str]):
     _require(market, ["month", "market_size"], "the market size file")
-    mk = pd.DataFrame({"month": _month(market["month"]).to_numpy(),
-                       "market_size": market["market_size"].astype(float).to_numpy()})
+    mk = pd.DataFrame(
+        {"month": _month(market["month"]).to_numpy(), "market_size": market["market_size"].astype(float).to_numpy()}
+    )
     by_region = "region" in market.columns and tx_has_region
     mk["region"] = market["region"].astype(str).to_numpy() if by_region else "all"
     mk = mk.groupby(["month", "region"], as_index=False)["market_size"].sum()
@@ -269,9 +316,12 @@ def _prepare_market(market: pd.DataFrame, customers: pd.DataFrame, tx_has_region
     tx_regions, m_regions = set(customers["region"]), set(mk["region"])
     only_tx, only_m = sorted(tx_regions - m_regions), sorted(m_regions - tx_regions)
     if only_tx or only_m:
-        _warn(notes, f"regions differ between the transactions and the market size (only in transactions: "
-                     f"{only_tx}; only in market size: {only_m}): market share is not available for them and "
-                     "they are left out of the overall share; use the same region names in both files")
+        _warn(
+            notes,
+            f"regions differ between the transactions and the market size (only in transactions: "
+            f"{only_tx}; only in market size: {only_m}): market share is not available for them and "
+            "they are left out of the overall share; use the same region names in both files",
+        )
     return mk, sorted(tx_regions & m_regions)
 
 
@@ -352,8 +402,7 @@ def period_sums(inp: KpiInputs, period: Period, dim: str) -> pd.DataFrame:
     if key not in inp.panels:
         p = panel(inp, dim)
         if period.start < inp.first_month or period.end > inp.last_month:
-            raise AnalysisError(f"period {period.label} is outside the data ({inp.first_month:%Y-%m} to "
-                                f"{inp.last_month:%Y-%m})")
+            raise AnalysisError(f"period {period.label} is outside the data ({inp.first_month:%Y-%m} to {inp.last_month:%Y-%m})")
         sub = p.loc[period.months]
         # min_count = all months: a component missing in any month is missing for the period
         sums = sub.drop(columns=STOCK).groupby(level="dimension_value", sort=False).sum(min_count=period.n_months)
@@ -365,8 +414,7 @@ def period_sums(inp: KpiInputs, period: Period, dim: str) -> pd.DataFrame:
 def shifted(df: pd.DataFrame, n_months: int) -> pd.DataFrame:
     """A monthly panel aligned so that row (m, s) holds the values of (m - n_months, s)."""
     idx = df.index
-    src = pd.MultiIndex.from_arrays([idx.get_level_values(0) - pd.DateOffset(months=n_months),
-                                     idx.get_level_values(1)])
+    src = pd.MultiIndex.from_arrays([idx.get_level_values(0) - pd.DateOffset(months=n_months), idx.get_level_values(1)])
     return df.reindex(src).set_axis(idx)
 
 
@@ -391,8 +439,7 @@ def safe_div(a, b) -> np.ndarray:
     return np.where(np.isfinite(r) & (b != 0), r, np.nan)
 
 
-def measures_from_sums(s: pd.DataFrame, prev: pd.DataFrame | None = None,
-                       yoy: pd.DataFrame | None = None) -> pd.DataFrame:
+def measures_from_sums(s: pd.DataFrame, prev: pd.DataFrame | None = None, yoy: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every measure from summed components (one row per period-segment); undefined ratios are NaN.
 
     ``prev`` and ``yoy`` hold the components of the previous and year-earlier periods, row-aligned.
@@ -435,8 +482,17 @@ def measure_notes(s: pd.DataFrame, m: pd.DataFrame, dim: str, inp: KpiInputs, pr
             vals[mask] = text if isinstance(text, str) else np.asarray(text, dtype=object)[mask]
             notes[col] = vals
 
-    funnel_cols = ["spend", "cac", "clv_cac", "payback_months", "roas", "marketing_roi", "conversion_rate",
-                   "conversion_rate_low", "conversion_rate_high"]
+    funnel_cols = [
+        "spend",
+        "cac",
+        "clv_cac",
+        "payback_months",
+        "roas",
+        "marketing_roi",
+        "conversion_rate",
+        "conversion_rate_low",
+        "conversion_rate_high",
+    ]
     everywhere = np.ones(n, dtype=bool)
     if inp.funnel is None:
         for c in funnel_cols:
@@ -453,8 +509,7 @@ def measure_notes(s: pd.DataFrame, m: pd.DataFrame, dim: str, inp: KpiInputs, pr
         for c in funnel_cols:
             put(c, not_in_f, "channel not in the marketing funnel")
             put(c, no_cust, "channel has no customers in the transactions")
-        spend_txt = np.array([f"no new customers: CAC undefined (spend {v:,.0f})" for v in s["spend"].fillna(0)],
-                             dtype=object)
+        spend_txt = np.array([f"no new customers: CAC undefined (spend {v:,.0f})" for v in s["spend"].fillna(0)], dtype=object)
         no_new = m["cac"].isna().to_numpy() & (s["acq_new"].fillna(-1).to_numpy() == 0)
         put("cac", no_new, spend_txt)
         put("clv_cac", m["cac"].isna(), "CAC undefined (no new customers)")
@@ -471,10 +526,17 @@ def measure_notes(s: pd.DataFrame, m: pd.DataFrame, dim: str, inp: KpiInputs, pr
         put("market_share", everywhere, "no market size file given")
     elif dim == "channel":
         put("market_share", everywhere, "market size is given by region, not by channel")
-    over = (s["share_revenue"].to_numpy(dtype=float) > s["market_size"].to_numpy(dtype=float)) \
-        if {"share_revenue", "market_size"} <= set(s.columns) else np.zeros(n, dtype=bool)
-    put("market_share", over, "the company's revenue exceeds the market size for this region and period (a share "
-        "above 100 %): check that the market size file is in the same currency, unit and scope")
+    over = (
+        (s["share_revenue"].to_numpy(dtype=float) > s["market_size"].to_numpy(dtype=float))
+        if {"share_revenue", "market_size"} <= set(s.columns)
+        else np.zeros(n, dtype=bool)
+    )
+    put(
+        "market_share",
+        over,
+        "the company's revenue exceeds the market size for this region and period (a share "
+        "above 100 %): check that the market size file is in the same currency, unit and scope",
+    )
     put("market_share", m["market_share"].isna(), "no market size for this region and period")
     put("retention_3m", m["retention_3m"].isna(), "no customers acquired three months earlier")
     for c, ok in (("revenue_growth_pop", prev_ok), ("revenue_growth_yoy", yoy_ok)):

@@ -14,8 +14,13 @@ from marksell.plots import money_formatter, use_style
 
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
-STATUS_COLOURS = {"on target": "#b7e1b0", "watch": "#fbe7a1", "off target": "#f4b6b0",
-                  "no target": "#e8e8e8", "not available": "#ffffff"}
+STATUS_COLOURS = {
+    "on target": "#b7e1b0",
+    "watch": "#fbe7a1",
+    "off target": "#f4b6b0",
+    "no target": "#e8e8e8",
+    "not available": "#ffffff",
+}
 _TARGET_WORD = {"higher": "target ≥", "lower": "target ≤"}
 
 
@@ -32,20 +37,35 @@ def scorecard_figure(report, metrics: list[str] | None = None, ncols: int = 4) -
     for ax, k in zip(np.ravel(axes), metrics):
         r = sc.loc[k]
         label, unit, direction = METRICS[k]
-        ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, color=STATUS_COLOURS[r["status"]],
-                                   ec="0.6", lw=0.8))
-        ax.text(0.05, 0.82, label, transform=ax.transAxes, fontsize=9 if len(label) <= 32 else 8, weight="bold",
-                va="center")  # the longest labels ("Revenue growth vs previous period") stay inside the tile
+        ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, color=STATUS_COLOURS[r["status"]], ec="0.6", lw=0.8))
+        ax.text(
+            0.05, 0.82, label, transform=ax.transAxes, fontsize=9 if len(label) <= 32 else 8, weight="bold", va="center"
+        )  # the longest labels ("Revenue growth vs previous period") stay inside the tile
         ax.text(0.05, 0.52, fmt_value(r["value"], unit, cur), transform=ax.transAxes, fontsize=16, va="center")
-        target = (f"{_TARGET_WORD[direction]} {fmt_value(r['target'], unit, cur)}"
-                  if direction and pd.notna(r["target"]) else r["status"])
+        target = (
+            f"{_TARGET_WORD[direction]} {fmt_value(r['target'], unit, cur)}"
+            if direction and pd.notna(r["target"])
+            else r["status"]
+        )
         ax.text(0.05, 0.26, target, transform=ax.transAxes, fontsize=8, color="0.25", va="center")
-        cmp = (f"{report.compare_period.label}: {fmt_value(r['compare_value'], unit, cur)}"
-               if pd.notna(r["compare_value"]) else f"{report.compare_period.label}: n/a")
+        cmp = (
+            f"{report.compare_period.label}: {fmt_value(r['compare_value'], unit, cur)}"
+            if pd.notna(r["compare_value"])
+            else f"{report.compare_period.label}: n/a"
+        )
         ax.text(0.05, 0.10, cmp, transform=ax.transAxes, fontsize=8, color="0.35", va="center")
         if direction and r["status"] in ("on target", "watch", "off target"):
-            ax.text(0.95, 0.26, r["status"].upper(), transform=ax.transAxes, fontsize=8, ha="right", va="center",
-                    weight="bold", color="0.2")
+            ax.text(
+                0.95,
+                0.26,
+                r["status"].upper(),
+                transform=ax.transAxes,
+                fontsize=8,
+                ha="right",
+                va="center",
+                weight="bold",
+                color="0.2",
+            )
     fig.suptitle(f"KPI scorecard {report.period.label} (vs {report.compare_period.label})", fontsize=12)
     fig.tight_layout()
     return fig
@@ -69,16 +89,18 @@ def axis_limits(values: np.ndarray, cap: float | None = None) -> tuple[float, fl
     return float(low), float(high), int((values > high).sum()) if cap is not None else 0
 
 
-def trend_figure(report, metrics: tuple[str, ...] = ("cac", "clv_cac", "roas", "conversion_rate",
-                                                     "revenue_growth_yoy", "market_share"),
-                 by: str | None = "channel") -> Figure:
+def trend_figure(
+    report,
+    metrics: tuple[str, ...] = ("cac", "clv_cac", "roas", "conversion_rate", "revenue_growth_yoy", "market_share"),
+    by: str | None = "channel",
+) -> Figure:
     """Monthly trend of each measure (overall, bold) with its target (dashed) and, faint, by ``by``."""
     k = report.kpis
     k = k[k["period"].str.fullmatch(r"\d{4}-\d{2}")].sort_values("period", kind="stable")
     ncols = 3
     nrows = int(np.ceil(len(metrics) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(12, 3.1 * nrows), sharex=True, squeeze=False)
-    for ax in np.ravel(axes)[len(metrics):]:
+    for ax in np.ravel(axes)[len(metrics) :]:
         ax.set_axis_off()
     for ax, m in zip(np.ravel(axes), metrics):
         label, unit, _ = METRICS[m]
@@ -159,10 +181,15 @@ def channel_comparison(report) -> Figure:
     axes[2].set_title("Return on ad spend")
     axes[2].legend(fontsize=8)
     err = np.vstack([t["conversion_rate"] - t["conversion_rate_low"], t["conversion_rate_high"] - t["conversion_rate"]])
-    axes[3].bar(x, t["conversion_rate"], yerr=err, capsize=3,
-                color=[STATUS_COLOURS.get(s, "#e8e8e8") for s in t["conversion_rate_status"]], ec="0.4")
-    axes[3].axhline(tg["conversion_rate"], color="crimson", ls="--", lw=1.2,
-                    label=f"target {tg['conversion_rate']:.0%}")
+    axes[3].bar(
+        x,
+        t["conversion_rate"],
+        yerr=err,
+        capsize=3,
+        color=[STATUS_COLOURS.get(s, "#e8e8e8") for s in t["conversion_rate_status"]],
+        ec="0.4",
+    )
+    axes[3].axhline(tg["conversion_rate"], color="crimson", ls="--", lw=1.2, label=f"target {tg['conversion_rate']:.0%}")
     axes[3].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     axes[3].set_title("Lead-to-customer conversion (95% CI)")
     axes[3].legend(fontsize=8)

@@ -102,9 +102,22 @@ METRICS: dict[str, tuple[str, str, str | None]] = {
     "retention_3m": ("3-month retention", "share", None),
 }
 #: Measures on the one-screen scorecard, in order.
-SCORECARD_METRICS = ["revenue", "revenue_growth_yoy", "revenue_growth_pop", "new_customers", "spend", "cac",
-                     "clv", "clv_cac", "payback_months", "roas", "marketing_roi", "conversion_rate",
-                     "market_share", "retention_3m"]
+SCORECARD_METRICS = [
+    "revenue",
+    "revenue_growth_yoy",
+    "revenue_growth_pop",
+    "new_customers",
+    "spend",
+    "cac",
+    "clv",
+    "clv_cac",
+    "payback_months",
+    "roas",
+    "marketing_roi",
+    "conversion_rate",
+    "market_share",
+    "retention_3m",
+]
 STATUSES = ("on target", "watch", "off target", "no target", "not available")
 KPI_COLUMNS = ["period", "dimension", "dimension_value", "metric", "value", "target", "status", "note"]
 
@@ -184,19 +197,25 @@ def _long(inp, dim, labels, ends, s, prev, yoy, prev_ok, yoy_ok, targets, traili
         v = m[k].to_numpy(dtype=float)
         cols["value"].append(v)
         cols["target"].append(tv[k])
-        cols["status"].append(statuses(v, tv[k], direction, targets["watch_band"],
-                                      targets["growth_watch_pp"] if k == "revenue_growth_yoy" else None))
+        cols["status"].append(
+            statuses(
+                v, tv[k], direction, targets["watch_band"], targets["growth_watch_pp"] if k == "revenue_growth_yoy" else None
+            )
+        )
         note = notes[k].to_numpy(dtype=object)
         if k == "cac" and targets.get("cac") is None:
-            note = np.where((note == "") & ~np.isnan(tv[k]), "target: own average CAC of the previous 12 months",
-                            note)
+            note = np.where((note == "") & ~np.isnan(tv[k]), "target: own average CAC of the previous 12 months", note)
         cols["note"].append(note)
     nk = len(METRICS)
-    return pd.DataFrame({
-        "period": np.tile(np.asarray(labels, dtype=object), nk), "dimension": dim,
-        "dimension_value": np.tile(np.asarray(segs, dtype=object), nk),
-        "metric": np.repeat(np.array(list(METRICS), dtype=object), n),
-        **{c: np.concatenate(v) for c, v in cols.items()}})
+    return pd.DataFrame(
+        {
+            "period": np.tile(np.asarray(labels, dtype=object), nk),
+            "dimension": dim,
+            "dimension_value": np.tile(np.asarray(segs, dtype=object), nk),
+            "metric": np.repeat(np.array(list(METRICS), dtype=object), n),
+            **{c: np.concatenate(v) for c, v in cols.items()},
+        }
+    )
 
 
 def monthly_kpis(inp: KpiInputs, targets: dict, dims: list[str]) -> pd.DataFrame:
@@ -207,9 +226,21 @@ def monthly_kpis(inp: KpiInputs, targets: dict, dims: list[str]) -> pd.DataFrame
         months = s.index.get_level_values("month")
         prev, yoy = shifted(s, 1), shifted(s, 12)
         trailing = trailing_sums(s, 12) if targets.get("cac") is None else None
-        out.append(_long(inp, dim, months.strftime("%Y-%m"), months, s, prev, yoy,
-                         months - pd.DateOffset(months=1) >= inp.first_month,
-                         months - pd.DateOffset(months=12) >= inp.first_month, targets, trailing))
+        out.append(
+            _long(
+                inp,
+                dim,
+                months.strftime("%Y-%m"),
+                months,
+                s,
+                prev,
+                yoy,
+                months - pd.DateOffset(months=1) >= inp.first_month,
+                months - pd.DateOffset(months=12) >= inp.first_month,
+                targets,
+                trailing,
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
@@ -225,22 +256,34 @@ def period_kpis(inp: KpiInputs, p: Period, targets: dict, dims: list[str], clv: 
         prev = period_sums(inp, p.previous(), dim).reindex(s.index) if _inside(inp, p.previous()) else None
         yoy = period_sums(inp, p.year_earlier(), dim).reindex(s.index) if _inside(inp, p.year_earlier()) else None
         trail = Period("trailing", p.start - pd.DateOffset(months=12), 12)
-        trailing = (period_sums(inp, trail, dim).reindex(s.index)
-                    if targets.get("cac") is None and _inside(inp, trail) else None)
+        trailing = period_sums(inp, trail, dim).reindex(s.index) if targets.get("cac") is None and _inside(inp, trail) else None
         c = None
         if clv is not None and dim in clv:
             c = clv[dim].reindex(s.index).to_numpy(dtype=float)
         n = len(s)
-        out.append(_long(inp, dim, [p.label] * n, [p.end] * n, s, prev, yoy, np.full(n, prev is not None),
-                         np.full(n, yoy is not None), targets, trailing, c))
+        out.append(
+            _long(
+                inp,
+                dim,
+                [p.label] * n,
+                [p.end] * n,
+                s,
+                prev,
+                yoy,
+                np.full(n, prev is not None),
+                np.full(n, yoy is not None),
+                targets,
+                trailing,
+                c,
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
 # ----------------------------------------------------------------------------- predictive CLV
 
 
-def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
-                   horizon_months: int = 12) -> tuple[dict | None, str]:
+def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str], horizon_months: int = 12) -> tuple[dict | None, str]:
     """Mean predictive CLV per segment from :mod:`marksell.segmentation.clv`, or (None, why it is not used).
 
     A customer's value = realised gross profit to the end of ``end``'s month + the expected discounted
@@ -253,8 +296,12 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = fit_clv(tx[["customer_id", "order_date", "revenue"]], horizon_months=horizon_months,
-                          gross_margin=inp.gross_margin, as_of=as_of)
+            res = fit_clv(
+                tx[["customer_id", "order_date", "revenue"]],
+                horizon_months=horizon_months,
+                gross_margin=inp.gross_margin,
+                as_of=as_of,
+            )
     except Exception as exc:  # a failed fit falls back, saying why
         return None, f"{historical}: the predictive CLV fit failed ({type(exc).__name__}: {exc})"
     if not res.available:
@@ -266,8 +313,10 @@ def predictive_clv(inp: KpiInputs, end: pd.Timestamp, dims: list[str],
     out = {"overall": pd.Series({"all": value.mean()})}
     for d in dims:
         out[d] = value.groupby(cust[d]).mean()
-    return out, (f"predictive (realised gross profit to date + expected gross profit of the next "
-                 f"{horizon_months} months per customer, BG/NBD + Gamma-Gamma from marksell.segmentation.clv)")
+    return out, (
+        f"predictive (realised gross profit to date + expected gross profit of the next "
+        f"{horizon_months} months per customer, BG/NBD + Gamma-Gamma from marksell.segmentation.clv)"
+    )
 
 
 # ----------------------------------------------------------------------------- drivers and scorecard
@@ -318,8 +367,15 @@ def substitution_effects(inp: KpiInputs, metric: str, cur: Period, cmp: Period, 
         inp.panels[key] = (eff, delta)
     eff, delta = inp.panels[key]
     eff = eff[metric].copy()
-    needs = {"cac": "spend", "clv_cac": "spend", "roas": "spend", "marketing_roi": "spend", "spend": "spend",
-             "conversion_rate": "leads_ok_leads", "market_share": "market_size"}.get(metric)
+    needs = {
+        "cac": "spend",
+        "clv_cac": "spend",
+        "roas": "spend",
+        "marketing_roi": "spend",
+        "spend": "spend",
+        "conversion_rate": "leads_ok_leads",
+        "market_share": "market_size",
+    }.get(metric)
     if needs:
         eff[delta[needs].isna().to_numpy()] = np.nan
     return eff
@@ -334,8 +390,9 @@ def growth_contributions(inp: KpiInputs, cur: Period, ref: Period, dim: str) -> 
     return (sc["revenue"] - sr["revenue"].reindex(sc.index).fillna(0.0)) / total
 
 
-def driver_sentence(inp: KpiInputs, kpis: pd.DataFrame, metric: str, cur: Period, cmp: Period,
-                    dims: list[str], currency: str = "") -> str:
+def driver_sentence(
+    inp: KpiInputs, kpis: pd.DataFrame, metric: str, cur: Period, cmp: Period, dims: list[str], currency: str = ""
+) -> str:
     """One sentence: how the measure moved and the channel or region that contributed most (money in
     ``currency``)."""
     label, unit, _ = METRICS[metric]
@@ -378,16 +435,16 @@ def driver_sentence(inp: KpiInputs, kpis: pd.DataFrame, metric: str, cur: Period
     if value == previous:
         return f"{label} was unchanged at {fmt_value(value, unit, currency)} (vs {cmp.label})."
     verb = "rose" if value > previous else "fell"
-    head = (f"{label} {verb} from {fmt_value(previous, unit, currency)} ({cmp.label}) to "
-            f"{fmt_value(value, unit, currency)}")
+    head = f"{label} {verb} from {fmt_value(previous, unit, currency)} ({cmp.label}) to {fmt_value(value, unit, currency)}"
     if best is None:
         return head + "."
     what = "change of its own" if metric == "payback_months" else "on its own"
     return head + f"; mostly {best[0]} '{best[1]}' ({fmt_change(best[2], unit, currency)} {what})."
 
 
-def scorecard_table(inp: KpiInputs, kpis: pd.DataFrame, cur: Period, cmp: Period, dims: list[str],
-                    currency: str = "") -> pd.DataFrame:
+def scorecard_table(
+    inp: KpiInputs, kpis: pd.DataFrame, cur: Period, cmp: Period, dims: list[str], currency: str = ""
+) -> pd.DataFrame:
     """One row per headline measure (overall): value, target, status, comparison, change and sentence (money
     in ``currency``)."""
     kpis.attrs["lookup"] = kpis.set_index(["period", "dimension", "dimension_value", "metric"])["value"]
@@ -398,10 +455,20 @@ def scorecard_table(inp: KpiInputs, kpis: pd.DataFrame, cur: Period, cmp: Period
         label, unit, _ = METRICS[k]
         v = now.loc[k, "value"]
         p = then.loc[k, "value"] if k in then.index else np.nan
-        rows.append({"metric": k, "measure": label, "unit": unit, "value": v, "target": now.loc[k, "target"],
-                     "status": now.loc[k, "status"], "compare_value": p,
-                     "change": v - p if pd.notna(v) and pd.notna(p) else np.nan, "note": now.loc[k, "note"],
-                     "sentence": driver_sentence(inp, kpis, k, cur, cmp, dims, currency)})
+        rows.append(
+            {
+                "metric": k,
+                "measure": label,
+                "unit": unit,
+                "value": v,
+                "target": now.loc[k, "target"],
+                "status": now.loc[k, "status"],
+                "compare_value": p,
+                "change": v - p if pd.notna(v) and pd.notna(p) else np.nan,
+                "note": now.loc[k, "note"],
+                "sentence": driver_sentence(inp, kpis, k, cur, cmp, dims, currency),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -438,10 +505,21 @@ class KpiReport:
     currency: str = ""  # written in front of money in sentences, tiles and tables ("" = none)
 
 
-def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: pd.DataFrame | None = None, *,
-               period: str = "", compare_period: str = "", gross_margin: float = 0.4, cost_col: str | None = None,
-               targets: dict | None = None, dimensions=("channel", "region"), attribution_months: int = 12,
-               clv_method: str = "auto", currency: str = "") -> KpiReport:
+def kpi_report(
+    transactions: pd.DataFrame,
+    funnel: pd.DataFrame | None,
+    market: pd.DataFrame | None = None,
+    *,
+    period: str = "",
+    compare_period: str = "",
+    gross_margin: float = 0.4,
+    cost_col: str | None = None,
+    targets: dict | None = None,
+    dimensions=("channel", "region"),
+    attribution_months: int = 12,
+    clv_method: str = "auto",
+    currency: str = "",
+) -> KpiReport:
     """The KPI scorecard of ``period`` against ``compare_period``, with monthly trends and cohorts.
 
     ``period``: "2025-12", "2025-Q4" or "2025"; empty = the last full month of the transactions.
@@ -453,14 +531,23 @@ def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: 
     """
     if clv_method not in ("auto", "historical", "predictive"):
         raise AnalysisError(f"clv_method must be 'auto', 'historical' or 'predictive', got {clv_method!r}")
-    inp = prepare_inputs(transactions, funnel, market, gross_margin=gross_margin, cost_col=cost_col,
-                         attribution_months=attribution_months, dimensions=dimensions)
+    inp = prepare_inputs(
+        transactions,
+        funnel,
+        market,
+        gross_margin=gross_margin,
+        cost_col=cost_col,
+        attribution_months=attribution_months,
+        dimensions=dimensions,
+    )
     tg = resolve_targets(targets, gross_margin)
     p = parse_period(period) if str(period).strip() else Period(f"{inp.last_month:%Y-%m}", inp.last_month, 1)
     span = f"{inp.first_month:%Y-%m} to {inp.last_month:%Y-%m}"
     if not _inside(inp, p):
-        raise AnalysisError(f"reporting period {p.label} is outside the data: the transactions cover the full "
-                            f"months {span}; choose a period within that range")
+        raise AnalysisError(
+            f"reporting period {p.label} is outside the data: the transactions cover the full "
+            f"months {span}; choose a period within that range"
+        )
     c = parse_period(compare_period) if str(compare_period).strip() else p.year_earlier()
     notes = list(inp.notes)
     if not _inside(inp, c):
@@ -489,11 +576,12 @@ def kpi_report(transactions: pd.DataFrame, funnel: pd.DataFrame | None, market: 
         scorecard = scorecard_table(inp, kpis, p, c, dims, currency)
         kpis.attrs.pop("lookup", None)
     tables = {d: dimension_table(kpis, p, d) for d in dims}
-    rule = (f"a customer's revenue (and gross profit) in the first {inp.attribution_months} months from "
-            "acquisition, acquisition month included, is attributed to the customer's acquisition channel "
-            "in the month it is earned")
-    return KpiReport(p, c, scorecard, kpis, tables, cohort_retention(inp, p.end), tg, method, rule, notes, inp,
-                     currency)
+    rule = (
+        f"a customer's revenue (and gross profit) in the first {inp.attribution_months} months from "
+        "acquisition, acquisition month included, is attributed to the customer's acquisition channel "
+        "in the month it is earned"
+    )
+    return KpiReport(p, c, scorecard, kpis, tables, cohort_retention(inp, p.end), tg, method, rule, notes, inp, currency)
 
 
 def kpis_csv(report: KpiReport) -> pd.DataFrame:

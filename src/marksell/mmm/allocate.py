@@ -40,13 +40,15 @@ class Allocation:
     fixed: list[str]
 
 
-def optimise_split(model: MarketingMixModel, today: np.ndarray, budget: float, lower: np.ndarray,
-                   upper: np.ndarray) -> np.ndarray:
+def optimise_split(
+    model: MarketingMixModel, today: np.ndarray, budget: float, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
     """Spend per channel maximising the model's long-run outcome for ``budget`` within the bounds."""
     if budget < lower.sum() - 1e-6 or budget > upper.sum() + 1e-6:
         raise ParameterError(
             f"a budget of {budget:,.0f} per period cannot be split within the bounds (between "
-            f"{lower.sum():,.0f} and {upper.sum():,.0f}): raise `max_change` or choose a budget in that range")
+            f"{lower.sum():,.0f} and {upper.sum():,.0f}): raise `max_change` or choose a budget in that range"
+        )
     scale = max(float(np.mean(today)), 1.0)
 
     def neg(s):
@@ -55,13 +57,22 @@ def optimise_split(model: MarketingMixModel, today: np.ndarray, budget: float, l
     def grad(s):
         return -model.marginal(s * scale)[0]
 
-    starts = [_feasible(today * budget / max(today.sum(), 1e-9), lower, upper, budget),
-              _feasible((lower + upper) / 2, lower, upper, budget)]
+    starts = [
+        _feasible(today * budget / max(today.sum(), 1e-9), lower, upper, budget),
+        _feasible((lower + upper) / 2, lower, upper, budget),
+    ]
     cons = {"type": "eq", "fun": lambda s: s.sum() - budget / scale, "jac": lambda s: np.ones_like(s)}
     best = None
     for s0 in starts:
-        res = optimize.minimize(neg, s0 / scale, jac=grad, bounds=list(zip(lower / scale, upper / scale)),
-                                constraints=[cons], method="SLSQP", options={"maxiter": 200, "ftol": 1e-12})
+        res = optimize.minimize(
+            neg,
+            s0 / scale,
+            jac=grad,
+            bounds=list(zip(lower / scale, upper / scale)),
+            constraints=[cons],
+            method="SLSQP",
+            options={"maxiter": 200, "ftol": 1e-12},
+        )
         x = _feasible(np.clip(res.x * scale, lower, upper), lower, upper, budget)
         if best is None or model.response(x).sum() > model.response(best).sum():
             best = x
@@ -82,8 +93,9 @@ def _feasible(s: np.ndarray, lower: np.ndarray, upper: np.ndarray, budget: float
     return s
 
 
-def bounds(fit: MixFit, max_change: float, min_spend: dict | None = None,
-           max_spend: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def bounds(
+    fit: MixFit, max_change: float, min_spend: dict | None = None, max_spend: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per modelled channel: lowest and highest spend per period allowed."""
     if not 0 <= max_change:
         raise ParameterError(f"max_change must be >= 0 (0.3 = +/- 30 %), got {max_change}")
@@ -98,14 +110,22 @@ def bounds(fit: MixFit, max_change: float, min_spend: dict | None = None,
         if not ident[c]:
             lower[i] = upper[i] = today[i]
         if lower[i] > upper[i]:
-            raise ParameterError(f"channel {c}: its minimum ({lower[i]:,.0f}) is above its maximum "
-                                 f"({upper[i]:,.0f}); loosen the per-channel limits or `max_change`")
+            raise ParameterError(
+                f"channel {c}: its minimum ({lower[i]:,.0f}) is above its maximum "
+                f"({upper[i]:,.0f}); loosen the per-channel limits or `max_change`"
+            )
     return lower, upper
 
 
-def allocate_budget(fit: MixFit, budget: float = 0.0, max_change: float = 0.3, gross_margin: float = 0.0,
-                    min_spend: dict | None = None, max_spend: dict | None = None,
-                    scenarios=SCENARIOS) -> Allocation:
+def allocate_budget(
+    fit: MixFit,
+    budget: float = 0.0,
+    max_change: float = 0.3,
+    gross_margin: float = 0.0,
+    min_spend: dict | None = None,
+    max_spend: dict | None = None,
+    scenarios=SCENARIOS,
+) -> Allocation:
     """Recommended split of ``budget`` per period (0: today's total) and the scenario table."""
     today = fit.today
     unmodelled = [i for i in range(len(fit.series.channels)) if i not in fit.modelled]
@@ -116,11 +136,16 @@ def allocate_budget(fit: MixFit, budget: float = 0.0, max_change: float = 0.3, g
     rec = optimise_split(fit.model, today, budget - fixed_spend, lower, upper)
     uplift, lo, hi = _uplift(fit, rec)
     now, new = fit.model.response(today)[0], fit.model.response(rec)[0]
-    table = pd.DataFrame({
-        "channel": fit.channels, "current_spend": today, "recommended_spend": rec,
-        "change_pct": np.where(today > 0, (rec / np.where(today > 0, today, 1) - 1) * 100, np.nan),
-        "contribution_current": now, "contribution_recommended": new,
-    })
+    table = pd.DataFrame(
+        {
+            "channel": fit.channels,
+            "current_spend": today,
+            "recommended_spend": rec,
+            "change_pct": np.where(today > 0, (rec / np.where(today > 0, today, 1) - 1) * 100, np.nan),
+            "contribution_current": now,
+            "contribution_recommended": new,
+        }
+    )
     rows = []
     for k in scenarios:
         target = k * total_today - fixed_spend
@@ -131,12 +156,24 @@ def allocate_budget(fit: MixFit, budget: float = 0.0, max_change: float = 0.3, g
             d_spend = float(s.sum() - today.sum())
             row.update(spend_change=d_spend, outcome_change=u, outcome_change_lo=ulo, outcome_change_hi=uhi)
             if gross_margin:
-                row.update(profit_change=gross_margin * u - d_spend, profit_change_lo=gross_margin * ulo - d_spend,
-                           profit_change_hi=gross_margin * uhi - d_spend)
+                row.update(
+                    profit_change=gross_margin * u - d_spend,
+                    profit_change_lo=gross_margin * ulo - d_spend,
+                    profit_change_hi=gross_margin * uhi - d_spend,
+                )
         rows.append(row)
     fixed = [c for c, ok in zip(fit.identification["channel"], fit.identification["identified"]) if not ok]
-    return Allocation(table=table, budget=budget, uplift=uplift, uplift_lo=lo, uplift_hi=hi,
-                      scenarios=pd.DataFrame(rows), max_change=max_change, gross_margin=gross_margin, fixed=fixed)
+    return Allocation(
+        table=table,
+        budget=budget,
+        uplift=uplift,
+        uplift_lo=lo,
+        uplift_hi=hi,
+        scenarios=pd.DataFrame(rows),
+        max_change=max_change,
+        gross_margin=gross_margin,
+        fixed=fixed,
+    )
 
 
 def _uplift(fit: MixFit, split: np.ndarray) -> tuple[float, float, float]:

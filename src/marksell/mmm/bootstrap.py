@@ -31,9 +31,16 @@ def resampled_residuals(resid: np.ndarray, n_draws: int, seed: int, block: int |
     return resid[idx]
 
 
-def bootstrap_fits(model: MarketingMixModel, spend: np.ndarray, controls: np.ndarray | None, t: np.ndarray,
-                   n_draws: int, seed: int, calibration: list[dict] | None = None,
-                   block: int | None = None) -> list[MarketingMixModel]:
+def bootstrap_fits(
+    model: MarketingMixModel,
+    spend: np.ndarray,
+    controls: np.ndarray | None,
+    t: np.ndarray,
+    n_draws: int,
+    seed: int,
+    calibration: list[dict] | None = None,
+    block: int | None = None,
+) -> list[MarketingMixModel]:
     """``n_draws`` refits of ``model`` on resampled outcomes (warm-started, one BLAS thread)."""
     if n_draws <= 0:
         return []
@@ -42,6 +49,9 @@ def bootstrap_fits(model: MarketingMixModel, spend: np.ndarray, controls: np.nda
     with threadpool_limits(1):
         for e in errors:
             refit = MarketingMixModel(**model.get_params())
-            fits.append(refit.fit(spend, model.fitted_ + e, controls, t=t, calibration=calibration,
-                                  theta0=model.theta_, sigma=model.sigma_))
+            fits.append(
+                refit.fit(
+                    spend, model.fitted_ + e, controls, t=t, calibration=calibration, theta0=model.theta_, sigma=model.sigma_
+                )
+            )
     return fits

@@ -25,20 +25,22 @@ def identification(spend: np.ndarray, channels: list[str]) -> pd.DataFrame:
     reasons = []
     for i, c in enumerate(channels):
         if constant[i]:
-            reasons.append(f"spend barely varies (coefficient of variation {100 * cv[i]:.1f} %, below "
-                           f"{100 * MIN_CV:.0f} %): its effect cannot be told from the base level; vary its "
-                           "spend for some periods or run a lift test")
+            reasons.append(
+                f"spend barely varies (coefficient of variation {100 * cv[i]:.1f} %, below "
+                f"{100 * MIN_CV:.0f} %): its effect cannot be told from the base level; vary its "
+                "spend for some periods or run a lift test"
+            )
             continue
-        twins = [channels[j] for j in range(len(channels))
-                 if j != i and not constant[j] and abs(corr[i, j]) > MAX_CORR]
+        twins = [channels[j] for j in range(len(channels)) if j != i and not constant[j] and abs(corr[i, j]) > MAX_CORR]
         if twins:
             top = max(abs(corr[i, channels.index(t)]) for t in twins)
-            reasons.append(f"spend moves in lockstep with {', '.join(twins)} (correlation {top:.2f}): only "
-                           "their joint effect can be measured; vary one without the other or run a lift test")
+            reasons.append(
+                f"spend moves in lockstep with {', '.join(twins)} (correlation {top:.2f}): only "
+                "their joint effect can be measured; vary one without the other or run a lift test"
+            )
         else:
             reasons.append("")
-    return pd.DataFrame({"channel": channels, "identified": [r == "" for r in reasons],
-                         "constant": constant, "reason": reasons})
+    return pd.DataFrame({"channel": channels, "identified": [r == "" for r in reasons], "constant": constant, "reason": reasons})
 
 
 def accuracy(actual: np.ndarray, predicted: np.ndarray) -> dict:
@@ -75,15 +77,21 @@ def residual_sentences(checks: dict) -> list[str]:
     """What the residual checks mean, in words."""
     out = []
     if checks["ljung_box_p"] < 0.05:
-        out.append(f"The errors are autocorrelated (Ljung-Box p = {checks['ljung_box_p']:.3f}, Durbin-Watson "
-                   f"{checks['durbin_watson']:.2f}): something that persists over periods is not in the model; "
-                   "the block bootstrap widens the intervals for it, but look for a missing driver.")
+        out.append(
+            f"The errors are autocorrelated (Ljung-Box p = {checks['ljung_box_p']:.3f}, Durbin-Watson "
+            f"{checks['durbin_watson']:.2f}): something that persists over periods is not in the model; "
+            "the block bootstrap widens the intervals for it, but look for a missing driver."
+        )
     else:
-        out.append(f"No autocorrelation left in the errors (Ljung-Box p = {checks['ljung_box_p']:.2f}, "
-                   f"Durbin-Watson {checks['durbin_watson']:.2f}).")
+        out.append(
+            f"No autocorrelation left in the errors (Ljung-Box p = {checks['ljung_box_p']:.2f}, "
+            f"Durbin-Watson {checks['durbin_watson']:.2f})."
+        )
     if checks["jarque_bera_p"] < 0.01:
-        out.append(f"The errors are not normal (Jarque-Bera p = {checks['jarque_bera_p']:.3f}): look for "
-                   "outlier periods (stock-outs, data errors); the intervals do not assume normality.")
+        out.append(
+            f"The errors are not normal (Jarque-Bera p = {checks['jarque_bera_p']:.3f}): look for "
+            "outlier periods (stock-outs, data errors); the intervals do not assume normality."
+        )
     return out
 
 

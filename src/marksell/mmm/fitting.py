@@ -53,9 +53,17 @@ class MixFit:
         return np.arange(len(self.series.y), dtype=float)
 
 
-def fit_mix(series: MixSeries, adstock: str = "geometric", saturation: str = "hill", max_lag: int = 8,
-            n_bootstrap: int = 200, seed: int = 7, calibration: pd.DataFrame | None = None,
-            interval: float = 0.9, calibration_source: str = "") -> MixFit:
+def fit_mix(
+    series: MixSeries,
+    adstock: str = "geometric",
+    saturation: str = "hill",
+    max_lag: int = 8,
+    n_bootstrap: int = 200,
+    seed: int = 7,
+    calibration: pd.DataFrame | None = None,
+    interval: float = 0.9,
+    calibration_source: str = "",
+) -> MixFit:
     """Fit the model on ``series`` and bootstrap it (``n_bootstrap`` refits).
 
     Channels whose spend barely varies are left out of the model (their effect is part of the base);
@@ -66,27 +74,46 @@ def fit_mix(series: MixSeries, adstock: str = "geometric", saturation: str = "hi
     ident = diagnostics.identification(series.spend, series.channels)
     modelled = [i for i in range(len(series.channels)) if not ident["constant"].iloc[i]]
     if not modelled:
-        raise AnalysisError("no channel's spend varies enough to measure an effect: "
-                            + "; ".join(f"{c}: {r}" for c, r in zip(ident["channel"], ident["reason"])))
+        raise AnalysisError(
+            "no channel's spend varies enough to measure an effect: "
+            + "; ".join(f"{c}: {r}" for c, r in zip(ident["channel"], ident["reason"]))
+        )
     spend, y, ctrl = series.spend[:, modelled], series.y, series.controls
     t = np.arange(len(y), dtype=float)
-    params = {"adstock": adstock, "saturation": saturation, "max_lag": max_lag, "seasons": series.seasons,
-              "seed": seed}
-    rows = calibration_rows(calibration, series, modelled, calibration_source) if calibration is not None \
-        and len(calibration) else []
+    params = {"adstock": adstock, "saturation": saturation, "max_lag": max_lag, "seasons": series.seasons, "seed": seed}
+    rows = (
+        calibration_rows(calibration, series, modelled, calibration_source)
+        if calibration is not None and len(calibration)
+        else []
+    )
     with threadpool_limits(1):
         holdout_model, acc = _holdout(params, spend, y, ctrl, series.holdout)
         base = MarketingMixModel(**params).fit(spend, y, ctrl, t=t)
-        model = MarketingMixModel(**params).fit(spend, y, ctrl, t=t, calibration=rows,
-                                                theta0=base.theta_) if rows else base
+        model = MarketingMixModel(**params).fit(spend, y, ctrl, t=t, calibration=rows, theta0=base.theta_) if rows else base
     acc["fit"] = diagnostics.accuracy(y, model.fitted_)
     draws = bootstrap_fits(model, spend, ctrl, t, n_bootstrap, seed, calibration=rows)
-    settings = {**params, "n_bootstrap": n_bootstrap, "block_length": block_length(len(y)),
-                "holdout_periods": series.holdout, "recent_periods": series.recent, "seasons": series.seasons}
-    return MixFit(series=series, identification=ident, modelled=modelled, model=model,
-                  holdout_model=holdout_model, accuracy=acc, residuals=diagnostics.residual_checks(model.resid_),
-                  draws=draws, interval=interval, settings=settings, calibration=rows,
-                  uncalibrated=base if rows else None)
+    settings = {
+        **params,
+        "n_bootstrap": n_bootstrap,
+        "block_length": block_length(len(y)),
+        "holdout_periods": series.holdout,
+        "recent_periods": series.recent,
+        "seasons": series.seasons,
+    }
+    return MixFit(
+        series=series,
+        identification=ident,
+        modelled=modelled,
+        model=model,
+        holdout_model=holdout_model,
+        accuracy=acc,
+        residuals=diagnostics.residual_checks(model.resid_),
+        draws=draws,
+        interval=interval,
+        settings=settings,
+        calibration=rows,
+        uncalibrated=base if rows else None,
+    )
 
 
 def _holdout(params, spend, y, ctrl, h):

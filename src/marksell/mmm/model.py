@@ -62,8 +62,16 @@ class MarketingMixModel:
     seed : seeds the Sobol sample.
     """
 
-    def __init__(self, adstock: str = "geometric", saturation: str = "hill", max_lag: int = 8,
-                 seasons: tuple = ((52.18, 3),), trend: bool = True, n_starts: int = 3, seed: int = 7):
+    def __init__(
+        self,
+        adstock: str = "geometric",
+        saturation: str = "hill",
+        max_lag: int = 8,
+        seasons: tuple = ((52.18, 3),),
+        trend: bool = True,
+        n_starts: int = 3,
+        seed: int = 7,
+    ):
         self.adstock = adstock
         self.saturation = saturation
         self.max_lag = max_lag
@@ -74,8 +82,15 @@ class MarketingMixModel:
 
     def get_params(self) -> dict:
         """The constructor's parameters (to build an unfitted copy)."""
-        return {"adstock": self.adstock, "saturation": self.saturation, "max_lag": self.max_lag,
-                "seasons": self.seasons, "trend": self.trend, "n_starts": self.n_starts, "seed": self.seed}
+        return {
+            "adstock": self.adstock,
+            "saturation": self.saturation,
+            "max_lag": self.max_lag,
+            "seasons": self.seasons,
+            "trend": self.trend,
+            "n_starts": self.n_starts,
+            "seed": self.seed,
+        }
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -150,9 +165,16 @@ class MarketingMixModel:
         return tf.saturate(self.saturation, x, sat)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, spend: np.ndarray, y: np.ndarray, controls: np.ndarray | None = None,
-            t: np.ndarray | None = None, calibration: list[dict] | None = None,
-            theta0: np.ndarray | None = None, sigma: float | None = None) -> MarketingMixModel:
+    def fit(
+        self,
+        spend: np.ndarray,
+        y: np.ndarray,
+        controls: np.ndarray | None = None,
+        t: np.ndarray | None = None,
+        calibration: list[dict] | None = None,
+        theta0: np.ndarray | None = None,
+        sigma: float | None = None,
+    ) -> MarketingMixModel:
         """Fit on ``spend`` ``(n, channels)``, outcome ``y`` ``(n,)``, optional ``controls`` ``(n, k)``.
 
         ``t`` is the period index (default ``0..n-1``; give it for refits on part of the data).
@@ -172,11 +194,9 @@ class MarketingMixModel:
         t = np.arange(n, dtype=float) if t is None else np.asarray(t, float)
         self._set_scales(spend, y, controls, t)
         base, self.baseline_names_ = self.baseline_design(t, controls)
-        problem = _Projected(base, y / self.y_scale_,
-                             tf.lag_matrix(spend / self.spend_scale_, self.max_lag), self, sigma)
+        problem = _Projected(base, y / self.y_scale_, tf.lag_matrix(spend / self.spend_scale_, self.max_lag), self, sigma)
         lo, hi = self._bounds(n_channels)
-        starts = ([np.clip(self._pack(theta0), lo, hi)] if theta0 is not None
-                  else self._sobol_starts(problem, lo, hi, n_channels))
+        starts = [np.clip(self._pack(theta0), lo, hi)] if theta0 is not None else self._sobol_starts(problem, lo, hi, n_channels)
         best = None
         for u0 in starts:
             sol = problem.solve(u0, lo, hi)
@@ -227,8 +247,10 @@ class MarketingMixModel:
     # ------------------------------------------------------------------ using the fit
     def _check_fitted(self) -> None:
         if not hasattr(self, "theta_"):
-            raise RuntimeError("This MarketingMixModel instance is not fitted yet. Call 'fit' with "
-                               "appropriate arguments before using this estimator.")
+            raise RuntimeError(
+                "This MarketingMixModel instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
 
     def contributions(self, spend: np.ndarray) -> np.ndarray:
         """Outcome caused by each channel in each period ``(n, channels)`` (the spend's own history)."""
@@ -289,8 +311,7 @@ class _Projected:
     ``PRIORS``) adds one row per parameter.
     """
 
-    def __init__(self, base: np.ndarray, y: np.ndarray, lagged: np.ndarray, model: MarketingMixModel,
-                 sigma: float | None = None):
+    def __init__(self, base: np.ndarray, y: np.ndarray, lagged: np.ndarray, model: MarketingMixModel, sigma: float | None = None):
         self.base, self.y, self.lagged, self.model = base, y, lagged, model
         self.q, _ = linalg.qr(base, mode="economic")
         self.y_perp = y - self.q @ (self.q.T @ y)
@@ -318,8 +339,7 @@ class _Projected:
 
     def calibrate(self, tests: list[dict], sigma: float, y_scale: float) -> None:
         """Add one weighted row per lift test (see :meth:`MarketingMixModel.fit`)."""
-        self.calib = [(int(s["channel"]), np.asarray(s["mask"], bool), sigma / (float(s["se"]) / y_scale))
-                      for s in tests]
+        self.calib = [(int(s["channel"]), np.asarray(s["mask"], bool), sigma / (float(s["se"]) / y_scale)) for s in tests]
         self.extra_y = np.array([float(s["lift"]) / y_scale * w for s, (_, _, w) in zip(tests, self.calib)])
         self._cache = None
 
@@ -354,8 +374,7 @@ class _Projected:
             h = 1e-6 * max(1.0, float(np.abs(u[j::k]).max()))
             step = np.array(u, float)
             step[j::k] += h
-            d_feats = (self.model._features_from_lagged(self.lagged, self.model._unpack(step, self.n_channels))
-                       - feats) / h
+            d_feats = (self.model._features_from_lagged(self.lagged, self.model._unpack(step, self.n_channels)) - feats) / h
             jac[:, j::k] = -self._matrix(d_feats) * beta
         active = beta > 0
         if active.any():
@@ -374,5 +393,4 @@ class _Projected:
         return beta, gamma
 
     def solve(self, u0, lo, hi):
-        return optimize.least_squares(self.residual, u0, jac=self.jacobian, bounds=(lo, hi), method="trf",
-                                      max_nfev=40 * len(u0))
+        return optimize.least_squares(self.residual, u0, jac=self.jacobian, bounds=(lo, hi), method="trf", max_nfev=40 * len(u0))

@@ -14,8 +14,7 @@ use_style()  # one palette, no offset notation, unit-labelled axes across every 
 BASELINE_PARTS = ("base", "trend", "seasonality")
 
 
-def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome",
-                         unit: str = "") -> Figure:
+def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome", unit: str = "") -> Figure:
     """Stacked contributions over time: the base (intercept, trend, season, controls) and each channel on top,
     with the actual outcome as a line; the outcome axis in ``unit`` (:func:`marksell.mmm.outcome_unit`)."""
     fig, ax = plt.subplots(figsize=(11, 4.2))
@@ -32,8 +31,9 @@ def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str
     return fig
 
 
-def response_figure(curves: pd.DataFrame, period: str = "period", ncols: int = 3, *, currency: str = "",
-                    outcome: str = "outcome", unit: str = "") -> Figure:
+def response_figure(
+    curves: pd.DataFrame, period: str = "period", ncols: int = 3, *, currency: str = "", outcome: str = "outcome", unit: str = ""
+) -> Figure:
     """Long-run response curve per channel with its interval band; the dot marks today's spend. Spend axes in
     ``currency``, the response axes in ``unit`` (see :func:`marksell.mmm.outcome_unit`)."""
     chans = list(dict.fromkeys(curves["channel"]))

@@ -55,13 +55,12 @@ class MixSeries:
     @property
     def today_spend(self) -> np.ndarray:
         """Average spend per period over the last quarter (the reference for marginal returns and budgets)."""
-        return self.spend[-self.recent:].mean(axis=0)
+        return self.spend[-self.recent :].mean(axis=0)
 
 
 def channel_name(column: str) -> str:
     """Report name of a spend column (``spend_search`` -> ``search``)."""
-    return column[len(SPEND_PREFIX):] if column.startswith(SPEND_PREFIX) and len(column) > len(SPEND_PREFIX) \
-        else column
+    return column[len(SPEND_PREFIX) :] if column.startswith(SPEND_PREFIX) and len(column) > len(SPEND_PREFIX) else column
 
 
 def infer_freq(dates: pd.Series) -> str | None:
@@ -79,9 +78,16 @@ def infer_freq(dates: pd.Series) -> str | None:
     return None
 
 
-def prepare_series(df: pd.DataFrame, target: str = "sales", channels: list[str] | None = None,
-                   controls: list[str] | None = None, holdout_weeks: int = 13, date_col: str = "date",
-                   source: str = "", optional_controls: bool = False) -> MixSeries:
+def prepare_series(
+    df: pd.DataFrame,
+    target: str = "sales",
+    channels: list[str] | None = None,
+    controls: list[str] | None = None,
+    holdout_weeks: int = 13,
+    date_col: str = "date",
+    source: str = "",
+    optional_controls: bool = False,
+) -> MixSeries:
     """Check the table and return it as a :class:`MixSeries` (raises one error listing every problem).
 
     ``channels`` are spend columns (empty: every column starting with ``spend_``); ``holdout_weeks`` is
@@ -110,16 +116,26 @@ def prepare_series(df: pd.DataFrame, target: str = "sales", channels: list[str] 
     kept = []
     for c in controls:
         if df[c].nunique() < 2:
-            notes.append(f"control `{c}` has the same value in every period and was left out (it would only "
-                         "repeat the base level).")
+            notes.append(
+                f"control `{c}` has the same value in every period and was left out (it would only repeat the base level)."
+            )
         else:
             kept.append(c)
     return MixSeries(
-        dates=pd.DatetimeIndex(df[date_col]), y=df[target].to_numpy(float),
-        spend=df[spend_cols].to_numpy(float), controls=df[kept].to_numpy(float).reshape(len(df), len(kept)),
-        channels=[channel_name(c) for c in spend_cols], spend_columns=spend_cols, control_names=kept,
-        target=target, freq=freq, holdout=holdout, recent=int(round(91 / per["days"])), source=source,
-        notes=notes)
+        dates=pd.DatetimeIndex(df[date_col]),
+        y=df[target].to_numpy(float),
+        spend=df[spend_cols].to_numpy(float),
+        controls=df[kept].to_numpy(float).reshape(len(df), len(kept)),
+        channels=[channel_name(c) for c in spend_cols],
+        spend_columns=spend_cols,
+        control_names=kept,
+        target=target,
+        freq=freq,
+        holdout=holdout,
+        recent=int(round(91 / per["days"])),
+        source=source,
+        notes=notes,
+    )
 
 
 def check_run_parameters(given: dict) -> None:
@@ -136,9 +152,14 @@ def check_run_parameters(given: dict) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = load_mmm(given.get("mmm_path", ""), columns=given.get("columns") or None)
-        prepare_series(table, target=given.get("target", "sales"), channels=given.get("channels") or None,
-                       controls=given.get("controls") or [], holdout_weeks=int(given.get("holdout_weeks", 13)),
-                       optional_controls=True)
+        prepare_series(
+            table,
+            target=given.get("target", "sales"),
+            channels=given.get("channels") or None,
+            controls=given.get("controls") or [],
+            holdout_weeks=int(given.get("holdout_weeks", 13)),
+            optional_controls=True,
+        )
         if given.get("calibration_path"):
             load_lift_tests(given["calibration_path"])
 
@@ -151,24 +172,49 @@ def _column_problems(df, target, channels, controls, date_col) -> list[dict]:
     present = set(df.columns)
     out = []
     if date_col not in present:
-        out.append(_problem(date_col, "a date column", "no such column",
-                            f"map your date column onto `{date_col}` with `columns`"))
+        out.append(
+            _problem(date_col, "a date column", "no such column", f"map your date column onto `{date_col}` with `columns`")
+        )
     if target not in present:
         numeric = sorted(c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]))
-        out.append(_problem(target, "the outcome column named by `target`", "no such column",
-                            f"set `target` to one of {numeric} or map your outcome column with `columns`"))
+        out.append(
+            _problem(
+                target,
+                "the outcome column named by `target`",
+                "no such column",
+                f"set `target` to one of {numeric} or map your outcome column with `columns`",
+            )
+        )
     if channels:
         for c in channels:
             if c not in present:
-                out.append(_problem(c, "a spend column listed in `channels`", "no such column",
-                                    f"remove it from `channels` or check the spelling; columns: {sorted(map(str, present))}"))
+                out.append(
+                    _problem(
+                        c,
+                        "a spend column listed in `channels`",
+                        "no such column",
+                        f"remove it from `channels` or check the spelling; columns: {sorted(map(str, present))}",
+                    )
+                )
     elif not any(str(c).startswith(SPEND_PREFIX) for c in df.columns):
-        out.append(_problem("", "spend columns", "no column whose name starts with `spend_`",
-                            "list the spend columns in `channels` or rename them to spend_<channel>"))
+        out.append(
+            _problem(
+                "",
+                "spend columns",
+                "no column whose name starts with `spend_`",
+                "list the spend columns in `channels` or rename them to spend_<channel>",
+            )
+        )
     for c in controls or []:
         if c not in present:
-            out.append(_problem(c, "a control column listed in `controls`", "no such column",
-                                "remove it from `controls` or check the spelling"))
+            out.append(
+                _problem(
+                    c,
+                    "a control column listed in `controls`",
+                    "no such column",
+                    "remove it from `controls` or check the spelling",
+                )
+            )
     for c in [target, *(channels or []), *(controls or [])]:
         if c in present and not pd.api.types.is_numeric_dtype(df[c]):
             out.append(_problem(c, "numbers", f"{df[c].dtype} values", "convert the column to numbers"))
@@ -177,16 +223,34 @@ def _column_problems(df, target, channels, controls, date_col) -> list[dict]:
 
 def _date_problems(dates: pd.Series, freq: str | None, date_col: str) -> list[dict]:
     if dates.isna().any():
-        return [_problem(date_col, "a date in every row", f"{int(dates.isna().sum())} empty dates",
-                         "fill or remove the rows without a date")]
+        return [
+            _problem(
+                date_col,
+                "a date in every row",
+                f"{int(dates.isna().sum())} empty dates",
+                "fill or remove the rows without a date",
+            )
+        ]
     dup = dates[dates.duplicated()]
     if len(dup):
-        return [_problem(date_col, "one row per period", f"{len(dup)} repeated dates",
-                         "add up (or remove) the rows of the same period before the analysis",
-                         ", ".join(f"{d:%Y-%m-%d}" for d in dup[:3]))]
+        return [
+            _problem(
+                date_col,
+                "one row per period",
+                f"{len(dup)} repeated dates",
+                "add up (or remove) the rows of the same period before the analysis",
+                ", ".join(f"{d:%Y-%m-%d}" for d in dup[:3]),
+            )
+        ]
     if freq is None:
-        return [_problem(date_col, "daily, weekly or monthly dates", "irregular spacing of the dates",
-                         "aggregate the data to days, weeks or months")]
+        return [
+            _problem(
+                date_col,
+                "daily, weekly or monthly dates",
+                "irregular spacing of the dates",
+                "aggregate the data to days, weeks or months",
+            )
+        ]
     if freq == "M":
         periods = dates.dt.to_period("M")
         expected = pd.period_range(periods.min(), periods.max(), freq="M")
@@ -199,15 +263,25 @@ def _date_problems(dates: pd.Series, freq: str | None, date_col: str) -> list[di
         shown = [f"{d:%Y-%m-%d}" for d in missing[:3]]
         off = pd.DatetimeIndex(dates).difference(expected)
         if len(off):
-            return [_problem(date_col, f"one date per {FREQS[freq]['name']}, evenly spaced",
-                             f"{len(off)} dates off the {FREQS[freq]['name']}ly grid",
-                             "use the same weekday (or day) for every period",
-                             ", ".join(f"{d:%Y-%m-%d}" for d in off[:3]))]
+            return [
+                _problem(
+                    date_col,
+                    f"one date per {FREQS[freq]['name']}, evenly spaced",
+                    f"{len(off)} dates off the {FREQS[freq]['name']}ly grid",
+                    "use the same weekday (or day) for every period",
+                    ", ".join(f"{d:%Y-%m-%d}" for d in off[:3]),
+                )
+            ]
     if len(missing):
-        return [_problem(date_col, f"every {FREQS[freq]['name']} from the first to the last date",
-                         f"{len(missing)} missing {FREQS[freq]['name']}s",
-                         "add the missing periods (with zero spend where nothing was spent, and the outcome)",
-                         ", ".join(shown))]
+        return [
+            _problem(
+                date_col,
+                f"every {FREQS[freq]['name']} from the first to the last date",
+                f"{len(missing)} missing {FREQS[freq]['name']}s",
+                "add the missing periods (with zero spend where nothing was spent, and the outcome)",
+                ", ".join(shown),
+            )
+        ]
     return []
 
 
@@ -219,24 +293,57 @@ def _value_problems(df, target, spend_cols, controls, date_col) -> list[dict]:
 
     gaps = df[target].isna()
     if gaps.any():
-        out.append(_problem(target, "an outcome in every period", f"{int(gaps.sum())} empty values (gaps)",
-                            "fill in the missing periods' outcome or shorten the history to a span without gaps",
-                            at(gaps)))
+        out.append(
+            _problem(
+                target,
+                "an outcome in every period",
+                f"{int(gaps.sum())} empty values (gaps)",
+                "fill in the missing periods' outcome or shorten the history to a span without gaps",
+                at(gaps),
+            )
+        )
     for c in spend_cols:
         s = df[c]
         if s.isna().any():
-            out.append(_problem(c, "a spend in every period", f"{int(s.isna().sum())} empty values",
-                                "enter 0 for periods without spend", at(s.isna())))
+            out.append(
+                _problem(
+                    c,
+                    "a spend in every period",
+                    f"{int(s.isna().sum())} empty values",
+                    "enter 0 for periods without spend",
+                    at(s.isna()),
+                )
+            )
         if (s < 0).any():
-            out.append(_problem(c, "spend >= 0", f"{int((s < 0).sum())} negative values",
-                                "correct the rows (refunds belong in an earlier period's spend)", at(s < 0)))
+            out.append(
+                _problem(
+                    c,
+                    "spend >= 0",
+                    f"{int((s < 0).sum())} negative values",
+                    "correct the rows (refunds belong in an earlier period's spend)",
+                    at(s < 0),
+                )
+            )
         elif s.fillna(0).eq(0).all():
-            out.append(_problem(c, "some spend", "zero in every period",
-                                "remove the channel from `channels` (nothing was spent, so no effect can be measured)"))
+            out.append(
+                _problem(
+                    c,
+                    "some spend",
+                    "zero in every period",
+                    "remove the channel from `channels` (nothing was spent, so no effect can be measured)",
+                )
+            )
     for c in controls:
         if df[c].isna().any():
-            out.append(_problem(c, "a value in every period", f"{int(df[c].isna().sum())} empty values",
-                                "fill the control's gaps or remove it from `controls`", at(df[c].isna())))
+            out.append(
+                _problem(
+                    c,
+                    "a value in every period",
+                    f"{int(df[c].isna().sum())} empty values",
+                    "fill the control's gaps or remove it from `controls`",
+                    at(df[c].isna()),
+                )
+            )
     return out
 
 
@@ -247,6 +354,12 @@ def _length_problems(n: int, freq: str, holdout_weeks: int, date_col: str) -> li
     need = 2 * season + holdout
     if n >= need:
         return []
-    return [_problem(date_col, f"at least two years ({2 * season} {per['name']}s) plus the holdout ({holdout}) = "
-                     f"{need} {per['name']}s, to tell yearly seasonality from marketing",
-                     f"{n} {per['name']}s", "provide a longer history or lower `holdout_weeks`")]
+    return [
+        _problem(
+            date_col,
+            f"at least two years ({2 * season} {per['name']}s) plus the holdout ({holdout}) = "
+            f"{need} {per['name']}s, to tell yearly seasonality from marketing",
+            f"{n} {per['name']}s",
+            "provide a longer history or lower `holdout_weeks`",
+        )
+    ]

@@ -10,10 +10,29 @@ from marksell.mmm.fitting import MixFit
 from marksell.reporting.numbers import money
 from marksell.reporting.tables import infer_kind
 
-CHANNEL_COLUMNS = ["channel", "spend", "contribution", "share_of_spend", "share_of_effect", "roas", "roas_lo",
-                   "roas_hi", "mroas", "mroas_lo", "mroas_hi", "identified", "reason"]
-ALLOCATION_COLUMNS = ["channel", "current_spend", "recommended_spend", "change_pct", "contribution_current",
-                      "contribution_recommended"]
+CHANNEL_COLUMNS = [
+    "channel",
+    "spend",
+    "contribution",
+    "share_of_spend",
+    "share_of_effect",
+    "roas",
+    "roas_lo",
+    "roas_hi",
+    "mroas",
+    "mroas_lo",
+    "mroas_hi",
+    "identified",
+    "reason",
+]
+ALLOCATION_COLUMNS = [
+    "channel",
+    "current_spend",
+    "recommended_spend",
+    "change_pct",
+    "contribution_current",
+    "contribution_recommended",
+]
 #: A recommended change within this many percent counts as "hold".
 HOLD_PCT = 5.0
 
@@ -47,12 +66,25 @@ def channel_table(fit: MixFit) -> pd.DataFrame:
     spend = s.spend.sum(axis=0)
     rows = []
     for i, c in enumerate(s.channels):
-        row = {"channel": c, "spend": spend[i], "share_of_spend": spend[i] / spend.sum(),
-               "identified": bool(ident.loc[c, "identified"]), "reason": ident.loc[c, "reason"]}
+        row = {
+            "channel": c,
+            "spend": spend[i],
+            "share_of_spend": spend[i] / spend.sum(),
+            "identified": bool(ident.loc[c, "identified"]),
+            "reason": ident.loc[c, "reason"],
+        }
         if i in fit.modelled and row["identified"]:
             j = fit.modelled.index(i)
-            row.update(contribution=contrib[j], share_of_effect=contrib[j] / contrib.sum(), roas=roas[j],
-                       roas_lo=rlo[j], roas_hi=rhi[j], mroas=mroas[j], mroas_lo=mlo[j], mroas_hi=mhi[j])
+            row.update(
+                contribution=contrib[j],
+                share_of_effect=contrib[j] / contrib.sum(),
+                roas=roas[j],
+                roas_lo=rlo[j],
+                roas_hi=rhi[j],
+                mroas=mroas[j],
+                mroas_lo=mlo[j],
+                mroas_hi=mhi[j],
+            )
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=CHANNEL_COLUMNS)
 
@@ -93,11 +125,24 @@ def response_curves(fit: MixFit, points: int = 41) -> pd.DataFrame:
         resp = fit.model.response(level)[:, j]
         draws = np.array([m.response(level)[:, j] for m in fit.draws]).reshape(len(fit.draws), len(grid))
         lo, hi = _band(draws, fit.interval)
-        rows.append(pd.DataFrame({"channel": c, "spend": grid, "response": resp, "response_lo": lo,
-                                  "response_hi": hi, "mroas": fit.model.marginal(level)[:, j],
-                                  "current": np.isclose(grid, today[j])}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["channel", "spend", "response", "response_lo", "response_hi", "mroas", "current"])
+        rows.append(
+            pd.DataFrame(
+                {
+                    "channel": c,
+                    "spend": grid,
+                    "response": resp,
+                    "response_lo": lo,
+                    "response_hi": hi,
+                    "mroas": fit.model.marginal(level)[:, j],
+                    "current": np.isclose(grid, today[j]),
+                }
+            )
+        )
+    return (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["channel", "spend", "response", "response_lo", "response_hi", "mroas", "current"])
+    )
 
 
 def carryover_table(fit: MixFit) -> pd.DataFrame:
@@ -125,8 +170,17 @@ def calibration_table(fit: MixFit) -> pd.DataFrame:
         j = r["channel"]
         without = fit.uncalibrated.contributions(fit.spend)[r["mask"], j].sum()
         with_ = fit.model.contributions(fit.spend)[r["mask"], j].sum()
-        rows.append({"channel": r["name"], "start": r["start"], "end": r["end"], "measured_lift": r["lift"],
-                     "lift_se": r["se"], "model_without_test": without, "model_with_test": with_})
+        rows.append(
+            {
+                "channel": r["name"],
+                "start": r["start"],
+                "end": r["end"],
+                "measured_lift": r["lift"],
+                "lift_se": r["se"],
+                "model_without_test": without,
+                "model_with_test": with_,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -135,8 +189,11 @@ def verdicts(channels: pd.DataFrame, plan: Allocation) -> pd.DataFrame:
     t = plan.table.set_index("channel")
     out = channels[["channel", "identified", "reason", "mroas", "mroas_lo", "mroas_hi"]].copy()
     out["change_pct"] = out["channel"].map(t["change_pct"])
-    out["verdict"] = np.select([~out["identified"], out["change_pct"] > HOLD_PCT, out["change_pct"] < -HOLD_PCT],
-                               ["not identified", "grow", "cut"], "hold")
+    out["verdict"] = np.select(
+        [~out["identified"], out["change_pct"] > HOLD_PCT, out["change_pct"] < -HOLD_PCT],
+        ["not identified", "grow", "cut"],
+        "hold",
+    )
     return out
 
 
@@ -152,10 +209,16 @@ def summary(fit: MixFit, plan: Allocation, currency: str = "", unit: str = "") -
     ``currency``: the currency of spend in the findings ("" = none); ``unit``: that of the outcome (see
     :func:`outcome_unit`; "" for counts)."""
     channels = channel_table(fit)
-    tables = {"channels": channels, "budget_allocation": allocation_table(plan),
-              "decomposition": decomposition(fit), "response_curves": response_curves(fit),
-              "hyperparameters": hyperparameters(fit), "scenarios": plan.scenarios,
-              "carryover": carryover_table(fit), "verdicts": verdicts(channels, plan)}
+    tables = {
+        "channels": channels,
+        "budget_allocation": allocation_table(plan),
+        "decomposition": decomposition(fit),
+        "response_curves": response_curves(fit),
+        "hyperparameters": hyperparameters(fit),
+        "scenarios": plan.scenarios,
+        "carryover": carryover_table(fit),
+        "verdicts": verdicts(channels, plan),
+    }
     if fit.calibration:
         tables["calibration"] = calibration_table(fit)
     js = {**_json(fit, plan, channels, tables), "currency": currency, "outcome_unit": unit}
@@ -167,21 +230,41 @@ def _json(fit: MixFit, plan: Allocation, channels: pd.DataFrame, tables: dict) -
     hp = tables["hyperparameters"].set_index("channel")
     contrib_now = float(plan.table["contribution_current"].sum())
     return {
-        "outcome": s.target, "period": s.period, "periods": len(s.y),
-        "first_date": f"{s.dates[0]:%Y-%m-%d}", "last_date": f"{s.dates[-1]:%Y-%m-%d}",
-        "model": {**{k: v for k, v in fit.settings.items()}, "interval": fit.interval,
-                  "method": "variable projection: NNLS effects, bounded least squares for carry-over and "
-                            "saturation; moving-block bootstrap refits"},
+        "outcome": s.target,
+        "period": s.period,
+        "periods": len(s.y),
+        "first_date": f"{s.dates[0]:%Y-%m-%d}",
+        "last_date": f"{s.dates[-1]:%Y-%m-%d}",
+        "model": {
+            **{k: v for k, v in fit.settings.items()},
+            "interval": fit.interval,
+            "method": "variable projection: NNLS effects, bounded least squares for carry-over and "
+            "saturation; moving-block bootstrap refits",
+        },
         "hyperparameters": {c: {k: float(v) for k, v in row.items()} for c, row in hp.iterrows()},
-        "accuracy": fit.accuracy, "residuals": fit.residuals,
-        "channels": {r["channel"]: {k: r[k] for k in ("roas", "roas_lo", "roas_hi", "mroas", "mroas_lo",
-                                                     "mroas_hi", "share_of_spend", "share_of_effect")}
-                     for _, r in channels.iterrows() if r["identified"]},
+        "accuracy": fit.accuracy,
+        "residuals": fit.residuals,
+        "channels": {
+            r["channel"]: {
+                k: r[k]
+                for k in ("roas", "roas_lo", "roas_hi", "mroas", "mroas_lo", "mroas_hi", "share_of_spend", "share_of_effect")
+            }
+            for _, r in channels.iterrows()
+            if r["identified"]
+        },
         "not_identified": {r["channel"]: r["reason"] for _, r in channels.iterrows() if not r["identified"]},
-        "budget": {"per_period": plan.budget, "max_change": plan.max_change, "gross_margin": plan.gross_margin,
-                   "recommended": dict(zip(plan.table["channel"], plan.table["recommended_spend"]))},
-        "uplift": {"value": plan.uplift, "lo": plan.uplift_lo, "hi": plan.uplift_hi,
-                   "pct_of_marketing_effect": 100 * plan.uplift / contrib_now if contrib_now else None},
+        "budget": {
+            "per_period": plan.budget,
+            "max_change": plan.max_change,
+            "gross_margin": plan.gross_margin,
+            "recommended": dict(zip(plan.table["channel"], plan.table["recommended_spend"])),
+        },
+        "uplift": {
+            "value": plan.uplift,
+            "lo": plan.uplift_lo,
+            "hi": plan.uplift_hi,
+            "pct_of_marketing_effect": 100 * plan.uplift / contrib_now if contrib_now else None,
+        },
         "scenarios": plan.scenarios.to_dict(orient="records"),
         "notes": list(s.notes),
     }
@@ -192,8 +275,9 @@ def _num(x: float, unit: str = "") -> str:
     return money(x, unit, 0 if abs(x) >= 100 else 2)
 
 
-def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.DataFrame, currency: str = "",
-             unit: str = "") -> list[str]:
+def findings(
+    fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.DataFrame, currency: str = "", unit: str = ""
+) -> list[str]:
     """Sentences a manager can act on, written from the results: spend in ``currency``, the outcome in ``unit``."""
     s = fit.series
     out, pct = [], int(round(100 * fit.interval))
@@ -203,46 +287,65 @@ def findings(fit: MixFit, plan: Allocation, channels: pd.DataFrame, verdict: pd.
     if acc.get("holdout"):
         h = acc["holdout"]
         mape = f"{h['mape']:.1f} %" if np.isfinite(h["mape"]) else "n/a (zero outcomes)"
-        line += (f"; on the last {h['n']} {s.period}s, which it did not see while fitting, its error was "
-                 f"{mape} (MAPE), R² {h['r2']:.2f}")
+        line += (
+            f"; on the last {h['n']} {s.period}s, which it did not see while fitting, its error was "
+            f"{mape} (MAPE), R² {h['r2']:.2f}"
+        )
     out.append(line + ".")
     ok = channels[channels["identified"]].sort_values("contribution", ascending=False)
     if len(ok):
         top = ok.iloc[0]
-        out.append(f"`{top['channel']}` brings the largest share of the marketing effect "
-                   f"({100 * top['share_of_effect']:.0f} % for {100 * top['share_of_spend']:.0f} % of the spend); "
-                   f"each unit spent returned {top['roas']:.2f} in `{s.target}` ({pct} % interval "
-                   f"{top['roas_lo']:.2f} to {top['roas_hi']:.2f}).")
+        out.append(
+            f"`{top['channel']}` brings the largest share of the marketing effect "
+            f"({100 * top['share_of_effect']:.0f} % for {100 * top['share_of_spend']:.0f} % of the spend); "
+            f"each unit spent returned {top['roas']:.2f} in `{s.target}` ({pct} % interval "
+            f"{top['roas_lo']:.2f} to {top['roas_hi']:.2f})."
+        )
     breakeven = 1 / plan.gross_margin if plan.gross_margin else 1.0
     what = f"gross profit pays back above {breakeven:.2f}" if plan.gross_margin else "revenue pays back above 1"
     for _, v in verdict[verdict["identified"]].sort_values("change_pct", ascending=False).iterrows():
-        sure = ("clearly above" if v["mroas_lo"] > breakeven else "clearly below" if v["mroas_hi"] < breakeven
-                else "not clearly above or below")
-        out.append(f"**{v['verdict'].capitalize()} `{v['channel']}`** ({v['change_pct']:+.0f} %): the next unit "
-                   f"at today's spend returns {v['mroas']:.2f} ({pct} % interval {v['mroas_lo']:.2f} to "
-                   f"{v['mroas_hi']:.2f}), {sure} break-even ({what}).")
-    gain = (f"Re-splitting the same budget ({_num(plan.budget, currency)} per {s.period}) as recommended adds "
-            f"{_num(plan.uplift, unit)} `{s.target}` per {s.period} in the long run ({pct} % interval "
-            f"{_num(plan.uplift_lo, unit)} to {_num(plan.uplift_hi, unit)})")
+        sure = (
+            "clearly above"
+            if v["mroas_lo"] > breakeven
+            else "clearly below"
+            if v["mroas_hi"] < breakeven
+            else "not clearly above or below"
+        )
+        out.append(
+            f"**{v['verdict'].capitalize()} `{v['channel']}`** ({v['change_pct']:+.0f} %): the next unit "
+            f"at today's spend returns {v['mroas']:.2f} ({pct} % interval {v['mroas_lo']:.2f} to "
+            f"{v['mroas_hi']:.2f}), {sure} break-even ({what})."
+        )
+    gain = (
+        f"Re-splitting the same budget ({_num(plan.budget, currency)} per {s.period}) as recommended adds "
+        f"{_num(plan.uplift, unit)} `{s.target}` per {s.period} in the long run ({pct} % interval "
+        f"{_num(plan.uplift_lo, unit)} to {_num(plan.uplift_hi, unit)})"
+    )
     if np.isfinite(plan.uplift_lo) and plan.uplift_lo <= 0:
         gain += "; the interval includes no gain, so move part of the budget first and measure"
     out.append(gain + ".")
     sc = plan.scenarios.set_index("budget_pct")
     if 120 in sc.index and "outcome_change" in sc and np.isfinite(sc.loc[120, "outcome_change"]):
         r = sc.loc[120]
-        txt = (f"With 20 % more budget (best split) `{s.target}` would change by {_num(r['outcome_change'], unit)} "
-               f"per {s.period} for {_num(r['spend_change'], currency)} more spend")
+        txt = (
+            f"With 20 % more budget (best split) `{s.target}` would change by {_num(r['outcome_change'], unit)} "
+            f"per {s.period} for {_num(r['spend_change'], currency)} more spend"
+        )
         if plan.gross_margin:
             txt += f", a profit change of {_num(r['profit_change'], unit)} at a {100 * plan.gross_margin:.0f} % margin"
         out.append(txt + ".")
     if plan.gross_margin and "profit_change" in sc and sc["profit_change"].notna().any():
         best = sc["profit_change"].idxmax()
         below = verdict[verdict["identified"] & (verdict["mroas_hi"] < breakeven)]["channel"].tolist()
-        txt = (f"Of the budgets tried ({', '.join(f'{k} %' for k in sc.index)} of today's), {best} % earns the most "
-               f"gross profit ({_num(sc.loc[best, 'profit_change'], unit)} per {s.period} against today's split)")
+        txt = (
+            f"Of the budgets tried ({', '.join(f'{k} %' for k in sc.index)} of today's), {best} % earns the most "
+            f"gross profit ({_num(sc.loc[best, 'profit_change'], unit)} per {s.period} against today's split)"
+        )
         if len(below) == int(verdict["identified"].sum()):
-            txt += "; no channel's next unit pays back in gross profit at today's spend, so the budget is above " \
-                   "its most profitable level"
+            txt += (
+                "; no channel's next unit pays back in gross profit at today's spend, so the budget is above "
+                "its most profitable level"
+            )
         out.append(txt + ".")
     for _, r in channels[~channels["identified"]].iterrows():
         out.append(f"No ROAS for `{r['channel']}`: {r['reason']}; it keeps today's spend in the plan.")
@@ -261,8 +364,7 @@ def rule_comparison(channels: pd.DataFrame, rule_roas: dict) -> pd.DataFrame:
 def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
     """Kinds for ``reporting.tables.table`` where a name misleads: MAPE is already in percent, ``n`` counts
     periods, decay is a share carried over to the next period, the half-saturation point is a spend."""
-    kinds = {"mape": "percent", "nrmse": "number", "r2": "number", "n": "count", "decay": "share",
-             "half_saturation": "money"}
+    kinds = {"mape": "percent", "nrmse": "number", "r2": "number", "n": "count", "decay": "share", "half_saturation": "money"}
     return {c: k for c, k in kinds.items() if c in frame.columns}
 
 
@@ -270,18 +372,21 @@ def display_kinds(frame: pd.DataFrame) -> dict[str, str]:
 # Each caption says what the chart shows and how to read it, then one figure of this run computed here.
 
 
-def decomposition_caption(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome",
-                          period: str = "period") -> str:
+def decomposition_caption(decomp: pd.DataFrame, channels: list[str], outcome: str = "outcome", period: str = "period") -> str:
     """Caption of :func:`marksell.mmm.plots.decomposition_figure`: how to read it, and the channels' share of the
     modelled outcome."""
-    text = (f"{outcome} per {period}: the black line is the actual outcome; the layers stacked under it are what "
-            "the model attributes to the base (intercept, trend, season and controls, at the bottom) and to each "
-            f"channel. Where the line leaves the top of the stack, the model misses that {period}.")
+    text = (
+        f"{outcome} per {period}: the black line is the actual outcome; the layers stacked under it are what "
+        "the model attributes to the base (intercept, trend, season and controls, at the bottom) and to each "
+        f"channel. Where the line leaves the top of the stack, the model misses that {period}."
+    )
     fitted = float(decomp["fitted"].sum())
     if fitted > 0 and channels:
         share = float(decomp[list(channels)].to_numpy().sum()) / fitted
-        text += (f" Here the {len(channels)} channel(s) account for {share:.0%} of the modelled {outcome} over "
-                 f"{len(decomp)} {period}s.")
+        text += (
+            f" Here the {len(channels)} channel(s) account for {share:.0%} of the modelled {outcome} over "
+            f"{len(decomp)} {period}s."
+        )
     return text
 
 
@@ -292,12 +397,15 @@ def roas_caption(channels: pd.DataFrame, breakeven: float = 1.0, interval: float
     left_out = len(channels) - len(d)
     bounded = d["mroas_lo"].notna().all()
     above = int((d["mroas_lo" if bounded else "mroas"] > breakeven).sum())
-    return (f"Per measured channel, two dots with {interval:.0%} intervals: the average return on spend (upper) and "
-            f"the return of the next unit of spend at today's spend (lower); the dashed line is break-even "
-            f"({breakeven:.2f}). A dot right of the line returns more than it costs; an interval across the line "
-            f"means the data cannot tell. Here {above} of {len(d)} measured channel(s) have a marginal return "
-            + ("whose whole interval lies above" if bounded else "above") + " break-even"
-            + (f"; {left_out} channel(s) that cannot be measured are left out." if left_out else "."))
+    return (
+        f"Per measured channel, two dots with {interval:.0%} intervals: the average return on spend (upper) and "
+        f"the return of the next unit of spend at today's spend (lower); the dashed line is break-even "
+        f"({breakeven:.2f}). A dot right of the line returns more than it costs; an interval across the line "
+        f"means the data cannot tell. Here {above} of {len(d)} measured channel(s) have a marginal return "
+        + ("whose whole interval lies above" if bounded else "above")
+        + " break-even"
+        + (f"; {left_out} channel(s) that cannot be measured are left out." if left_out else ".")
+    )
 
 
 def share_caption(channels: pd.DataFrame) -> str:
@@ -305,35 +413,45 @@ def share_caption(channels: pd.DataFrame) -> str:
     their share of the budget."""
     d = channels[channels["identified"]]
     more = int((d["share_of_effect"] > d["share_of_spend"]).sum())
-    return ("Per measured channel, ordered by spend: its share of all spend (left bar) and its share of the "
-            "effect of all channels on the outcome (right bar). A right bar taller than the left means the channel "
-            f"brings more than its share of the budget. Here {more} of {len(d)} channel(s) do.")
+    return (
+        "Per measured channel, ordered by spend: its share of all spend (left bar) and its share of the "
+        "effect of all channels on the outcome (right bar). A right bar taller than the left means the channel "
+        f"brings more than its share of the budget. Here {more} of {len(d)} channel(s) do."
+    )
 
 
 def response_caption(curves: pd.DataFrame, outcome: str = "outcome", period: str = "period") -> str:
     """Caption of :func:`marksell.mmm.plots.response_figure`: how to read it, and the range of today's marginal
     returns."""
-    text = (f"One panel per channel: the extra {outcome} per {period} (up) that a steady spend per {period} "
-            "(across) brings in the long run, carry-over included; the band is the bootstrap interval, the dot "
-            "today's spend. Where the dot sits on the flat part, more money buys little; beyond the largest spend "
-            "in the data the curve is an extrapolation.")
+    text = (
+        f"One panel per channel: the extra {outcome} per {period} (up) that a steady spend per {period} "
+        "(across) brings in the long run, carry-over included; the band is the bootstrap interval, the dot "
+        "today's spend. Where the dot sits on the flat part, more money buys little; beyond the largest spend "
+        "in the data the curve is an extrapolation."
+    )
     now = curves[curves["current"]].set_index("channel")["mroas"].dropna()
     if len(now) >= 2:
-        text += (f" Here the return of the next unit of spend at today's spend runs from {now.min():.2f} "
-                 f"({now.idxmin()}) to {now.max():.2f} ({now.idxmax()}).")
+        text += (
+            f" Here the return of the next unit of spend at today's spend runs from {now.min():.2f} "
+            f"({now.idxmin()}) to {now.max():.2f} ({now.idxmax()})."
+        )
     return text
 
 
 def carryover_caption(carry: pd.DataFrame, period: str = "period") -> str:
     """Caption of :func:`marksell.mmm.plots.carryover_figure`: how to read it, and the channel that spreads its
     effect most (the smallest share in the period of the spend)."""
-    text = (f"One line per channel: the share of a {period}'s effect that arrives 0, 1, 2, ... {period}s after the "
-            "spend. A line that starts high and drops at once acts immediately; a low, flat line spreads its effect "
-            f"over later {period}s.")
+    text = (
+        f"One line per channel: the share of a {period}'s effect that arrives 0, 1, 2, ... {period}s after the "
+        "spend. A line that starts high and drops at once acts immediately; a low, flat line spreads its effect "
+        f"over later {period}s."
+    )
     if carry.shape[1]:
         share = carry / carry.sum()
         slow = share.iloc[0].idxmin()
         most = int((share[slow].cumsum() >= 0.9 - 1e-9).idxmax())  # first lag by which 90 % has arrived
-        text += (f" Here {slow} spreads its effect most: {share[slow].iloc[0]:.0%} arrives in the {period} of the "
-                 f"spend, 90% by {most} {period}(s) after it.")
+        text += (
+            f" Here {slow} spreads its effect most: {share[slow].iloc[0]:.0%} arrives in the {period} of the "
+            f"spend, 90% by {most} {period}(s) after it."
+        )
     return text

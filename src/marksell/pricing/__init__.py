@@ -98,11 +98,21 @@ from marksell.pricing.summary import (
 )
 
 
-def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv", "dml"),
-                     fixed_effects: str = "both", controls: Sequence[str] = (),
-                     instruments: Sequence[str] = (), se_type: str = "HC1", pooled: bool = True,
-                     seasonality: bool = True, min_obs: int = 30, min_price_sd: float = 0.01,
-                     weak_f: float = 10.0, seed: int = 7, dml_folds: int = 5) -> pd.DataFrame:
+def fit_elasticities(
+    panel: pd.DataFrame,
+    methods: Sequence[str] = ("ols", "iv", "dml"),
+    fixed_effects: str = "both",
+    controls: Sequence[str] = (),
+    instruments: Sequence[str] = (),
+    se_type: str = "HC1",
+    pooled: bool = True,
+    seasonality: bool = True,
+    min_obs: int = 30,
+    min_price_sd: float = 0.01,
+    weak_f: float = 10.0,
+    seed: int = 7,
+    dml_folds: int = 5,
+) -> pd.DataFrame:
     """Own-price elasticity per product (and pooled per category) for each method.
 
     Returns one row per product (``level="product"``) and method, plus pooled rows per category
@@ -115,21 +125,24 @@ def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv",
     if unknown:
         raise AnalysisError(f"Unknown method(s) {unknown}; choose from {list(METHODS)}.")
     if "iv" in methods and not instruments:
-        raise AnalysisError("method 'iv' needs at least one instrument column (e.g. instruments=['log(unit_cost)']); "
-                            "drop 'iv' from methods or name an instrument.")
+        raise AnalysisError(
+            "method 'iv' needs at least one instrument column (e.g. instruments=['log(unit_cost)']); "
+            "drop 'iv' from methods or name an instrument."
+        )
     controls, instruments = list(controls or []), list(instruments or [])
     overlap = set(controls) & set(instruments)
     if overlap:
-        raise AnalysisError(f"{sorted(overlap)} named both as control and instrument; an instrument must be "
-                            "excluded from the demand equation.")
+        raise AnalysisError(
+            f"{sorted(overlap)} named both as control and instrument; an instrument must be excluded from the demand equation."
+        )
     des = PanelDesign(panel, fixed_effects, controls, instruments, seasonality, se_type)
-    cat_of = (dict(zip(des.product, des.category)) if des.category is not None else {})
+    cat_of = dict(zip(des.product, des.category)) if des.category is not None else {}
     full = panel if "product_id" in panel.columns else panel.assign(product_id=ALL)
     all_products = sorted(full["product_id"].astype(str).unique())
     order = np.argsort(des.prod_code, kind="stable")
     bounds = np.searchsorted(des.prod_code[order], np.arange(des.prod_code.max() + 2 if len(order) else 1))
     prods_in = sorted(set(des.product))
-    idx_of = {p: order[bounds[i]:bounds[i + 1]] for i, p in enumerate(prods_in)}
+    idx_of = {p: order[bounds[i] : bounds[i + 1]] for i, p in enumerate(prods_in)}
     if "ppml" in methods:
         des_pois = PanelDesign(panel, fixed_effects, controls, [], seasonality, se_type, keep_zeros=True)
         idx_pois = {p: np.where(des_pois.product == p)[0] for p in all_products}
@@ -137,21 +150,32 @@ def fit_elasticities(panel: pd.DataFrame, methods: Sequence[str] = ("ols", "iv",
     common = {"fixed_effects": fixed_effects, "se_type": des.se_label}
     for method in methods:
         for p in all_products:
-            base = dict(common, product_id=p, category=cat_of.get(p, _first(full, p)), level="product",
-                        method=method, n_zero_units=int(des.n_zero.get(p, 0)))
+            base = dict(
+                common,
+                product_id=p,
+                category=cat_of.get(p, _first(full, p)),
+                level="product",
+                method=method,
+                n_zero_units=int(des.n_zero.get(p, 0)),
+            )
             if method == "ppml":
                 rows.append(fit_ppml(des_pois, idx_pois[p], min_obs, min_price_sd, base))
             elif p not in idx_of:
                 rows.append(empty_row(**base, n_obs=0, reason="no weeks with positive units"))
             else:
-                rows.append(fit_linear(des, idx_of[p], method, min_obs, min_price_sd, weak_f, seed,
-                                        dml_folds, base))
+                rows.append(fit_linear(des, idx_of[p], method, min_obs, min_price_sd, weak_f, seed, dml_folds, base))
         if pooled and des.category is not None and method in ("ols", "iv"):
             for c in sorted(set(des.category)):
                 idx = np.where(des.category == c)[0]
                 members = sorted(set(des.product[idx]))
-                base = dict(common, product_id=f"pooled:{c}", category=c, level="category", method=method,
-                            n_zero_units=int(sum(des.n_zero.get(p, 0) for p in members)))
+                base = dict(
+                    common,
+                    product_id=f"pooled:{c}",
+                    category=c,
+                    level="category",
+                    method=method,
+                    n_zero_units=int(sum(des.n_zero.get(p, 0) for p in members)),
+                )
                 row = fit_linear(des, idx, method, min_obs, min_price_sd, weak_f, seed, dml_folds, base)
                 row["note"] = (row["note"] + "; " if row["note"] else "") + f"common slope over {len(members)} products"
                 rows.append(row)
@@ -168,11 +192,39 @@ def _first(full: pd.DataFrame, p: str):
     s = full.loc[full["product_id"].astype(str) == p, "category"]
     return str(s.iloc[0]) if len(s) else ""
 
+
 __all__ = [
-    "DEFAULT_FIXED_EFFECTS", "DEFAULT_INSTRUMENTS", "DEFAULT_METHODS", "FIXED_EFFECTS", "NO_INSTRUMENT_NOTE",
-    "Settings", "Z95", "check_named_columns", "check_panel", "check_run_parameters", "compare_to_truth",
-    "cross_matrix", "current_position", "demean", "describe_panel", "explain_comparison", "explain_recommendations",
-    "filter_panel", "fit_cross_elasticities", "fit_elasticities", "load_panel", "naive_vs_corrected", "ols_fit",
-    "ppml_fit", "prepare_panel", "promo_lift", "recommend_prices", "resolve_settings", "response_curves",
-    "term_values", "truth_coverage", "tsls_fit", "wide_table",
+    "DEFAULT_FIXED_EFFECTS",
+    "DEFAULT_INSTRUMENTS",
+    "DEFAULT_METHODS",
+    "FIXED_EFFECTS",
+    "NO_INSTRUMENT_NOTE",
+    "Settings",
+    "Z95",
+    "check_named_columns",
+    "check_panel",
+    "check_run_parameters",
+    "compare_to_truth",
+    "cross_matrix",
+    "current_position",
+    "demean",
+    "describe_panel",
+    "explain_comparison",
+    "explain_recommendations",
+    "filter_panel",
+    "fit_cross_elasticities",
+    "fit_elasticities",
+    "load_panel",
+    "naive_vs_corrected",
+    "ols_fit",
+    "ppml_fit",
+    "prepare_panel",
+    "promo_lift",
+    "recommend_prices",
+    "resolve_settings",
+    "response_curves",
+    "term_values",
+    "truth_coverage",
+    "tsls_fit",
+    "wide_table",
 ]

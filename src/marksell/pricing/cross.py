@@ -13,10 +13,17 @@ from marksell.pricing.panel import PanelDesign, check_panel, demean, term_values
 
 
 # --------------------------------------------------------------------------- cross-price
-def fit_cross_elasticities(panel: pd.DataFrame, method: str = "iv", fixed_effects: str = "both",
-                           controls: Sequence[str] = (), instruments: Sequence[str] = (),
-                           se_type: str = "HC1", seasonality: bool = True, min_obs: int = 30,
-                           min_price_sd: float = 0.01) -> pd.DataFrame:
+def fit_cross_elasticities(
+    panel: pd.DataFrame,
+    method: str = "iv",
+    fixed_effects: str = "both",
+    controls: Sequence[str] = (),
+    instruments: Sequence[str] = (),
+    se_type: str = "HC1",
+    seasonality: bool = True,
+    min_obs: int = 30,
+    min_price_sd: float = 0.01,
+) -> pd.DataFrame:
     """Own and cross-price elasticities within each category (long table).
 
     For each product i: ``log units_i`` on the log prices of every product in its category in the
@@ -45,26 +52,67 @@ def fit_cross_elasticities(panel: pd.DataFrame, method: str = "iv", fixed_effect
     rows = []
     for cat, cd in d.groupby("category", sort=True):
         prods = sorted(cd["product_id"].unique())
-        wide = cd.pivot_table(index=keys, columns="product_id", values=["_lp"] + [f"_z{j}" for j in range(len(inst_names))],
-                              aggfunc="mean")
+        wide = cd.pivot_table(
+            index=keys, columns="product_id", values=["_lp"] + [f"_z{j}" for j in range(len(inst_names))], aggfunc="mean"
+        )
         wide = wide.set_axis([f"{a}|{b}" for a, b in wide.columns], axis=1).reset_index()
         for p in prods:
             own = cd[cd["product_id"] == p].merge(wide, on=keys)
-            rows += _product_rows(own, cat, p, prods, len(inst_names), method=method, fixed_effects=fixed_effects,
-                                  controls=controls, seasonality=seasonality, se_type=se_type, min_obs=min_obs,
-                                  min_price_sd=min_price_sd)
-    cols = ["category", "product_id", "price_of", "method", "elasticity", "std_error", "ci_low", "ci_high",
-            "n_obs", "identified", "reason", "min_first_stage_f", "n_zero_units", "fixed_effects"]
+            rows += _product_rows(
+                own,
+                cat,
+                p,
+                prods,
+                len(inst_names),
+                method=method,
+                fixed_effects=fixed_effects,
+                controls=controls,
+                seasonality=seasonality,
+                se_type=se_type,
+                min_obs=min_obs,
+                min_price_sd=min_price_sd,
+            )
+    cols = [
+        "category",
+        "product_id",
+        "price_of",
+        "method",
+        "elasticity",
+        "std_error",
+        "ci_low",
+        "ci_high",
+        "n_obs",
+        "identified",
+        "reason",
+        "min_first_stage_f",
+        "n_zero_units",
+        "fixed_effects",
+    ]
     out = pd.DataFrame(rows).reindex(columns=cols)
     out["relation"] = np.select(
         [out["product_id"] == out["price_of"], out["ci_low"] > 0, out["ci_high"] < 0],
-        ["own", "substitute", "complement"], default="no clear effect")
+        ["own", "substitute", "complement"],
+        default="no clear effect",
+    )
     out.loc[~out["identified"].astype(bool), "relation"] = "not identified"
     return out
 
 
-def _product_rows(own: pd.DataFrame, cat, p: str, prods: list[str], n_inst: int, *, method: str, fixed_effects: str,
-                  controls, seasonality: bool, se_type: str, min_obs: int, min_price_sd: float) -> list[dict]:
+def _product_rows(
+    own: pd.DataFrame,
+    cat,
+    p: str,
+    prods: list[str],
+    n_inst: int,
+    *,
+    method: str,
+    fixed_effects: str,
+    controls,
+    seasonality: bool,
+    se_type: str,
+    min_obs: int,
+    min_price_sd: float,
+) -> list[dict]:
     """Rows of product ``p``: its elasticity to the price of every product ``prods`` of its category, from
     ``own`` (its store-weeks with every product's log price ``_lp|q`` and instruments ``_zj|q``)."""
     price_cols = [f"_lp|{q}" for q in prods]
@@ -74,10 +122,24 @@ def _product_rows(own: pd.DataFrame, cat, p: str, prods: list[str], n_inst: int,
     own = own[own["units"] > 0].reset_index(drop=True)
     base = {"category": cat, "product_id": p, "method": method, "fixed_effects": fixed_effects}
     if len(own) < min_obs:
-        return [dict(base, price_of=q, identified=False, n_obs=len(own),
-                     reason=f"too few matched observations: n={len(own)} < min_obs={min_obs}") for q in prods]
-    des = PanelDesign(own.drop(columns=[c for c in own.columns if c.startswith(("_lp", "_z"))]),
-                      fixed_effects, controls, [], seasonality, se_type)
+        return [
+            dict(
+                base,
+                price_of=q,
+                identified=False,
+                n_obs=len(own),
+                reason=f"too few matched observations: n={len(own)} < min_obs={min_obs}",
+            )
+            for q in prods
+        ]
+    des = PanelDesign(
+        own.drop(columns=[c for c in own.columns if c.startswith(("_lp", "_z"))]),
+        fixed_effects,
+        controls,
+        [],
+        seasonality,
+        se_type,
+    )
     y, _, w, _ = des.demeaned()
     w, _names = drop_constant(w, des.w_names)
     xp = demean(own[price_cols].to_numpy(float), des.groups)
@@ -85,8 +147,10 @@ def _product_rows(own: pd.DataFrame, cat, p: str, prods: list[str], n_inst: int,
     sds = np.sqrt((partial_out(xp, w) ** 2).mean(axis=0))
     if np.any(sds < min_price_sd):
         bad = [prods[j] for j in np.where(sds < min_price_sd)[0]]
-        return [dict(base, price_of=q, identified=False, n_obs=len(own),
-                     reason=f"price of {bad} barely varies after fixed effects") for q in prods]
+        return [
+            dict(base, price_of=q, identified=False, n_obs=len(own), reason=f"price of {bad} barely varies after fixed effects")
+            for q in prods
+        ]
     if method == "ols":
         fit = ols_fit(y, np.column_stack([xp, w]), des.clusters, dof_fe)
         fstat = None
@@ -97,8 +161,21 @@ def _product_rows(own: pd.DataFrame, cat, p: str, prods: list[str], n_inst: int,
     rows = []
     for j, q in enumerate(prods):
         b, se = float(fit["beta"][j]), float(np.sqrt(fit["cov"][j, j]))
-        rows.append(dict(base, price_of=q, elasticity=b, std_error=se, ci_low=b - Z95 * se, ci_high=b + Z95 * se,
-                         n_obs=len(own), identified=True, reason="", min_first_stage_f=fstat, n_zero_units=n_zero))
+        rows.append(
+            dict(
+                base,
+                price_of=q,
+                elasticity=b,
+                std_error=se,
+                ci_low=b - Z95 * se,
+                ci_high=b + Z95 * se,
+                n_obs=len(own),
+                identified=True,
+                reason="",
+                min_first_stage_f=fstat,
+                n_zero_units=n_zero,
+            )
+        )
     return rows
 
 
@@ -106,6 +183,7 @@ def cross_matrix(cross: pd.DataFrame, category: str, value: str = "elasticity") 
     """Square matrix for one category: rows = demand of, columns = price of."""
     sub = cross[cross["category"] == category]
     if sub.empty:
-        raise AnalysisError(f"Category '{category}' not in the cross-elasticity table; known: "
-                            f"{sorted(cross['category'].unique())}.")
+        raise AnalysisError(
+            f"Category '{category}' not in the cross-elasticity table; known: {sorted(cross['category'].unique())}."
+        )
     return sub.pivot(index="product_id", columns="price_of", values=value)

@@ -16,15 +16,40 @@ from marksell.pricing.panel import PanelDesign, demean, group_codes
 METHODS = ("ols", "iv", "dml", "ppml")
 Z95 = float(stats.norm.ppf(0.975))
 RESULT_COLUMNS = [
-    "product_id", "category", "level", "method", "elasticity", "std_error", "ci_low", "ci_high",
-    "n_obs", "identified", "reason", "first_stage_f", "weak_instrument", "r2", "n_zero_units",
-    "promo_coef", "promo_se", "endogeneity_p", "fixed_effects", "se_type", "note",
+    "product_id",
+    "category",
+    "level",
+    "method",
+    "elasticity",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "n_obs",
+    "identified",
+    "reason",
+    "first_stage_f",
+    "weak_instrument",
+    "r2",
+    "n_zero_units",
+    "promo_coef",
+    "promo_se",
+    "endogeneity_p",
+    "fixed_effects",
+    "se_type",
+    "note",
 ]
 
 
 # --------------------------------------------------------------------------- linear algebra core
-def ppml_fit(y: np.ndarray, x: np.ndarray, groups: Sequence[np.ndarray], clusters: np.ndarray | None = None,
-             dof_fe: int = 0, tol: float = 1e-9, max_iter: int = 100) -> dict:
+def ppml_fit(
+    y: np.ndarray,
+    x: np.ndarray,
+    groups: Sequence[np.ndarray],
+    clusters: np.ndarray | None = None,
+    dof_fe: int = 0,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+) -> dict:
     """Poisson pseudo-maximum likelihood with absorbed fixed effects (IRLS + weighted demeaning).
 
     ``y`` are counts (zeros allowed), ``x`` regressors without constant. Fixed-effect levels whose
@@ -57,8 +82,7 @@ def ppml_fit(y: np.ndarray, x: np.ndarray, groups: Sequence[np.ndarray], cluster
     return {"beta": beta, "cov": cov, "r2": 1 - dev / dev_null if dev_null > 0 else np.nan, "iterations": it}
 
 
-def _cov(h: np.ndarray, resid: np.ndarray, bread: np.ndarray, clusters: np.ndarray | None,
-         dof_resid: int) -> np.ndarray:
+def _cov(h: np.ndarray, resid: np.ndarray, bread: np.ndarray, clusters: np.ndarray | None, dof_resid: int) -> np.ndarray:
     """Sandwich covariance with score columns ``h`` (X or fitted X): HC1 or CR1."""
     n, k = h.shape
     if clusters is None:
@@ -75,8 +99,7 @@ def _cov(h: np.ndarray, resid: np.ndarray, bread: np.ndarray, clusters: np.ndarr
     return adj * bread @ meat @ bread
 
 
-def ols_fit(y: np.ndarray, x: np.ndarray, clusters: np.ndarray | None = None, dof_fe: int = 0,
-            r2_centred: bool = False) -> dict:
+def ols_fit(y: np.ndarray, x: np.ndarray, clusters: np.ndarray | None = None, dof_fe: int = 0, r2_centred: bool = False) -> dict:
     """OLS of ``y`` on ``x`` (already demeaned, no constant). Returns beta, cov, r2, resid."""
     xtx_inv = np.linalg.pinv(x.T @ x)
     beta = xtx_inv @ (x.T @ y)
@@ -88,8 +111,14 @@ def ols_fit(y: np.ndarray, x: np.ndarray, clusters: np.ndarray | None = None, do
     return {"beta": beta, "cov": cov, "resid": resid, "r2": r2}
 
 
-def tsls_fit(y: np.ndarray, endog: np.ndarray, exog: np.ndarray, instruments: np.ndarray,
-             clusters: np.ndarray | None = None, dof_fe: int = 0) -> dict:
+def tsls_fit(
+    y: np.ndarray,
+    endog: np.ndarray,
+    exog: np.ndarray,
+    instruments: np.ndarray,
+    clusters: np.ndarray | None = None,
+    dof_fe: int = 0,
+) -> dict:
     """Two-stage least squares on demeaned arrays; coefficients ordered [endog..., exog...].
 
     Standard errors use residuals from the actual regressors (y - X b), not the second-stage
@@ -128,8 +157,7 @@ def empty_row(**kw) -> dict:
     return row
 
 
-def _guard(x_raw: np.ndarray, x_res: np.ndarray, n: int, k: int, dof_fe: int, min_obs: int,
-           min_price_sd: float) -> str:
+def _guard(x_raw: np.ndarray, x_res: np.ndarray, n: int, k: int, dof_fe: int, min_obs: int, min_price_sd: float) -> str:
     """Reason the price effect is not identified on these rows, or '' when it is."""
     if n < min_obs:
         return f"too few observations: n={n} < min_obs={min_obs}"
@@ -139,8 +167,7 @@ def _guard(x_raw: np.ndarray, x_res: np.ndarray, n: int, k: int, dof_fe: int, mi
         return f"too few observations for the fixed effects and controls (n={n}, parameters={k + dof_fe})"
     sd = float(np.sqrt(np.mean(x_res**2)))
     if sd < min_price_sd:
-        return (f"price barely varies after fixed effects and controls: sd of log price = {sd:.4f} "
-                f"< min_price_sd={min_price_sd}")
+        return f"price barely varies after fixed effects and controls: sd of log price = {sd:.4f} < min_price_sd={min_price_sd}"
     return ""
 
 
@@ -156,8 +183,17 @@ def drop_constant(w: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str
     return w[:, keep], [names[j] for j in keep]
 
 
-def fit_linear(des: PanelDesign, idx: np.ndarray, method: str, min_obs: int, min_price_sd: float,
-                weak_f: float, seed: int, dml_folds: int, base: dict) -> dict:
+def fit_linear(
+    des: PanelDesign,
+    idx: np.ndarray,
+    method: str,
+    min_obs: int,
+    min_price_sd: float,
+    weak_f: float,
+    seed: int,
+    dml_folds: int,
+    base: dict,
+) -> dict:
     y, x, w, z = (a[idx] for a in des.demeaned())
     w, w_names = drop_constant(w, des.w_names)
     n = len(y)
@@ -193,8 +229,9 @@ def fit_linear(des: PanelDesign, idx: np.ndarray, method: str, min_obs: int, min
         tss = float(((y - y.mean()) ** 2).sum() if centred else (y**2).sum())
         r2 = 1 - float(resid @ resid) / tss
         f = fit["first_stage_f"][0]
-        row.update(first_stage_f=f, weak_instrument=bool(not f >= weak_f),
-                   endogeneity_p=_endogeneity_p(y, x, w, z, clusters, dof_fe))
+        row.update(
+            first_stage_f=f, weak_instrument=bool(not f >= weak_f), endogeneity_p=_endogeneity_p(y, x, w, z, clusters, dof_fe)
+        )
         if not f >= weak_f:
             row["note"] = f"weak instrument(s): first-stage F={f:.1f} < {weak_f:g}; estimate unreliable"
     elif method == "dml":
@@ -205,8 +242,7 @@ def fit_linear(des: PanelDesign, idx: np.ndarray, method: str, min_obs: int, min
     else:
         raise AnalysisError(f"Unknown method '{method}'; choose from {list(METHODS)}.")
     se = float(np.sqrt(cov[0, 0]))
-    row.update(elasticity=float(b[0]), std_error=se, ci_low=float(b[0] - Z95 * se),
-               ci_high=float(b[0] + Z95 * se), r2=r2)
+    row.update(elasticity=float(b[0]), std_error=se, ci_low=float(b[0] - Z95 * se), ci_high=float(b[0] + Z95 * se), r2=r2)
     if "promo" in w_names and method != "dml":
         j = 1 + w_names.index("promo")
         row.update(promo_coef=float(b[j]), promo_se=float(np.sqrt(cov[j, j])))
@@ -239,8 +275,9 @@ def _dml(des, idx, y, x, w, z, clusters, seed, folds):
     kf = KFold(n_splits=folds, shuffle=True, random_state=seed)
     n = len(y)
     # small samples: smaller leaves and no subsampling, else the trees could not split at all
-    learner = ExtraTreesRegressor(n_estimators=25, max_depth=6, min_samples_leaf=min(10, max(2, n // 50)),
-                                  max_features=0.6, random_state=seed)
+    learner = ExtraTreesRegressor(
+        n_estimators=25, max_depth=6, min_samples_leaf=min(10, max(2, n // 50)), max_features=0.6, random_state=seed
+    )
     targets = np.column_stack([y, x, z])
     res = np.empty_like(targets)
     with threadpool_limits(1), warnings.catch_warnings():
@@ -256,8 +293,7 @@ def _dml(des, idx, y, x, w, z, clusters, seed, folds):
     else:
         fit = ols_fit(ry, rx[:, None], clusters, 0)
         b, cov, f = fit["beta"], fit["cov"], None
-        note = (f"partialling-out (no instruments: corrects only for observed controls), "
-                f"{folds}-fold cross-fitted extra-trees")
+        note = f"partialling-out (no instruments: corrects only for observed controls), {folds}-fold cross-fitted extra-trees"
     resid = ry - rx * b[0]
     r2 = 1 - float(resid @ resid) / float(ry @ ry) if ry @ ry > 0 else np.nan
     return b, cov, r2, f, note
@@ -288,9 +324,18 @@ def fit_ppml(des: PanelDesign, idx: np.ndarray, min_obs: int, min_price_sd: floa
         clusters = group_codes(pd.Series(clusters))
     fit = ppml_fit(y, x[:, keep_cols], groups, clusters, dof_fe)
     b, se = float(fit["beta"][0]), float(np.sqrt(fit["cov"][0, 0]))
-    row = empty_row(**base, n_obs=n, identified=True, reason="", elasticity=b, std_error=se,
-                     ci_low=b - Z95 * se, ci_high=b + Z95 * se, r2=fit["r2"],
-                     note=f"Poisson PML, {n_zero} zero-unit weeks kept; r2 = deviance R2")
+    row = empty_row(
+        **base,
+        n_obs=n,
+        identified=True,
+        reason="",
+        elasticity=b,
+        std_error=se,
+        ci_low=b - Z95 * se,
+        ci_high=b + Z95 * se,
+        r2=fit["r2"],
+        note=f"Poisson PML, {n_zero} zero-unit weeks kept; r2 = deviance R2",
+    )
     if "promo" in names:
         j = 1 + names.index("promo")
         row.update(promo_coef=float(fit["beta"][j]), promo_se=float(np.sqrt(fit["cov"][j, j])))

@@ -21,8 +21,10 @@ DEFAULT_METHODS = ("ols", "iv", "dml")
 DEFAULT_FIXED_EFFECTS = "both"
 DEFAULT_INSTRUMENTS = ("log(unit_cost)",)
 
-NO_INSTRUMENT_NOTE = ("no instrument column: 2SLS and double ML skipped; OLS only, which is biased where prices "
-                      "react to demand — name a cost shifter in `instruments`")
+NO_INSTRUMENT_NOTE = (
+    "no instrument column: 2SLS and double ML skipped; OLS only, which is biased where prices "
+    "react to demand — name a cost shifter in `instruments`"
+)
 
 
 @dataclass
@@ -35,9 +37,12 @@ class Settings:
     notes: list[str] = field(default_factory=list)
 
 
-def resolve_settings(panel: pd.DataFrame, methods: Sequence[str] = DEFAULT_METHODS,
-                     fixed_effects: str = DEFAULT_FIXED_EFFECTS,
-                     instruments: Sequence[str] = DEFAULT_INSTRUMENTS) -> Settings:
+def resolve_settings(
+    panel: pd.DataFrame,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    fixed_effects: str = DEFAULT_FIXED_EFFECTS,
+    instruments: Sequence[str] = DEFAULT_INSTRUMENTS,
+) -> Settings:
     """Apply the defaults only where the panel has their columns; other values pass unchanged.
 
     * instruments: the default ``log(unit_cost)`` needs a ``unit_cost`` column; without it there is no
@@ -58,8 +63,7 @@ def resolve_settings(panel: pd.DataFrame, methods: Sequence[str] = DEFAULT_METHO
             methods = ["ols"]
             notes.append(NO_INSTRUMENT_NOTE)
         else:
-            notes.append("no unit_cost column, so no default instrument: name a cost shifter in `instruments` "
-                         "for 2SLS")
+            notes.append("no unit_cost column, so no default instrument: name a cost shifter in `instruments` for 2SLS")
     if fixed_effects == DEFAULT_FIXED_EFFECTS:
         fixed_effects, note = _default_fixed_effects(panel)
         if note:
@@ -87,9 +91,11 @@ def check_named_columns(available: Sequence[str], shown: str, given: dict) -> No
     if se.startswith("cluster:") and se.split(":", 1)[1] not in have:
         problems.append(f"se_type: cluster column `{se.split(':', 1)[1]}` is not a column of {shown}")
     if problems:
-        raise ParameterError("; ".join(problems) + f". Its columns (after `columns` and `derive`) are "
-                             f"{', '.join(sorted(have))}; name one of them, map yours with `columns`, or leave "
-                             "the parameter at its default.")
+        raise ParameterError(
+            "; ".join(problems) + f". Its columns (after `columns` and `derive`) are "
+            f"{', '.join(sorted(have))}; name one of them, map yours with `columns`, or leave "
+            "the parameter at its default."
+        )
 
 
 def check_run_parameters(given: dict) -> None:
@@ -126,14 +132,17 @@ def _default_fixed_effects(panel: pd.DataFrame) -> tuple[str, str]:
     if "date" not in panel.columns:
         parts.append("no date column: week fixed effects skipped")
     elif not time:
-        parts.append("one row per product and week, so week fixed effects skipped too (they would absorb every "
-                     "price change); the season is modelled by yearly Fourier terms instead")
+        parts.append(
+            "one row per product and week, so week fixed effects skipped too (they would absorb every "
+            "price change); the season is modelled by yearly Fourier terms instead"
+        )
     return chosen, "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- input handling
-def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict | None = None,
-                  query: str = "", shown: str = "the price panel") -> pd.DataFrame:
+def prepare_panel(
+    raw: pd.DataFrame, columns: dict | None = None, derive: dict | None = None, query: str = "", shown: str = "the price panel"
+) -> pd.DataFrame:
     """Derive columns, filter rows, then map and validate the result as the loader does a file.
 
     ``derive`` maps a new column to an expression on the raw columns (e.g. ``{"real_price": "price / cpi"}``);
@@ -151,14 +160,12 @@ def prepare_panel(raw: pd.DataFrame, columns: dict | None = None, derive: dict |
     df = df.reset_index(drop=True)
     df.attrs = {"file_columns": [str(c) for c in df.columns]}
     # a cross-section (one row per state, say) has no date and may have no product column
-    df = loaders.validate_frame(df, "price_panel", columns, shown=shown, optional=("date", "product_id"),
-                                stacklevel=3)
+    df = loaders.validate_frame(df, "price_panel", columns, shown=shown, optional=("date", "product_id"), stacklevel=3)
     check_panel(df)
     return df
 
 
-def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict | None = None,
-               query: str = "") -> pd.DataFrame:
+def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict | None = None, query: str = "") -> pd.DataFrame:
     """Load a price panel for the notebook.
 
     Without ``derive``/``query`` this is the project's loader (``marksell.data.loaders.load_price_panel``,
@@ -181,9 +188,14 @@ def load_panel(panel_path: str = "", columns: dict | None = None, derive: dict |
     else:
         raw = pd.read_csv(src)
     panel = prepare_panel(raw, columns, derive, query, shown=loaders.display_path(src))
-    panel.attrs["provenance"] = {"kind": "price_panel", "path": loaders.display_path(src),
-                                 "sha256": loaders.file_sha256(src), "rows": int(len(panel)),
-                                 "derive": dict(derive or {}), "query": query}
+    panel.attrs["provenance"] = {
+        "kind": "price_panel",
+        "path": loaders.display_path(src),
+        "sha256": loaders.file_sha256(src),
+        "rows": int(len(panel)),
+        "derive": dict(derive or {}),
+        "query": query,
+    }
     return panel
 
 
@@ -195,8 +207,10 @@ def check_panel(panel: pd.DataFrame, need_cost: bool = False) -> None:
     """
     missing = [c for c in ("price", "units") if c not in panel.columns]
     if missing:
-        raise AnalysisError(f"Required column(s) {missing} missing from the price panel; found "
-                            f"{sorted(map(str, panel.columns))}. Map your names with `columns`.")
+        raise AnalysisError(
+            f"Required column(s) {missing} missing from the price panel; found "
+            f"{sorted(map(str, panel.columns))}. Map your names with `columns`."
+        )
     if len(panel) == 0:
         raise AnalysisError("The price panel is empty (check the date window, product and store filters).")
     for col in ("price", "units"):
@@ -205,16 +219,22 @@ def check_panel(panel: pd.DataFrame, need_cost: bool = False) -> None:
     price, units = panel["price"], panel["units"]
     bad = price.isna() | (price <= 0)
     if bad.any():
-        raise AnalysisError(f"Column 'price': {int(bad.sum())} row(s) with missing, zero or negative price "
-                            f"(e.g. {_where(panel, bad)}); prices must be > 0. Remove or fix these rows.")
+        raise AnalysisError(
+            f"Column 'price': {int(bad.sum())} row(s) with missing, zero or negative price "
+            f"(e.g. {_where(panel, bad)}); prices must be > 0. Remove or fix these rows."
+        )
     bad = units.isna() | (units < 0)
     if bad.any():
-        raise AnalysisError(f"Column 'units': {int(bad.sum())} row(s) with missing or negative units "
-                            f"(e.g. {_where(panel, bad)}); units must be >= 0 (returns belong elsewhere).")
+        raise AnalysisError(
+            f"Column 'units': {int(bad.sum())} row(s) with missing or negative units "
+            f"(e.g. {_where(panel, bad)}); units must be >= 0 (returns belong elsewhere)."
+        )
     if need_cost:
         if "unit_cost" not in panel.columns:
-            raise AnalysisError("Price recommendations need a 'unit_cost' column (cost per unit); map it "
-                                "with `columns` or drop the recommendation step.")
+            raise AnalysisError(
+                "Price recommendations need a 'unit_cost' column (cost per unit); map it "
+                "with `columns` or drop the recommendation step."
+            )
         bad = panel["unit_cost"].isna() | (panel["unit_cost"] <= 0)
         if bad.all():
             raise AnalysisError("Column 'unit_cost' has no positive values; recommendations need unit costs.")
@@ -228,8 +248,9 @@ def _where(panel: pd.DataFrame, mask: pd.Series) -> str:
     return ", ".join(f"{k}={row[k]}" for k in keys)
 
 
-def filter_panel(panel: pd.DataFrame, date_from: str = "", date_to: str = "",
-                 products: Sequence[str] = (), stores: Sequence[str] = ()) -> pd.DataFrame:
+def filter_panel(
+    panel: pd.DataFrame, date_from: str = "", date_to: str = "", products: Sequence[str] = (), stores: Sequence[str] = ()
+) -> pd.DataFrame:
     """Keep rows in ``[date_from, date_to]`` (inclusive, ISO dates; empty = open) and the listed
     products/stores (empty = all). Raises when a listed product/store is unknown or nothing is left."""
     out = panel
@@ -245,8 +266,7 @@ def filter_panel(panel: pd.DataFrame, date_from: str = "", date_to: str = "",
                 raise AnalysisError(f"Filter on {col} given but the panel has no '{col}' column.")
             unknown = sorted(set(map(str, wanted)) - set(panel[col].astype(str)))
             if unknown:
-                raise AnalysisError(f"Unknown {col} value(s) {unknown}; known: "
-                                    f"{sorted(panel[col].astype(str).unique())[:20]}.")
+                raise AnalysisError(f"Unknown {col} value(s) {unknown}; known: {sorted(panel[col].astype(str).unique())[:20]}.")
             out = out[out[col].astype(str).isin([str(w) for w in wanted])]
     if len(out) == 0:
         raise AnalysisError("No rows left after the date/product/store filters; widen them.")
@@ -261,8 +281,9 @@ def term_values(panel: pd.DataFrame, name: str, role: str) -> np.ndarray:
     m = _LOG_RE.match(name)
     col = m.group(1).strip() if m else name
     if col not in panel.columns:
-        raise AnalysisError(f"Unknown {role} column '{col}' (from '{name}'); available columns: "
-                            f"{sorted(map(str, panel.columns))}.")
+        raise AnalysisError(
+            f"Unknown {role} column '{col}' (from '{name}'); available columns: {sorted(map(str, panel.columns))}."
+        )
     s = panel[col]
     if s.dtype == bool:
         s = s.astype(int)
@@ -272,15 +293,18 @@ def term_values(panel: pd.DataFrame, name: str, role: str) -> np.ndarray:
     if m:
         bad = ~(v > 0) & ~np.isnan(v)
         if bad.any():
-            raise AnalysisError(f"{role.capitalize()} '{name}': column '{col}' has {int(bad.sum())} zero or "
-                                f"negative value(s), so its log is undefined; use '{col}' in levels.")
+            raise AnalysisError(
+                f"{role.capitalize()} '{name}': column '{col}' has {int(bad.sum())} zero or "
+                f"negative value(s), so its log is undefined; use '{col}' in levels."
+            )
         v = np.log(v)
     return v
 
 
 # --------------------------------------------------------------------------- within-demeaning
-def demean(values: np.ndarray, groups: Sequence[np.ndarray], tol: float = 1e-10,
-           max_iter: int = 1000, weights: np.ndarray | None = None) -> np.ndarray:
+def demean(
+    values: np.ndarray, groups: Sequence[np.ndarray], tol: float = 1e-10, max_iter: int = 1000, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Subtract (optionally weighted) group means for one or more grouping factors.
 
     ``values`` is an (n, k) array, ``groups`` a list of integer code arrays (0..G-1) of length n.
@@ -320,8 +344,10 @@ def _fe_groups(d: pd.DataFrame, fixed_effects: str, prod: np.ndarray) -> list[np
     groups = []
     if fixed_effects in ("store", "both"):
         if "store_id" not in d.columns:
-            raise AnalysisError(f"fixed_effects='{fixed_effects}' needs a 'store_id' column; use 'none' or "
-                                "'time', or map your store/region column to store_id.")
+            raise AnalysisError(
+                f"fixed_effects='{fixed_effects}' needs a 'store_id' column; use 'none' or "
+                "'time', or map your store/region column to store_id."
+            )
         groups.append(group_codes(pd.Series(prod) * 1_000_003 + group_codes(d["store_id"])))
     if fixed_effects in ("time", "both"):
         if "date" not in d.columns:
@@ -394,7 +420,7 @@ class PanelDesign:
         self.groups = _fe_groups(d, fixed_effects, self.prod_code)
         self.clusters, self.se_label = _parse_se(d, se_type)
         self.fixed_effects = fixed_effects
-        self.category = (d["category"].astype(str).to_numpy() if "category" in d.columns else None)
+        self.category = d["category"].astype(str).to_numpy() if "category" in d.columns else None
 
     def demeaned(self):
         if not hasattr(self, "_dm"):
@@ -402,7 +428,7 @@ class PanelDesign:
             self._dm = demean(stacked, self.groups)
         k_w = self.w.shape[1]
         dm = self._dm
-        return dm[:, 0], dm[:, 1], dm[:, 2:2 + k_w], dm[:, 2 + k_w:]
+        return dm[:, 0], dm[:, 1], dm[:, 2 : 2 + k_w], dm[:, 2 + k_w :]
 
     def dof_fe(self, idx: np.ndarray) -> int:
         """Absorbed fixed-effect levels among the rows ``idx`` (two-way: minus one per product)."""

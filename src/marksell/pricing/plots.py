@@ -17,8 +17,9 @@ METHOD_LABELS = {"ols": "naive OLS", "iv": "2SLS (instrumented)", "dml": "double
 METHOD_COLOURS = {"ols": "#d62728", "iv": "#1f77b4", "dml": "#2ca02c", "ppml": "#9467bd"}
 
 
-def elasticity_forest(fits: pd.DataFrame, truth: dict | None = None, methods=("ols", "iv", "dml"),
-                      level: str = "product") -> Figure:
+def elasticity_forest(
+    fits: pd.DataFrame, truth: dict | None = None, methods=("ols", "iv", "dml"), level: str = "product"
+) -> Figure:
     """Forest plot: each product's elasticity and 95 % interval by method, planted truth as a black x.
 
     Naive and corrected estimates sit side by side so the gap on demand-responsive products shows;
@@ -34,11 +35,27 @@ def elasticity_forest(fits: pd.DataFrame, truth: dict | None = None, methods=("o
         g = sub[sub["method"] == m].set_index("product_id").reindex(products)
         ys = np.arange(len(products)) + (k - (len(methods) - 1) / 2) * step
         ok = g["identified"].fillna(False).astype(bool).to_numpy()
-        ax.errorbar(g["elasticity"][ok], ys[ok], xerr=[(g["elasticity"] - g["ci_low"])[ok], (g["ci_high"] - g["elasticity"])[ok]],
-                    fmt="o", ms=4, capsize=2, color=METHOD_COLOURS.get(m, "0.4"), label=METHOD_LABELS.get(m, m))
+        ax.errorbar(
+            g["elasticity"][ok],
+            ys[ok],
+            xerr=[(g["elasticity"] - g["ci_low"])[ok], (g["ci_high"] - g["elasticity"])[ok]],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=METHOD_COLOURS.get(m, "0.4"),
+            label=METHOD_LABELS.get(m, m),
+        )
         for y in ys[~ok]:
-            ax.annotate("not identified", (0, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=7, color=METHOD_COLOURS.get(m, "0.4"))
+            ax.annotate(
+                "not identified",
+                (0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color=METHOD_COLOURS.get(m, "0.4"),
+            )
     if truth:
         ys = np.arange(len(products))
         tv = np.array([truth.get(p, np.nan) for p in products], dtype=float)
@@ -81,8 +98,9 @@ def cross_heatmap(cross: pd.DataFrame) -> Figure:
                 else:
                     txt = f"{vals[i, j]:.2f}\n[{lo.iat[i, j]:.2f}, {hi.iat[i, j]:.2f}]"
                 colour = "black" if (i == j or clear[i, j]) else "0.6"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=6.5, color=colour,
-                        fontweight="bold" if i == j else "normal")
+                ax.text(
+                    j, i, txt, ha="center", va="center", fontsize=6.5, color=colour, fontweight="bold" if i == j else "normal"
+                )
         ax.set_xticks(range(len(m)), m.columns)
         ax.set_yticks(range(len(m)), m.index)
         ax.set_xlabel("price of")

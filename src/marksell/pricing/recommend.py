@@ -29,11 +29,13 @@ def current_position(panel: pd.DataFrame, recent_weeks: int = 13) -> pd.DataFram
         d = d[d["date"] > last - pd.Timedelta(weeks=recent_weeks)]
     reg = d[d["promo"] == 0] if "promo" in d.columns else d
     g = d.assign(product_id=d["product_id"].astype(str)).groupby("product_id")
-    out = pd.DataFrame({
-        "current_price": reg.assign(product_id=reg["product_id"].astype(str)).groupby("product_id")["price"].mean(),
-        "unit_cost": g["unit_cost"].mean(),
-        "current_units": g["units"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "current_price": reg.assign(product_id=reg["product_id"].astype(str)).groupby("product_id")["price"].mean(),
+            "unit_cost": g["unit_cost"].mean(),
+            "current_units": g["units"].mean(),
+        }
+    )
     return out.reset_index()
 
 
@@ -44,8 +46,9 @@ def _changes(ratio, e, p0, c):
     return units, revenue, profit
 
 
-def recommend_prices(fits: pd.DataFrame, panel: pd.DataFrame, method: str = "iv",
-                     max_price_change: float = 0.2, recent_weeks: int = 13) -> pd.DataFrame:
+def recommend_prices(
+    fits: pd.DataFrame, panel: pd.DataFrame, method: str = "iv", max_price_change: float = 0.2, recent_weeks: int = 13
+) -> pd.DataFrame:
     """Profit-maximising price per product from the elasticity and unit cost, capped.
 
     Lerner rule ``p* = c e / (1 + e)`` where ``e < -1``; with ``-1 <= e < 0`` profit rises with price
@@ -63,10 +66,18 @@ def recommend_prices(fits: pd.DataFrame, panel: pd.DataFrame, method: str = "iv"
         raise AnalysisError(f"No '{method}' rows in the elasticity table; choose a method that was fitted.")
     rows = []
     for p, r in sub.iterrows():
-        p0, c = ((pos.at[p, "current_price"], pos.at[p, "unit_cost"]) if p in pos.index else (np.nan, np.nan))
-        row = {"product_id": p, "current_price": p0, "unit_cost": c, "elasticity": r["elasticity"],
-               "elasticity_low": r["ci_low"], "elasticity_high": r["ci_high"], "optimal_price": np.nan,
-               "recommended_price": np.nan, "status": ""}
+        p0, c = (pos.at[p, "current_price"], pos.at[p, "unit_cost"]) if p in pos.index else (np.nan, np.nan)
+        row = {
+            "product_id": p,
+            "current_price": p0,
+            "unit_cost": c,
+            "elasticity": r["elasticity"],
+            "elasticity_low": r["ci_low"],
+            "elasticity_high": r["ci_high"],
+            "optimal_price": np.nan,
+            "recommended_price": np.nan,
+            "status": "",
+        }
         e = r["elasticity"]
         if not r["identified"]:
             row["status"] = f"not identified: {r['reason']}"
@@ -110,16 +121,33 @@ def recommend_prices(fits: pd.DataFrame, panel: pd.DataFrame, method: str = "iv"
     for col in ("change_pct", "optimal_price_low", "optimal_price_high"):
         if col not in out.columns:
             out[col] = np.nan
-    cols = ["product_id", "current_price", "unit_cost", "recommended_price", "change_pct", "units_change_pct",
-            "revenue_change_pct", "profit_change_pct", "units_change_pct_low", "units_change_pct_high",
-            "revenue_change_pct_low", "revenue_change_pct_high", "profit_change_pct_low",
-            "profit_change_pct_high", "optimal_price", "optimal_price_low", "optimal_price_high", "elasticity",
-            "elasticity_low", "elasticity_high", "status"]
+    cols = [
+        "product_id",
+        "current_price",
+        "unit_cost",
+        "recommended_price",
+        "change_pct",
+        "units_change_pct",
+        "revenue_change_pct",
+        "profit_change_pct",
+        "units_change_pct_low",
+        "units_change_pct_high",
+        "revenue_change_pct_low",
+        "revenue_change_pct_high",
+        "profit_change_pct_low",
+        "profit_change_pct_high",
+        "optimal_price",
+        "optimal_price_low",
+        "optimal_price_high",
+        "elasticity",
+        "elasticity_low",
+        "elasticity_high",
+        "status",
+    ]
     return out[cols]
 
 
-def response_curves(rec_row: pd.Series | dict, span: float = 0.4, points: int = 41,
-                    current_units: float = 1.0) -> pd.DataFrame:
+def response_curves(rec_row: pd.Series | dict, span: float = 0.4, points: int = 41, current_units: float = 1.0) -> pd.DataFrame:
     """Units, revenue and profit over prices ``current_price * (1 +/- span)`` for one product.
 
     Values are relative to ``current_units`` units per week at the current price; ``*_low``/``*_high``
@@ -145,12 +173,17 @@ def explain_recommendations(recs: pd.DataFrame) -> str:
     up, down = ok[ok["change_pct"] > 0.5], ok[ok["change_pct"] < -0.5]
     capped = ok[ok["status"].str.contains("capped")]
     best = ok.sort_values("profit_change_pct", ascending=False).head(3)
-    lines = [f"- Raise {len(up)} price(s), cut {len(down)}, leave {len(ok) - len(up) - len(down)} about where they are; "
-             f"{len(capped)} recommendation(s) hit the maximum change and would go further without the cap.",
-             "- Largest expected profit gains: " + ", ".join(
-                 f"{r['product_id']} ({r['change_pct']:+.0f} % price: {r['profit_change_pct']:+.1f} % profit, "
-                 f"range {r['profit_change_pct_low']:+.1f} to {r['profit_change_pct_high']:+.1f} %)"
-                 for _, r in best.iterrows()) + "."]
+    lines = [
+        f"- Raise {len(up)} price(s), cut {len(down)}, leave {len(ok) - len(up) - len(down)} about where they are; "
+        f"{len(capped)} recommendation(s) hit the maximum change and would go further without the cap.",
+        "- Largest expected profit gains: "
+        + ", ".join(
+            f"{r['product_id']} ({r['change_pct']:+.0f} % price: {r['profit_change_pct']:+.1f} % profit, "
+            f"range {r['profit_change_pct_low']:+.1f} to {r['profit_change_pct_high']:+.1f} %)"
+            for _, r in best.iterrows()
+        )
+        + ".",
+    ]
     skipped = recs[recs["recommended_price"].isna()]
     if len(skipped):
         lines.append(f"- No recommendation for {', '.join(skipped['product_id'])} (see status).")

@@ -22,13 +22,18 @@ def promo_lift(fits: pd.DataFrame, method: str = "iv") -> pd.DataFrame:
     if sub.empty:
         raise AnalysisError(f"No '{method}' rows in the elasticity table; run fit_elasticities with it.")
     b, se = sub["promo_coef"].astype(float), sub["promo_se"].astype(float)
-    out = pd.DataFrame({
-        "product_id": sub["product_id"], "category": sub["category"], "method": method,
-        "lift_pct": np.expm1(b) * 100, "ci_low_pct": np.expm1(b - Z95 * se) * 100,
-        "ci_high_pct": np.expm1(b + Z95 * se) * 100, "identified": sub["identified"] & b.notna(),
-    })
-    out["reason"] = np.where(out["identified"], "", np.where(sub["identified"], "no promo variation",
-                                                              sub["reason"].fillna("")))
+    out = pd.DataFrame(
+        {
+            "product_id": sub["product_id"],
+            "category": sub["category"],
+            "method": method,
+            "lift_pct": np.expm1(b) * 100,
+            "ci_low_pct": np.expm1(b - Z95 * se) * 100,
+            "ci_high_pct": np.expm1(b + Z95 * se) * 100,
+            "identified": sub["identified"] & b.notna(),
+        }
+    )
+    out["reason"] = np.where(out["identified"], "", np.where(sub["identified"], "no promo variation", sub["reason"].fillna("")))
     return out.reset_index(drop=True)
 
 
@@ -40,15 +45,17 @@ def compare_to_truth(fits: pd.DataFrame, truth: dict) -> pd.DataFrame:
     sub = sub[sub["true_elasticity"].notna()]
     sub["error"] = sub["elasticity"] - sub["true_elasticity"]
     sub["covered"] = (sub["ci_low"] <= sub["true_elasticity"]) & (sub["true_elasticity"] <= sub["ci_high"])
-    return sub[["product_id", "method", "elasticity", "ci_low", "ci_high", "true_elasticity", "error",
-                "covered", "identified"]].reset_index(drop=True)
+    return sub[
+        ["product_id", "method", "elasticity", "ci_low", "ci_high", "true_elasticity", "error", "covered", "identified"]
+    ].reset_index(drop=True)
 
 
 def truth_coverage(check: pd.DataFrame) -> pd.DataFrame:
     """Per method, from :func:`compare_to_truth`: products compared, how many 95 % intervals cover
     the planted elasticity, and the mean absolute error."""
-    return check.groupby("method").agg(products=("product_id", "size"), covered=("covered", "sum"),
-                                       mean_abs_error=("error", lambda s: s.abs().mean()))
+    return check.groupby("method").agg(
+        products=("product_id", "size"), covered=("covered", "sum"), mean_abs_error=("error", lambda s: s.abs().mean())
+    )
 
 
 def wide_table(fits: pd.DataFrame, level: str = "product", digits: int = 2) -> pd.DataFrame:
@@ -57,9 +64,16 @@ def wide_table(fits: pd.DataFrame, level: str = "product", digits: int = 2) -> p
     Unidentified cells read ``not identified``; ``n_obs`` and the 2SLS first-stage F are appended.
     """
     sub = fits[fits["level"] == level]
-    cells = np.where(sub["identified"],
-                     sub["elasticity"].map(lambda v: f"{v:.{digits}f}") + " [" + sub["ci_low"].map(lambda v: f"{v:.{digits}f}")
-                     + ", " + sub["ci_high"].map(lambda v: f"{v:.{digits}f}") + "]", "not identified")
+    cells = np.where(
+        sub["identified"],
+        sub["elasticity"].map(lambda v: f"{v:.{digits}f}")
+        + " ["
+        + sub["ci_low"].map(lambda v: f"{v:.{digits}f}")
+        + ", "
+        + sub["ci_high"].map(lambda v: f"{v:.{digits}f}")
+        + "]",
+        "not identified",
+    )
     out = sub.assign(cell=cells).pivot(index="product_id", columns="method", values="cell")
     out = out[[m for m in fits["method"].unique() if m in out.columns]]
     first = sub.drop_duplicates("product_id").set_index("product_id")
@@ -70,8 +84,9 @@ def wide_table(fits: pd.DataFrame, level: str = "product", digits: int = 2) -> p
     return out
 
 
-def naive_vs_corrected(fits: pd.DataFrame, naive: str = "ols", corrected: str = "iv",
-                       truth: dict | None = None, alpha: float = 0.01) -> pd.DataFrame:
+def naive_vs_corrected(
+    fits: pd.DataFrame, naive: str = "ols", corrected: str = "iv", truth: dict | None = None, alpha: float = 0.01
+) -> pd.DataFrame:
     """Naive and corrected elasticities side by side, with a test of whether prices are endogenous.
 
     ``endogeneity_p`` is the heteroskedasticity-robust regression-based Durbin-Wu-Hausman test of the
@@ -85,8 +100,7 @@ def naive_vs_corrected(fits: pd.DataFrame, naive: str = "ols", corrected: str = 
     a = fits[(fits["method"] == naive) & (fits["level"] == "product")][cols].set_index("product_id")
     b = fits[(fits["method"] == corrected) & (fits["level"] == "product")][cols].set_index("product_id")
     if a.empty or b.empty:
-        raise AnalysisError(f"Need both '{naive}' and '{corrected}' rows; fitted methods: "
-                            f"{sorted(fits['method'].unique())}.")
+        raise AnalysisError(f"Need both '{naive}' and '{corrected}' rows; fitted methods: {sorted(fits['method'].unique())}.")
     out = pd.DataFrame({naive: a["elasticity"], corrected: b["elasticity"]})
     out["gap"] = out[corrected] - out[naive]
     iv = fits[(fits["method"] == "iv") & (fits["level"] == "product")].set_index("product_id")["endogeneity_p"]
@@ -125,21 +139,28 @@ def explain_comparison(comparison: pd.DataFrame, naive: str = "ols", corrected: 
     n = len(comparison)
     if flagged.empty:
         what = "the product" if n == 1 else f"any of the {n} products"
-        return (f"For {what} the {corrected} estimate does not differ from the naive one by more than chance "
-                "(endogeneity test p >= 0.01): prices look unrelated to demand shocks here, and the (more "
-                "precise) naive estimates can be used; the corrected ones remain the safer reading.")
-    lines = [f"For **{len(flagged)} of {n}** products the naive and corrected estimates differ by more than "
-             f"chance ({', '.join(flagged['product_id'])}):"]
+        return (
+            f"For {what} the {corrected} estimate does not differ from the naive one by more than chance "
+            "(endogeneity test p >= 0.01): prices look unrelated to demand shocks here, and the (more "
+            "precise) naive estimates can be used; the corrected ones remain the safer reading."
+        )
+    lines = [
+        f"For **{len(flagged)} of {n}** products the naive and corrected estimates differ by more than "
+        f"chance ({', '.join(flagged['product_id'])}):"
+    ]
     for _, r in flagged.iterrows():
         direction = "more" if r["gap"] < 0 else "less"
-        lines.append(f"- {r['product_id']}: naive {r[naive]:.2f} vs corrected {r[corrected]:.2f} — demand is "
-                     f"{direction} price-sensitive than the naive regression says.")
+        lines.append(
+            f"- {r['product_id']}: naive {r[naive]:.2f} vs corrected {r[corrected]:.2f} — demand is "
+            f"{direction} price-sensitive than the naive regression says."
+        )
     lines.append("Use the corrected estimates for these products; the naive ones would mis-price them.")
     return "\n".join(lines)
 
 
-def summary(fits: pd.DataFrame, recs: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
-            notes=(), **settings) -> dict:
+def summary(
+    fits: pd.DataFrame, recs: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None, notes=(), **settings
+) -> dict:
     """``summary.json`` of a run: settings, counts, median elasticity per method, the products whose prices
     respond to demand (from the naive-vs-corrected ``comparison``) and the run's notes."""
     prod = fits[fits["level"] == "product"]
@@ -147,7 +168,8 @@ def summary(fits: pd.DataFrame, recs: pd.DataFrame | None = None, comparison: pd
     for m, g in prod.groupby("method", sort=True):
         ok = g[g["identified"]]
         out["methods"][m] = {
-            "identified": int(len(ok)), "not_identified": int((~g["identified"]).sum()),
+            "identified": int(len(ok)),
+            "not_identified": int((~g["identified"]).sum()),
             "median_elasticity": float(ok["elasticity"].median()) if len(ok) else None,
             "weak_instrument": int(g["weak_instrument"].sum()),
         }
@@ -177,13 +199,16 @@ def explain_fits(fits: pd.DataFrame, method: str) -> str:
     clear = ok[ok["ci_high"] < 0]
     inelastic = ok[ok["elasticity"] > -1]
     what = "the product" if n == 1 else f"{len(clear)} of {n} products"
-    lines = [f"By {method}, {what} {'has' if n == 1 else 'have'} a clearly negative elasticity (whole 95 % "
-             f"interval below 0); estimates range from {ok['elasticity'].min():.2f} to {ok['elasticity'].max():.2f} "
-             f"(median {ok['elasticity'].median():.2f}), with intervals "
-             f"{(ok['ci_high'] - ok['ci_low']).median():.2f} wide in the median."]
+    lines = [
+        f"By {method}, {what} {'has' if n == 1 else 'have'} a clearly negative elasticity (whole 95 % "
+        f"interval below 0); estimates range from {ok['elasticity'].min():.2f} to {ok['elasticity'].max():.2f} "
+        f"(median {ok['elasticity'].median():.2f}), with intervals "
+        f"{(ok['ci_high'] - ok['ci_low']).median():.2f} wide in the median."
+    ]
     if len(inelastic):
-        lines.append(f"Inelastic (|e| < 1): {_ids(inelastic['product_id'])}: their volume reacts less than "
-                     "proportionally to price.")
+        lines.append(
+            f"Inelastic (|e| < 1): {_ids(inelastic['product_id'])}: their volume reacts less than proportionally to price."
+        )
     else:
         lines.append("No product is inelastic (every estimate is below -1).")
     bad = sub[~sub["identified"]]
@@ -198,8 +223,10 @@ def explain_zero_weeks(zero_view: pd.DataFrame, n_rows: int) -> str:
     gap = (zero_view["ppml"] - zero_view["ols"]).abs() if {"ppml", "ols"} <= set(zero_view.columns) else None
     text = f"{zeros:,} of {n_rows:,} rows ({zeros / max(n_rows, 1):.1%}) have zero units."
     if gap is not None and gap.notna().any():
-        text += (f" The Poisson and log-log estimates differ by at most {gap.max():.2f} "
-                 f"({zero_view['ppml'].sub(zero_view['ols']).abs().idxmax()}).")
+        text += (
+            f" The Poisson and log-log estimates differ by at most {gap.max():.2f} "
+            f"({zero_view['ppml'].sub(zero_view['ols']).abs().idxmax()})."
+        )
     return text
 
 
@@ -211,11 +238,14 @@ def explain_cross(relations: pd.DataFrame) -> str:
     for kind in ("substitute", "complement"):
         part = relations[relations["relation"] == kind]
         if len(part):
-            pairs = [f"{r['product_id']} when {r['price_of']} gets dearer ({r['elasticity']:+.2f})"
-                     for _, r in part.iterrows()]
+            pairs = [f"{r['product_id']} when {r['price_of']} gets dearer ({r['elasticity']:+.2f})" for _, r in part.iterrows()]
             verb = "sells more" if kind == "substitute" else "sells less"
-            lines.append(f"- {kind.capitalize()}s ({len(part)}): {verb}: " + "; ".join(pairs[:6])
-                         + (f"; and {len(pairs) - 6} more" if len(pairs) > 6 else "") + ".")
+            lines.append(
+                f"- {kind.capitalize()}s ({len(part)}): {verb}: "
+                + "; ".join(pairs[:6])
+                + (f"; and {len(pairs) - 6} more" if len(pairs) > 6 else "")
+                + "."
+            )
     return "\n".join(lines)
 
 
@@ -225,7 +255,12 @@ def explain_lift(lift: pd.DataFrame) -> str:
     if ok.empty:
         return "No promotion lift could be estimated (no product has promotion weeks with price variation)."
     top = ok.sort_values("lift_pct", ascending=False).head(3)
-    return (f"Promotions add between {ok['lift_pct'].min():.0f} % and {ok['lift_pct'].max():.0f} % volume on top of "
-            f"their price cut ({len(ok)} products); the largest lifts: "
-            + ", ".join(f"{r['product_id']} {r['lift_pct']:+.0f} % ({r['ci_low_pct']:.0f} to {r['ci_high_pct']:.0f})"
-                        for _, r in top.iterrows()) + ".")
+    return (
+        f"Promotions add between {ok['lift_pct'].min():.0f} % and {ok['lift_pct'].max():.0f} % volume on top of "
+        f"their price cut ({len(ok)} products); the largest lifts: "
+        + ", ".join(
+            f"{r['product_id']} {r['lift_pct']:+.0f} % ({r['ci_low_pct']:.0f} to {r['ci_high_pct']:.0f})"
+            for _, r in top.iterrows()
+        )
+        + "."
+    )

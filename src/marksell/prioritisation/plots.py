@@ -43,8 +43,15 @@ def ranking_comparison(scores: pd.DataFrame, names: pd.Series | None = None, hig
     labels = _label(ranks.index, names)
     for (oid, row), lab in zip(ranks.iterrows(), labels):
         if oid in colours:
-            ax.annotate(lab, (xs[-1], row.iloc[-1]), xytext=(6, 0), textcoords="offset points",
-                        va="center", fontsize=8, color=colours[oid])
+            ax.annotate(
+                lab,
+                (xs[-1], row.iloc[-1]),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                color=colours[oid],
+            )
     ax.set_xticks(xs, [METHOD_LABELS.get(m, m) for m in methods])
     ax.set_xlim(-0.15, len(methods) - 1 + 1.0)
     ax.set_ylim(n + 0.5, 0.5)
@@ -71,8 +78,7 @@ def rank_stability(mc, names: pd.Series | None = None, max_rank: int = 12) -> Fi
         for j in range(counts.shape[1]):
             v = counts.iat[i, j]
             if v >= 0.05:
-                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7,
-                        color="white" if v > 0.6 else "black")
+                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "black")
     ax.set_xticks(range(counts.shape[1]), [str(c) for c in counts.columns])
     ax.set_yticks(range(len(counts)), _label(counts.index, names), fontsize=8)
     ax.set_xlabel("rank")
@@ -82,8 +88,13 @@ def rank_stability(mc, names: pd.Series | None = None, max_rank: int = 12) -> Fi
     return fig
 
 
-def ge_bubble_matrix(portfolio: pd.DataFrame, names: pd.Series | None = None, size_col: str = "market_size",
-                     label_top: int = 6, order: pd.Index | None = None) -> Figure:
+def ge_bubble_matrix(
+    portfolio: pd.DataFrame,
+    names: pd.Series | None = None,
+    size_col: str = "market_size",
+    label_top: int = 6,
+    order: pd.Index | None = None,
+) -> Figure:
     """GE-McKinsey matrix: ability to win (x) vs market attractiveness (y), bubble area = size.
 
     The nine cells are shaded by zone (green invest, amber selective, red harvest). The first
@@ -93,8 +104,15 @@ def ge_bubble_matrix(portfolio: pd.DataFrame, names: pd.Series | None = None, si
     fig = plt.figure(figsize=(10, 6.5))
     ax = fig.subplots()
     if portfolio["attractiveness"].isna().all():
-        ax.text(0.5, 0.5, "GE-McKinsey matrix not available:\n" + portfolio.attrs.get("note", ""),
-                ha="center", va="center", wrap=True, transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "GE-McKinsey matrix not available:\n" + portfolio.attrs.get("note", ""),
+            ha="center",
+            va="center",
+            wrap=True,
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
         return fig
     for i in range(3):
@@ -104,14 +122,20 @@ def ge_bubble_matrix(portfolio: pd.DataFrame, names: pd.Series | None = None, si
             ax.text(i / 3 + 0.01, j / 3 + 0.01, zone, fontsize=8, color="0.35", va="bottom")
     size = portfolio[size_col] if size_col in portfolio else pd.Series(1.0, index=portfolio.index)
     area = 900 * size / size.max()
-    ax.scatter(portfolio["ability_to_win"], portfolio["attractiveness"], s=area, c="C0", alpha=0.6,
-               edgecolor="k", lw=0.6, zorder=3)
+    ax.scatter(
+        portfolio["ability_to_win"], portfolio["attractiveness"], s=area, c="C0", alpha=0.6, edgecolor="k", lw=0.6, zorder=3
+    )
     if order is None:
         order = (portfolio["attractiveness"] + portfolio["ability_to_win"]).sort_values(ascending=False).index
     shown = list(order)[:label_top]
-    place_labels(ax, [portfolio.at[o, "ability_to_win"] for o in shown],
-                 [portfolio.at[o, "attractiveness"] for o in shown], [str(o) for o in shown],
-                 zorder=4, fontweight="bold")
+    place_labels(
+        ax,
+        [portfolio.at[o, "ability_to_win"] for o in shown],
+        [portfolio.at[o, "attractiveness"] for o in shown],
+        [str(o) for o in shown],
+        zorder=4,
+        fontweight="bold",
+    )
     if names is not None and shown:
         key = "\n".join(f"{oid}  {names.get(oid, '')}" for oid in shown)
         fig.text(0.73, 0.93, key, va="top", fontsize=8, family="monospace")
@@ -121,8 +145,7 @@ def ge_bubble_matrix(portfolio: pd.DataFrame, names: pd.Series | None = None, si
     ax.set_yticks([1 / 6, 0.5, 5 / 6], ["low", "medium", "high"])
     axes = portfolio.attrs.get("axes", {})
     ax.set_xlabel("ability to win" + (f" ({', '.join(axes['ability'])})" if axes.get("ability") else ""))
-    ax.set_ylabel("market attractiveness"
-                  + (f" ({', '.join(axes['attractiveness'])})" if axes.get("attractiveness") else ""))
+    ax.set_ylabel("market attractiveness" + (f" ({', '.join(axes['attractiveness'])})" if axes.get("attractiveness") else ""))
     ax.set_title("GE-McKinsey matrix" + (f" (bubble area = {size_col})" if size_col in portfolio else ""))
     fig.tight_layout(rect=(0, 0, 0.72 if names is not None else 1, 1))
     return fig
@@ -149,7 +172,7 @@ def sweep_chart(sweeps: pd.DataFrame, names: pd.Series | None = None, ncols: int
         ax.set_ylim(max_rank + 0.5, 0.5)
         ax.set_xlim(0, 1)
         ax.grid(alpha=0.3)
-    for ax in axes[len(crits):]:
+    for ax in axes[len(crits) :]:
         ax.set_visible(False)
     for ax in axes[::ncols]:
         ax.set_ylabel("rank")

@@ -62,8 +62,23 @@ METHOD_LABELS = {"wsum": "weighted sum", "topsis": "TOPSIS"}
 
 #: Saaty's random consistency index by matrix size (Saaty 1980 for n <= 10; the commonly used
 #: extension for 11..15).
-RANDOM_INDEX = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45,
-                10: 1.49, 11: 1.51, 12: 1.53, 13: 1.56, 14: 1.57, 15: 1.59}
+RANDOM_INDEX = {
+    1: 0.0,
+    2: 0.0,
+    3: 0.58,
+    4: 0.90,
+    5: 1.12,
+    6: 1.24,
+    7: 1.32,
+    8: 1.41,
+    9: 1.45,
+    10: 1.49,
+    11: 1.51,
+    12: 1.53,
+    13: 1.56,
+    14: 1.57,
+    15: 1.59,
+}
 
 
 # --------------------------------------------------------------------------- specification
@@ -93,8 +108,7 @@ def criteria_spec(criteria: dict | pd.DataFrame | str | Path | None = None) -> p
     elif isinstance(criteria, (str, Path)):
         spec, source = _spec_from_file(Path(criteria)), "file"
     else:
-        raise AnalysisError(f"criteria must be a dict, a DataFrame or a path to a CSV/YAML file; "
-                            f"got {type(criteria).__name__}")
+        raise AnalysisError(f"criteria must be a dict, a DataFrame or a path to a CSV/YAML file; got {type(criteria).__name__}")
     return _check_spec(spec, source)
 
 
@@ -112,13 +126,18 @@ def resolve_criteria(criteria, columns) -> tuple[pd.DataFrame, list[str]]:
     have = [c for c in DEFAULT_CRITERIA if c in names]
     if not have:
         others = [c for c in names if c not in ("opportunity_id", "name", "group")]
-        raise AnalysisError("none of the default criteria (" + ", ".join(DEFAULT_CRITERIA) + ") is a column of the "
-                            "opportunities table; give `criteria` or `criteria_path` with a weight and a direction "
-                            f"(benefit or cost) for your criterion columns ({', '.join(others) or 'none found'})")
+        raise AnalysisError(
+            "none of the default criteria (" + ", ".join(DEFAULT_CRITERIA) + ") is a column of the "
+            "opportunities table; give `criteria` or `criteria_path` with a weight and a direction "
+            f"(benefit or cost) for your criterion columns ({', '.join(others) or 'none found'})"
+        )
     spec = _check_spec(_spec_from_dict({c: DEFAULT_CRITERIA[c] for c in have}), "default")
     left_out = [c for c in DEFAULT_CRITERIA if c not in have]
-    return spec, ([f"default criteria not in the table left out: {', '.join(left_out)}; weights rescaled over "
-                   f"{', '.join(have)}"] if left_out else [])
+    return spec, (
+        [f"default criteria not in the table left out: {', '.join(left_out)}; weights rescaled over {', '.join(have)}"]
+        if left_out
+        else []
+    )
 
 
 def check_run_parameters(given: dict) -> None:
@@ -148,10 +167,12 @@ def check_run_parameters(given: dict) -> None:
         raise ParameterError(f"{param}: {exc}") from None
     absent = [c for c in spec["criterion"] if c not in mapped]
     if absent:
-        raise ParameterError(f"{param}: {', '.join(f'`{c}`' for c in absent)} "
-                             f"{'is not a column' if len(absent) == 1 else 'are not columns'} of "
-                             f"{shown}; its columns (after `columns`) are {', '.join(mapped)}. Name "
-                             "your criterion columns, or map yours onto these names with `columns`.")
+        raise ParameterError(
+            f"{param}: {', '.join(f'`{c}`' for c in absent)} "
+            f"{'is not a column' if len(absent) == 1 else 'are not columns'} of "
+            f"{shown}; its columns (after `columns`) are {', '.join(mapped)}. Name "
+            "your criterion columns, or map yours onto these names with `columns`."
+        )
 
 
 def _spec_from_dict(d: dict) -> pd.DataFrame:
@@ -162,15 +183,18 @@ def _spec_from_dict(d: dict) -> pd.DataFrame:
         elif isinstance(v, (list, tuple)) and len(v) in (2, 3):
             rows.append(dict(zip(["criterion", "weight", "direction", "group"], [crit, *v])))
         else:
-            raise AnalysisError(f"criterion '{crit}': give {{'weight': w, 'direction': 'benefit'|'cost'}} "
-                                f"or (weight, direction); got {v!r}")
+            raise AnalysisError(
+                f"criterion '{crit}': give {{'weight': w, 'direction': 'benefit'|'cost'}} or (weight, direction); got {v!r}"
+            )
     return pd.DataFrame(rows)
 
 
 def _spec_from_file(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise AnalysisError(f"criteria specification file not found: {path.name}. Fix: give the path to a "
-                            "CSV or YAML file with criterion, weight, direction (or leave it empty).")
+        raise AnalysisError(
+            f"criteria specification file not found: {path.name}. Fix: give the path to a "
+            "CSV or YAML file with criterion, weight, direction (or leave it empty)."
+        )
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return pd.read_csv(path)
@@ -184,8 +208,10 @@ def _spec_from_file(path: Path) -> pd.DataFrame:
             return pd.DataFrame(data)
         if isinstance(data, dict):
             return _spec_from_dict(data)
-        raise AnalysisError(f"{path.name}: expected a list of {{criterion, weight, direction}} records "
-                            "or a mapping criterion -> {weight, direction}")
+        raise AnalysisError(
+            f"{path.name}: expected a list of {{criterion, weight, direction}} records "
+            "or a mapping criterion -> {weight, direction}"
+        )
     raise AnalysisError(f"{path.name}: a criteria specification must be .csv, .yaml or .yml")
 
 
@@ -193,8 +219,9 @@ def _check_spec(spec: pd.DataFrame, source: str) -> pd.DataFrame:
     spec.columns = [str(c).strip().lower() for c in spec.columns]
     missing = [c for c in ("criterion", "weight", "direction") if c not in spec.columns]
     if missing:
-        raise AnalysisError(f"criteria specification is missing column(s) {missing}; it needs "
-                            "criterion, weight, direction (optional group)")
+        raise AnalysisError(
+            f"criteria specification is missing column(s) {missing}; it needs criterion, weight, direction (optional group)"
+        )
     spec = spec.assign(criterion=spec["criterion"].astype(str).str.strip())
     dup = spec["criterion"][spec["criterion"].duplicated()].tolist()
     if dup:
@@ -204,31 +231,41 @@ def _check_spec(spec: pd.DataFrame, source: str) -> pd.DataFrame:
         if pd.isna(num) or not np.isfinite(num):
             raise AnalysisError(f"criterion '{crit}': weight {raw!r} is not a number")
         if num < 0:
-            raise AnalysisError(f"criterion '{crit}': weight {num:g} is negative; weights must be >= 0 "
-                                "(use direction 'cost' for criteria where less is better)")
+            raise AnalysisError(
+                f"criterion '{crit}': weight {num:g} is negative; weights must be >= 0 "
+                "(use direction 'cost' for criteria where less is better)"
+            )
     if w.sum() <= 0:
         raise AnalysisError("all criteria weights are zero; give at least one criterion a positive weight")
     direction = spec["direction"].astype(str).str.strip().str.lower()
     for crit, d in zip(spec["criterion"], direction):
         if d not in ("benefit", "cost"):
-            raise AnalysisError(f"criterion '{crit}': direction '{d}' must be 'benefit' (more is better) "
-                                "or 'cost' (less is better)")
+            raise AnalysisError(
+                f"criterion '{crit}': direction '{d}' must be 'benefit' (more is better) or 'cost' (less is better)"
+            )
     group = spec["group"] if "group" in spec.columns else pd.Series([None] * len(spec))
-    group = [DEFAULT_CRITERIA.get(c, {}).get("group") if (g is None or (isinstance(g, float) and np.isnan(g)))
-             else str(g).strip().lower() for c, g in zip(spec["criterion"], group)]
-    return pd.DataFrame({
-        "criterion": spec["criterion"].to_numpy(),
-        "weight": (w / w.sum()).to_numpy(dtype=float),
-        "direction": direction.to_numpy(),
-        "group": pd.array(group, dtype="string"),
-        "weight_given": w.to_numpy(dtype=float),
-        "source": source,
-    })
+    group = [
+        DEFAULT_CRITERIA.get(c, {}).get("group")
+        if (g is None or (isinstance(g, float) and np.isnan(g)))
+        else str(g).strip().lower()
+        for c, g in zip(spec["criterion"], group)
+    ]
+    return pd.DataFrame(
+        {
+            "criterion": spec["criterion"].to_numpy(),
+            "weight": (w / w.sum()).to_numpy(dtype=float),
+            "direction": direction.to_numpy(),
+            "group": pd.array(group, dtype="string"),
+            "weight_given": w.to_numpy(dtype=float),
+            "source": source,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- validation
-def decision_matrix(opps: pd.DataFrame, spec: pd.DataFrame, id_col: str = "opportunity_id",
-                    name_col: str = "name") -> pd.DataFrame:
+def decision_matrix(
+    opps: pd.DataFrame, spec: pd.DataFrame, id_col: str = "opportunity_id", name_col: str = "name"
+) -> pd.DataFrame:
     """Check the opportunities against the specification and return the numeric criteria matrix.
 
     Returns a float DataFrame indexed by opportunity id with one column per criterion (spec order).
@@ -238,22 +275,27 @@ def decision_matrix(opps: pd.DataFrame, spec: pd.DataFrame, id_col: str = "oppor
     """
     missing = [c for c in (id_col, name_col) if c not in opps.columns]
     if missing:
-        raise AnalysisError(f"opportunities table is missing required column(s) {missing}. "
-                            "Fix: map your columns with `columns`, e.g. {'Market': 'name'}")
+        raise AnalysisError(
+            f"opportunities table is missing required column(s) {missing}. "
+            "Fix: map your columns with `columns`, e.g. {'Market': 'name'}"
+        )
     ids = opps[id_col].astype("string")
     dup = sorted(set(ids[ids.duplicated()].dropna()))
     if dup:
-        raise AnalysisError(f"{id_col} must be unique; duplicated: {dup}. Fix: give each opportunity "
-                            "its own id or merge the duplicated rows")
+        raise AnalysisError(
+            f"{id_col} must be unique; duplicated: {dup}. Fix: give each opportunity its own id or merge the duplicated rows"
+        )
     if ids.isna().any():
         rows = [int(i) for i in np.flatnonzero(ids.isna().to_numpy())]
         raise AnalysisError(f"{id_col} is empty in row(s) {rows}; every opportunity needs an id")
     absent = [c for c in spec["criterion"] if c not in opps.columns]
     if absent:
         numeric = [c for c in opps.columns if c not in (id_col, name_col, "group")]
-        raise AnalysisError(f"criterion {absent} in the criteria specification is not a column of the "
-                            f"opportunities table (its criterion columns: {numeric}). Fix: add the column, "
-                            "rename it with `columns`, or drop the criterion from the specification")
+        raise AnalysisError(
+            f"criterion {absent} in the criteria specification is not a column of the "
+            f"opportunities table (its criterion columns: {numeric}). Fix: add the column, "
+            "rename it with `columns`, or drop the criterion from the specification"
+        )
     if len(opps) < 2:
         raise AnalysisError("prioritisation needs at least two opportunities to compare")
     out = {}
@@ -263,16 +305,21 @@ def decision_matrix(opps: pd.DataFrame, spec: pd.DataFrame, id_col: str = "oppor
         bad = num.isna() & raw.notna()
         if bad.any():
             ex = [f"{i}: {v!r}" for i, v in zip(ids[bad].head(3), raw[bad].head(3))]
-            raise AnalysisError(f"criterion '{crit}' has non-numeric value(s) for {ex}. Fix: remove units, "
-                                "currency signs or text from the column")
+            raise AnalysisError(
+                f"criterion '{crit}' has non-numeric value(s) for {ex}. Fix: remove units, currency signs or text from the column"
+            )
         if num.isna().any():
-            raise AnalysisError(f"criterion '{crit}' is missing for opportunity id(s) "
-                                f"{ids[num.isna()].tolist()[:5]}. Fix: fill the value in or drop the row")
+            raise AnalysisError(
+                f"criterion '{crit}' is missing for opportunity id(s) "
+                f"{ids[num.isna()].tolist()[:5]}. Fix: fill the value in or drop the row"
+            )
         if not np.isfinite(num.to_numpy()).all():
             raise AnalysisError(f"criterion '{crit}' has infinite values; use finite numbers")
         if num.nunique() == 1:
-            raise AnalysisError(f"criterion '{crit}' has the same value ({num.iloc[0]:g}) for every "
-                                "opportunity, so it cannot separate them. Fix: drop it from the specification")
+            raise AnalysisError(
+                f"criterion '{crit}' has the same value ({num.iloc[0]:g}) for every "
+                "opportunity, so it cannot separate them. Fix: drop it from the specification"
+            )
         out[crit] = num.to_numpy()
     return pd.DataFrame(out, index=pd.Index(ids.to_numpy(), name=id_col))
 
@@ -282,13 +329,13 @@ def decision_matrix(opps: pd.DataFrame, spec: pd.DataFrame, id_col: str = "oppor
 class AHPResult:
     """Weights from an AHP pairwise-comparison matrix and its consistency check."""
 
-    weights: pd.Series           #: principal eigenvector, summing to 1, indexed by criterion
-    lambda_max: float            #: principal eigenvalue
-    consistency_index: float     #: (lambda_max - n) / (n - 1)
-    random_index: float          #: Saaty's random index for size n
-    consistency_ratio: float     #: CI / RI (0 when n <= 2)
-    consistent: bool             #: CR <= 0.10
-    message: str                 #: plain-words verdict; names the most inconsistent judgement
+    weights: pd.Series  #: principal eigenvector, summing to 1, indexed by criterion
+    lambda_max: float  #: principal eigenvalue
+    consistency_index: float  #: (lambda_max - n) / (n - 1)
+    random_index: float  #: Saaty's random index for size n
+    consistency_ratio: float  #: CI / RI (0 when n <= 2)
+    consistent: bool  #: CR <= 0.10
+    message: str  #: plain-words verdict; names the most inconsistent judgement
 
 
 def ahp_weights(matrix, criteria: list[str] | None = None, threshold: float = 0.10) -> AHPResult:
@@ -309,27 +356,33 @@ def ahp_weights(matrix, criteria: list[str] | None = None, threshold: float = 0.
     try:
         a = np.array(matrix, dtype=float)
     except (TypeError, ValueError):
-        raise AnalysisError("AHP matrix must be a square table of positive numbers "
-                            "(rows of equal length)") from None
+        raise AnalysisError("AHP matrix must be a square table of positive numbers (rows of equal length)") from None
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise AnalysisError(f"AHP matrix is {' x '.join(map(str, a.shape))}; it must be square, one row "
-                            "and one column per criterion")
+        raise AnalysisError(
+            f"AHP matrix is {' x '.join(map(str, a.shape))}; it must be square, one row and one column per criterion"
+        )
     n = a.shape[0]
     criteria = list(criteria) if criteria else [f"c{i + 1}" for i in range(n)]
     if len(criteria) != n:
         raise AnalysisError(f"AHP matrix is {n} x {n} but {len(criteria)} criteria are named {criteria}")
     if n > max(RANDOM_INDEX):
-        raise AnalysisError(f"AHP with {n} criteria is not supported (Saaty's random index is tabulated "
-                            f"up to {max(RANDOM_INDEX)}); group criteria or give weights directly")
+        raise AnalysisError(
+            f"AHP with {n} criteria is not supported (Saaty's random index is tabulated "
+            f"up to {max(RANDOM_INDEX)}); group criteria or give weights directly"
+        )
     if not np.isfinite(a).all() or (a <= 0).any():
         i, j = np.argwhere(~np.isfinite(a) | (a <= 0))[0]
-        raise AnalysisError(f"AHP matrix entry ({criteria[i]}, {criteria[j]}) = {a[i, j]:g}; every "
-                            "comparison must be a positive number (1 = equal, 9 = extremely more important)")
+        raise AnalysisError(
+            f"AHP matrix entry ({criteria[i]}, {criteria[j]}) = {a[i, j]:g}; every "
+            "comparison must be a positive number (1 = equal, 9 = extremely more important)"
+        )
     bad = np.argwhere(~np.isclose(a * a.T, 1.0, rtol=1e-3))
     if len(bad):
         i, j = bad[0]
-        raise AnalysisError(f"AHP matrix is not reciprocal: ({criteria[i]}, {criteria[j]}) = {a[i, j]:g} but "
-                            f"({criteria[j]}, {criteria[i]}) = {a[j, i]:g}; it should be {1 / a[i, j]:.4g}")
+        raise AnalysisError(
+            f"AHP matrix is not reciprocal: ({criteria[i]}, {criteria[j]}) = {a[i, j]:g} but "
+            f"({criteria[j]}, {criteria[i]}) = {a[j, i]:g}; it should be {1 / a[i, j]:.4g}"
+        )
     vals, vecs = np.linalg.eig(a)
     k = int(np.argmax(vals.real))
     lam = float(vals.real[k])
@@ -344,13 +397,14 @@ def ahp_weights(matrix, criteria: list[str] | None = None, threshold: float = 0.
     err = np.abs(np.log(a) - np.log(np.outer(w, 1 / w)))
     i, j = np.unravel_index(np.argmax(np.triu(err, 1)), err.shape)
     if consistent:
-        msg = (f"Consistency ratio {cr:.3f} <= {threshold:.2f}: the pairwise judgements hang together, "
-               "so the weights can be used.")
+        msg = f"Consistency ratio {cr:.3f} <= {threshold:.2f}: the pairwise judgements hang together, so the weights can be used."
     else:
-        msg = (f"Consistency ratio {cr:.3f} > {threshold:.2f}: the judgements contradict each other more "
-               "than Saaty's rule allows (e.g. A > B and B > C but C > A), so the weights are unreliable. "
-               f"Revisit the comparison of '{criteria[i]}' with '{criteria[j]}': it says {a[i, j]:.3g}, "
-               f"while the other judgements imply about {w[i] / w[j]:.3g}.")
+        msg = (
+            f"Consistency ratio {cr:.3f} > {threshold:.2f}: the judgements contradict each other more "
+            "than Saaty's rule allows (e.g. A > B and B > C but C > A), so the weights are unreliable. "
+            f"Revisit the comparison of '{criteria[i]}' with '{criteria[j]}': it says {a[i, j]:.3g}, "
+            f"while the other judgements imply about {w[i] / w[j]:.3g}."
+        )
     return AHPResult(pd.Series(w, index=criteria, name="weight"), lam, ci, ri, cr, consistent, msg)
 
 
@@ -359,9 +413,11 @@ def apply_ahp(spec: pd.DataFrame, ahp: AHPResult) -> pd.DataFrame:
     extra = sorted(set(ahp.weights.index) - set(spec["criterion"]))
     lacking = sorted(set(spec["criterion"]) - set(ahp.weights.index))
     if extra or lacking:
-        raise AnalysisError(f"AHP matrix criteria do not match the specification: not in the specification "
-                            f"{extra}, not in the AHP matrix {lacking}. Fix: compare exactly the "
-                            "specification's criteria")
+        raise AnalysisError(
+            f"AHP matrix criteria do not match the specification: not in the specification "
+            f"{extra}, not in the AHP matrix {lacking}. Fix: compare exactly the "
+            "specification's criteria"
+        )
     out = spec.copy()
     out["weight"] = ahp.weights.reindex(out["criterion"]).to_numpy()
     out["weight_given"] = out["weight"]
@@ -414,7 +470,7 @@ def weighted_sum(x: pd.DataFrame, spec: pd.DataFrame) -> pd.Series:
 def vector_normalise(x: pd.DataFrame, spec: pd.DataFrame) -> np.ndarray:
     """TOPSIS vector normalisation: x_ij / sqrt(sum_i x_ij^2), column by column."""
     v = x[spec["criterion"]].to_numpy(dtype=float)
-    return v / np.sqrt((v ** 2).sum(axis=0))
+    return v / np.sqrt((v**2).sum(axis=0))
 
 
 def topsis(x: pd.DataFrame, spec: pd.DataFrame, details: bool = False):
@@ -456,14 +512,20 @@ def rank_agreement(scores: pd.DataFrame) -> pd.DataFrame:
     ranks = [c for c in scores.columns if c.startswith("rank_")]
     rows = []
     for i, a in enumerate(ranks):
-        for b in ranks[i + 1:]:
+        for b in ranks[i + 1 :]:
             tau = stats.kendalltau(scores[a], scores[b])
             rho = stats.spearmanr(scores[a], scores[b])
             same_top = scores.index[scores[a] == 1].tolist() == scores.index[scores[b] == 1].tolist()
-            rows.append({"method_a": a[5:], "method_b": b[5:], "kendall_tau": float(tau.statistic),
-                         "spearman_rho": float(rho.statistic),
-                         "max_rank_shift": int((scores[a] - scores[b]).abs().max()),
-                         "same_top_choice": bool(same_top)})
+            rows.append(
+                {
+                    "method_a": a[5:],
+                    "method_b": b[5:],
+                    "kendall_tau": float(tau.statistic),
+                    "spearman_rho": float(rho.statistic),
+                    "max_rank_shift": int((scores[a] - scores[b]).abs().max()),
+                    "same_top_choice": bool(same_top),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -482,19 +544,19 @@ def pareto_dominance(x: pd.DataFrame, spec: pd.DataFrame, chunk: int = 256) -> p
     by: list[str] = []
     count = np.zeros(n, dtype=int)
     for s in range(0, n, chunk):
-        b = v[s:s + chunk]                                  # the options examined
-        ge = (v[None, :, :] >= b[:, None, :]).all(axis=2)   # [i, k]: k at least as good as i everywhere
-        gt = (v[None, :, :] > b[:, None, :]).any(axis=2)    # k strictly better somewhere
+        b = v[s : s + chunk]  # the options examined
+        ge = (v[None, :, :] >= b[:, None, :]).all(axis=2)  # [i, k]: k at least as good as i everywhere
+        gt = (v[None, :, :] > b[:, None, :]).any(axis=2)  # k strictly better somewhere
         dom = ge & gt
-        count[s:s + chunk] = dom.sum(axis=1)
+        count[s : s + chunk] = dom.sum(axis=1)
         by.extend(";".join(map(str, ids[row])) for row in dom)
-    return pd.DataFrame({"dominated": count > 0, "dominated_by": by, "n_dominated_by": count},
-                        index=x.index)
+    return pd.DataFrame({"dominated": count > 0, "dominated_by": by, "n_dominated_by": count}, index=x.index)
 
 
 # --------------------------------------------------------------------------- portfolio
-def ge_matrix(x: pd.DataFrame, spec: pd.DataFrame, attractiveness: list[str] | None = None,
-              ability: list[str] | None = None) -> pd.DataFrame:
+def ge_matrix(
+    x: pd.DataFrame, spec: pd.DataFrame, attractiveness: list[str] | None = None, ability: list[str] | None = None
+) -> pd.DataFrame:
     """GE-McKinsey coordinates: market attractiveness and ability to win, each on 0-1.
 
     Each axis is the weighted sum (weights renormalised within the group) of the min-max
@@ -509,8 +571,10 @@ def ge_matrix(x: pd.DataFrame, spec: pd.DataFrame, attractiveness: list[str] | N
     ability = list(ability) if ability else groups.index[groups == "ability"].tolist()
     for axis, cols in (("attractiveness", attractiveness), ("ability to win", ability)):
         if not cols:
-            raise AnalysisError(f"no criteria for the {axis} axis: name them, or give the specification a "
-                                "'group' column with 'attractiveness' / 'ability'")
+            raise AnalysisError(
+                f"no criteria for the {axis} axis: name them, or give the specification a "
+                "'group' column with 'attractiveness' / 'ability'"
+            )
         unknown = [c for c in cols if c not in set(spec["criterion"])]
         if unknown:
             raise AnalysisError(f"{axis} criteria {unknown} are not in the criteria specification")
@@ -522,8 +586,7 @@ def ge_matrix(x: pd.DataFrame, spec: pd.DataFrame, attractiveness: list[str] | N
         ww = ww / ww.sum() if ww.sum() > 0 else pd.Series(1.0 / len(cols), index=cols)
         return r[cols].to_numpy() @ ww.to_numpy()
 
-    out = pd.DataFrame({"attractiveness": axis_score(attractiveness),
-                        "ability_to_win": axis_score(ability)}, index=x.index)
+    out = pd.DataFrame({"attractiveness": axis_score(attractiveness), "ability_to_win": axis_score(ability)}, index=x.index)
     out["zone"] = [ge_zone(a, b) for a, b in zip(out["attractiveness"], out["ability_to_win"])]
     return out
 
@@ -538,9 +601,15 @@ def ge_zone(attractiveness: float, ability: float) -> str:
     return "invest" if total >= 3 else ("selective" if total == 2 else "harvest")
 
 
-def expected_value(opps: pd.DataFrame, size_col: str = "market_size", growth_col: str = "growth_pct",
-                   share_col: str = "achievable_share_pct", margin_col: str = "margin_pct",
-                   investment_col: str = "investment", horizon_years: int = 3) -> pd.DataFrame:
+def expected_value(
+    opps: pd.DataFrame,
+    size_col: str = "market_size",
+    growth_col: str = "growth_pct",
+    share_col: str = "achievable_share_pct",
+    margin_col: str = "margin_pct",
+    investment_col: str = "investment",
+    horizon_years: int = 3,
+) -> pd.DataFrame:
     """Expected yearly margin at the horizon: size x (1 + growth)^horizon x share x margin.
 
     Percent columns are divided by 100. Factors whose column is absent are left out (listed in

@@ -38,13 +38,13 @@ class BatchScorer:
             raise AnalysisError(f"unknown method '{method}'; choose 'wsum' or 'topsis'")
         self.method = method
         if method == "wsum":
-            self.r = np.ascontiguousarray(benefit_matrix(x, spec).T)        # m x n
+            self.r = np.ascontiguousarray(benefit_matrix(x, spec).T)  # m x n
         else:
             nrm = vector_normalise(x, spec)
             benefit = (spec["direction"] == "benefit").to_numpy()
             ideal = np.where(benefit, nrm.max(axis=0), nrm.min(axis=0))
             anti = np.where(benefit, nrm.min(axis=0), nrm.max(axis=0))
-            self.p = np.ascontiguousarray(((nrm - ideal) ** 2).T)           # m x n
+            self.p = np.ascontiguousarray(((nrm - ideal) ** 2).T)  # m x n
             self.q = np.ascontiguousarray(((nrm - anti) ** 2).T)
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
@@ -59,8 +59,7 @@ class BatchScorer:
         return np.divide(dn, tot, out=np.full_like(dn, 0.5), where=tot > 0)
 
 
-def draw_weights(weights: np.ndarray, n_draws: int, concentration: float,
-                 rng: np.random.Generator) -> np.ndarray:
+def draw_weights(weights: np.ndarray, n_draws: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
     """Dirichlet draws with mean ``weights``: alpha_j = concentration x w_j.
 
     The standard deviation of a weight is sqrt(w (1 - w) / (concentration + 1)); with the default
@@ -91,7 +90,7 @@ def _order_desc(scores: np.ndarray) -> np.ndarray:
 class MonteCarloResult:
     """Rank statistics over weight draws."""
 
-    table: pd.DataFrame        #: per option: p_first, p_top_k, rank_min/mean/max, rank_p05/p50/p95
+    table: pd.DataFrame  #: per option: p_first, p_top_k, rank_min/mean/max, rank_p05/p50/p95
     rank_counts: pd.DataFrame  #: tracked options x rank (1..): share of draws at that rank
     n_draws: int
     top_k: int
@@ -99,9 +98,17 @@ class MonteCarloResult:
     method: str
 
 
-def monte_carlo_ranks(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum", n_draws: int = 2000,
-                      top_k: int = 3, concentration: float = 50.0, seed: int = 0, track: int = 20,
-                      chunk: int | None = None) -> MonteCarloResult:
+def monte_carlo_ranks(
+    x: pd.DataFrame,
+    spec: pd.DataFrame,
+    method: str = "wsum",
+    n_draws: int = 2000,
+    top_k: int = 3,
+    concentration: float = 50.0,
+    seed: int = 0,
+    track: int = 20,
+    chunk: int | None = None,
+) -> MonteCarloResult:
     """Re-rank all options under ``n_draws`` Dirichlet weight draws around the given weights.
 
     Returns for every option the probability of ranking first (``p_first``) and in the top
@@ -118,7 +125,7 @@ def monte_carlo_ranks(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum",
     score = BatchScorer(x, spec, method)
     w0 = spec["weight"].to_numpy(dtype=float)
     base = score(w0)[0]
-    tracked = np.argsort(-base, kind="stable")[:min(track, n)]
+    tracked = np.argsort(-base, kind="stable")[: min(track, n)]
     chunk = chunk or max(1, 4_000_000 // n)
     first = np.zeros(n, dtype=np.int64)
     topk = np.zeros(n, dtype=np.int64)
@@ -143,15 +150,26 @@ def monte_carlo_ranks(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum",
         flat = (np.arange(len(tracked))[None, :] * n + tr - 1).ravel()
         counts += np.bincount(flat, minlength=len(tracked) * n).reshape(len(tracked), n)
         done += c
-    table = pd.DataFrame({"p_first": first / n_draws, "p_top_k": topk / n_draws,
-                          "rank_min": rmin, "rank_mean": rsum / n_draws, "rank_max": rmax,
-                          "rank_p05": np.nan, "rank_p50": np.nan, "rank_p95": np.nan}, index=x.index)
+    table = pd.DataFrame(
+        {
+            "p_first": first / n_draws,
+            "p_top_k": topk / n_draws,
+            "rank_min": rmin,
+            "rank_mean": rsum / n_draws,
+            "rank_max": rmax,
+            "rank_p05": np.nan,
+            "rank_p50": np.nan,
+            "rank_p95": np.nan,
+        },
+        index=x.index,
+    )
     cum = counts.cumsum(axis=1) / n_draws
     for q, col in ((0.05, "rank_p05"), (0.5, "rank_p50"), (0.95, "rank_p95")):
         table.iloc[tracked, table.columns.get_loc(col)] = (cum >= q).argmax(axis=1) + 1
     shown = max(int(rmax[tracked].max()), top_k)
-    rank_counts = pd.DataFrame(counts[:, :shown] / n_draws, index=x.index[tracked],
-                               columns=pd.RangeIndex(1, shown + 1, name="rank"))
+    rank_counts = pd.DataFrame(
+        counts[:, :shown] / n_draws, index=x.index[tracked], columns=pd.RangeIndex(1, shown + 1, name="rank")
+    )
     return MonteCarloResult(table, rank_counts, int(n_draws), top_k, float(concentration), method)
 
 
@@ -168,8 +186,7 @@ def oat_weights(w0: np.ndarray, j: int, t: np.ndarray) -> np.ndarray:
     return w
 
 
-def oat_sweeps(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum", n_points: int = 41,
-               track: int = 5) -> pd.DataFrame:
+def oat_sweeps(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum", n_points: int = 41, track: int = 5) -> pd.DataFrame:
     """Move each weight from 0 to 1 in ``n_points`` steps; ranks of the ``track`` leading options.
 
     Long table: ``criterion, weight, base_weight, opportunity_id, rank, top_id`` (``top_id`` =
@@ -178,7 +195,7 @@ def oat_sweeps(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum", n_poin
     score = BatchScorer(x, spec, method)
     w0 = spec["weight"].to_numpy(dtype=float)
     base = score(w0)[0]
-    lead = np.argsort(-base, kind="stable")[:min(track, len(x))]
+    lead = np.argsort(-base, kind="stable")[: min(track, len(x))]
     t = np.linspace(0.0, 1.0, n_points)
     ids = x.index.to_numpy()
     frames = []
@@ -187,13 +204,24 @@ def oat_sweeps(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum", n_poin
         ranks = (-s).argsort(axis=1).argsort(axis=1) + 1
         top = ids[s.argmax(axis=1)]
         for i in lead:
-            frames.append(pd.DataFrame({"criterion": crit, "weight": t, "base_weight": w0[j],
-                                        "opportunity_id": ids[i], "rank": ranks[:, i], "top_id": top}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "criterion": crit,
+                        "weight": t,
+                        "base_weight": w0[j],
+                        "opportunity_id": ids[i],
+                        "rank": ranks[:, i],
+                        "top_id": top,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
-def weight_change_to_flip(x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum",
-                          grid: int = 201, tol: float = 1e-6) -> pd.DataFrame:
+def weight_change_to_flip(
+    x: pd.DataFrame, spec: pd.DataFrame, method: str = "wsum", grid: int = 201, tol: float = 1e-6
+) -> pd.DataFrame:
     """Per criterion, the smallest move of its weight (others rescaled) that changes the top choice.
 
     Searches upwards and downwards from the current weight on a grid and refines the first
@@ -229,11 +257,9 @@ def weight_change_to_flip(x: pd.DataFrame, spec: pd.DataFrame, method: str = "ws
             if best is None or abs(cand[0]) < abs(best[0]):
                 best = cand
         if best is None:
-            rows.append({"criterion": crit, "weight": w0[j], "change": np.nan, "weight_needed": np.nan,
-                         "new_top": None})
+            rows.append({"criterion": crit, "weight": w0[j], "change": np.nan, "weight_needed": np.nan, "new_top": None})
         else:
-            rows.append({"criterion": crit, "weight": w0[j], "change": best[0], "weight_needed": best[1],
-                         "new_top": best[2]})
+            rows.append({"criterion": crit, "weight": w0[j], "change": best[0], "weight_needed": best[1], "new_top": best[2]})
     out = pd.DataFrame(rows)
     out["new_top"] = out["new_top"].astype("string")
     out = out.assign(_abs=out["change"].abs()).sort_values("_abs", na_position="last", kind="stable")

@@ -77,8 +77,10 @@ class Artifacts:
         unknown = set(formats) - {"csv", "parquet"}
         if unknown:
             raise ValueError(f"unknown artifact format(s) {sorted(unknown)}; use 'csv' and/or 'parquet'")
-        out = [self.save_csv(df, f"{stem}.csv") if "csv" in formats else None,
-               self.save_parquet(df, f"{stem}.parquet") if "parquet" in formats else None]
+        out = [
+            self.save_csv(df, f"{stem}.csv") if "csv" in formats else None,
+            self.save_parquet(df, f"{stem}.parquet") if "parquet" in formats else None,
+        ]
         return [p for p in out if p is not None]
 
     def save_json(self, obj, name: str) -> Path | None:

@@ -67,8 +67,7 @@ def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -
             raise ParameterError(f"{path}: run {i} needs a 'notebook' name")
         unknown = set(item) - {"notebook", "label", "parameters"}
         if unknown:
-            raise ParameterError(f"{path}: run {i} has unknown key(s) {sorted(unknown)}; "
-                                 "allowed: notebook, label, parameters")
+            raise ParameterError(f"{path}: run {i} has unknown key(s) {sorted(unknown)}; allowed: notebook, label, parameters")
         params = item.get("parameters") or {}
         if not isinstance(params, dict):
             raise ParameterError(f"{path}: run {i}: 'parameters' must be a mapping")
@@ -76,14 +75,20 @@ def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -
             runner.check_label(item.get("label"))
         except ParameterError as exc:
             raise ParameterError(f"{path}: run {i}: {exc}") from None
-        specs.append(runner.RunSpec(notebook=str(item["notebook"]), parameters=params,
-                                    label=item.get("label"), reports_dir=reports_dir, cell_timeout=timeout,
-                                    allow_large_work=large))
+        specs.append(
+            runner.RunSpec(
+                notebook=str(item["notebook"]),
+                parameters=params,
+                label=item.get("label"),
+                reports_dir=reports_dir,
+                cell_timeout=timeout,
+                allow_large_work=large,
+            )
+        )
     return specs
 
 
-def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None = None,
-              out=None) -> list[runner.RunResult]:
+def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None = None, out=None) -> list[runner.RunResult]:
     """Validate every spec, run them all, rebuild the index after each, print a summary."""
     out = out or sys.stdout
     for i, s in enumerate(specs, 1):  # all parameters checked before any kernel starts
@@ -97,14 +102,23 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
             print(f"marksell: note: {note}", file=out, flush=True)
     t0 = time.perf_counter()
     results: list[runner.RunResult] = []
-    print(f"marksell: running {n} notebook(s)" + (f" on {jobs} processes" if jobs > 1 else "")
-          + (f" on the Dask cluster at {scheduler}" if scheduler else ""), file=out, flush=True)
+    print(
+        f"marksell: running {n} notebook(s)"
+        + (f" on {jobs} processes" if jobs > 1 else "")
+        + (f" on the Dask cluster at {scheduler}" if scheduler else ""),
+        file=out,
+        flush=True,
+    )
 
     def done(res: runner.RunResult):
         results.append(res)
         index.build_index(reports)
-        print(f"[{len(results)}/{n}] {res.name:<28} {res.status:<6} {res.duration_s:7.1f} s"
-              + (f"  {res.error}" if res.error else ""), file=out, flush=True)
+        print(
+            f"[{len(results)}/{n}] {res.name:<28} {res.status:<6} {res.duration_s:7.1f} s"
+            + (f"  {res.error}" if res.error else ""),
+            file=out,
+            flush=True,
+        )
 
     if scheduler:
         _run_on_dask(specs, scheduler, reports, done)
@@ -114,9 +128,13 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
         _run_in_turn(specs, done)
     ok = sum(r.status == "ok" for r in results)
     warned = sum(r.status == "warning" for r in results)
-    print(f"marksell: {ok} ok, " + (f"{warned} with warnings, " if warned else "") + f"{n - ok - warned} failed in "
-          f"{time.perf_counter() - t0:.1f} s; "
-          f"index: {reports / 'index.html'}", file=out, flush=True)
+    print(
+        f"marksell: {ok} ok, " + (f"{warned} with warnings, " if warned else "") + f"{n - ok - warned} failed in "
+        f"{time.perf_counter() - t0:.1f} s; "
+        f"index: {reports / 'index.html'}",
+        file=out,
+        flush=True,
+    )
     return results
 
 
@@ -199,8 +217,13 @@ def _run_packed(spec_fields: dict) -> tuple[dict, bytes]:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             tar.add(res.folder, arcname="run")
-        return {"name": res.name, "status": res.status, "duration_s": res.duration_s, "error": res.error,
-                "timings": res.timings}, buf.getvalue()
+        return {
+            "name": res.name,
+            "status": res.status,
+            "duration_s": res.duration_s,
+            "error": res.error,
+            "timings": res.timings,
+        }, buf.getvalue()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -215,8 +238,10 @@ def extract_report(tar: tarfile.TarFile, dest: Path) -> None:
     for member in tar.getmembers():
         target = (root / member.name).resolve()
         if not (member.isfile() or member.isdir()) or not target.is_relative_to(root):
-            raise ValueError(f"refusing to unpack {member.name!r} from a worker's report: only files and "
-                             "folders inside the report folder are accepted")
+            raise ValueError(
+                f"refusing to unpack {member.name!r} from a worker's report: only files and "
+                "folders inside the report folder are accepted"
+            )
     tar.extractall(root)
 
 
@@ -234,8 +259,9 @@ def _unpack(payload: bytes, reports: Path, spec: runner.RunSpec, started_day: st
         try:
             folder = runner.claim_folder(tmp / "run", reports / started_day, base)
         except OSError as exc:
-            return tmp / "run", (f"the finished run could not be moved into place ({exc.strerror or exc}); "
-                                 f"it is kept at {tmp / 'run'}")
+            return tmp / "run", (
+                f"the finished run could not be moved into place ({exc.strerror or exc}); it is kept at {tmp / 'run'}"
+            )
         shutil.rmtree(tmp, ignore_errors=True)
         return folder, None
 
@@ -247,8 +273,7 @@ def _run_on_dask(specs, scheduler: str, reports: Path, done) -> None:
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise ParameterError("--scheduler needs Dask's distributed package: pip install 'marksell[distributed]'"
-                             ) from None
+        raise ParameterError("--scheduler needs Dask's distributed package: pip install 'marksell[distributed]'") from None
 
     with Client(scheduler) as client:
         fields = []
@@ -262,5 +287,14 @@ def _run_on_dask(specs, scheduler: str, reports: Path, done) -> None:
             info, payload = fut.result()
             folder, kept = _unpack(payload, reports, spec, date.today().isoformat())
             error = "; ".join(e for e in (info["error"], kept) if e) or None
-            done(runner.RunResult(info["name"], info["status"], folder, info["duration_s"], error,
-                                  info["timings"], kept_at=folder if kept else None))
+            done(
+                runner.RunResult(
+                    info["name"],
+                    info["status"],
+                    folder,
+                    info["duration_s"],
+                    error,
+                    info["timings"],
+                    kept_at=folder if kept else None,
+                )
+            )

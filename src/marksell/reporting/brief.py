@@ -39,14 +39,14 @@ class Brief:
 
     def as_dict(self) -> dict:
         """The brief for summary.json."""
-        return {"answer": self.answer, "confidence": self.confidence, "action": self.action,
-                "skipped": list(self.skipped)}
+        return {"answer": self.answer, "confidence": self.confidence, "action": self.action, "skipped": list(self.skipped)}
 
     def __repr__(self) -> str:
         return "\n".join(f"{label}: {text}" for label, text in self.lines())
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<p><strong>{html.escape(label)}:</strong> {html.escape(text)}</p>"
-                       for label, text in self.lines())
-        return ("<div class='ms-brief' role='note' style='border-left:4px solid #0072B2;padding:.2em 1em;"
-                f"background:#f3f8fc;margin:.5em 0'>{rows}</div>")
+        rows = "".join(f"<p><strong>{html.escape(label)}:</strong> {html.escape(text)}</p>" for label, text in self.lines())
+        return (
+            "<div class='ms-brief' role='note' style='border-left:4px solid #0072B2;padding:.2em 1em;"
+            f"background:#f3f8fc;margin:.5em 0'>{rows}</div>"
+        )

@@ -20,9 +20,12 @@ REPORTS_HELP = "reports folder (default: $MARKSELL_REPORTS_DIR, else ./reports)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="marksell", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Exit codes: 0 all ok, 1 some runs failed, 2 usage or input error.")
+    p = argparse.ArgumentParser(
+        prog="marksell",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 all ok, 1 some runs failed, 2 usage or input error.",
+    )
     p.add_argument("--version", action="version", version=f"marksell {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
@@ -31,16 +34,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="execute one notebook into a dated report folder")
     r.add_argument("notebook", help="a name from `marksell list` or a path to an .ipynb")
-    r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-                   help="set a parameter (lists and dicts in YAML form, e.g. '[a, b]')")
-    r.add_argument("-f", "--parameters-file", action="append", default=[], metavar="YAML",
-                   help="YAML file of parameters (later files and -p override earlier ones)")
+    r.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        default=[],
+        help="set a parameter (lists and dicts in YAML form, e.g. '[a, b]')",
+    )
+    r.add_argument(
+        "-f",
+        "--parameters-file",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="YAML file of parameters (later files and -p override earlier ones)",
+    )
     r.add_argument("--out", help="exact output folder (must not exist or be empty)")
     r.add_argument("--label", help="suffix of the report folder name (letters, digits, . _ -)")
     r.add_argument("--reports-dir", help=REPORTS_HELP)
     r.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell, at least 1 (default 600)")
-    r.add_argument("--allow-large-work", action="store_true",
-                   help="accept parameter values above the bounds on work (draws, clusters, horizons...)")
+    r.add_argument(
+        "--allow-large-work",
+        action="store_true",
+        help="accept parameter values above the bounds on work (draws, clusters, horizons...)",
+    )
     r.add_argument("--pdf", action="store_true", help="also print report.pdf (needs Chromium)")
 
     b = sub.add_parser("report", help="run a batch (default: every notebook on the sample data)")
@@ -48,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--reports-dir", help=REPORTS_HELP)
     b.add_argument("--jobs", "-j", type=int, default=1, help="parallel processes on this machine")
     b.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://host:8786")
-    b.add_argument("--allow-large-work", action="store_true",
-                   help="accept parameter values above the bounds on work in every run")
+    b.add_argument(
+        "--allow-large-work", action="store_true", help="accept parameter values above the bounds on work in every run"
+    )
     b.add_argument("--pdf", action="store_true", help="also print report.pdf for every run (needs Chromium)")
 
     d = sub.add_parser("pdf", help="print finished runs' report.html to report.pdf (needs Chromium)")
@@ -64,8 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample-data", help="regenerate the sample company from a seed")
     s.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
     s.add_argument("--out", default=None, help="folder to write (default: data/sample)")
-    s.add_argument("--force", action="store_true",
-                   help="replace files of the same names in --out that differ from the sample's")
+    s.add_argument("--force", action="store_true", help="replace files of the same names in --out that differ from the sample's")
     return p
 
 
@@ -96,9 +115,16 @@ def cmd_run(args) -> int:
         params[name] = value
         text.add(name)
     timeout = runner.DEFAULT_CELL_TIMEOUT if args.cell_timeout is None else args.cell_timeout
-    spec = runner.RunSpec(notebook=args.notebook, parameters=params, text_parameters=text, label=args.label,
-                          out=args.out, reports_dir=args.reports_dir, cell_timeout=timeout,
-                          allow_large_work=args.allow_large_work)
+    spec = runner.RunSpec(
+        notebook=args.notebook,
+        parameters=params,
+        text_parameters=text,
+        label=args.label,
+        out=args.out,
+        reports_dir=args.reports_dir,
+        cell_timeout=timeout,
+        allow_large_work=args.allow_large_work,
+    )
     for note in runner.prepare(spec).notes:  # everything checked before the kernel starts
         print(f"marksell: note: {note}", file=sys.stderr, flush=True)
     _clean_stale(spec)
@@ -106,8 +132,10 @@ def cmd_run(args) -> int:
     res = runner.run(spec, progress=sys.stderr.isatty())
     if not args.out:
         _rebuild_index(args.reports_dir)
-    print(f"marksell: {res.name} {res.status} in {res.duration_s:.1f} s -> {res.folder}"
-          + (f"\n  reason: {res.error}" if res.error else ""))
+    print(
+        f"marksell: {res.name} {res.status} in {res.duration_s:.1f} s -> {res.folder}"
+        + (f"\n  reason: {res.error}" if res.error else "")
+    )
     if args.debug and res.folder and (res.folder / "error.txt").is_file():
         print((res.folder / "error.txt").read_text(encoding="utf-8"), file=sys.stderr)  # traceback + kernel log
     if args.pdf:
@@ -183,8 +211,10 @@ def cmd_init(args) -> int:
     from marksell.reporting.starter import write_starter
 
     files = write_starter(args.folder)
-    print(f"marksell: wrote {len(files)} files into {args.folder}; next: cd {args.folder} && marksell report "
-          "--config batch.yaml (see README.md there)")
+    print(
+        f"marksell: wrote {len(files)} files into {args.folder}; next: cd {args.folder} && marksell report "
+        "--config batch.yaml (see README.md there)"
+    )
     return EXIT_OK
 
 
@@ -197,8 +227,9 @@ def cmd_sample_data(args) -> int:
     if installed:
         default = Path("data") / "sample"
     out = Path(args.out) if args.out else default
-    files = write_company(out, seed=DEFAULT_SEED if args.seed is None else args.seed,
-                          replace=args.force or not (args.out or installed))
+    files = write_company(
+        out, seed=DEFAULT_SEED if args.seed is None else args.seed, replace=args.force or not (args.out or installed)
+    )
     print(f"marksell: wrote {len(files)} files to {out}")
     return EXIT_OK
 
@@ -218,13 +249,19 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    handler = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "index": cmd_index, "pdf": cmd_pdf,
-               "init": cmd_init, "sample-data": cmd_sample_data}[args.command]
+    handler = {
+        "list": cmd_list,
+        "run": cmd_run,
+        "report": cmd_report,
+        "index": cmd_index,
+        "pdf": cmd_pdf,
+        "init": cmd_init,
+        "sample-data": cmd_sample_data,
+    }[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
-        print("marksell: interrupted; unfinished runs were discarded, finished reports are kept",
-              file=sys.stderr)
+        print("marksell: interrupted; unfinished runs were discarded, finished reports are kept", file=sys.stderr)
         try:
             from marksell.reporting import index
 

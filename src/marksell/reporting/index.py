@@ -81,10 +81,15 @@ def build_index(reports: str | Path | None = None) -> tuple[Path, list[str]]:
         runs, skipped = collect_runs(reports)
         for run in runs:  # runs recorded without headline figures (older versions): read from their summary.json
             stored = run.get("headline")
-            run["_headline"] = stored if isinstance(stored, dict) and stored else index_page.headline(
-                str(run.get("notebook")), reports / run["_folder"])
-        records = [{k: v for k, v in r.items() if not k.startswith("_")}
-                   | {"folder": r["_folder"], "headline": r["_headline"]} for r in runs]
+            run["_headline"] = (
+                stored
+                if isinstance(stored, dict) and stored
+                else index_page.headline(str(run.get("notebook")), reports / run["_folder"])
+            )
+        records = [
+            {k: v for k, v in r.items() if not k.startswith("_")} | {"folder": r["_folder"], "headline": r["_headline"]}
+            for r in runs
+        ]
         _atomic_write(reports / "index.json", json.dumps(records, indent=2, sort_keys=True, default=str) + "\n")
         _atomic_write(reports / "index.html", index_page.page(runs, skipped))
     return reports / "index.html", skipped

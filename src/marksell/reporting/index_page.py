@@ -58,37 +58,51 @@ def _experiments(s: dict) -> dict:
     units = s.get("units") if isinstance(s.get("units"), dict) else {}
     first = next(iter(decisions), None)  # the first variant against control
     lift = _get(primary, f"{first}.rel_lift") if first is not None else None
-    return {"decision": _get(decisions, f"{first}.decision") if len(decisions) == 1 else
-            (f"{sum(isinstance(d, dict) and d.get('decision') == 'ship' for d in decisions.values())} of "
-             f"{len(decisions)} to ship" if decisions else None),
-            "lift": numbers.percent(100 * lift, 1) if len(decisions) == 1 and numbers.is_number(lift) else None,
-            "units": _number(sum(v for v in units.values() if numbers.is_number(v))) if units else None}
+    return {
+        "decision": _get(decisions, f"{first}.decision")
+        if len(decisions) == 1
+        else (
+            f"{sum(isinstance(d, dict) and d.get('decision') == 'ship' for d in decisions.values())} of {len(decisions)} to ship"
+            if decisions
+            else None
+        ),
+        "lift": numbers.percent(100 * lift, 1) if len(decisions) == 1 and numbers.is_number(lift) else None,
+        "units": _number(sum(v for v in units.values() if numbers.is_number(v))) if units else None,
+    }
 
 
 def _mmm(s: dict) -> dict:
     channels = s.get("channels") if isinstance(s.get("channels"), dict) else {}
     roas = {c: v.get("roas") for c, v in channels.items() if isinstance(v, dict) and numbers.is_number(v.get("roas"))}
     best = max(roas, key=roas.get) if roas else None
-    return {"channels": _number(len(channels)) if channels else None,
-            "best ROAS": f"{best} {numbers.fixed(roas[best], 2)}" if best else None,
-            "holdout R²": _number(_get(s, "accuracy.holdout.r2"), 2)}
+    return {
+        "channels": _number(len(channels)) if channels else None,
+        "best ROAS": f"{best} {numbers.fixed(roas[best], 2)}" if best else None,
+        "holdout R²": _number(_get(s, "accuracy.holdout.r2"), 2),
+    }
 
 
 #: Headline figures per analysis, when summary.json has no ``headline`` object.
 KNOWN = {
     "data_audit": _audit,
     "customer_segmentation": lambda s: {
-        "customers": _number(s.get("customers")), "segments": _number(_get(s, "clusters.k")),
-        "CLV total": _number(_get(s, "clv.total_clv"))},
+        "customers": _number(s.get("customers")),
+        "segments": _number(_get(s, "clusters.k")),
+        "CLV total": _number(_get(s, "clv.total_clv")),
+    },
     "opportunity_prioritisation": lambda s: {
-        "top choice": _first(s.get("top_choice")), "options": _number(s.get("n_opportunities"))},
+        "top choice": _first(s.get("top_choice")),
+        "options": _number(s.get("n_opportunities")),
+    },
     "pricing_elasticity": lambda s: {
         "products": _number(s.get("n_products")),
-        "median elasticity": _number(_get(s, f"methods.{_get(s, 'settings.recommend_with') or 'ols'}"
-                                             ".median_elasticity"), 2)},
+        "median elasticity": _number(_get(s, f"methods.{_get(s, 'settings.recommend_with') or 'ols'}.median_elasticity"), 2),
+    },
     "sales_forecasting": lambda s: {
-        "series": _number(s.get("n_series")), "MASE chosen": _number(s.get("mase_chosen"), 2),
-        "MASE seasonal naive": _number(s.get("mase_snaive"), 2)},
+        "series": _number(s.get("n_series")),
+        "MASE chosen": _number(s.get("mase_chosen"), 2),
+        "MASE seasonal naive": _number(s.get("mase_snaive"), 2),
+    },
     "kpi_scorecard": _kpi,
     "campaign_experiments": _experiments,
     "marketing_mix": _mmm,
@@ -139,10 +153,18 @@ def _row(run: dict) -> str:
     short = params if len(params) <= _MAX_PARAM_TEXT else params[: _MAX_PARAM_TEXT - 1] + "…"
     heads = "".join(f"<span class='fig'><span class='k'>{_e(k)}</span> {_e(v)}</span>" for k, v in figures.items())
     err = f"<div class='err'>{_e(str(run['error']).splitlines()[0])}</div>" if run.get("error") else ""
-    data = {"notebook": run.get("notebook"), "label": run.get("label") or "", "status": status, "folder": folder,
-            "day": run["_day"], "started": str(run.get("started", "")), "headline": figures,
-            "parameters": {str(k): str(v) for k, v in (run.get("parameters") or {}).items()}
-            if isinstance(run.get("parameters"), dict) else {}}
+    data = {
+        "notebook": run.get("notebook"),
+        "label": run.get("label") or "",
+        "status": status,
+        "folder": folder,
+        "day": run["_day"],
+        "started": str(run.get("started", "")),
+        "headline": figures,
+        "parameters": {str(k): str(v) for k, v in (run.get("parameters") or {}).items()}
+        if isinstance(run.get("parameters"), dict)
+        else {},
+    }
     duration = float(run.get("duration_s") or 0)
     return (
         f"<tr class='run st-{_e(status)}' data-run='{_e(json.dumps(data, sort_keys=True))}'>"
@@ -152,7 +174,8 @@ def _row(run: dict) -> str:
         f"<td>{_e(run.get('notebook'))}</td><td>{_e(run.get('label') or '')}</td>"
         f"<td class='status'>{_e(status)}{err}</td><td class='figs'>{heads}</td>"
         f"<td data-sort='{duration:.3f}'>{duration:.1f} s</td>"
-        f"<td class='params' title='{_e(params)}'><code>{_e(short)}</code></td></tr>")
+        f"<td class='params' title='{_e(params)}'><code>{_e(short)}</code></td></tr>"
+    )
 
 
 def page(runs: list[dict], skipped: list[str]) -> str:
@@ -162,15 +185,18 @@ def page(runs: list[dict], skipped: list[str]) -> str:
         days.setdefault(run["_day"], []).append(run)
     notebooks = sorted({str(r.get("notebook")) for r in runs})
     n_failed = sum(1 for r in runs if r.get("status") == "failed")
-    head = ("<tr><th></th><th>open</th><th class='sort'>notebook</th><th class='sort'>label</th>"
-            "<th class='sort'>status</th><th>headline figures</th><th class='sort'>duration</th>"
-            "<th>parameters</th></tr>")
+    head = (
+        "<tr><th></th><th>open</th><th class='sort'>notebook</th><th class='sort'>label</th>"
+        "<th class='sort'>status</th><th>headline figures</th><th class='sort'>duration</th>"
+        "<th>parameters</th></tr>"
+    )
     sections = "".join(
         f"<section class='day'><h2>{_e(day)} <small>{len(rs)} run(s)</small></h2>"
         f"<div class='scroll'><table class='runs'><thead>{head}</thead><tbody>"
         + "".join(_row(r) for r in sorted(rs, key=lambda r: (str(r.get("notebook")), str(r.get("started", "")))))
         + "</tbody></table></div></section>"
-        for day, rs in days.items())
+        for day, rs in days.items()
+    )
     options = "".join(f"<option>{_e(n)}</option>" for n in notebooks)
     skipped_html = "".join(f"<li>{_e(s)}</li>" for s in skipped)
     return (
@@ -188,7 +214,8 @@ def page(runs: list[dict], skipped: list[str]) -> str:
         "<div id='comparison' hidden></div>"
         f"{sections or '<p>No runs yet: <code>marksell report</code> makes some.</p>'}"
         + (f"<h2>Skipped entries</h2><ul>{skipped_html}</ul>" if skipped else "")
-        + f"<script>{_SCRIPT}</script></body></html>\n")
+        + f"<script>{_SCRIPT}</script></body></html>\n"
+    )
 
 
 _CSS = """

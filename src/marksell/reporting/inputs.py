@@ -31,9 +31,11 @@ _NAMING = re.compile(r"^(keys|sales_keys|exog_cols|exog_sum|controls|instruments
 
 def given_paths(values: dict) -> dict[str, str]:
     """The path parameters set to a file in this run: name -> path text."""
-    return {name: str(v).strip() for name, v in values.items()
-            if name.endswith("_path") and isinstance(v, str) and v.strip()
-            and v.strip().lower() not in NO_FILE}
+    return {
+        name: str(v).strip()
+        for name, v in values.items()
+        if name.endswith("_path") and isinstance(v, str) and v.strip() and v.strip().lower() not in NO_FILE
+    }
 
 
 def check_paths(values: dict) -> None:
@@ -50,8 +52,9 @@ def check_paths(values: dict) -> None:
             with open(path, "rb") as fh:
                 fh.read(1)
         except OSError as exc:
-            raise ParameterError(f"{name}: {text} cannot be read ({exc.strerror or exc}); check the file's "
-                                 "permissions.") from None
+            raise ParameterError(
+                f"{name}: {text} cannot be read ({exc.strerror or exc}); check the file's permissions."
+            ) from None
 
 
 def _allowed_targets(kind: str, values: dict) -> set[str]:
@@ -61,7 +64,7 @@ def _allowed_targets(kind: str, values: dict) -> set[str]:
         for name, v in values.items():
             if not _NAMING.match(name):
                 continue
-            for item in (v if isinstance(v, (list, tuple)) else [v]):
+            for item in v if isinstance(v, (list, tuple)) else [v]:
                 text = str(item).strip()
                 m = re.fullmatch(r"log\((.+)\)", text)
                 allowed.add(m.group(1).strip() if m else text)
@@ -76,8 +79,10 @@ def check_mapping(kind: str, mapping: dict, values: dict, header: list[str] | No
     seen: dict[str, str] = {}
     for source, target in mapping.items():
         if target is None or str(target).strip() in ("", "None"):
-            raise ParameterError(f"columns: `{source}` is not mapped onto a name; write {{your name: "
-                                 "contract name} with a space after each colon, e.g. {Client: customer_id}.")
+            raise ParameterError(
+                f"columns: `{source}` is not mapped onto a name; write {{your name: "
+                "contract name} with a space after each colon, e.g. {Client: customer_id}."
+            )
         target = str(target).strip()
         keeps_others = CONTRACTS[kind].extra_numeric or kind in ("sales_history", "sales_plan")
         near = difflib.get_close_matches(target, contract_cols, n=1, cutoff=0.8)
@@ -86,14 +91,16 @@ def check_mapping(kind: str, mapping: dict, values: dict, header: list[str] | No
             hint = f"did you mean `{close[0]}`?" if close else f"its columns are {', '.join(contract_cols)}."
             raise ParameterError(f"columns: `{target}` is not a column of {kind}; {hint}")
         if target in seen:
-            raise ParameterError(f"columns: `{seen[target]}` and `{source}` are both mapped onto `{target}` "
-                                 f"of {kind}; map only one of them.")
+            raise ParameterError(
+                f"columns: `{seen[target]}` and `{source}` are both mapped onto `{target}` of {kind}; map only one of them."
+            )
         seen[target] = source
         if header is not None and target in header and target != source and target not in mapping:
             raise ParameterError(
                 f"columns: `{source}` is mapped onto `{target}`, but the {kind} file already has a column "
-                f"`{target}`; map that one to another name too (e.g. {{\"{target}\": \"{target}_file\"}}) "
-                "or drop one of them.")
+                f'`{target}`; map that one to another name too (e.g. {{"{target}": "{target}_file"}}) '
+                "or drop one of them."
+            )
 
 
 def _summary_form(kind: str, mapping: dict, header: list[str] | None) -> str:

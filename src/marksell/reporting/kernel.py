@@ -166,14 +166,29 @@ def _engine():
         """papermill's nbclient engine for a kernel started beforehand: the client still stops it at the end."""
 
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-            final = merge_kwargs(kwargs, timeout=execution_timeout or None, startup_timeout=start_timeout,
-                                 kernel_name=kernel_name, log=logger, log_output=log_output,
-                                 stdout_file=stdout_file, stderr_file=stderr_file,
-                                 shutdown_kernel="immediate")  # graceful: 1.4 s of teardown, nothing to save
+            final = merge_kwargs(
+                kwargs,
+                timeout=execution_timeout or None,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logger,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                shutdown_kernel="immediate",
+            )  # graceful: 1.4 s of teardown, nothing to save
             return PapermillNotebookClient(nb_man, **final).execute(cleanup_kc=True)
 
     return GivenKernelEngine
-

@@ -47,7 +47,7 @@ RANGES = {
     "gross_margin": Range(0, 1, "a share of revenue (0.3 is 30 %)"),
     "concentration": Range(0, 1e6, "how tightly random weights stay around the given ones", open_low=True),
     "max_price_change": Range(0, 1, "a fraction of today's price (0.2 is 20 %)", open_low=True),
-    "seed": Range(0, 2 ** 32 - 1, "random seeds are whole numbers from 0 to 2**32 - 1"),
+    "seed": Range(0, 2**32 - 1, "random seeds are whole numbers from 0 to 2**32 - 1"),
     "n_draws": Range(1, 200_000, "each draw re-scores every option", work=True),
     "n_clusters": Range(0, 30, "0 chooses automatically; each cluster count is fitted and scored", work=True),
     "top_k": Range(1, 10_000, "the shortlist size"),
@@ -133,8 +133,10 @@ def _outside(name: str, value, rng: Range, allow_large_work: bool) -> str | None
         return None
     msg = f"parameter '{name}' is {_num(value)}; it must be {rng.describe()} ({rng.why})"
     if high_bad and rng.work:
-        msg += ("; larger values multiply the run time and memory: pass --allow-large-work "
-                "(allow_large_work: true in a batch file) if you mean it")
+        msg += (
+            "; larger values multiply the run time and memory: pass --allow-large-work "
+            "(allow_large_work: true in a batch file) if you mean it"
+        )
     return msg
 
 
@@ -153,8 +155,9 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.YAMLError(f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
-                                 "allowed; write the value out")
+            raise yaml.YAMLError(
+                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed; write the value out"
+            )
         depth = getattr(self, "_ms_depth", 0)
         if depth > MAX_YAML_DEPTH:
             raise yaml.YAMLError(f"nested more than {MAX_YAML_DEPTH} levels deep")

@@ -60,17 +60,18 @@ def parse_parameters(source: str, where: str = "notebook") -> list[Parameter]:
     params = []
     for node in tree.body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
-            raise ParameterError(f"{where}: line {node.lineno} of the parameters cell is not of the form "
-                                 "`name: type = value  # help`")
+            raise ParameterError(
+                f"{where}: line {node.lineno} of the parameters cell is not of the form `name: type = value  # help`"
+            )
         tname = ast.unparse(node.annotation)
         if tname not in TYPES:
-            raise ParameterError(f"{where}: parameter '{node.target.id}' has type '{tname}'; "
-                                 f"use one of {', '.join(TYPES)}")
+            raise ParameterError(f"{where}: parameter '{node.target.id}' has type '{tname}'; use one of {', '.join(TYPES)}")
         try:
             default = ast.literal_eval(node.value) if node.value is not None else None
         except ValueError:
-            raise ParameterError(f"{where}: the default of '{node.target.id}' must be a literal "
-                                 "(derive values in the next cell)") from None
+            raise ParameterError(
+                f"{where}: the default of '{node.target.id}' must be a literal (derive values in the next cell)"
+            ) from None
         params.append(Parameter(node.target.id, tname, default, comments.get(node.lineno, "")))
     return params
 
@@ -101,8 +102,8 @@ def coerce_value(param: Parameter, value, from_text: bool = False):
     )
     if not ok:
         raise ParameterError(
-            f"parameter '{param.name}' must be {t} ({param.help or 'see `marksell list`'}); "
-            f"got {type(value).__name__} {value!r}")
+            f"parameter '{param.name}' must be {t} ({param.help or 'see `marksell list`'}); got {type(value).__name__} {value!r}"
+        )
     return float(value) if t == "float" else value
 
 
@@ -125,8 +126,9 @@ def _parse_text(param: Parameter, text: str):
     try:
         value = limits.load_yaml(text, f"parameter '{param.name}'")
     except ParameterError as exc:
-        raise ParameterError(f"{exc}; a {t} is written in YAML/JSON form, "
-                             f"e.g. {'[a, b]' if t == 'list' else '{key: value}'}") from None
+        raise ParameterError(
+            f"{exc}; a {t} is written in YAML/JSON form, e.g. {'[a, b]' if t == 'list' else '{key: value}'}"
+        ) from None
     if value is None:
         value = [] if t == "list" else {}
     return value
@@ -163,8 +165,9 @@ def _read_small_file(path: Path) -> str:
     if not path.is_file():
         raise ParameterError(f"{path}: not a regular file (a folder, FIFO or device); give a YAML file")
     if path.stat().st_size > limits.MAX_YAML_BYTES:
-        raise ParameterError(f"{path}: {path.stat().st_size:,} bytes; a parameter or batch file is at most "
-                             f"{limits.MAX_YAML_BYTES:,}")
+        raise ParameterError(
+            f"{path}: {path.stat().st_size:,} bytes; a parameter or batch file is at most {limits.MAX_YAML_BYTES:,}"
+        )
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -16,9 +16,18 @@ from pathlib import Path
 from marksell.errors import MarksellError
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+    "--run-all-compositor-stages-before-draw",
+)
 
 
 class PdfError(MarksellError):
@@ -38,12 +47,15 @@ def render_pdf(run_folder: str | Path, *, timeout: int = 120) -> Path:
     folder = Path(run_folder)
     page = folder / "report.html"
     if not page.is_file():
-        raise PdfError(f"{folder}: no report.html here; give the folder of a finished run "
-                       "(e.g. reports/2026-01-31/customer_segmentation)")
+        raise PdfError(
+            f"{folder}: no report.html here; give the folder of a finished run (e.g. reports/2026-01-31/customer_segmentation)"
+        )
     browser = find_browser()
     if browser is None:
-        raise PdfError("no Chromium found for PDF output; install it (Debian/Ubuntu: `apt-get install chromium`, "
-                       "macOS: `brew install --cask chromium`) or set MARKSELL_CHROMIUM to its path")
+        raise PdfError(
+            "no Chromium found for PDF output; install it (Debian/Ubuntu: `apt-get install chromium`, "
+            "macOS: `brew install --cask chromium`) or set MARKSELL_CHROMIUM to its path"
+        )
     out = folder / "report.pdf"
     tmp = folder / ".report.pdf.tmp"
     with tempfile.TemporaryDirectory(prefix="marksell-chromium-") as profile:

@@ -25,8 +25,9 @@ def refresh(path: Path, timeout: int = 900) -> float:
     nb = nbformat.read(str(path), as_version=4)
     t0 = time.perf_counter()
     with kernel_config() as (cfg, _log):
-        client = NotebookClient(nb, kernel_name="python3", timeout=timeout, config=cfg,
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb, kernel_name="python3", timeout=timeout, config=cfg, resources={"metadata": {"path": str(path.parent)}}
+        )
         client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -37,11 +38,13 @@ def refresh(path: Path, timeout: int = 900) -> float:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m marksell.reporting.refresh",
-                                 description="Re-execute notebooks in place on the sample data "
-                                             "(the golden outputs nbval compares against).")
-    ap.add_argument("notebooks", nargs="*", type=Path,
-                    help="notebooks to refresh (default: every numbered notebook in notebooks/)")
+    ap = argparse.ArgumentParser(
+        prog="python -m marksell.reporting.refresh",
+        description="Re-execute notebooks in place on the sample data (the golden outputs nbval compares against).",
+    )
+    ap.add_argument(
+        "notebooks", nargs="*", type=Path, help="notebooks to refresh (default: every numbered notebook in notebooks/)"
+    )
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:

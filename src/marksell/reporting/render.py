@@ -60,8 +60,15 @@ figure.ms-figure{margin:.5em 0}figure.ms-figure figcaption{font-size:.88em;color
 """
 
 
-def render_html(notebook_path: str | Path, html_path: str | Path, run: dict, *,
-                outputs: list[str] | None = None, index_href: str | None = None, brief=None) -> Path:
+def render_html(
+    notebook_path: str | Path,
+    html_path: str | Path,
+    run: dict,
+    *,
+    outputs: list[str] | None = None,
+    index_href: str | None = None,
+    brief=None,
+) -> Path:
     """Write the reviewer's HTML for ``notebook_path``.
 
     ``run`` is the run record (run.json); ``outputs`` the file names in the run folder to link (relative links,
@@ -111,12 +118,10 @@ def prepare_notebook(nb: nbformat.NotebookNode, brief=None) -> tuple[nbformat.No
     """
     nb = copy.deepcopy(nb)
     cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
-    failed = next((i for i, c in enumerate(cells) if any(o.get("output_type") == "error"
-                                                            for o in c.get("outputs", []))), None)
+    failed = next((i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
     if failed is not None:
         cells = cells[: failed + 1]
-        cells[failed].outputs = [_folded(o) if o.get("output_type") == "error" else o
-                                 for o in cells[failed].outputs]
+        cells[failed].outputs = [_folded(o) if o.get("output_type") == "error" else o for o in cells[failed].outputs]
     summary = [c for c in cells if SUMMARY_TAG in c.get("metadata", {}).get("tags", [])]
     if not summary and brief is not None and failed is None:
         summary = [_brief_cell(brief)]
@@ -125,9 +130,13 @@ def prepare_notebook(nb: nbformat.NotebookNode, brief=None) -> tuple[nbformat.No
         rest = _split_title([c for c in cells if c not in summary])
         cells = rest[:1] + summary + rest[1:]
     nb.cells = cells
-    captions = [o.get("metadata", {}).get("image/png", {}).get("alt")
-                for c in cells if c.cell_type == "code"
-                for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    captions = [
+        o.get("metadata", {}).get("image/png", {}).get("alt")
+        for c in cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     return nb, captions
 
 
@@ -147,17 +156,18 @@ def _split_title(cells: list) -> list:
 
 def _brief_cell(brief) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell("", metadata={"tags": [SUMMARY_TAG]}, id="brief")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": brief._repr_html_(),
-                                                                 "text/plain": repr(brief)})]
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": brief._repr_html_(), "text/plain": repr(brief)})]
     return cell
 
 
 def _folded(error_output) -> nbformat.NotebookNode:
     trace = _ANSI.sub("", "\n".join(error_output.get("traceback", [])))
     reason = f"{error_output.get('ename', 'Error')}: {error_output.get('evalue', '')}"
-    text = (f"<p><strong>This step failed:</strong> {html.escape(reason)}</p>"
-            f"<details class='ms-traceback'><summary>Technical details (traceback)</summary>"
-            f"<pre>{html.escape(trace)}</pre></details>")
+    text = (
+        f"<p><strong>This step failed:</strong> {html.escape(reason)}</p>"
+        f"<details class='ms-traceback'><summary>Technical details (traceback)</summary>"
+        f"<pre>{html.escape(trace)}</pre></details>"
+    )
     return nbformat.v4.new_output("display_data", data={"text/html": text, "text/plain": reason})
 
 
@@ -175,7 +185,7 @@ def label_figures(body: str, captions: list[str | None]) -> str:
         tag = tag.replace("<img ", f'<img alt="{html.escape(text, quote=True)}" ', 1)
         figure = f"<figure class='ms-figure'>{tag}"
         figure += f"<figcaption>{html.escape(caption)}</figcaption></figure>" if caption else "</figure>"
-        out.extend([body[last: match.start()], figure])
+        out.extend([body[last : match.start()], figure])
         last = match.end()
     out.append(body[last:])
     return "".join(out)
@@ -195,8 +205,7 @@ def page_title(run: dict, toc: list[tuple[int, str, str]]) -> str:
 
 
 def _toc(body: str) -> list[tuple[int, str, str]]:
-    return [(int(level), anchor, html.unescape(_TAG.sub("", text)).strip())
-            for level, anchor, text in _HEADING.findall(body)]
+    return [(int(level), anchor, html.unescape(_TAG.sub("", text)).strip()) for level, anchor, text in _HEADING.findall(body)]
 
 
 def _e(value) -> str:
@@ -216,13 +225,14 @@ def _failure(run: dict) -> str:
     """The banner of a run that failed, or that finished with results its analysis calls unreliable."""
     if run.get("status") == "warning":
         items = [str(w) for w in run.get("warnings") or [run.get("warning") or ""] if str(w).strip()]
-        return ("<div class='ms-warning' role='note'><strong>Read with care:</strong> "
-                + " ".join(_e(w) for w in items) + "</div>")
+        return "<div class='ms-warning' role='note'><strong>Read with care:</strong> " + " ".join(_e(w) for w in items) + "</div>"
     if run.get("status") != "failed":
         return ""
     reason = str(run.get("error") or "the notebook stopped with an error").strip().splitlines()[0]
-    return (f"<div class='ms-failed' role='alert'><strong>This run failed.</strong> {_e(reason)} "
-            "The report stops at the failing step; its technical details are folded below it.</div>")
+    return (
+        f"<div class='ms-failed' role='alert'><strong>This run failed.</strong> {_e(reason)} "
+        "The report stops at the failing step; its technical details are folded below it.</div>"
+    )
 
 
 def _details(run: dict, toc: list[tuple[int, str, str]]) -> str:
@@ -230,8 +240,7 @@ def _details(run: dict, toc: list[tuple[int, str, str]]) -> str:
     rows = [
         ("Notebook", run.get("notebook", "")),
         ("Label", run.get("label") or ""),
-        ("Status", status + (f": {run.get('error') or run.get('warning')}" if run.get("error") or run.get("warning")
-                             else "")),
+        ("Status", status + (f": {run.get('error') or run.get('warning')}" if run.get("error") or run.get("warning") else "")),
         ("Started", run.get("started", "")),
         ("Duration", f"{float(run.get('duration_s') or 0):.1f} s"),
         ("marksell", (run.get("versions") or {}).get("marksell", "")),
@@ -239,18 +248,23 @@ def _details(run: dict, toc: list[tuple[int, str, str]]) -> str:
     ]
     info = "".join(
         f"<tr><th>{_e(k)}</th><td class='{'ms-status-' + _e(status) if k == 'Status' else ''}'>{_e(v)}</td></tr>"
-        for k, v in rows if v != "")
-    params = "".join(f"<tr><td><code>{_e(k)}</code></td><td><code>{_e(v)}</code></td></tr>"
-                     for k, v in sorted((run.get("parameters") or {}).items()))
+        for k, v in rows
+        if v != ""
+    )
+    params = "".join(
+        f"<tr><td><code>{_e(k)}</code></td><td><code>{_e(v)}</code></td></tr>"
+        for k, v in sorted((run.get("parameters") or {}).items())
+    )
     inputs = "".join(
         f"<tr><td>{_e(i.get('kind', ''))}</td><td><code>{_e(i.get('path', ''))}</code></td>"
         f"<td>{_e(i.get('rows', ''))}</td><td><code>{_e(str(i.get('sha256', ''))[:16])}</code></td></tr>"
-        for i in run.get("inputs", []) if isinstance(i, dict))
-    versions = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>"
-                       for k, v in sorted((run.get("versions") or {}).items()))
+        for i in run.get("inputs", [])
+        if isinstance(i, dict)
+    )
+    versions = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in sorted((run.get("versions") or {}).items()))
     toc_html = "".join(
-        f"<li style='margin-left:{(lvl - 1) * 1.2}em'><a href='#{_e(anchor)}'>{_e(text)}</a></li>"
-        for lvl, anchor, text in toc)
+        f"<li style='margin-left:{(lvl - 1) * 1.2}em'><a href='#{_e(anchor)}'>{_e(text)}</a></li>" for lvl, anchor, text in toc
+    )
     return (
         "<section class='ms-details' id='ms-run-details'><details><summary><strong>Run details</strong>: status, "
         "parameters, data provenance, versions</summary>"

@@ -29,19 +29,33 @@ SCHEMA = {
         "status": {"enum": ["ok", "warning", "failed"]},
         "error": _TEXT_OR_NULL,
         "warning": _TEXT_OR_NULL,
-        "fallbacks": {"type": "object", "properties": {
-            "count": {"type": "integer", "minimum": 0}, "fits": {"type": "integer", "minimum": 0},
-            "share": {"type": "number", "minimum": 0}, "items": {"type": "array", "items": {"type": "string"}}}},
+        "fallbacks": {
+            "type": "object",
+            "properties": {
+                "count": {"type": "integer", "minimum": 0},
+                "fits": {"type": "integer", "minimum": 0},
+                "share": {"type": "number", "minimum": 0},
+                "items": {"type": "array", "items": {"type": "string"}},
+            },
+        },
         "render_error": _TEXT_OR_NULL,
         "started": {"type": "string"},
         "ended": {"type": "string"},
         "duration_s": {"type": "number", "minimum": 0},
         "parameters": {"type": "object"},
         "overrides": {"type": "object"},
-        "inputs": {"type": "array", "items": {
-            "type": "object",
-            "properties": {"kind": {"type": "string"}, "path": _TEXT_OR_NULL,
-                           "sha256": _TEXT_OR_NULL, "rows": _COUNT_OR_NULL}}},
+        "inputs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string"},
+                    "path": _TEXT_OR_NULL,
+                    "sha256": _TEXT_OR_NULL,
+                    "rows": _COUNT_OR_NULL,
+                },
+            },
+        },
         "versions": {"type": "object", "additionalProperties": _TEXT_OR_NULL},
         "python": {"type": "string"},
         "git_commit": _TEXT_OR_NULL,
@@ -74,8 +88,11 @@ def read_run_record(path: str | Path, root: str | Path | None = None) -> dict:
         raise RunRecordError(f"not valid JSON ({str(exc).splitlines()[0]})") from None
     problems = schema_problems(record)
     if problems:
-        raise RunRecordError("does not fit the run record schema: " + "; ".join(problems[:3])
-                             + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""))
+        raise RunRecordError(
+            "does not fit the run record schema: "
+            + "; ".join(problems[:3])
+            + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else "")
+        )
     return record
 
 
@@ -131,12 +148,17 @@ def _refuse_constant(name: str):
 
 
 def _kind(mode: int) -> str:
-    for test, word in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+    for test, word in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return word
     return "not a regular file"
 
 
 def _short(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -75,12 +75,27 @@ def _check_mmm(values: dict) -> None:
 
 #: Checks of the values a user gave that need the analysis's knowledge (e.g. a column an explicit
 #: parameter names), by notebook name; each raises ParameterError before any kernel starts.
-ANALYSIS_CHECKS = {"pricing_elasticity": _check_pricing, "opportunity_prioritisation": _check_prioritisation,
-                   "campaign_experiments": _check_experiments,
-                   "marketing_mix": _check_mmm, "sales_forecasting": _check_forecasting}
+ANALYSIS_CHECKS = {
+    "pricing_elasticity": _check_pricing,
+    "opportunity_prioritisation": _check_prioritisation,
+    "campaign_experiments": _check_experiments,
+    "marketing_mix": _check_mmm,
+    "sales_forecasting": _check_forecasting,
+}
 KERNEL_NAME = "python3"
-VERSIONED = ["marksell", "pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "matplotlib",
-             "papermill", "nbconvert", "pandera", "pyarrow"]
+VERSIONED = [
+    "marksell",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "scikit-learn",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "pandera",
+    "pyarrow",
+]
 
 
 @dataclass
@@ -143,18 +158,19 @@ def check_label(label) -> None:
     if label is None or label == "":
         return
     if not isinstance(label, str):
-        raise ParameterError(f"label must be text (letters, digits, '.', '_' and '-'); got "
-                             f"{type(label).__name__} {label!r}")
+        raise ParameterError(f"label must be text (letters, digits, '.', '_' and '-'); got {type(label).__name__} {label!r}")
     if not SAFE_LABEL.fullmatch(label) or ".." in label:
-        raise ParameterError(f"label {label!r} may only hold letters, digits, '.', '_' and '-' "
-                             "(at most 64, starting with a letter or digit)")
+        raise ParameterError(
+            f"label {label!r} may only hold letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)"
+        )
 
 
 def check_cell_timeout(seconds) -> None:
     """A cell timeout is a whole number of seconds, at least 1 (0 or less would switch it off)."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_CELL_TIMEOUT:
-        raise ParameterError(f"--cell-timeout (cell_timeout) must be a whole number of seconds from 1 to "
-                             f"{MAX_CELL_TIMEOUT}; got {seconds!r}")
+        raise ParameterError(
+            f"--cell-timeout (cell_timeout) must be a whole number of seconds from 1 to {MAX_CELL_TIMEOUT}; got {seconds!r}"
+        )
 
 
 @dataclass
@@ -205,8 +221,9 @@ def check_regular_inputs(values: dict) -> None:
         if name.endswith("_path") and isinstance(value, str) and value.strip():
             path = Path(value.strip()).expanduser()
             if path.exists() and not path.is_file() and not path.is_dir():
-                raise ParameterError(f"{name}: {value} is not a regular file (a FIFO, socket or device); "
-                                     "point it at a CSV, Parquet or Excel file")
+                raise ParameterError(
+                    f"{name}: {value} is not a regular file (a FIFO, socket or device); point it at a CSV, Parquet or Excel file"
+                )
 
 
 def check_destination(spec: RunSpec) -> None:
@@ -215,13 +232,11 @@ def check_destination(spec: RunSpec) -> None:
     if spec.out:
         out = Path(spec.out)
         if out.is_symlink():
-            raise ParameterError(f"--out {spec.out} is a symlink; give the real folder "
-                                 f"({os.path.realpath(out)}) or a new one")
+            raise ParameterError(f"--out {spec.out} is a symlink; give the real folder ({os.path.realpath(out)}) or a new one")
         if out.exists() and not out.is_dir():
             raise ParameterError(f"--out {spec.out} exists and is not a folder; choose a new folder")
         if out.exists() and any(out.iterdir()):
-            raise ParameterError(f"--out {spec.out} exists and is not empty; choose a new folder "
-                                 "(reports are never overwritten)")
+            raise ParameterError(f"--out {spec.out} exists and is not empty; choose a new folder (reports are never overwritten)")
         _check_writable(out.resolve().parent, "--out's parent folder")
         return
     reports = Path(spec.reports_dir) if spec.reports_dir else reports_dir()
@@ -241,8 +256,7 @@ def _check_writable(folder: Path, what: str) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ParameterError(f"cannot write to {what} ({existing}); choose a folder you can write to "
-                             "(--reports-dir or --out)")
+        raise ParameterError(f"cannot write to {what} ({existing}); choose a folder you can write to (--reports-dir or --out)")
 
 
 def _check_same_device(reports: Path) -> None:
@@ -250,9 +264,11 @@ def _check_same_device(reports: Path) -> None:
     day = reports / datetime.now().strftime("%Y-%m-%d")
     tmp = reports / ".tmp"
     if day.exists() and tmp.exists() and day.stat().st_dev != tmp.stat().st_dev:
-        raise ParameterError(f"{day} is on another file system than {tmp}; a finished run is moved into place "
-                             "by renaming, so both must be on one file system (remove the link or choose "
-                             "another --reports-dir)")
+        raise ParameterError(
+            f"{day} is on another file system than {tmp}; a finished run is moved into place "
+            "by renaming, so both must be on one file system (remove the link or choose "
+            "another --reports-dir)"
+        )
 
 
 # ----------------------------------------------------------------------------- running
@@ -276,8 +292,7 @@ def run(spec: RunSpec, progress: bool = False, kernels: KernelPool | None = None
     t0 = time.perf_counter()
     with staging.staging_folder(tmp_root, name) as tmp:
         try:
-            status, error, record, timings = _execute_and_record(prepared, name, spec, tmp, started, t0, progress,
-                                                                  kernels)
+            status, error, record, timings = _execute_and_record(prepared, name, spec, tmp, started, t0, progress, kernels)
         except BaseException:  # interrupted: no half report
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -285,10 +300,8 @@ def run(spec: RunSpec, progress: bool = False, kernels: KernelPool | None = None
             final = _claim(tmp, reports, started, name, spec)
         except OSError as exc:
             where = display_path(tmp)
-            note = (f"the finished run could not be moved into place ({exc.strerror or exc}); "
-                    f"it is kept at {where}")
-            return RunResult(name, status, tmp, record["duration_s"], f"{error}; {note}" if error else note,
-                             timings, kept_at=tmp)
+            note = f"the finished run could not be moved into place ({exc.strerror or exc}); it is kept at {where}"
+            return RunResult(name, status, tmp, record["duration_s"], f"{error}; {note}" if error else note, timings, kept_at=tmp)
     return RunResult(name, status, final, record["duration_s"], error, timings)
 
 
@@ -322,8 +335,9 @@ def _execute_and_record(prepared: Prepared, name: str, spec: RunSpec, tmp: Path,
     return status, error, record, timings
 
 
-def _execute(path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: RunSpec, progress: bool,
-             kernels: KernelPool | None = None) -> str:
+def _execute(
+    path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: RunSpec, progress: bool, kernels: KernelPool | None = None
+) -> str:
     """papermill on the notebook; returns the kernel's console output (kept off the user's terminal)."""
     import papermill as pm
 
@@ -333,9 +347,19 @@ def _execute(path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: 
     if kernels is not None:
         kernel = kernels.take()
         try:
-            execute_on(kernel, str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
-                       progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
-                       cwd=os.getcwd(), report_mode=False, start_timeout=WARM_START_TIMEOUT)
+            execute_on(
+                kernel,
+                str(path),
+                str(out_nb),
+                parameters=params,
+                kernel_name=KERNEL_NAME,
+                progress_bar=progress,
+                log_output=False,
+                execution_timeout=spec.cell_timeout,
+                cwd=os.getcwd(),
+                report_mode=False,
+                start_timeout=WARM_START_TIMEOUT,
+            )
         except Exception as exc:
             exc.kernel_log = read_log(kernel.log)
             raise
@@ -346,9 +370,16 @@ def _execute(path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: 
     with kernel_config() as (cfg, log):
         try:
             pm.execute_notebook(
-                str(path), str(out_nb), parameters=params, kernel_name=KERNEL_NAME,
-                progress_bar=progress, log_output=False, execution_timeout=spec.cell_timeout,
-                cwd=os.getcwd(), report_mode=False, config=cfg,
+                str(path),
+                str(out_nb),
+                parameters=params,
+                kernel_name=KERNEL_NAME,
+                progress_bar=progress,
+                log_output=False,
+                execution_timeout=spec.cell_timeout,
+                cwd=os.getcwd(),
+                report_mode=False,
+                config=cfg,
             )
         except Exception as exc:
             exc.kernel_log = read_log(log)
@@ -387,8 +418,9 @@ def _brief(record: dict, folder: Path):
         return brief_for(record.get("notebook", ""), folder)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         record["brief_error"] = _reason(exc)
-        return Brief([f"The executive summary could not be written from this run's results ({_reason(exc)}); "
-                      "read the sections below."])
+        return Brief(
+            [f"The executive summary could not be written from this run's results ({_reason(exc)}); read the sections below."]
+        )
 
 
 def effective_parameters(declared: list[notebook_params.Parameter], values: dict) -> dict:
@@ -432,8 +464,10 @@ def _run_record(path, name, spec, declared, values, started, t0, status, error, 
     found = analysis_warnings(tmp) if status == "ok" else []
     fallbacks = read_fallbacks(tmp)
     if status == "ok" and fallbacks["share"] > FALLBACK_WARN_SHARE:
-        found.append(f"{fallbacks['count']} of {fallbacks['fits']} model fits fell back to a simpler model "
-                     f"(more than {FALLBACK_WARN_SHARE:.0%}); see fallbacks in run.json")
+        found.append(
+            f"{fallbacks['count']} of {fallbacks['fits']} model fits fell back to a simpler model "
+            f"(more than {FALLBACK_WARN_SHARE:.0%}); see fallbacks in run.json"
+        )
     record = {
         "notebook": name,
         "notebook_file": display_path(path),
@@ -477,8 +511,7 @@ def read_fallbacks(folder: Path) -> dict:
         found = json.loads(f.read_text(encoding="utf-8")).get("fallbacks") if f.is_file() else None
         if isinstance(found, dict) and int(found.get("fits") or 0) > 0:
             count, fits = int(found.get("count") or 0), int(found["fits"])
-            out.update(count=count, fits=fits, share=round(count / fits, 4),
-                       items=[str(x) for x in found.get("items") or []])
+            out.update(count=count, fits=fits, share=round(count / fits, 4), items=[str(x) for x in found.get("items") or []])
     except (ValueError, TypeError, AttributeError, OSError):  # not a summary this notebook wrote for us
         pass
     return out
@@ -496,8 +529,9 @@ def _inputs(tmp: Path, effective: dict) -> list[dict]:
     for pname, value in effective.items():
         if pname.endswith("_path") and value:
             fp = Path(value)
-            out.append({"kind": pname[:-5], "path": display_path(fp),
-                        "sha256": file_sha256(fp) if fp.is_file() else None, "rows": None})
+            out.append(
+                {"kind": pname[:-5], "path": display_path(fp), "sha256": file_sha256(fp) if fp.is_file() else None, "rows": None}
+            )
     return out
 
 
@@ -561,8 +595,7 @@ def git_commit() -> str | None:
     if not in_clone():
         return None
     try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJ_ROOT, capture_output=True, text=True,
-                             timeout=5)
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJ_ROOT, capture_output=True, text=True, timeout=5)
         return res.stdout.strip() or None if res.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None

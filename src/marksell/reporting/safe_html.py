@@ -14,17 +14,57 @@ import html
 import re
 
 # A start tag with its attributes (quoted values may hold '>').
-_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)((?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)"
-                  r"(\s*/?)>", re.S)
+_TAG = re.compile(
+    r"<([A-Za-z][A-Za-z0-9:-]*)((?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)"
+    r"(\s*/?)>",
+    re.S,
+)
 _ATTR = re.compile(r"(\s+)([^\s\"'>/=]+)(?:(\s*=\s*)(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?", re.S)
-_URL_ATTRS = {"href", "src", "srcset", "action", "formaction", "poster", "background", "xlink:href", "data",
-              "cite", "longdesc", "lowsrc", "dynsrc", "ping", "codebase", "archive", "manifest", "icon",
-              "imagesrcset"}
+_URL_ATTRS = {
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "poster",
+    "background",
+    "xlink:href",
+    "data",
+    "cite",
+    "longdesc",
+    "lowsrc",
+    "dynsrc",
+    "ping",
+    "codebase",
+    "archive",
+    "manifest",
+    "icon",
+    "imagesrcset",
+}
 #: Attributes whose URL the browser fetches by itself (a resource), as opposed to a link the reader follows.
 _RESOURCE_ATTRS = _URL_ATTRS - {"href", "cite", "longdesc", "action", "formaction"}
 #: Elements that fetch or embed something whatever the attribute: dropped when they point outside the page.
-_LOADING_TAGS = {"img", "script", "iframe", "frame", "embed", "object", "link", "audio", "video", "source",
-                 "track", "image", "use", "input", "base", "meta", "portal", "applet", "frameset"}
+_LOADING_TAGS = {
+    "img",
+    "script",
+    "iframe",
+    "frame",
+    "embed",
+    "object",
+    "link",
+    "audio",
+    "video",
+    "source",
+    "track",
+    "image",
+    "use",
+    "input",
+    "base",
+    "meta",
+    "portal",
+    "applet",
+    "frameset",
+}
 _IMAGE_TAGS = {"img", "source", "picture"}  # where an embedded data:image is only ever drawn, never run
 _ACTIVE_SCHEMES = ("javascript:", "vbscript:", "livescript:", "mocha:")
 _SAFE_DATA = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp|bmp|svg\+xml)[;,]", re.I)
@@ -122,4 +162,4 @@ def _is_external(url: str) -> bool:
 
 def _short(text: str, limit: int = 60) -> str:
     text = str(text)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

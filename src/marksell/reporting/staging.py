@@ -104,7 +104,7 @@ def _clean_staging(root: Path) -> list[Path]:
             shutil.rmtree(entry, ignore_errors=True)
             out.append(entry)
     for lock in root.glob("*" + LOCK):  # a lock whose folder is gone
-        if not lock.with_name(lock.name[:-len(LOCK)]).exists():
+        if not lock.with_name(lock.name[: -len(LOCK)]).exists():
             _free(lock, lambda lock=lock: lock.unlink())
     return out
 

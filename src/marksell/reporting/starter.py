@@ -57,8 +57,10 @@ def write_starter(folder: str | Path) -> list[Path]:
     written = []
     for path in notebooks.values():
         written.append(Path(shutil.copy2(path, folder / "notebooks" / path.name)))
-    header = ("# marksell batch: empty *_path = the sample company. Paths are relative to the folder you run in.\n"
-              "# Run with: marksell report --config batch.yaml\n")
+    header = (
+        "# marksell batch: empty *_path = the sample company. Paths are relative to the folder you run in.\n"
+        "# Run with: marksell report --config batch.yaml\n"
+    )
     batch = folder / "batch.yaml"
     batch.write_text(header + yaml.safe_dump(batch_config(notebooks), sort_keys=False), encoding="utf-8")
     readme = folder / "README.md"

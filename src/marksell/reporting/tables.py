@@ -21,11 +21,15 @@ from marksell.reporting import numbers
 MISSING = numbers.MISSING
 KINDS = ("money", "count", "number", "share", "percent", "ratio", "estimate", "figure", "text", "date", "flag")
 
-_SHARE = re.compile(r"(^|[_\s])(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
-                    r"($|[_\s])")
+_SHARE = re.compile(
+    r"(^|[_\s])(share|rate|conversion|retention|churn|prob|probability|p_first|p_top_k|p_alive|coverage)"
+    r"($|[_\s])"
+)
 _PERCENT = re.compile(r"(_pct$|^pct_|_pct_|percent)")
-_MONEY = re.compile(r"(^|[_\s])(revenue|spend|sales|value|clv|cac|price|cost|profit|budget|contribution|monetary|"
-                    r"margin_value|arpu|aov|ltv|amount|uplift|forecast|gross_margin)($|[_\s])")
+_MONEY = re.compile(
+    r"(^|[_\s])(revenue|spend|sales|value|clv|cac|price|cost|profit|budget|contribution|monetary|"
+    r"margin_value|arpu|aov|ltv|amount|uplift|forecast|gross_margin)($|[_\s])"
+)
 _COUNT = re.compile(r"(^|[_\s])(n|count|customers|orders|units|rows|rank|frequency|members|size|leads|days|weeks)($|[_\s])")
 _RATIO = re.compile(r"(^|[_\s])(roas|roi|mroas|ratio|lift_x|multiple|elasticity|mase|tau|rho)($|[_\s])")
 
@@ -142,26 +146,48 @@ class Table:
         # lines, text left; headings unbroken, so that a wide table scrolls instead of squeezing its columns
         # text up to _SHORT_TEXT characters stays on one line too; longer text wraps at words, never narrower
         # than a readable column
-        cell = {c: ("class='ms-num' style='text-align:right;white-space:nowrap'" if c in numeric
-                    else "style='text-align:left;white-space:nowrap'" if _longest(self.frame[c]) <= _SHORT_TEXT
-                    else "style='text-align:left;min-width:16em;word-break:normal;overflow-wrap:normal'")
-                for c in self.frame.columns}
-        head = "".join(f"<th {cell[c]}>{e(_heading(c))}</th>" if "nowrap" in cell[c]
-                       else f"<th {cell[c][:-1]};white-space:nowrap'>{e(_heading(c))}</th>" for c in self.frame.columns)
+        cell = {
+            c: (
+                "class='ms-num' style='text-align:right;white-space:nowrap'"
+                if c in numeric
+                else "style='text-align:left;white-space:nowrap'"
+                if _longest(self.frame[c]) <= _SHORT_TEXT
+                else "style='text-align:left;min-width:16em;word-break:normal;overflow-wrap:normal'"
+            )
+            for c in self.frame.columns
+        }
+        head = "".join(
+            f"<th {cell[c]}>{e(_heading(c))}</th>"
+            if "nowrap" in cell[c]
+            else f"<th {cell[c][:-1]};white-space:nowrap'>{e(_heading(c))}</th>"
+            for c in self.frame.columns
+        )
         rows = "".join(
             "<tr>" + "".join(f"<td {cell[c]}>{e(v)}</td>" for c, v in zip(self.frame.columns, row)) + "</tr>"
-            for row in self.frame.itertuples(index=False, name=None))
+            for row in self.frame.itertuples(index=False, name=None)
+        )
         caption = f"<caption>{e(self.caption)}</caption>" if self.caption else ""
         note = f"<p class='ms-table-note'>{e(self.note)}</p>" if self.note else ""
         digest = hashlib.sha1((head + rows).encode()).hexdigest()[:8]
-        return (f"<div class='ms-table-wrap' id='t{digest}' style='overflow-x:auto;max-width:100%'>"
-                f"<table class='ms-table' style='border-collapse:collapse'>{caption}<thead><tr>{head}</tr></thead>"
-                f"<tbody>{rows}</tbody></table>{note}</div>")
+        return (
+            f"<div class='ms-table-wrap' id='t{digest}' style='overflow-x:auto;max-width:100%'>"
+            f"<table class='ms-table' style='border-collapse:collapse'>{caption}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>{note}</div>"
+        )
 
 
-def table(df: pd.DataFrame | pd.Series, *, kinds: dict[str, str] | None = None, currency: str = "",
-          max_rows: int = 25, artifact: str = "", caption: str = "", missing_reason: str = "",
-          keep_index: bool | None = None, decimals: int | None = None) -> Table:
+def table(
+    df: pd.DataFrame | pd.Series,
+    *,
+    kinds: dict[str, str] | None = None,
+    currency: str = "",
+    max_rows: int = 25,
+    artifact: str = "",
+    caption: str = "",
+    missing_reason: str = "",
+    keep_index: bool | None = None,
+    decimals: int | None = None,
+) -> Table:
     """``df`` formatted for a reviewer.
 
     ``kinds`` overrides the inferred kind of named columns (one of ``KINDS``); ``currency`` prefixes money

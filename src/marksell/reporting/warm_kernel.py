@@ -18,8 +18,15 @@ import runpy
 import sys
 from pathlib import Path
 
-MODULES = ("numpy", "pandas", "matplotlib", "marksell.data",
-           "marksell.reporting.tables", "marksell.reporting.artifacts", "marksell.reporting.display")
+MODULES = (
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "marksell.data",
+    "marksell.reporting.tables",
+    "marksell.reporting.artifacts",
+    "marksell.reporting.display",
+)
 
 
 def import_stack(modules=MODULES) -> list[str]:

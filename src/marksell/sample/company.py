@@ -58,8 +58,7 @@ def write_company(out: str | os.PathLike, seed: int = DEFAULT_SEED, replace: boo
     try:
         for stem, df in sorted(tables.items()):
             df.to_csv(tmp / f"{stem}.csv", index=False, lineterminator="\n", date_format="%Y-%m-%d")
-        (tmp / "ground_truth.json").write_text(
-            json.dumps(_plain(truth), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (tmp / "ground_truth.json").write_text(json.dumps(_plain(truth), indent=1, sort_keys=True) + "\n", encoding="utf-8")
         if not replace:
             _refuse_overwrite(tmp, out)
         out.mkdir(exist_ok=True)
@@ -81,12 +80,13 @@ def _refuse_overwrite(new: Path, out: Path) -> None:
     clash = []
     for f in sorted(new.iterdir()):
         target = out / f.name
-        if os.path.lexists(target) and (target.is_symlink() or not target.is_file()
-                                        or target.read_bytes() != f.read_bytes()):
+        if os.path.lexists(target) and (target.is_symlink() or not target.is_file() or target.read_bytes() != f.read_bytes()):
             clash.append(f.name)
     if clash:
-        raise ParameterError(f"--out {out} already holds {', '.join(clash)} (different from the sample's); "
-                             "nothing was written. Choose an empty folder, or pass --force to replace them")
+        raise ParameterError(
+            f"--out {out} already holds {', '.join(clash)} (different from the sample's); "
+            "nothing was written. Choose an empty folder, or pass --force to replace them"
+        )
 
 
 def _plain(obj):

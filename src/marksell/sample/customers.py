@@ -162,8 +162,12 @@ def _transactions(rng, cust, day, rev, cust_ids, channel_idx, region_idx, start,
 
     every = np.arange(n_orders)
     orders = rows(every, day, rev, qty)
-    returns = rows(ret_idx, ret_day[ret_idx], -np.round(rev[ret_idx] * frac[ret_idx], 2),
-                   -np.maximum(1, np.round(qty[ret_idx] * frac[ret_idx])).astype(int))
+    returns = rows(
+        ret_idx,
+        ret_day[ret_idx],
+        -np.round(rev[ret_idx] * frac[ret_idx], 2),
+        -np.maximum(1, np.round(qty[ret_idx] * frac[ret_idx])).astype(int),
+    )
     transactions = (
         pd.concat([orders, returns], ignore_index=True)
         .sort_values(["order_date", "order_id", "revenue"], ascending=[True, True, False], kind="stable")
@@ -191,8 +195,13 @@ def _population(w: np.ndarray, names: list) -> dict:
         "mean_dropout": round(float(np.sum(w * a / (a + b))), 6),
         "mean_spend": round(m_s, 6),
         "moment_matched": {
-            "r": round(r_pop, 4), "alpha": round(alpha_pop, 4), "a": round(a_pop, 4), "b": round(b_pop, 4),
-            "p": round(p_pop, 4), "q": round(q_pop, 4), "gamma": round(gamma_pop, 4),
+            "r": round(r_pop, 4),
+            "alpha": round(alpha_pop, 4),
+            "a": round(a_pop, 4),
+            "b": round(b_pop, 4),
+            "p": round(p_pop, 4),
+            "q": round(q_pop, 4),
+            "gamma": round(gamma_pop, 4),
         },
         "comparison": "pooled fit's r/alpha, a/(a+b) and p*gamma/(q-1) against mean_rate_per_week, "
         "mean_dropout and mean_spend; per-segment fits against segments[*]",
@@ -210,8 +219,7 @@ def _truth(seg_idx: np.ndarray, names: list, cust_ids: np.ndarray, end: pd.Times
         "segment_names": names,
         "segment_of": {cid: names[s] for cid, s in zip(cust_ids, seg_idx)},
         "segments": {
-            s: {**SEGMENTS[s], **{k: round(v, 6) for k, v in _implied(SEGMENTS[s]).items()},
-                "share": round(float(w[k]), 6)}
+            s: {**SEGMENTS[s], **{k: round(v, 6) for k, v in _implied(SEGMENTS[s]).items()}, "share": round(float(w[k]), 6)}
             for k, s in enumerate(names)
         },
         "population": _population(w, names),

@@ -47,14 +47,15 @@ EXPERIMENTS = {
     "landing_page": ("2025-08-04", ["control", "treatment"], [0.5, 0.5], {}),
     "loyalty_reminder": ("2025-10-06", ["control", "treatment"], [0.5, 0.5], {}),
 }
-COLUMNS = ["experiment", "unit_id", "variant", "timestamp", "converted", "orders", "revenue",
-           "pre_revenue", "channel", "region"]
+COLUMNS = ["experiment", "unit_id", "variant", "timestamp", "converted", "orders", "revenue", "pre_revenue", "channel", "region"]
 
 
 def _eligible(customers: pd.DataFrame, transactions: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     cust = customers[pd.to_datetime(customers["acquisition_date"]) < start]
-    tx = transactions[(pd.to_datetime(transactions["order_date"]) >= start - pd.Timedelta(days=PRE_DAYS))
-                      & (pd.to_datetime(transactions["order_date"]) < start)]
+    tx = transactions[
+        (pd.to_datetime(transactions["order_date"]) >= start - pd.Timedelta(days=PRE_DAYS))
+        & (pd.to_datetime(transactions["order_date"]) < start)
+    ]
     pre = tx.groupby("customer_id")["revenue"].sum().clip(lower=0.0)
     out = cust[["customer_id", "channel", "region"]].reset_index(drop=True)
     out["pre_revenue"] = out["customer_id"].map(pre).fillna(0.0).round(2)
@@ -64,8 +65,7 @@ def _eligible(customers: pd.DataFrame, transactions: pd.DataFrame, start: pd.Tim
 def _assign(rng, units: pd.DataFrame, variants: list[str], split: list[float], start: pd.Timestamp):
     variant = rng.choice(len(variants), size=len(units), p=split)
     day = rng.integers(0, DAYS, size=len(units))
-    units = units.assign(variant=np.asarray(variants)[variant],
-                         timestamp=start + pd.to_timedelta(day, unit="D"))
+    units = units.assign(variant=np.asarray(variants)[variant], timestamp=start + pd.to_timedelta(day, unit="D"))
     return units, variant
 
 
@@ -80,12 +80,16 @@ def _conversions(rng, units: pd.DataFrame, lift: np.ndarray) -> tuple[pd.DataFra
 
 def _funnel_truth(p0: np.ndarray, variants: list[str], lifts: dict) -> dict:
     per_order = ORDER_SHAPE * ORDER_SCALE
-    base = {"converted": p0.mean(), "orders": p0.mean() * (1 + EXTRA_ORDERS),
-            "revenue": p0.mean() * (1 + EXTRA_ORDERS) * per_order}
+    base = {
+        "converted": p0.mean(),
+        "orders": p0.mean() * (1 + EXTRA_ORDERS),
+        "revenue": p0.mean() * (1 + EXTRA_ORDERS) * per_order,
+    }
     out: dict = {}
     for metric, mean in base.items():
-        out[metric] = {v: {"abs_lift": float(mean * lifts.get(v, 0.0)), "rel_lift": float(lifts.get(v, 0.0))}
-                       for v in variants[1:]}
+        out[metric] = {
+            v: {"abs_lift": float(mean * lifts.get(v, 0.0)), "rel_lift": float(lifts.get(v, 0.0))} for v in variants[1:]
+        }
     return out
 
 
@@ -98,12 +102,21 @@ def generate(rng: np.random.Generator, customers: pd.DataFrame, transactions: pd
         units, code = _assign(rng, units, variants, split, start)
         lift = np.array([lifts.get(v, 0.0) for v in variants])[code]
         units, p0 = _conversions(rng, units, lift)
-        info = {"start": start.strftime("%Y-%m-%d"), "days": DAYS, "control": variants[0],
-                "variants": variants, "planned_split": dict(zip(variants, split)), "srm": False,
-                "effects": _funnel_truth(p0, variants, lifts)}
+        info = {
+            "start": start.strftime("%Y-%m-%d"),
+            "days": DAYS,
+            "control": variants[0],
+            "variants": variants,
+            "planned_split": dict(zip(variants, split)),
+            "srm": False,
+            "effects": _funnel_truth(p0, variants, lifts),
+        }
         if name == "landing_page":
-            lost = (units["variant"].to_numpy() == "treatment") & (units["pre_revenue"].to_numpy() == 0) \
+            lost = (
+                (units["variant"].to_numpy() == "treatment")
+                & (units["pre_revenue"].to_numpy() == 0)
                 & (rng.random(len(units)) < SRM_LOSS)
+            )
             units = units[~lost]
             info["srm"] = True
             info["units_lost"] = int(lost.sum())
@@ -117,8 +130,7 @@ def generate(rng: np.random.Generator, customers: pd.DataFrame, transactions: pd
             treated = units["variant"].to_numpy() == "treatment"
             revenue = SLOPE * pre + noise + REVENUE_LIFT * mean_control * treated
             units = units.assign(revenue=np.round(revenue, 2))
-            info["effects"]["revenue"] = {"treatment": {"abs_lift": float(REVENUE_LIFT * mean_control),
-                                                        "rel_lift": REVENUE_LIFT}}
+            info["effects"]["revenue"] = {"treatment": {"abs_lift": float(REVENUE_LIFT * mean_control), "rel_lift": REVENUE_LIFT}}
             info["expected_variance_reduction"] = 0.5
             info["covariate"] = "pre_revenue"
         units = units.assign(experiment=name, unit_id=units["customer_id"])

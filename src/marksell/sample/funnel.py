@@ -65,10 +65,7 @@ def generate_funnel(rng: np.random.Generator, customers: pd.DataFrame, transacti
     months = _months()
     channels = _channel_list(customers)
     acq_month = pd.to_datetime(customers["acquisition_date"]).dt.to_period("M").dt.to_timestamp()
-    counts = (
-        pd.DataFrame({"month": acq_month, "channel": customers["channel"].astype(str)})
-        .groupby(["month", "channel"]).size()
-    )
+    counts = pd.DataFrame({"month": acq_month, "channel": customers["channel"].astype(str)}).groupby(["month", "channel"]).size()
     value = _realised_value(customers, transactions, channels)
     cac = {c: round(value[c] / CLV_CAC_RATIO.get(c, 2.0), 2) for c in channels}
     rows = []
@@ -79,8 +76,15 @@ def generate_funnel(rng: np.random.Generator, customers: pd.DataFrame, transacti
             failures = int(rng.negative_binomial(conv, rate)) if conv > 0 else 0
             noise = float(np.exp(rng.normal(0.0, SPEND_NOISE_SD)))
             base = conv if conv > 0 else 0.5  # an idle month still costs half a customer's worth
-            rows.append({"month": m, "channel": c, "spend": round(cac[c] * base * noise, 2),
-                         "leads": conv + failures, "conversions": conv})
+            rows.append(
+                {
+                    "month": m,
+                    "channel": c,
+                    "spend": round(cac[c] * base * noise, 2),
+                    "leads": conv + failures,
+                    "conversions": conv,
+                }
+            )
     funnel = pd.DataFrame(rows).sort_values(["month", "channel"], kind="stable").reset_index(drop=True)
     truth = {
         "gross_margin": GROSS_MARGIN,
@@ -101,8 +105,7 @@ def generate_market(rng: np.random.Generator, transactions: pd.DataFrame):
     months = _months()
     regions = list(REGIONS) + sorted(set(transactions["region"].astype(str)) - set(REGIONS))
     tx_month = pd.to_datetime(transactions["order_date"]).dt.to_period("M").dt.to_timestamp()
-    revenue = transactions.groupby([tx_month.rename("month"), transactions["region"].astype(str)])[
-        "revenue"].sum()
+    revenue = transactions.groupby([tx_month.rename("month"), transactions["region"].astype(str)])["revenue"].sum()
     region_mean = revenue.clip(lower=0).groupby(level=1).mean()
     t = np.linspace(0.0, 1.0, len(months))
     rows, trajectory = [], {}

@@ -114,14 +114,19 @@ def optimal_split(today: dict, budget: float, max_change: float = MAX_CHANGE, st
     step = (budget - lo.sum()) / steps
     alloc = lo.copy()
     for _ in range(steps):
-        gain = np.array([(response(c, alloc[i] + step) - response(c, alloc[i]))[()] if alloc[i] + step <= hi[i] + 1e-9
-                         else -np.inf for i, c in enumerate(chans)])
+        gain = np.array(
+            [
+                (response(c, alloc[i] + step) - response(c, alloc[i]))[()] if alloc[i] + step <= hi[i] + 1e-9 else -np.inf
+                for i, c in enumerate(chans)
+            ]
+        )
         alloc[int(np.argmax(gain))] += step
     return {c: float(alloc[i]) for i, c in enumerate(chans)}
 
 
-def generate(rng: np.random.Generator, channels: list[str] | None = None, n_weeks: int = N_WEEKS,
-             constant_channel: str | None = None):
+def generate(
+    rng: np.random.Generator, channels: list[str] | None = None, n_weeks: int = N_WEEKS, constant_channel: str | None = None
+):
     """Table ``mmm`` (date, sales, price_index, promo, spend_<channel>...) and its planted truth.
 
     ``channels`` defaults to the funnel's; ``constant_channel`` gives that channel the same spend every
@@ -158,20 +163,32 @@ def _truth(channels, spend, contrib, constant_channel) -> dict:
         p = CHANNEL_PARAMS[c]
         s0 = today[c]
         per_channel[c] = {
-            "decay": p["decay"], "half_saturation": p["half_saturation"], "shape": p["shape"], "effect": p["effect"],
+            "decay": p["decay"],
+            "half_saturation": p["half_saturation"],
+            "shape": p["shape"],
+            "effect": p["effect"],
             "roas": float(contrib[c].sum() / spend[c].sum()),
             "mroas": float((response(c, s0 * (1 + eps)) - response(c, s0 * (1 - eps))) / (2 * eps * s0)),
-            "today_spend": round(s0, 2), "optimal_spend": round(best[c], 2),
+            "today_spend": round(s0, 2),
+            "optimal_spend": round(best[c], 2),
             "share_of_effect": float(contrib[c].sum() / total),
             "identified": c != constant_channel,
         }
     gain = sum(float(response(c, best[c]) - response(c, today[c])) for c in channels)
     corr = pd.DataFrame(spend).corr().round(3)
     return {
-        "channels": per_channel, "max_lag": MAX_LAG, "recent_weeks": RECENT_WEEKS, "max_change": MAX_CHANGE,
+        "channels": per_channel,
+        "max_lag": MAX_LAG,
+        "recent_weeks": RECENT_WEEKS,
+        "max_change": MAX_CHANGE,
         "adstock": "geometric (weights decay**lag over max_lag weeks, summing to one)",
         "saturation": "hill (adstocked weekly spend, half_saturation in EUR)",
-        "budget": round(budget, 2), "optimal_uplift": round(gain, 2), "noise_sd": NOISE_SD,
-        "price_effect": PRICE_EFFECT, "promo_lift": PROMO_LIFT, "near_saturation": "display",
-        "under_invested": "email", "spend_correlation": corr.to_dict(),
+        "budget": round(budget, 2),
+        "optimal_uplift": round(gain, 2),
+        "noise_sd": NOISE_SD,
+        "price_effect": PRICE_EFFECT,
+        "promo_lift": PROMO_LIFT,
+        "near_saturation": "display",
+        "under_invested": "email",
+        "spend_correlation": corr.to_dict(),
     }

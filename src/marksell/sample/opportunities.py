@@ -56,27 +56,37 @@ _DOMINATED = {"OPP-24": "OPP-05", "OPP-16": "OPP-09"}
 
 BENEFIT = ["market_size", "growth_pct", "margin_pct", "achievable_share_pct", "capability_fit"]
 COST = ["competitive_intensity", "investment", "risk"]
-CRITERIA = ["market_size", "growth_pct", "margin_pct", "achievable_share_pct",
-            "competitive_intensity", "capability_fit", "investment", "risk"]
+CRITERIA = [
+    "market_size",
+    "growth_pct",
+    "margin_pct",
+    "achievable_share_pct",
+    "competitive_intensity",
+    "capability_fit",
+    "investment",
+    "risk",
+]
 
 
 def generate(rng: np.random.Generator, **inputs) -> tuple[dict[str, pd.DataFrame], dict]:
     """Generate ``opportunities`` (24 rows) and the planted truth (see the module docstring)."""
     n = len(_OPTIONS)
     ids = [f"OPP-{i + 1:02d}" for i in range(n)]
-    df = pd.DataFrame({
-        "opportunity_id": ids,
-        "name": [o[0] for o in _OPTIONS],
-        "group": [o[1] for o in _OPTIONS],
-        "market_size": np.clip(rng.lognormal(np.log(60), 0.45, n), 15, 180),
-        "growth_pct": rng.normal(6.0, 3.5, n),
-        "margin_pct": rng.normal(32.0, 7.0, n),
-        "achievable_share_pct": rng.uniform(2.0, 12.0, n),
-        "competitive_intensity": rng.uniform(3.0, 9.0, n),
-        "capability_fit": rng.uniform(3.0, 8.5, n),
-        "investment": np.clip(rng.lognormal(np.log(4.0), 0.4, n), 1.5, 12),
-        "risk": rng.uniform(2.5, 8.5, n),
-    })
+    df = pd.DataFrame(
+        {
+            "opportunity_id": ids,
+            "name": [o[0] for o in _OPTIONS],
+            "group": [o[1] for o in _OPTIONS],
+            "market_size": np.clip(rng.lognormal(np.log(60), 0.45, n), 15, 180),
+            "growth_pct": rng.normal(6.0, 3.5, n),
+            "margin_pct": rng.normal(32.0, 7.0, n),
+            "achievable_share_pct": rng.uniform(2.0, 12.0, n),
+            "competitive_intensity": rng.uniform(3.0, 9.0, n),
+            "capability_fit": rng.uniform(3.0, 8.5, n),
+            "investment": np.clip(rng.lognormal(np.log(4.0), 0.4, n), 1.5, 12),
+            "risk": rng.uniform(2.5, 8.5, n),
+        }
+    )
     others = df[df["opportunity_id"] != LEADER_ID]
     lead = df.index[df["opportunity_id"] == LEADER_ID][0]
     # clearly best on six criteria; large (not largest) market, mid-range investment
@@ -102,8 +112,18 @@ def generate(rng: np.random.Generator, **inputs) -> tuple[dict[str, pd.DataFrame
     for c in ["competitive_intensity", "capability_fit", "risk"]:
         df[c] = df[c].clip(1.0, 10.0)
     df["achievable_share_pct"] = df["achievable_share_pct"].clip(lower=0.5)
-    df = df.round({"market_size": 1, "growth_pct": 1, "margin_pct": 1, "achievable_share_pct": 1,
-                   "competitive_intensity": 1, "capability_fit": 1, "investment": 2, "risk": 1})
+    df = df.round(
+        {
+            "market_size": 1,
+            "growth_pct": 1,
+            "margin_pct": 1,
+            "achievable_share_pct": 1,
+            "competitive_intensity": 1,
+            "capability_fit": 1,
+            "investment": 2,
+            "risk": 1,
+        }
+    )
     truth = {
         "leader_id": LEADER_ID,
         "dominated_ids": sorted(_DOMINATED),

@@ -77,8 +77,7 @@ def _truth(df: pd.DataFrame, dates, pids: list, cat, own_e, endog, log_lift) -> 
     recent = df[df["date"] > dates[-1] - pd.Timedelta(weeks=RECENT_WEEKS)]
     cost_recent = recent.groupby("product_id")["unit_cost"].mean()
     price_recent = recent[recent["promo"] == 0].groupby("product_id")["price"].mean()
-    optimal = {p: (round(float(cost_recent[p] * e / (1 + e)), 4) if e < -1 else None)
-               for p, e in zip(pids, own_e)}
+    optimal = {p: (round(float(cost_recent[p] * e / (1 + e)), 4) if e < -1 else None) for p, e in zip(pids, own_e)}
     return {
         "elasticities": {p: float(e) for p, e in zip(pids, own_e)},
         "categories": {p: str(c) for p, c in zip(pids, cat)},
@@ -123,8 +122,7 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
     store_price = rng.normal(0.0, 0.04, size=n_s)
 
     # unit cost: product-week supplier cost + product-store-week freight/local supply shocks
-    log_cost = (np.log(base_cost)[:, None, None] + _ar1(rng, (n_p, 1, n_t), 0.9, 0.06)
-                + _ar1(rng, shape, 0.5, 0.10))
+    log_cost = np.log(base_cost)[:, None, None] + _ar1(rng, (n_p, 1, n_t), 0.9, 0.06) + _ar1(rng, shape, 0.5, 0.10)
     cost = np.round(np.exp(log_cost), 2)
 
     # demand shocks: common product-week part and local (store) part seen by store managers
@@ -133,10 +131,14 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
 
     promo = (rng.random(shape) < 0.10).astype(int)
     depth = rng.uniform(0.15, 0.25, size=shape)
-    log_price = (np.log(base_price)[:, None, None] + 0.8 * (np.log(cost) - np.log(base_cost)[:, None, None])
-                 + store_price[None, :, None] + rng.normal(0.0, 0.03, size=shape)
-                 + np.where(endog[:, None, None], ENDOGENOUS_GAMMA * v, 0.0)
-                 + promo * np.log1p(-depth))
+    log_price = (
+        np.log(base_price)[:, None, None]
+        + 0.8 * (np.log(cost) - np.log(base_cost)[:, None, None])
+        + store_price[None, :, None]
+        + rng.normal(0.0, 0.03, size=shape)
+        + np.where(endog[:, None, None], ENDOGENOUS_GAMMA * v, 0.0)
+        + promo * np.log1p(-depth)
+    )
     price = np.round(np.exp(log_price), 2)
     lp = np.log(price)
 
@@ -144,8 +146,15 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
 
     # intercept so that mean units at the base price are about base_units
     a = np.log(base_units) - own_e * np.log(base_price)
-    log_mu = (a[:, None, None] + store_demand[None, :, None] + season + own_e[:, None, None] * lp
-              + log_lift[:, None, None] * promo + u + v)
+    log_mu = (
+        a[:, None, None]
+        + store_demand[None, :, None]
+        + season
+        + own_e[:, None, None] * lp
+        + log_lift[:, None, None] * promo
+        + u
+        + v
+    )
     for (i_id, j_id), x in CROSS.items():
         i, j = pids.index(i_id), pids.index(j_id)
         log_mu[i] += x * (lp[j] - np.log(base_price[j]))
@@ -156,15 +165,21 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
     units[:, stores.index("S04"), closed] = 0
     units[rng.random(shape) < 0.004] = 0
 
-    df = pd.DataFrame({
-        "date": np.tile(dates.to_numpy(), n_p * n_s),
-        "store_id": np.tile(np.repeat(stores, n_t), n_p),
-        "product_id": np.repeat(pids, n_s * n_t),
-        "category": np.repeat(cat, n_s * n_t),
-        "price": price.ravel(),
-        "units": units.ravel().astype(int),
-        "promo": promo.ravel(),
-        "unit_cost": cost.ravel(),
-    }).sort_values(["date", "store_id", "product_id"], kind="stable").reset_index(drop=True)
+    df = (
+        pd.DataFrame(
+            {
+                "date": np.tile(dates.to_numpy(), n_p * n_s),
+                "store_id": np.tile(np.repeat(stores, n_t), n_p),
+                "product_id": np.repeat(pids, n_s * n_t),
+                "category": np.repeat(cat, n_s * n_t),
+                "price": price.ravel(),
+                "units": units.ravel().astype(int),
+                "promo": promo.ravel(),
+                "unit_cost": cost.ravel(),
+            }
+        )
+        .sort_values(["date", "store_id", "product_id"], kind="stable")
+        .reset_index(drop=True)
+    )
 
     return {"price_panel": df}, _truth(df, dates, pids, cat, own_e, endog, log_lift)

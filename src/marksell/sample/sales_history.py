@@ -95,15 +95,37 @@ def generate(rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], dict]:
             noise = np.exp(rng.normal(0.0, NOISE_SD, n_hist))
             on = promo_rng.random(len(months)) < PROMO_PROBABILITY
             promo = np.where(on, promo_rng.choice(PROMO_SHARES, len(months)), 0.0)
-            y = (level * (1 + g) ** years[:n_hist] * idx[:n_hist]
-                 * (1 + EASTER_UPLIFT[cat] * easter_flag[:n_hist])
-                 * np.exp(PROMO_LIFT[cat] * promo[:n_hist]) * noise)
-            rows.append(pd.DataFrame({"date": months[:n_hist], "region": region, "category": cat,
-                                      "sales": np.round(y, 2), "promo": promo[:n_hist],
-                                      "easter": easter_flag[:n_hist].astype(int)}))
-            plan.append(pd.DataFrame({"date": months[n_hist:], "region": region, "category": cat,
-                                      "promo": promo[n_hist:],
-                                      "easter": easter_flag[n_hist:].astype(int)}))
+            y = (
+                level
+                * (1 + g) ** years[:n_hist]
+                * idx[:n_hist]
+                * (1 + EASTER_UPLIFT[cat] * easter_flag[:n_hist])
+                * np.exp(PROMO_LIFT[cat] * promo[:n_hist])
+                * noise
+            )
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "date": months[:n_hist],
+                        "region": region,
+                        "category": cat,
+                        "sales": np.round(y, 2),
+                        "promo": promo[:n_hist],
+                        "easter": easter_flag[:n_hist].astype(int),
+                    }
+                )
+            )
+            plan.append(
+                pd.DataFrame(
+                    {
+                        "date": months[n_hist:],
+                        "region": region,
+                        "category": cat,
+                        "promo": promo[n_hist:],
+                        "easter": easter_flag[n_hist:].astype(int),
+                    }
+                )
+            )
     out = {}
     for name, parts in (("sales_history", rows), ("sales_plan", plan)):
         df = pd.concat(parts, ignore_index=True)

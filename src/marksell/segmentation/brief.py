@@ -21,13 +21,19 @@ def brief(summary: dict) -> Brief:
     sure = []
     stable = (clusters.get("stability") or {}).get("stable")
     if stable is not None:
-        sure.append("The groups are stable when customers are resampled." if stable else
-                    "The groups shift when customers are resampled: treat their borders as soft.")
+        sure.append(
+            "The groups are stable when customers are resampled."
+            if stable
+            else "The groups shift when customers are resampled: treat their borders as soft."
+        )
     error = (summary.get("holdout") or {}).get("total_error_pct")
     if error is not None:
         sure.append(f"On held-out months the CLV model missed total repeat purchases by {abs(error):.1f} %.")
     skipped = [] if clv.get("available", True) else [f"Lifetime value: {clv.get('reason') or 'not computed'}."]
-    action = ("Keep the most valuable groups first, and spend on winning back lapsed customers only where their "
-              "expected value covers the cost." if clv.get("available") else
-              "Use the groups to tailor offers; add order history to estimate what each customer is worth.")
+    action = (
+        "Keep the most valuable groups first, and spend on winning back lapsed customers only where their "
+        "expected value covers the cost."
+        if clv.get("available")
+        else "Use the groups to tailor offers; add order history to estimate what each customer is worth."
+    )
     return Brief(answer, confidence=" ".join(sure), action=action, skipped=skipped)

@@ -70,7 +70,10 @@ def _summary_from_occasions(occ: Occasions, end_day: int, unit: float, upto_day:
 
 
 def summary_data(
-    transactions: pd.DataFrame, as_of=None, time_unit: str = "W", merge_same_day: bool = True,
+    transactions: pd.DataFrame,
+    as_of=None,
+    time_unit: str = "W",
+    merge_same_day: bool = True,
     occasions: Occasions | None = None,
 ) -> pd.DataFrame:
     """Frequency/recency/T/monetary_value per customer (the BG/NBD and Gamma-Gamma inputs).
@@ -118,10 +121,18 @@ class ModelFit:
         )
 
     def as_dict(self) -> dict:
-        return {"model": self.model, "params": self.params, "std_errors": self.std_errors,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "log_likelihood": self.log_likelihood,
-                "converged": self.converged, "message": self.message, "n_iterations": self.n_iterations,
-                "n_obs": self.n_obs}
+        return {
+            "model": self.model,
+            "params": self.params,
+            "std_errors": self.std_errors,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "log_likelihood": self.log_likelihood,
+            "converged": self.converged,
+            "message": self.message,
+            "n_iterations": self.n_iterations,
+            "n_obs": self.n_obs,
+        }
 
 
 def _compress(cols: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -159,9 +170,16 @@ def _finish(model, names, theta, negll, grad_nat, res, n) -> ModelFit:
     stationary = bool(np.all(np.abs(grad_log) < 1e-4))
     ok = (bool(res.success) or stationary) and bool(np.all(np.isfinite(theta)))
     return ModelFit(
-        model, dict(zip(names, map(float, theta))), dict(zip(names, map(float, se))),
-        dict(zip(names, map(float, lo))), dict(zip(names, map(float, hi))), float(-negll(theta)),
-        ok, str(res.message), int(res.nit), int(n),
+        model,
+        dict(zip(names, map(float, theta))),
+        dict(zip(names, map(float, se))),
+        dict(zip(names, map(float, lo))),
+        dict(zip(names, map(float, hi))),
+        float(-negll(theta)),
+        ok,
+        str(res.message),
+        int(res.nit),
+        int(n),
     )
 
 
@@ -173,8 +191,14 @@ def _minimise(fun_grad_log, x0, n: float) -> optimize.OptimizeResult:
         return f / n, g / n
 
     with np.errstate(all="ignore"):
-        res = optimize.minimize(scaled, x0, jac=True, method="L-BFGS-B",
-                                bounds=[(-12, 12)] * len(x0), options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-8})
+        res = optimize.minimize(
+            scaled,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-12, 12)] * len(x0),
+            options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-8},
+        )
     return res
 
 
@@ -214,9 +238,11 @@ class _BgnbdData:
         posu = xu > 0
         lTu, ltxu = np.log(al + self.Tu), np.log(al + self.txu)
         # terms of x alone and of T alone, summed with their weights
-        ll = (np.dot(self.wx, special.gammaln(r + xu) - special.gammaln(r) - special.betaln(a, b)
-                     + special.betaln(a, b + xu)) + self.total * r * np.log(al)
-              - np.dot(lTu, r * self.wT + self.wxT))
+        ll = (
+            np.dot(self.wx, special.gammaln(r + xu) - special.gammaln(r) - special.betaln(a, b) + special.betaln(a, b + xu))
+            + self.total * r * np.log(al)
+            - np.dot(lTu, r * self.wT + self.wxT)
+        )
         d_r = np.dot(self.wx, dg(r + xu) - dg(r)) + self.total * np.log(al) - np.dot(self.wT, lTu)
         d_al = self.total * r / al - np.dot(r * self.wT + self.wxT, 1.0 / (al + self.Tu))
         dgabx = dg(a + b + xu)
@@ -250,8 +276,10 @@ def fit_bgnbd(frequency, recency, T, x0=None, weights=None) -> ModelFit:
     if len(x) == 0:
         raise AnalysisError("BG/NBD needs customers; none were given.")
     if not np.any(x > 0):
-        raise AnalysisError("BG/NBD cannot be fitted: no customer made a repeat purchase, so the repeat "
-                            "rate and the dropout probability are not identified.")
+        raise AnalysisError(
+            "BG/NBD cannot be fitted: no customer made a repeat purchase, so the repeat "
+            "rate and the dropout probability are not identified."
+        )
     if np.any(tx > TT + 1e-9) or np.any(tx < 0):
         raise AnalysisError("recency must lie between 0 and T for every customer.")
     (x, tx, TT), w = _compress([x, tx, TT]) if weights is None else ([x, tx, TT], _check_weights(weights, len(x)))
@@ -411,10 +439,15 @@ def fit_gamma_gamma(frequency, monetary_value, x0=None) -> ModelFit:
 
     res = _minimise(fg, np.asarray(x0, dtype=float), float(np.sum(w)))
     theta = np.exp(res.x)
-    return _finish("Gamma-Gamma", ["p", "q", "gamma"], theta,
-                   lambda th: -_gg_ll_grad(th, x, m, w, xu, inv)[0],
-                   lambda th: -_gg_ll_grad(th, x, m, w, xu, inv)[1],
-                   res, np.sum(w))
+    return _finish(
+        "Gamma-Gamma",
+        ["p", "q", "gamma"],
+        theta,
+        lambda th: -_gg_ll_grad(th, x, m, w, xu, inv)[0],
+        lambda th: -_gg_ll_grad(th, x, m, w, xu, inv)[1],
+        res,
+        np.sum(w),
+    )
 
 
 def expected_spend(params: dict, frequency, monetary_value) -> np.ndarray:
@@ -429,8 +462,15 @@ def expected_spend(params: dict, frequency, monetary_value) -> np.ndarray:
 # CLV
 # --------------------------------------------------------------------------------------------
 def discounted_clv(
-    params: dict, spend: np.ndarray, frequency, recency, T, time_unit: str = "W",
-    horizon_months: int = 12, discount_rate: float = 0.10, gross_margin: float = 0.30,
+    params: dict,
+    spend: np.ndarray,
+    frequency,
+    recency,
+    T,
+    time_unit: str = "W",
+    horizon_months: int = 12,
+    discount_rate: float = 0.10,
+    gross_margin: float = 0.30,
 ) -> np.ndarray:
     """Sum over the months of the horizon of expected purchases x spend x margin, discounted.
 
@@ -473,9 +513,15 @@ class CLVResult:
 
 
 def fit_clv(
-    transactions: pd.DataFrame, horizon_months: int = 12, discount_rate: float = 0.10,
-    gross_margin: float = 0.30, as_of=None, time_unit: str = "W", merge_same_day: bool = True,
-    net_of_returns: bool = True, occasions: Occasions | None = None,
+    transactions: pd.DataFrame,
+    horizon_months: int = 12,
+    discount_rate: float = 0.10,
+    gross_margin: float = 0.30,
+    as_of=None,
+    time_unit: str = "W",
+    merge_same_day: bool = True,
+    net_of_returns: bool = True,
+    occasions: Occasions | None = None,
 ) -> CLVResult:
     """Fit BG/NBD + Gamma-Gamma on ``transactions`` and score every customer (see module doc).
 
@@ -485,8 +531,13 @@ def fit_clv(
     so. With ``net_of_returns`` the CLV is scaled by (1 - returns / gross revenue) of the base. ``occasions``:
     those of ``transactions`` when already computed (:func:`~marksell.segmentation.rfm.occasions_of`).
     """
-    settings = {"horizon_months": horizon_months, "discount_rate": discount_rate, "gross_margin": gross_margin,
-                "time_unit": time_unit, "merge_same_day": merge_same_day}
+    settings = {
+        "horizon_months": horizon_months,
+        "discount_rate": discount_rate,
+        "gross_margin": gross_margin,
+        "time_unit": time_unit,
+        "merge_same_day": merge_same_day,
+    }
     occ = occasions_of(transactions, as_of, merge_same_day, occasions)
     end_day = int(occ.as_of.to_datetime64().astype("datetime64[D]").astype(np.int64)) - 1
     summ = _summary_from_occasions(occ, end_day, _unit_days(time_unit))
@@ -501,9 +552,11 @@ def fit_clv(
         out[c] = np.nan
     n_rep = int((out["frequency"] > 0).sum())
     if len(out) < 2 or n_rep < 2:
-        reason = (f"the CLV model cannot be fitted: {len(out)} customer(s) and {n_rep} repeat buyer(s); "
-                  "BG/NBD needs repeat purchases to learn how often customers come back and when they "
-                  "drop out. Collect a longer history or use historical revenue instead.")
+        reason = (
+            f"the CLV model cannot be fitted: {len(out)} customer(s) and {n_rep} repeat buyer(s); "
+            "BG/NBD needs repeat purchases to learn how often customers come back and when they "
+            "drop out. Collect a longer history or use historical revenue instead."
+        )
         return CLVResult(False, reason, out, settings=settings, notes=notes)
     try:
         bg = fit_bgnbd(out["frequency"], out["recency"], out["T"])
@@ -543,8 +596,9 @@ def fit_clv(
         horizon = horizon_months * MONTH_DAYS / _unit_days(time_unit)
         out["expected_purchases"] = expected_purchases(bg.params, horizon, ux, utx, uT)[inv]
         out["expected_spend"] = spend
-        per_unit = discounted_clv(bg.params, np.ones(len(ux)), ux, utx, uT, time_unit, horizon_months,
-                                  discount_rate, gross_margin)
+        per_unit = discounted_clv(
+            bg.params, np.ones(len(ux)), ux, utx, uT, time_unit, horizon_months, discount_rate, gross_margin
+        )
         out["clv"] = factor * per_unit[inv] * np.asarray(spend, dtype=float)
     return CLVResult(True, "", out, bg, gg, settings, notes, found)
 
@@ -557,12 +611,13 @@ def implausible_dates(occ: Occasions) -> list[str]:
         return []
     last_old = old.newest_old.to_datetime64().astype("datetime64[D]").astype(np.int64)
     customers = len(np.unique(occ.code[occ.day <= last_old]))
-    span = (f"{old.oldest:%Y-%m-%d}" if old.oldest == old.newest_old
-            else f"{old.oldest:%Y-%m-%d} to {old.newest_old:%Y-%m-%d}")
-    return [f"Implausible dates: {customers} customer(s) have purchases dated {span}, {old.gap_years:.0f} years "
-            f"before all other purchases (from {old.rest_from:%Y-%m-%d}). BG/NBD reads them as customers watched "
-            "for that long, so p_alive, expected purchases and CLV are not reliable: correct or remove those "
-            "dates (placeholders for a missing date?)."]
+    span = f"{old.oldest:%Y-%m-%d}" if old.oldest == old.newest_old else f"{old.oldest:%Y-%m-%d} to {old.newest_old:%Y-%m-%d}"
+    return [
+        f"Implausible dates: {customers} customer(s) have purchases dated {span}, {old.gap_years:.0f} years "
+        f"before all other purchases (from {old.rest_from:%Y-%m-%d}). BG/NBD reads them as customers watched "
+        "for that long, so p_alive, expected purchases and CLV are not reliable: correct or remove those "
+        "dates (placeholders for a missing date?)."
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -579,8 +634,12 @@ def automatic_calibration_end(transactions: pd.DataFrame, as_of=None) -> pd.Time
 
 
 def calibration_holdout(
-    transactions: pd.DataFrame, calibration_end=None, as_of=None, time_unit: str = "W",
-    merge_same_day: bool = True, occasions: Occasions | None = None,
+    transactions: pd.DataFrame,
+    calibration_end=None,
+    as_of=None,
+    time_unit: str = "W",
+    merge_same_day: bool = True,
+    occasions: Occasions | None = None,
 ) -> pd.DataFrame:
     """Summary data of the calibration period (up to and including ``calibration_end``) for customers
     whose first purchase falls in it, plus ``frequency_holdout`` (purchases after it) and
@@ -623,7 +682,10 @@ def holdout_check(cal: pd.DataFrame, max_group: int = 7) -> dict:
     ta, tp = float(df["actual"].sum()), float(df["predicted"].sum())
     corr = float(np.corrcoef(df["actual"], df["predicted"])[0, 1]) if df["actual"].std() > 0 else float("nan")
     return {
-        "fit": fit, "by_frequency": by, "total_actual": ta, "total_predicted": tp,
+        "fit": fit,
+        "by_frequency": by,
+        "total_actual": ta,
+        "total_predicted": tp,
         "total_error_pct": 100 * (tp - ta) / ta if ta else float("nan"),
         "mae_by_group": float(np.average(np.abs(by["actual"] - by["predicted"]), weights=by["customers"])),
         "customer_correlation": corr,

@@ -11,8 +11,7 @@ from marksell.plots import label_axis, use_style
 use_style()  # one palette, no offset notation, unit-labelled axes across every chart
 
 
-def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: str = "Segment map",
-                       currency: str = ""):
+def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: str = "Segment map", currency: str = ""):
     """Bubbles at (average spend per order, average orders); size = customers, colour = recency.
 
     ``profiles`` comes from :func:`marksell.segmentation.rfm.segment_profiles`. Both axes are on log
@@ -27,9 +26,15 @@ def segment_bubble_map(profiles: pd.DataFrame, label_col: str = "group", title: 
     for rank, i in enumerate(order):
         row = profiles.iloc[i]
         dy = 14 if rank % 2 == 0 else -22
-        ax.annotate(f"{row[label_col]}\n{row['share_customers']:.0%} cust. / {row['share_revenue']:.0%} rev.",
-                    (x.iloc[i], y.iloc[i]), xytext=(0, dy), textcoords="offset points", ha="center",
-                    va="bottom" if dy > 0 else "top", fontsize=7.5)
+        ax.annotate(
+            f"{row[label_col]}\n{row['share_customers']:.0%} cust. / {row['share_revenue']:.0%} rev.",
+            (x.iloc[i], y.iloc[i]),
+            xytext=(0, dy),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if dy > 0 else "top",
+            fontsize=7.5,
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(f"average net revenue per order ({currency + ', ' if currency else ''}log scale)")
@@ -113,8 +118,7 @@ def calibration_plot(by_frequency: pd.DataFrame, title: str = "Holdout check: re
     return fig
 
 
-def value_by_group(profiles: pd.DataFrame, label_col: str = "group", title: str = "Future value by group",
-                   currency: str = ""):
+def value_by_group(profiles: pd.DataFrame, label_col: str = "group", title: str = "Future value by group", currency: str = ""):
     """Horizontal bars of total CLV per group with the share of customers annotated."""
     p = profiles.sort_values("total_clv")
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(p) + 1.5))

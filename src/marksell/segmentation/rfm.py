@@ -31,9 +31,7 @@ REQUIRED = ("customer_id", "order_date", "revenue")
 # --------------------------------------------------------------------------------------------
 # input checks and purchase occasions
 # --------------------------------------------------------------------------------------------
-def clean_transactions(
-    transactions: pd.DataFrame, today: pd.Timestamp | str | None = None
-) -> pd.DataFrame:
+def clean_transactions(transactions: pd.DataFrame, today: pd.Timestamp | str | None = None) -> pd.DataFrame:
     """Check the contract columns and return a tidy copy; what was dropped goes in ``attrs["notes"]``.
 
     Raises :class:`AnalysisError` with the column, examples and the fix when a required column is
@@ -126,9 +124,7 @@ class Occasions:
     merge_same_day: bool = True
 
 
-def purchase_occasions(
-    transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True, clean: bool = True
-) -> Occasions:
+def purchase_occasions(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True, clean: bool = True) -> Occasions:
     """Turn transactions into purchase occasions (see module doc), vectorised for large tables."""
     tx = clean_transactions(transactions) if clean else transactions
     notes = list(tx.attrs.get("notes", []))
@@ -163,8 +159,9 @@ def purchase_occasions(
     return Occasions(c[order], d[order], v[order], pd.Index(uniques), returns, as_of_ts, notes, False)
 
 
-def occasions_of(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True,
-                 occasions: Occasions | None = None) -> Occasions:
+def occasions_of(
+    transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True, occasions: Occasions | None = None
+) -> Occasions:
     """The purchase occasions of ``transactions``: ``occasions`` when the caller computed them once for several
     steps (RFM, CLV, holdout: on millions of rows each computation costs seconds), else computed here.
     Occasions computed with another ``merge_same_day`` or ``as_of`` are refused."""
@@ -175,7 +172,8 @@ def occasions_of(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = 
         raise AnalysisError(
             f"the purchase occasions given were computed with merge_same_day={occasions.merge_same_day} and as_of "
             f"{occasions.as_of:%Y-%m-%d}, not merge_same_day={merge_same_day} and as_of {as_of}. Fix: compute them "
-            "with purchase_occasions(transactions, as_of=..., merge_same_day=...) using the same settings.")
+            "with purchase_occasions(transactions, as_of=..., merge_same_day=...) using the same settings."
+        )
     return occasions
 
 
@@ -251,8 +249,9 @@ def _days_to_ts(days: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # RFM
 # --------------------------------------------------------------------------------------------
-def rfm_table(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True,
-              occasions: Occasions | None = None) -> pd.DataFrame:
+def rfm_table(
+    transactions: pd.DataFrame, as_of=None, merge_same_day: bool = True, occasions: Occasions | None = None
+) -> pd.DataFrame:
     """One row per customer with at least one purchase before ``as_of``.
 
     Columns: ``customer_id, first_order, last_order, recency_days`` (days from last order to
@@ -299,8 +298,7 @@ def rfm_table(transactions: pd.DataFrame, as_of=None, merge_same_day: bool = Tru
     return out
 
 
-def _quantile_scores(x: pd.Series, n_bins: int, higher_is_better: bool, tied: int = 1
-                     ) -> tuple[np.ndarray, list[float]]:
+def _quantile_scores(x: pd.Series, n_bins: int, higher_is_better: bool, tied: int = 1) -> tuple[np.ndarray, list[float]]:
     """Quantile bins with duplicate edges dropped (heavy ties), spread evenly over 1..n_bins; ``tied`` is
     everyone's score when all values are equal (nobody ranks above anyone)."""
     qs = np.quantile(x.to_numpy(dtype=float), np.linspace(0, 1, n_bins + 1))
@@ -344,16 +342,23 @@ def rfm_scores(rfm: pd.DataFrame, n_bins: int = 5) -> tuple[pd.DataFrame, pd.Dat
     """
     out = rfm.copy()
     rows = []
-    for name, col, better in (("recency", "recency_days", False), ("frequency", "frequency", True),
-                              ("monetary", "monetary", True)):
+    for name, col, better in (
+        ("recency", "recency_days", False),
+        ("frequency", "frequency", True),
+        ("monetary", "monetary", True),
+    ):
         score, _ = _quantile_scores(out[col], n_bins, better, tied_score(name, out[col], n_bins))
         out[f"{name[0]}_score"] = score
         g = out.groupby(score)[col]
         for s, lo, hi, n in zip(g.min().index, g.min(), g.max(), g.size()):
-            rows.append({"measure": name, "score": int(s), "from": lo, "to": hi, "customers": int(n),
-                         "share": n / len(out)})
-    edges = pd.DataFrame(rows).sort_values(["measure", "score"], key=lambda s: s.map(
-        {"recency": 0, "frequency": 1, "monetary": 2}) if s.name == "measure" else s).reset_index(drop=True)
+            rows.append({"measure": name, "score": int(s), "from": lo, "to": hi, "customers": int(n), "share": n / len(out)})
+    edges = (
+        pd.DataFrame(rows)
+        .sort_values(
+            ["measure", "score"], key=lambda s: s.map({"recency": 0, "frequency": 1, "monetary": 2}) if s.name == "measure" else s
+        )
+        .reset_index(drop=True)
+    )
     return out, edges
 
 
@@ -392,9 +397,7 @@ def rfm_segments(scored: pd.DataFrame, rules: pd.DataFrame = RFM_SEGMENT_RULES) 
 RFM_FEATURES = ("recency", "frequency", "monetary")
 
 
-def cluster_features(
-    rfm: pd.DataFrame, extra_cols: list[str] | None = None, features=RFM_FEATURES
-) -> pd.DataFrame:
+def cluster_features(rfm: pd.DataFrame, extra_cols: list[str] | None = None, features=RFM_FEATURES) -> pd.DataFrame:
     """Log-transformed RFM (plus optional numeric columns), standardised to mean 0, sd 1.
 
     Logs tame the long right tails of frequency and spend so that k-means does not spend its
@@ -420,8 +423,7 @@ def cluster_features(
     for col in extra_cols or []:
         vals = pd.to_numeric(rfm[col], errors="coerce")
         if vals.isna().any():
-            raise AnalysisError(f"extra clustering feature '{col}' has missing or non-numeric values. "
-                                "Fix: fill or drop it.")
+            raise AnalysisError(f"extra clustering feature '{col}' has missing or non-numeric values. Fix: fill or drop it.")
         feats[col] = vals.to_numpy(dtype=float)
     sd = feats.std(ddof=0)
     # a feature that does not vary is 0 for everyone (rounding would otherwise blow its noise up to +-1 sd)
@@ -436,7 +438,10 @@ def _kmeans(k: int, seed: int, n_init: int = 4):
 
 
 def choose_k(
-    features: pd.DataFrame, k_range=range(2, 9), seed: int = 0, sample_size: int = 4000,
+    features: pd.DataFrame,
+    k_range=range(2, 9),
+    seed: int = 0,
+    sample_size: int = 4000,
     fit_size: int = 50_000,
 ) -> pd.DataFrame:
     """Evidence for the number of clusters: silhouette (on a sample) and inertia for each k.
@@ -467,7 +472,11 @@ def choose_k(
 
 
 def bootstrap_stability(
-    features: pd.DataFrame, labels: np.ndarray, k: int, n_boot: int = 20, seed: int = 0,
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    k: int,
+    n_boot: int = 20,
+    seed: int = 0,
     max_n: int = 10_000,
 ) -> dict:
     """Refit k-means on bootstrap resamples and compare with ``labels`` by adjusted Rand index.
@@ -487,8 +496,13 @@ def bootstrap_stability(
         km = _kmeans(k, seed + 1 + bi, n_init=1).fit(Xs[bs])
         aris.append(adjusted_rand_score(ls, km.predict(Xs)))
     a = np.asarray(aris)
-    return {"n_boot": n_boot, "ari_mean": float(a.mean()), "ari_min": float(a.min()),
-            "ari_p05": float(np.quantile(a, 0.05)), "stable": bool(a.mean() >= 0.75)}
+    return {
+        "n_boot": n_boot,
+        "ari_mean": float(a.mean()),
+        "ari_min": float(a.min()),
+        "ari_p05": float(np.quantile(a, 0.05)),
+        "stable": bool(a.mean() >= 0.75),
+    }
 
 
 def _word(col: str, z: float, one_time: bool) -> str:
@@ -501,10 +515,16 @@ def _word(col: str, z: float, one_time: bool) -> str:
 
 #: How a cluster compares with a namesake on one feature: (word for the lower z, word for the higher z).
 #: A low recency z means a recent last purchase.
-_COMPARED = {"recency": ("more recent", "less recent"), "frequency": ("less frequent", "more frequent"),
-             "monetary": ("lower spend", "higher spend")}
-_SUPERLATIVE = {"recency": ("most recent", "least recent"), "frequency": ("least frequent", "most frequent"),
-                "monetary": ("lowest spend", "highest spend")}
+_COMPARED = {
+    "recency": ("more recent", "less recent"),
+    "frequency": ("less frequent", "more frequent"),
+    "monetary": ("lower spend", "higher spend"),
+}
+_SUPERLATIVE = {
+    "recency": ("most recent", "least recent"),
+    "frequency": ("least frequent", "most frequent"),
+    "monetary": ("lowest spend", "highest spend"),
+}
 
 
 def name_clusters(profile_z: pd.DataFrame, freq_median: pd.Series | None = None) -> dict:
@@ -563,8 +583,14 @@ class ClusterResult:
 
 
 def fit_clusters(
-    rfm: pd.DataFrame, n_clusters: int = 0, seed: int = 0, extra_cols: list[str] | None = None,
-    method: str = "kmeans", k_range=range(3, 9), n_boot: int = 10, fit_size: int = 100_000,
+    rfm: pd.DataFrame,
+    n_clusters: int = 0,
+    seed: int = 0,
+    extra_cols: list[str] | None = None,
+    method: str = "kmeans",
+    k_range=range(3, 9),
+    n_boot: int = 10,
+    fit_size: int = 100_000,
     features=RFM_FEATURES,
 ) -> ClusterResult:
     """Cluster customers on standardised log RFM; ``n_clusters=0`` chooses k by silhouette.
@@ -588,8 +614,7 @@ def fit_clusters(
             k, auto = int(n_clusters), False
         else:
             if len(evidence) == 0:
-                raise AnalysisError("too few distinct customers to form 2 clusters; set n_clusters=1 "
-                                    "or add data.")
+                raise AnalysisError("too few distinct customers to form 2 clusters; set n_clusters=1 or add data.")
             k, auto = int(evidence.loc[evidence["silhouette"].idxmax(), "k"]), True
         rng = np.random.default_rng(seed)
         Xf = X[rng.choice(len(X), fit_size, replace=False)] if len(X) > fit_size else X
@@ -627,8 +652,11 @@ def segment_profiles(customers: pd.DataFrame, by: str, value_cols: list[str] | N
     ``customers`` is the RFM table (plus e.g. ``clv``); ``by`` the group column. Mix columns are
     named ``channel:search`` etc. (share of the group's customers).
     """
-    value_cols = value_cols or [c for c in ("recency_days", "frequency", "monetary", "monetary_total",
-                                            "p_alive", "expected_purchases", "clv") if c in customers]
+    value_cols = value_cols or [
+        c
+        for c in ("recency_days", "frequency", "monetary", "monetary_total", "p_alive", "expected_purchases", "clv")
+        if c in customers
+    ]
     g = customers.groupby(by, observed=True, sort=True)
     prof = pd.DataFrame({"customers": g.size()})
     prof["share_customers"] = prof["customers"] / len(customers)
@@ -657,7 +685,8 @@ def pareto_concentration(values: pd.Series | np.ndarray) -> tuple[pd.DataFrame, 
         raise AnalysisError(
             f"revenue concentration is undefined: {'no customers' if n == 0 else 'every customer'}"
             f"{'' if n == 0 else ' has zero or negative net revenue'} in the data analysed. Check the sign of "
-            "the revenue column (orders positive, returns negative), its mapping in `columns`, and the dates.")
+            "the revenue column (orders positive, returns negative), its mapping in `columns`, and the dates."
+        )
     cum = np.cumsum(v) / tot
     cs = np.arange(1, n + 1) / n
 
@@ -691,9 +720,19 @@ def action_table(customers: pd.DataFrame, rules: pd.DataFrame = RFM_SEGMENT_RULE
     Columns: ``segment, customers, share_revenue, value_at_stake, action, aim`` where aim is
     retain / grow / win back / nurture / let go.
     """
-    aims = {"Champions": "retain", "Loyal": "retain", "Potential loyalist": "grow", "New": "nurture",
-            "Promising": "grow", "Need attention": "grow", "About to sleep": "win back",
-            "Cannot lose them": "win back", "At risk": "win back", "Hibernating": "let go", "Lost": "let go"}
+    aims = {
+        "Champions": "retain",
+        "Loyal": "retain",
+        "Potential loyalist": "grow",
+        "New": "nurture",
+        "Promising": "grow",
+        "Need attention": "grow",
+        "About to sleep": "win back",
+        "Cannot lose them": "win back",
+        "At risk": "win back",
+        "Hibernating": "let go",
+        "Lost": "let go",
+    }
     g = customers.groupby("rfm_segment", observed=True)
     tot = customers["monetary_total"].sum()
     out = pd.DataFrame({"customers": g.size(), "share_revenue": g["monetary_total"].sum() / tot})
@@ -701,6 +740,5 @@ def action_table(customers: pd.DataFrame, rules: pd.DataFrame = RFM_SEGMENT_RULE
     out = out.join(rules.set_index("segment")[["action"]])
     out["aim"] = out.index.map(aims)
     order = {s: i for i, s in enumerate(rules["segment"])}
-    out = out.sort_values("value_at_stake", ascending=False) if "clv" in customers else out.sort_index(
-        key=lambda s: s.map(order))
+    out = out.sort_values("value_at_stake", ascending=False) if "clv" in customers else out.sort_index(key=lambda s: s.map(order))
     return out.reset_index(names="segment")

@@ -8,9 +8,21 @@ import pandas as pd
 from marksell.reporting.numbers import money, share
 
 #: Columns of the ``customers.csv`` artifact (one row per customer).
-CUSTOMER_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score",
-                    "m_score", "rfm_segment", "cluster", "cluster_name", "p_alive",
-                    "expected_purchases", "clv"]
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "cluster",
+    "cluster_name",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+]
 
 
 def score_customers(scored: pd.DataFrame, clv_result) -> pd.DataFrame:
@@ -32,25 +44,44 @@ def agreement_with_planted(scored: pd.DataFrame, segment_of: dict) -> tuple[floa
 
 def summary_rows(by_segment: pd.DataFrame, by_cluster: pd.DataFrame) -> pd.DataFrame:
     """The ``segment_summary.csv`` artifact: profiles of RFM segments and clusters, one table."""
-    return pd.concat([by_segment.assign(kind="rfm_segment"), by_cluster.assign(kind="cluster")],
-                     ignore_index=True)
+    return pd.concat([by_segment.assign(kind="rfm_segment"), by_cluster.assign(kind="cluster")], ignore_index=True)
 
 
-def summary(rfm: pd.DataFrame, concentration: dict, clusters, cluster_features, clv_result,
-            customers: pd.DataFrame, holdout: dict | None, ari_vs_planted: float | None = None,
-            currency: str = "") -> dict:
+def summary(
+    rfm: pd.DataFrame,
+    concentration: dict,
+    clusters,
+    cluster_features,
+    clv_result,
+    customers: pd.DataFrame,
+    holdout: dict | None,
+    ari_vs_planted: float | None = None,
+    currency: str = "",
+) -> dict:
     """The figures of a segmentation run for ``summary.json``."""
     res = clv_result
     out = {
-        "customers": len(rfm), "as_of": rfm.attrs["as_of"], "currency": currency, "concentration": concentration,
-        "clusters": {"k": clusters.k, "automatic": clusters.k_automatic,
-                     "features": list(cluster_features), "evidence": clusters.evidence,
-                     "stability": clusters.stability, "names": clusters.names},
-        "clv": {"available": res.available, "reason": res.reason, "params": res.params(),
-                "bgnbd": res.bgnbd.as_dict() if res.bgnbd else None,
-                "gamma_gamma": res.gamma_gamma.as_dict() if res.gamma_gamma else None,
-                "total_clv": float(customers["clv"].sum()) if res.available else None,
-                "settings": res.settings},
+        "customers": len(rfm),
+        "as_of": rfm.attrs["as_of"],
+        "currency": currency,
+        "concentration": concentration,
+        "clusters": {
+            "k": clusters.k,
+            "automatic": clusters.k_automatic,
+            "features": list(cluster_features),
+            "evidence": clusters.evidence,
+            "stability": clusters.stability,
+            "names": clusters.names,
+        },
+        "clv": {
+            "available": res.available,
+            "reason": res.reason,
+            "params": res.params(),
+            "bgnbd": res.bgnbd.as_dict() if res.bgnbd else None,
+            "gamma_gamma": res.gamma_gamma.as_dict() if res.gamma_gamma else None,
+            "total_clv": float(customers["clv"].sum()) if res.available else None,
+            "settings": res.settings,
+        },
         "holdout": None if holdout is None else {k: v for k, v in holdout.items() if k != "fit"},
         "warnings": list(res.warnings),  # results not to be trusted: the run is marked `warning`
     }
@@ -64,12 +95,16 @@ def describe_rfm(rfm: pd.DataFrame, currency: str = "") -> str:
     """How the typical customer compares with the average one (frequency and spend, money in ``currency``)."""
     f, m = rfm["frequency"], rfm["monetary"]
     one = float((f <= 1).mean())
-    text = (f"The median customer has made {f.median():.0f} purchase(s) and spends {money(m.median(), currency)} per "
-            f"purchase; the averages are {f.mean():.1f} purchases and {money(m.mean(), currency)}. "
-            f"{one:.0%} of customers bought once.")
+    text = (
+        f"The median customer has made {f.median():.0f} purchase(s) and spends {money(m.median(), currency)} per "
+        f"purchase; the averages are {f.mean():.1f} purchases and {money(m.mean(), currency)}. "
+        f"{one:.0%} of customers bought once."
+    )
     if f.mean() > 1.2 * f.median() or m.mean() > 1.2 * m.median():
-        text += (" The averages sit above the medians: a smaller group of frequent or high-spending customers "
-                 "pulls them up, which is why the groups below say more than the average customer.")
+        text += (
+            " The averages sit above the medians: a smaller group of frequent or high-spending customers "
+            "pulls them up, which is why the groups below say more than the average customer."
+        )
     return text
 
 
@@ -81,13 +116,23 @@ def explain_groups(profiles: pd.DataFrame, what: str = "segment") -> str:
     under = p[ratio < 0.5].sort_values("share_customers", ascending=False)
     lines = []
     if len(over):
-        lines.append("More revenue than headcount: " + "; ".join(
-            f"{r['group']} ({r['share_customers']:.0%} of customers, {r['share_revenue']:.0%} of revenue)"
-            for _, r in over.iterrows()) + ".")
+        lines.append(
+            "More revenue than headcount: "
+            + "; ".join(
+                f"{r['group']} ({r['share_customers']:.0%} of customers, {r['share_revenue']:.0%} of revenue)"
+                for _, r in over.iterrows()
+            )
+            + "."
+        )
     if len(under):
-        lines.append("Many customers, little revenue: " + "; ".join(
-            f"{r['group']} ({r['share_customers']:.0%} of customers, {r['share_revenue']:.0%} of revenue)"
-            for _, r in under.iterrows()) + ".")
+        lines.append(
+            "Many customers, little revenue: "
+            + "; ".join(
+                f"{r['group']} ({r['share_customers']:.0%} of customers, {r['share_revenue']:.0%} of revenue)"
+                for _, r in under.iterrows()
+            )
+            + "."
+        )
     return " ".join(lines) or f"Revenue is spread roughly in proportion to the customers in each {what}."
 
 
@@ -98,19 +143,30 @@ def explain_value(profiles: pd.DataFrame) -> str:
     p = profiles.assign(share_clv=profiles["total_clv"] / profiles["total_clv"].sum())
     p = p.sort_values("share_clv", ascending=False)
     top = p.head(2)
-    text = ("Most future value sits in " + " and ".join(
-        f"{r['group']} ({r['share_clv']:.0%} of expected value, {r['share_revenue']:.0%} of past revenue)"
-        for _, r in top.iterrows()) + ".")
+    text = (
+        "Most future value sits in "
+        + " and ".join(
+            f"{r['group']} ({r['share_clv']:.0%} of expected value, {r['share_revenue']:.0%} of past revenue)"
+            for _, r in top.iterrows()
+        )
+        + "."
+    )
     fading = p[(p["share_revenue"] > 0.1) & (p["share_clv"] < 0.5 * p["share_revenue"])]
     if len(fading):
-        text += (" Past revenue that is unlikely to come back: " + "; ".join(
-            f"{r['group']} ({r['share_revenue']:.0%} of past revenue, {r['share_clv']:.0%} of expected value)"
-            for _, r in fading.iterrows()) + ".")
+        text += (
+            " Past revenue that is unlikely to come back: "
+            + "; ".join(
+                f"{r['group']} ({r['share_revenue']:.0%} of past revenue, {r['share_clv']:.0%} of expected value)"
+                for _, r in fading.iterrows()
+            )
+            + "."
+        )
     return text
 
 
-def findings(by_segment: pd.DataFrame, concentration: dict, stability: dict | None = None,
-             holdout: dict | None = None, currency: str = "") -> list[str]:
+def findings(
+    by_segment: pd.DataFrame, concentration: dict, stability: dict | None = None, holdout: dict | None = None, currency: str = ""
+) -> list[str]:
     """What this means, written from the run: where revenue and future value sit, whom to retain, win back,
     grow and let go, and how far the groups and the value model can be trusted.
 
@@ -118,9 +174,11 @@ def findings(by_segment: pd.DataFrame, concentration: dict, stability: dict | No
     CLV models were fitted); each sentence names the groups of this customer base that meet its rule.
     """
     p = by_segment[by_segment["customers"] > 0].copy()
-    out = [f"**Where revenue comes from:** the top 20 % of customers bring "
-           f"{_pct(concentration['top_20pct_revenue_share'])} of net revenue; "
-           f"{_pct(concentration['customer_share_for_80pct_revenue'])} of customers make 80 % of it."]
+    out = [
+        f"**Where revenue comes from:** the top 20 % of customers bring "
+        f"{_pct(concentration['top_20pct_revenue_share'])} of net revenue; "
+        f"{_pct(concentration['customer_share_for_80pct_revenue'])} of customers make 80 % of it."
+    ]
     has_clv = "total_clv" in p and p["total_clv"].notna().any() and p["total_clv"].sum() > 0
     value = "share_clv" if has_clv else "share_revenue"
     if has_clv:
@@ -129,46 +187,68 @@ def findings(by_segment: pd.DataFrame, concentration: dict, stability: dict | No
     top = p[p[value] >= 1.5 * p["share_customers"]].head(3)
     top = top if len(top) else p.head(1)
     what = "expected future value" if has_clv else "past revenue"
-    out.append(f"**Retain:** {_names(top)} hold {_pct(top[value].sum())} of the {what} with "
-               f"{_pct(top['share_customers'].sum())} of the customers: reward them rather than discount to them.")
+    out.append(
+        f"**Retain:** {_names(top)} hold {_pct(top[value].sum())} of the {what} with "
+        f"{_pct(top['share_customers'].sum())} of the customers: reward them rather than discount to them."
+    )
     if not has_clv:
-        out.append("**Win back, grow, let go:** not assessed: they need the lifetime-value model, which could not "
-                   "be fitted on this data (see section 6).")
+        out.append(
+            "**Win back, grow, let go:** not assessed: they need the lifetime-value model, which could not "
+            "be fitted on this data (see section 6)."
+        )
     else:
         taken = set(top["group"])
-        fading = p[(p["share_revenue"] >= 0.02) & (p["share_clv"] < 0.5 * p["share_revenue"])
-                   & ~p["group"].isin(taken)]
+        fading = p[(p["share_revenue"] >= 0.02) & (p["share_clv"] < 0.5 * p["share_revenue"]) & ~p["group"].isin(taken)]
         if len(fading):
-            out.append("**Win back:** " + "; ".join(
-                f"{r.group} brought {_pct(r.share_revenue)} of past revenue but holds {_pct(r.share_clv)} of "
-                f"the expected value ({_pct(r.avg_p_alive)} likely still active, "
-                f"{money(r.total_clv / r.customers, currency)} expected per customer)"
-                for r in fading.itertuples()) + ": a win-back offer should cost less than that expected value.")
+            out.append(
+                "**Win back:** "
+                + "; ".join(
+                    f"{r.group} brought {_pct(r.share_revenue)} of past revenue but holds {_pct(r.share_clv)} of "
+                    f"the expected value ({_pct(r.avg_p_alive)} likely still active, "
+                    f"{money(r.total_clv / r.customers, currency)} expected per customer)"
+                    for r in fading.itertuples()
+                )
+                + ": a win-back offer should cost less than that expected value."
+            )
         else:
-            out.append("**Win back:** no segment's past revenue is fading: each keeps at least half of its share "
-                       "of revenue in expected value.")
+            out.append(
+                "**Win back:** no segment's past revenue is fading: each keeps at least half of its share "
+                "of revenue in expected value."
+            )
         taken |= set(fading["group"])
         mean_f = (p["avg_frequency"] * p["customers"]).sum() / p["customers"].sum()
         mean_alive = (p["avg_p_alive"] * p["customers"]).sum() / p["customers"].sum()
-        grow = p[(p["avg_frequency"] < mean_f) & (p["avg_p_alive"] >= mean_alive)
-                 & (p["share_clv"] > p["share_revenue"]) & ~p["group"].isin(taken)].head(3)
+        grow = p[
+            (p["avg_frequency"] < mean_f)
+            & (p["avg_p_alive"] >= mean_alive)
+            & (p["share_clv"] > p["share_revenue"])
+            & ~p["group"].isin(taken)
+        ].head(3)
         if len(grow):
-            out.append(f"**Grow:** {_names(grow)} buy less often than average but are likely still active and hold "
-                       f"more of the expected value ({_pct(grow['share_clv'].sum())}) than of past revenue "
-                       f"({_pct(grow['share_revenue'].sum())}): move them to a second and third order.")
+            out.append(
+                f"**Grow:** {_names(grow)} buy less often than average but are likely still active and hold "
+                f"more of the expected value ({_pct(grow['share_clv'].sum())}) than of past revenue "
+                f"({_pct(grow['share_revenue'].sum())}): move them to a second and third order."
+            )
         taken |= set(grow["group"])
         let_go = p[(p["share_clv"] < 0.5 * p["share_customers"]) & ~p["group"].isin(taken)]
         if len(let_go):
-            out.append(f"**Let go:** {_names(let_go)} are {_pct(let_go['share_customers'].sum())} of the customers "
-                       f"but hold {_pct(let_go['share_clv'].sum())} of the expected value: low-cost reminders only.")
+            out.append(
+                f"**Let go:** {_names(let_go)} are {_pct(let_go['share_customers'].sum())} of the customers "
+                f"but hold {_pct(let_go['share_clv'].sum())} of the expected value: low-cost reminders only."
+            )
     sure = []
     if stability and stability.get("ari_mean") is not None:
-        sure.append(f"the clusters {'hold' if stability.get('stable') else 'shift'} when customers are resampled "
-                    f"(mean adjusted Rand index {stability['ari_mean']:.2f})")
+        sure.append(
+            f"the clusters {'hold' if stability.get('stable') else 'shift'} when customers are resampled "
+            f"(mean adjusted Rand index {stability['ari_mean']:.2f})"
+        )
     if holdout and holdout.get("total_error_pct") is not None:
-        sure.append(f"on the held-out period the CLV model's total repeat purchases were off by "
-                    f"{abs(holdout['total_error_pct']):.1f} % (customer-level correlation "
-                    f"{holdout.get('customer_correlation', float('nan')):.2f})")
+        sure.append(
+            f"on the held-out period the CLV model's total repeat purchases were off by "
+            f"{abs(holdout['total_error_pct']):.1f} % (customer-level correlation "
+            f"{holdout.get('customer_correlation', float('nan')):.2f})"
+        )
     if sure:
         out.append("**How sure:** " + "; ".join(sure) + ".")
     return out
@@ -202,6 +282,12 @@ def rfm_statistics(rfm: pd.DataFrame) -> pd.DataFrame:
     statistic (lowest, 10th percentile, median, mean, 90th percentile, highest), one column per measure."""
     cols = [c for c in ("recency_days", "frequency", "monetary", "monetary_total", "tenure_days") if c in rfm]
     x = rfm[cols].astype(float)
-    stats = {"lowest": x.min(), "10th percentile": x.quantile(0.1), "median": x.median(), "mean": x.mean(),
-             "90th percentile": x.quantile(0.9), "highest": x.max()}
+    stats = {
+        "lowest": x.min(),
+        "10th percentile": x.quantile(0.1),
+        "median": x.median(),
+        "mean": x.mean(),
+        "90th percentile": x.quantile(0.9),
+        "highest": x.max(),
+    }
     return pd.DataFrame(stats).T.rename_axis("statistic")
