@@ -76,13 +76,13 @@ test-newest-python: | $(UV) ## Unit tests on NEWEST_PYTHON (e.g. python3.13) wit
 test-notebooks: env ## Only the nbval regression tests of the notebooks
 	$(NBVAL_ENV) $(PY) -m pytest $(NBVAL) notebooks -q
 
-lint: env ## Check the code with ruff (rules in pyproject.toml)
+lint: env ## Check the code with ruff: lint rules and formatting (settings in pyproject.toml)
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
 
-FILES ?= $(shell git diff --name-only --diff-filter=A main -- '*.py')
-format: env ## Apply ruff's safe fixes and formatter to FILES (default: Python files added since main)
+format: env ## Apply ruff's safe fixes and its formatter to the code
 	$(VENV)/bin/ruff check --fix src tests benchmarks
-	$(if $(strip $(FILES)),$(VENV)/bin/ruff format $(FILES),@echo "no new Python files to format")
+	$(VENV)/bin/ruff format src tests benchmarks
 
 lab: env ## Open JupyterLab on the notebooks (their python3 kernel is this environment's Python)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
