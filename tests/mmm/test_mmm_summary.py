@@ -168,6 +168,11 @@ def test_spend_and_revenue_axes_carry_the_currency(mix_run, currency):
     fig = plots.decomposition_figure(t["decomposition"], fit.channels, "sales", unit=currency)
     assert fig.axes[0].get_ylabel() == f"sales{shown}"
     assert np.isfinite(fig.axes[0].get_ylim()).all()
+    assert fig.axes[0].get_ylim()[0] == 0.0  # stacked areas start at zero: their sizes are the contributions
+    plt.close(fig)
+    shifted = t["decomposition"].assign(base=t["decomposition"]["base"] - 10 * t["decomposition"]["actual"].max())
+    fig = plots.decomposition_figure(shifted, fit.channels, "sales", unit=currency)
+    assert fig.axes[0].get_ylim()[0] < shifted["base"].min()  # a negative base stays in view
     plt.close(fig)
 
 

@@ -22,8 +22,9 @@ def decomposition_figure(decomp: pd.DataFrame, channels: list[str], outcome: str
     layers = [base] + [decomp[c] for c in channels]
     ax.stackplot(decomp["date"], *layers, labels=["base, season and controls", *channels], alpha=0.8)
     ax.plot(decomp["date"], decomp["actual"], color="black", lw=1, label="actual")
-    low = float(min(base.min(), decomp["actual"].min()))
-    ax.set_ylim(bottom=max(0.0, low * 0.9))
+    # Stacked areas are read by their size: the axis starts at zero (lower only if a layer goes negative).
+    low = float(min(base.min(), decomp["actual"].min(), 0.0))
+    ax.set_ylim(bottom=low * 1.05)
     label_axis(ax, "y", outcome, unit=unit, kind="money" if unit else "count")
     ax.set_title(f"What made {outcome}: base and each channel's contribution")
     ax.legend(loc="upper left", ncol=min(4, len(channels) + 2), fontsize=8)
