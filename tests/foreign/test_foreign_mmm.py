@@ -126,3 +126,13 @@ def test_bad_marketing_file_fails_before_any_kernel_starts(tmp_path, breakage, f
     assert "media.csv" in proc.stderr
     for fragment in fragments:
         assert fragment in proc.stderr, (fragment, proc.stderr)
+
+
+def test_an_unknown_outcome_kind_fails_before_any_kernel_starts(tmp_path):
+    src = tmp_path / "media.csv"
+    _monthly_file(src)
+    params = {"mmm_path": str(src), "columns": {"Month": "date"}, "target": "Revenue", "outcome_kind": "dollars"}
+    proc, out = run_notebook("marketing_mix", params, tmp_path / "run")
+    assert proc.returncode == 2, proc.stderr
+    assert not out.exists()
+    assert "outcome_kind must be one of ['auto', 'money', 'count'], got 'dollars'" in proc.stderr

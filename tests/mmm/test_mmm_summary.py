@@ -140,6 +140,9 @@ def test_spend_and_revenue_axes_carry_the_currency(mix_run, currency):
     t = out["tables"]
     assert mmm.outcome_unit("sales", [1.5, 2.0], currency) == currency
     assert mmm.outcome_unit("conversions", [12, 30], currency) == ""  # a count never takes the currency
+    # What only the user knows wins over the name: "sales" counted in units, a money outcome named otherwise.
+    assert mmm.outcome_unit("sales", [1.5, 2.0], currency, kind="count") == ""
+    assert mmm.outcome_unit("kpi_1", [12, 30], currency, kind="money") == currency
     shown = f" ({currency})" if currency else ""
     fig = plots.response_figure(
         t["response_curves"],
@@ -240,3 +243,11 @@ def test_findings_and_brief_write_money_with_the_run_currency(mix_run):
     assert f"({money(budget, '€')} per week) as recommended adds {money(uplift)} `sales`" in counts
     none = "\n".join(plain["findings"])  # default: no currency anywhere
     assert "€" not in none and f"({money(budget)} per week)" in none
+
+
+def test_an_unknown_outcome_kind_says_the_choices_and_the_fix():
+    from marksell.errors import ParameterError
+
+    expected = r"outcome_kind must be one of \['auto', 'money', 'count'\], got 'dollars'.*'count' for units"
+    with pytest.raises(ParameterError, match=expected):
+        mmm.outcome_unit("sales", [1.0], "€", kind="dollars")

@@ -148,7 +148,9 @@ def check_run_parameters(given: dict) -> None:
     import warnings
 
     from marksell.data.loaders import load_lift_tests, load_mmm
+    from marksell.mmm.summary import check_outcome_kind
 
+    check_outcome_kind(given.get("outcome_kind", "auto"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = load_mmm(given.get("mmm_path", ""), columns=given.get("columns") or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from marksell.errors import ParameterError
 from marksell.mmm.allocate import Allocation
 from marksell.mmm.fitting import MixFit
 from marksell.reporting.numbers import money
@@ -197,9 +198,25 @@ def verdicts(channels: pd.DataFrame, plan: Allocation) -> pd.DataFrame:
     return out
 
 
-def outcome_unit(outcome: str, values, currency: str = "") -> str:
-    """The unit of the outcome: ``currency`` when the outcome is money by its name and values (``sales``,
-    ``revenue``), as the tables read it; "" for conversions, orders or any other count."""
+OUTCOME_KINDS = ("auto", "money", "count")
+
+
+def check_outcome_kind(kind: str) -> str:
+    """``kind`` if it is one of :data:`OUTCOME_KINDS`, else a :class:`ParameterError` saying the fix."""
+    if kind not in OUTCOME_KINDS:
+        raise ParameterError(
+            f"outcome_kind must be one of {list(OUTCOME_KINDS)}, got {kind!r}: set it to 'money' when the outcome "
+            "is revenue or sales value, 'count' for units, orders or conversions, 'auto' to judge by the column name"
+        )
+    return kind
+
+
+def outcome_unit(outcome: str, values, currency: str = "", kind: str = "auto") -> str:
+    """The unit of the outcome: ``currency`` when the outcome is money, "" for units, orders, conversions or any
+    other count. ``kind`` is what the user knows ("money" or "count"); "auto" judges by the outcome's name and
+    values as the tables do (``sales``, ``revenue`` are money)."""
+    if check_outcome_kind(kind) != "auto":
+        return currency if kind == "money" else ""
     return currency if infer_kind(outcome, pd.Series(values, dtype=float)) == "money" else ""
 
 
