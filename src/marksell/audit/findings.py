@@ -89,8 +89,34 @@ def issue_row(kind, column, check, count, detail) -> dict:
     return {"kind": kind, "column": column, "check": check, "count": count, "detail": detail}
 
 
+#: Columns of a coverage table that describe the dates; the others name the series.
+_COVERAGE_FIELDS = (
+    "first_date",
+    "last_date",
+    "frequency",
+    "periods_expected",
+    "periods_present",
+    "missing_periods",
+    "first_missing",
+)
+
+
 def frame_issues(fa: FrameAudit) -> pd.DataFrame:
     """One row per finding of a frame audit (only checks that found something)."""
+    out = [
+        *_date_gap_issues(fa),
+        *_series_gap_issues(fa),
+        *_missing_value_issues(fa),
+        *_duplicate_issues(fa),
+        *_outlier_issues(fa),
+        *_zero_run_issues(fa),
+        *_negative_value_issues(fa),
+    ]
+    return pd.DataFrame(out, columns=ISSUE_COLUMNS)
+
+
+def _date_gap_issues(fa: FrameAudit) -> list[dict]:
+    """Periods of the whole frame's date range that have no rows."""
     out = []
     for r in fa.coverage.itertuples(index=False):
         if r.missing_periods:
@@ -105,99 +131,106 @@ def frame_issues(fa: FrameAudit) -> pd.DataFrame:
                     f"(first: {r.first_missing.date()})",
                 )
             )
+    return out
+
+
+def _series_gap_issues(fa: FrameAudit) -> list[dict]:
+    """Series with missing periods within their own date range (one row, the worst series as examples)."""
     sc = fa.series_coverage
-    if len(sc) and (sc["missing_periods"] > 0).any():
-        gaps = sc[sc["missing_periods"] > 0]
-        by = [
-            c
-            for c in sc.columns
-            if c
-            not in (
-                "first_date",
-                "last_date",
-                "frequency",
-                "periods_expected",
-                "periods_present",
-                "missing_periods",
-                "first_missing",
-            )
-        ]
-        worst = gaps.sort_values("missing_periods", ascending=False).head(N_EXAMPLES)
-        ex = "; ".join(
-            f"{' / '.join(str(getattr(w, b)) for b in by)}: {w.missing_periods}" for w in worst.itertuples(index=False)
+    if not (len(sc) and (sc["missing_periods"] > 0).any()):
+        return []
+    gaps = sc[sc["missing_periods"] > 0]
+    by = [c for c in sc.columns if c not in _COVERAGE_FIELDS]
+    worst = gaps.sort_values("missing_periods", ascending=False).head(N_EXAMPLES)
+    ex = "; ".join(f"{' / '.join(str(getattr(w, b)) for b in by)}: {w.missing_periods}" for w in worst.itertuples(index=False))
+    return [
+        issue_row(
+            fa.kind,
+            ", ".join(by),
+            "series gaps",
+            int(gaps["missing_periods"].sum()),
+            f"{len(gaps)} of {len(sc)} series have missing {sc['frequency'].iloc[0]}s within their own date range (most: {ex})",
         )
-        out.append(
-            issue_row(
-                fa.kind,
-                ", ".join(by),
-                "series gaps",
-                int(gaps["missing_periods"].sum()),
-                f"{len(gaps)} of {len(sc)} series have missing {sc['frequency'].iloc[0]}s "
-                f"within their own date range (most: {ex})",
-            )
+    ]
+
+
+def _missing_value_issues(fa: FrameAudit) -> list[dict]:
+    """Columns with empty cells."""
+    return [
+        issue_row(
+            fa.kind,
+            r.column,
+            "missing values",
+            int(r.missing),
+            f"{r.missing} of {fa.rows} rows ({r.share:.1%}) have no value",
         )
-    for r in fa.missing.itertuples(index=False):
-        if r.missing:
-            out.append(
-                issue_row(
-                    fa.kind,
-                    r.column,
-                    "missing values",
-                    int(r.missing),
-                    f"{r.missing} of {fa.rows} rows ({r.share:.1%}) have no value",
-                )
-            )
+        for r in fa.missing.itertuples(index=False)
+        if r.missing
+    ]
+
+
+def _duplicate_issues(fa: FrameAudit) -> list[dict]:
+    """Rows repeating an earlier row exactly, or an earlier row's key."""
+    out = []
     for r in fa.duplicates.itertuples(index=False):
         if pd.notna(r.count) and r.count:
-            what = (
-                "repeat an earlier row exactly"
-                if r.check == "exact duplicate rows"
-                else f"repeat an earlier row's key ({r.columns})"
-            )
+            exact = r.check == "exact duplicate rows"
+            what = "repeat an earlier row exactly" if exact else f"repeat an earlier row's key ({r.columns})"
             out.append(
                 issue_row(
                     fa.kind,
-                    "" if r.check == "exact duplicate rows" else r.columns,
+                    "" if exact else r.columns,
                     r.check,
                     int(r.count),
                     f"{int(r.count)} row(s) {what}; e.g. {r.examples}",
                 )
             )
-    for r in fa.outliers.itertuples(index=False):
-        if r.count:
-            out.append(
-                issue_row(
-                    fa.kind,
-                    r.column,
-                    "outliers",
-                    int(r.count),
-                    f"{r.count} value(s) ({r.share:.1%}) outside the robust fences "
-                    f"({r.n_low} low, {r.n_high} high); most extreme: {r.examples}",
-                )
-            )
+    return out
+
+
+def _outlier_issues(fa: FrameAudit) -> list[dict]:
+    """Columns with values outside the robust fences."""
+    return [
+        issue_row(
+            fa.kind,
+            r.column,
+            "outliers",
+            int(r.count),
+            f"{r.count} value(s) ({r.share:.1%}) outside the robust fences "
+            f"({r.n_low} low, {r.n_high} high); most extreme: {r.examples}",
+        )
+        for r in fa.outliers.itertuples(index=False)
+        if r.count
+    ]
+
+
+def _zero_run_issues(fa: FrameAudit) -> list[dict]:
+    """Runs of consecutive zero periods (one row, the longest runs as examples)."""
     zr = fa.zero_runs
-    if len(zr):
-        by = [c for c in zr.columns if c not in ("start", "end", "periods")]
-        ex = "; ".join(
-            f"{' / '.join(str(getattr(w, b)) for b in by) or 'all'}: {w.start.date()} to {w.end.date()} ({w.periods})"
-            for w in zr.head(N_EXAMPLES).itertuples(index=False)
+    if not len(zr):
+        return []
+    by = [c for c in zr.columns if c not in ("start", "end", "periods")]
+    ex = "; ".join(
+        f"{' / '.join(str(getattr(w, b)) for b in by) or 'all'}: {w.start.date()} to {w.end.date()} ({w.periods})"
+        for w in zr.head(N_EXAMPLES).itertuples(index=False)
+    )
+    col = ZERO_COLUMNS.get(fa.kind, "")
+    return [
+        issue_row(
+            fa.kind,
+            col,
+            "zero runs",
+            int(len(zr)),
+            f"{len(zr)} run(s) of 3 or more consecutive zero '{col}' periods in "
+            f"{zr[by].drop_duplicates().shape[0] if by else 1} series "
+            f"(closures or stock-outs?); longest: {ex}",
         )
-        col = ZERO_COLUMNS.get(fa.kind, "")
-        out.append(
-            issue_row(
-                fa.kind,
-                col,
-                "zero runs",
-                int(len(zr)),
-                f"{len(zr)} run(s) of 3 or more consecutive zero '{col}' periods in "
-                f"{zr[by].drop_duplicates().shape[0] if by else 1} series "
-                f"(closures or stock-outs?); longest: {ex}",
-            )
-        )
-    for r in fa.negatives.itertuples(index=False):
-        out.append(
-            issue_row(
-                fa.kind, r.column, "negative values", int(r.count), f"{r.count} negative value(s) ({r.share:.1%}); {r.rule}"
-            )
-        )
-    return pd.DataFrame(out, columns=ISSUE_COLUMNS)
+    ]
+
+
+def _negative_value_issues(fa: FrameAudit) -> list[dict]:
+    """Columns with negative values where the contract forbids them."""
+    return [
+        issue_row(fa.kind, r.column, "negative values", int(r.count), f"{r.count} negative value(s) ({r.share:.1%}); {r.rule}")
+        for r in fa.negatives.itertuples(index=False)
+    ]
