@@ -138,9 +138,10 @@ def _midx(ts) -> np.ndarray:
     return np.asarray(ts.year * 12 + ts.month - 1)
 
 
-def _warn(notes: list[str], message: str) -> None:
+def _warn(notes: list[str], message: str, stacklevel: int = 3) -> None:
+    """Keep ``message`` in ``notes`` and warn; ``stacklevel`` 3 points at the caller of the function that warns."""
     notes.append(message)
-    warnings.warn(message, KpiWarning, stacklevel=3)
+    warnings.warn(message, KpiWarning, stacklevel=stacklevel)
 
 
 def _require(df: pd.DataFrame, cols: list[str], what: str) -> None:
@@ -167,87 +168,20 @@ def prepare_inputs(
     Channels (regions) found in one file but not the other and spend without leads are reported as
     :class:`KpiWarning` and kept in ``notes``; the affected cells become "not available".
     """
-    _require(transactions, ["customer_id", "order_date", "revenue"], "transactions")
-    if not 0 < gross_margin <= 1:
-        raise AnalysisError(f"gross_margin must be a share between 0 and 1, got {gross_margin}")
-    if int(attribution_months) < 1:
-        raise AnalysisError(f"attribution_months must be at least 1, got {attribution_months}")
-    if len(transactions) == 0:
-        raise AnalysisError("transactions are empty: there is nothing to measure")
+    _check_options(transactions, gross_margin, attribution_months)
     notes: list[str] = []
-    dims = []
-    for d in dimensions:
-        if d not in ("channel", "region"):
-            raise AnalysisError(f"dimension {d!r} is not supported; use 'channel' and/or 'region'")
-        if d in transactions.columns:
-            dims.append(d)
-        else:
-            _warn(notes, f"the transactions have no '{d}' column: no breakdown by {d}")
-    tx = pd.DataFrame(
-        {
-            "customer_id": transactions["customer_id"].astype(str).to_numpy(),
-            "order_date": pd.to_datetime(transactions["order_date"]).to_numpy(),
-            "revenue": transactions["revenue"].astype(float).to_numpy(),
-        }
-    )
-    if cost_col:
-        _require(transactions, [cost_col], "transactions")
-        tx["gross_profit"] = tx["revenue"] - transactions[cost_col].astype(float).to_numpy()
-    else:
-        tx["gross_profit"] = tx["revenue"] * gross_margin
-    for d in ("channel", "region"):
-        tx[d] = transactions[d].astype("string").fillna("unknown").astype(str).to_numpy() if d in transactions.columns else "all"
-    tx["month"] = _month(tx["order_date"])
-    tx = tx.sort_values("order_date", kind="stable")
-    first = tx.drop_duplicates("customer_id")  # a customer's acquisition: the first order
-    customers = pd.DataFrame(
-        {
-            "customer_id": first["customer_id"].to_numpy(),
-            "acq_month": first["month"].to_numpy(),
-            "channel": first["channel"].to_numpy(),
-            "region": first["region"].to_numpy(),
-        }
-    )
-    tx = tx.drop(columns=["channel", "region"]).merge(customers, on="customer_id", how="left")
-    tx["offset"] = _midx(tx["month"]) - _midx(tx["acq_month"])
-
-    keys = ["month", "channel", "region"]
-    flows = tx.groupby(keys)[["revenue", "gross_profit"]].sum()
-    new = customers.rename(columns={"acq_month": "month"}).groupby(keys).size().rename("new_customers")
-    attr = tx[tx["offset"] < attribution_months].groupby(keys)[["revenue", "gross_profit"]].sum()
-    attr.columns = ["attr_revenue", "attr_profit"]
-    active3 = tx[(tx["offset"] == 3) & (tx["revenue"] > 0)].drop_duplicates("customer_id")
-    ret3_active = active3.groupby(keys).size().rename("ret3_active")
-    base = customers.assign(month=customers["acq_month"] + pd.DateOffset(months=3))
-    ret3_base = base.groupby(keys).size().rename("ret3_base")
-    comp = pd.concat([flows, new, attr, ret3_active, ret3_base], axis=1).fillna(0.0).reset_index()
+    dims = _breakdown_dimensions(transactions, dimensions, notes)
+    tx = _orders(transactions, gross_margin, cost_col)
+    tx, customers = _acquisitions(tx)
+    comp = _monthly_components(tx, customers, attribution_months)
     first_month, last_month = tx["month"].min(), max(last_full_month(tx["order_date"]), tx["month"].min())
     comp = comp[comp["month"] <= last_month]
-
     channel_known = "channel" in transactions.columns
-    tx_channels = sorted(customers["channel"].unique())
-    matched_channels = tx_channels if channel_known else []
-    fun = None
+    fun, matched_channels = None, sorted(customers["channel"].unique()) if channel_known else []
     if funnel is not None:
         fun = _prepare_funnel(funnel, notes)
-        f_channels = sorted(fun["channel"].unique())
         if channel_known:
-            only_tx, only_f = sorted(set(tx_channels) - set(f_channels)), sorted(set(f_channels) - set(tx_channels))
-            if only_tx:
-                _warn(
-                    notes,
-                    f"channel(s) {only_tx} appear in the transactions but not in the marketing funnel: "
-                    "their CAC, ROAS, ROI and conversion are not available and they are left out of "
-                    "blended CAC; add them to the funnel or use the same channel names in both files",
-                )
-            if only_f:
-                _warn(
-                    notes,
-                    f"channel(s) {only_f} appear in the marketing funnel but not in the transactions: "
-                    "they have spend but no customers to measure, so their CAC is not available and "
-                    "they are left out of blended CAC; use the same channel names in both files",
-                )
-            matched_channels = sorted(set(tx_channels) & set(f_channels))
+            matched_channels = _match_channels(customers, fun, notes)
     mk, matched_regions = None, []
     if market is not None:
         mk, matched_regions = _prepare_market(market, customers, "region" in transactions.columns, notes)
@@ -267,6 +201,108 @@ def prepare_inputs(
         channel_known,
         notes,
     )
+
+
+def _check_options(transactions: pd.DataFrame, gross_margin: float, attribution_months: int) -> None:
+    """The transactions' required columns, a margin share in (0, 1], a window of at least one month, some orders."""
+    _require(transactions, ["customer_id", "order_date", "revenue"], "transactions")
+    if not 0 < gross_margin <= 1:
+        raise AnalysisError(f"gross_margin must be a share between 0 and 1, got {gross_margin}")
+    if int(attribution_months) < 1:
+        raise AnalysisError(f"attribution_months must be at least 1, got {attribution_months}")
+    if len(transactions) == 0:
+        raise AnalysisError("transactions are empty: there is nothing to measure")
+
+
+def _breakdown_dimensions(transactions: pd.DataFrame, dimensions, notes: list[str]) -> list[str]:
+    """The breakdowns (channel, region) the transactions can give; a missing column is a note, not an error."""
+    dims = []
+    for d in dimensions:
+        if d not in ("channel", "region"):
+            raise AnalysisError(f"dimension {d!r} is not supported; use 'channel' and/or 'region'")
+        if d in transactions.columns:
+            dims.append(d)
+        else:
+            _warn(notes, f"the transactions have no '{d}' column: no breakdown by {d}", stacklevel=4)
+    return dims
+
+
+def _orders(transactions: pd.DataFrame, gross_margin: float, cost_col: str | None) -> pd.DataFrame:
+    """One row per order, sorted by date: customer, date, month, revenue, gross profit, channel and region
+    (``"unknown"`` where empty, ``"all"`` without the column). Gross profit is revenue less ``cost_col``, else
+    revenue times ``gross_margin``."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": transactions["customer_id"].astype(str).to_numpy(),
+            "order_date": pd.to_datetime(transactions["order_date"]).to_numpy(),
+            "revenue": transactions["revenue"].astype(float).to_numpy(),
+        }
+    )
+    if cost_col:
+        _require(transactions, [cost_col], "transactions")
+        tx["gross_profit"] = tx["revenue"] - transactions[cost_col].astype(float).to_numpy()
+    else:
+        tx["gross_profit"] = tx["revenue"] * gross_margin
+    for d in ("channel", "region"):
+        tx[d] = transactions[d].astype("string").fillna("unknown").astype(str).to_numpy() if d in transactions.columns else "all"
+    tx["month"] = _month(tx["order_date"])
+    return tx.sort_values("order_date", kind="stable")
+
+
+def _acquisitions(tx: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each customer's acquisition (the first order: month, channel, region), and the orders labelled with
+    their customer's acquisition and ``offset`` (months since it)."""
+    first = tx.drop_duplicates("customer_id")
+    customers = pd.DataFrame(
+        {
+            "customer_id": first["customer_id"].to_numpy(),
+            "acq_month": first["month"].to_numpy(),
+            "channel": first["channel"].to_numpy(),
+            "region": first["region"].to_numpy(),
+        }
+    )
+    tx = tx.drop(columns=["channel", "region"]).merge(customers, on="customer_id", how="left")
+    tx["offset"] = _midx(tx["month"]) - _midx(tx["acq_month"])
+    return tx, customers
+
+
+def _monthly_components(tx: pd.DataFrame, customers: pd.DataFrame, attribution_months) -> pd.DataFrame:
+    """The :data:`FLOW` components per month, acquisition channel and region (zero where nothing happened):
+    revenue and profit, new customers, revenue and profit within the attribution window of acquisition, and
+    the customers active in their fourth month (``ret3_active``) out of those acquired three months before."""
+    keys = ["month", "channel", "region"]
+    flows = tx.groupby(keys)[["revenue", "gross_profit"]].sum()
+    new = customers.rename(columns={"acq_month": "month"}).groupby(keys).size().rename("new_customers")
+    attr = tx[tx["offset"] < attribution_months].groupby(keys)[["revenue", "gross_profit"]].sum()
+    attr.columns = ["attr_revenue", "attr_profit"]
+    active3 = tx[(tx["offset"] == 3) & (tx["revenue"] > 0)].drop_duplicates("customer_id")
+    ret3_active = active3.groupby(keys).size().rename("ret3_active")
+    base = customers.assign(month=customers["acq_month"] + pd.DateOffset(months=3))
+    ret3_base = base.groupby(keys).size().rename("ret3_base")
+    return pd.concat([flows, new, attr, ret3_active, ret3_base], axis=1).fillna(0.0).reset_index()
+
+
+def _match_channels(customers: pd.DataFrame, fun: pd.DataFrame, notes: list[str]) -> list[str]:
+    """The channels in both the transactions and the funnel; channels in only one of them are notes."""
+    tx_channels, f_channels = sorted(customers["channel"].unique()), sorted(fun["channel"].unique())
+    only_tx, only_f = sorted(set(tx_channels) - set(f_channels)), sorted(set(f_channels) - set(tx_channels))
+    if only_tx:
+        _warn(
+            notes,
+            f"channel(s) {only_tx} appear in the transactions but not in the marketing funnel: "
+            "their CAC, ROAS, ROI and conversion are not available and they are left out of "
+            "blended CAC; add them to the funnel or use the same channel names in both files",
+            stacklevel=4,
+        )
+    if only_f:
+        _warn(
+            notes,
+            f"channel(s) {only_f} appear in the marketing funnel but not in the transactions: "
+            "they have spend but no customers to measure, so their CAC is not available and "
+            "they are left out of blended CAC; use the same channel names in both files",
+            stacklevel=4,
+        )
+    return sorted(set(tx_channels) & set(f_channels))
 
 
 def _prepare_funnel(funnel: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
