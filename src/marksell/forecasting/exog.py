@@ -69,6 +69,15 @@ def exog_matrices(
     the future table does not cover the horizon. Returns ``(matrices, notes)``.
     """
     keys, cols = list(keys or []), list(exog_cols)
+    _check_plan(future, keys, cols, exog_sum, horizon, date_col)
+    grid = _value_grid(history, future, keys, cols, freq, date_col)
+    notes: list[str] = []
+    wide = _bottom_matrices(grid, ss, keys, cols, horizon, notes)
+    return _aggregate_matrices(wide, ss, cols, horizon, exog_sum), notes
+
+
+def _check_plan(future: pd.DataFrame | None, keys: list, cols: list, exog_sum, horizon: int, date_col: str) -> None:
+    """``exog_sum`` within ``exog_cols``, and a future table with the history's key columns."""
     bad_sum = [c for c in exog_sum if c not in cols]
     if bad_sum:
         raise ParameterError(f"exog_sum names {bad_sum}, which are not in exog_cols {cols}.")
@@ -84,7 +93,13 @@ def exog_matrices(
             f"Key column(s) {missing_keys} not in the future table (columns: "
             f"{list(future.columns)}); it needs the same keys as the history."
         )
-    notes: list[str] = []
+
+
+def _value_grid(history: pd.DataFrame, future: pd.DataFrame, keys: list, cols: list, freq: str, date_col: str) -> pd.DataFrame:
+    """The drivers' values per bottom series and period (index ``_id, date``) from the history and the future.
+
+    The history wins where both tables have a period; several rows per period are averaged.
+    """
     frames = []
     for df, where in ((history, "sales history"), (future, "future table")):
         part = _numeric(df, cols, where)
@@ -92,10 +107,17 @@ def exog_matrices(
         part["_id"] = (joined_keys(df, keys) if keys else pd.Series("total", index=df.index)).to_numpy()
         frames.append(part)
     hist, fut = frames
-    # the history wins where both tables have a period; several rows per period are averaged
     seen = pd.MultiIndex.from_frame(hist[["_id", "date"]])
     fut = fut[~pd.MultiIndex.from_frame(fut[["_id", "date"]]).isin(seen)]
-    grid = pd.concat([hist, fut], ignore_index=True).groupby(["_id", "date"], sort=False)[cols].mean()
+    return pd.concat([hist, fut], ignore_index=True).groupby(["_id", "date"], sort=False)[cols].mean()
+
+
+def _bottom_matrices(grid: pd.DataFrame, ss: SeriesSet, keys: list, cols: list, horizon: int, notes: list[str]) -> dict:
+    """``{bottom series index: matrix}`` over the series' history dates, then the horizon's dates.
+
+    Gaps in the history (filled periods) are interpolated, with a note; a gap in the horizon raises
+    :class:`AnalysisError` naming the series and dates.
+    """
     bottom_ids = [ss.ids[j] for j in ss.bottom]
     raw_ids = _bottom_raw_ids(ss, keys)
     # one reindex for all bottom series (history dates, then the horizon's dates)
@@ -121,6 +143,12 @@ def exog_matrices(
             notes.append(f"{int(gap.sum())} period(s) of {sid} had no exogenous values (filled gaps): interpolated.")
             block = pd.DataFrame(block).interpolate(limit_direction="both").to_numpy()
         wide[j] = block
+    return wide
+
+
+def _aggregate_matrices(wide: dict, ss: SeriesSet, cols: list, horizon: int, exog_sum) -> list[np.ndarray]:
+    """One matrix per series of ``ss``: a bottom series' own, an aggregate's the mean of its members' (the sum
+    for ``exog_sum`` columns), each member aligned on the aggregate's dates (members may start later)."""
     sums = np.array([c in set(exog_sum) for c in cols])
     out = []
     for i in range(len(ss.ids)):
@@ -132,7 +160,6 @@ def exog_matrices(
         mats = []
         for j in (ss.bottom[b] for b in members):
             X = wide[j]
-            # align each member on the aggregate's dates (members may start later)
             start = n_i - (len(X) - horizon)
             X = np.vstack([np.full((max(start, 0), X.shape[1]), np.nan), X[max(-start, 0) :]])
             mats.append(X)
@@ -140,7 +167,7 @@ def exog_matrices(
         with np.errstate(all="ignore"):
             agg = np.where(sums, np.nansum(stack, axis=0), np.nanmean(stack, axis=0))
         out.append(agg)
-    return out, notes
+    return out
 
 
 def _bottom_raw_ids(ss: SeriesSet, keys) -> list[str]:

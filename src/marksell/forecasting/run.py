@@ -2,7 +2,7 @@
 
 :func:`check_options` -> :func:`prepare` (series and backtest plan) -> :func:`fit_series` ->
 :func:`backtest_table` -> :func:`select_models` -> :func:`reconcile_stage` -> :func:`forecast_table` ->
-:func:`run_summary`.
+:func:`assemble_run` (history, leaderboard, chosen models, :func:`run_summary`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,21 @@ from marksell.forecasting.series import (
 
 @dataclass
 class ForecastRun:
-    """Everything a forecasting run produces (see :func:`run_forecast`)."""
+    """Everything a forecasting run produces (see :func:`run_forecast`).
+
+    Output columns:
+
+    - ``forecast``: series_id, level, date, model, spec, forecast, lo_<L>, hi_<L> per interval
+      level, chosen (bool: the selected model of that series); reconciled rows have model
+      ``bottom_up`` / ``ols`` / ``mint_shrink`` (reconciling the chosen forecasts).
+    - ``backtest``: one row per series, model, origin and step with actual, forecast, bounds.
+    - ``metrics``: series_id, level, model, mase, rmsse, smape, bias, coverage_<L>, chosen.
+    - ``leaderboard``: model, mean metrics over all series, skill_vs_snaive (1 - MASE/MASE_snaive).
+    - ``reconciliation``: method (base/bottom_up/ols/mint_shrink), level, mase, rmsse, smape, bias.
+    - ``coefficients`` (regression only): series_id, level, term, scale (``log``: the estimate is a
+      log effect, ``effect_pct`` = 100 (exp(estimate) - 1); ``level``: sales per unit), estimate,
+      std_error.
+    """
 
     forecast: pd.DataFrame
     backtest: pd.DataFrame
@@ -93,19 +107,6 @@ def run_forecast(
     :data:`FAST_ABOVE` series, the fast default :data:`FAST_MODELS` (no ARIMA) is used, and a note
     says so. ``ets_maxiter`` bounds the ETS optimiser, ``arima_maxiter`` the CSS least squares
     (iterations per parameter), ``sim_reps`` the simulated paths for multiplicative ETS intervals.
-
-    Output columns:
-
-    - ``forecast``: series_id, level, date, model, spec, forecast, lo_<L>, hi_<L> per interval
-      level, chosen (bool: the selected model of that series); reconciled rows have model
-      ``bottom_up`` / ``ols`` / ``mint_shrink`` (reconciling the chosen forecasts).
-    - ``backtest``: one row per series, model, origin and step with actual, forecast, bounds.
-    - ``metrics``: series_id, level, model, mase, rmsse, smape, bias, coverage_<L>, chosen.
-    - ``leaderboard``: model, mean metrics over all series, skill_vs_snaive (1 - MASE/MASE_snaive).
-    - ``reconciliation``: method (base/bottom_up/ols/mint_shrink), level, mase, rmsse, smape, bias.
-    - ``coefficients`` (regression only): series_id, level, term, scale (``log``: the estimate is a
-      log effect, ``effect_pct`` = 100 (exp(estimate) - 1); ``level``: sales per unit), estimate,
-      std_error.
     """
     t_start = time.perf_counter()
     opts = check_options(horizon, n_origins, selection, interval_levels, models, exog_cols, combo_size, keys, date_col, value_col)
@@ -130,24 +131,30 @@ def run_forecast(
     chosen, metrics = select_models(metrics, prep.ss, fit.models, opts.selection)
     reconciliation, final_rec = reconcile_stage(prep, fit, chosen, reconciliations, opts)
     forecast = forecast_table(prep, fit, chosen, final_rec, opts)
-    ss = prep.ss
-    history = stack_columns(
-        [{"series_id": sid, "level": ss.level[i], "date": ss.dates[i], "value": ss.values[i]} for i, sid in enumerate(ss.ids)]
-    )
+    return assemble_run(prep, fit, opts, forecast, backtest, metrics, chosen, reconciliation, final_rec, t_start)
+
+
+def assemble_run(
+    prep: Prepared,
+    fit: Fits,
+    opts: Options,
+    forecast: pd.DataFrame,
+    backtest: pd.DataFrame,
+    metrics: pd.DataFrame,
+    chosen: dict,
+    reconciliation: pd.DataFrame,
+    final_rec: dict,
+    t_start: float,
+) -> ForecastRun:
+    """The run's result: the stages' tables, plus the history, leaderboard, error by horizon, chosen models,
+    regression coefficients, the summary and the CPU time per model (``_wall_s``: wall time since ``t_start``)."""
+    history = history_table(prep.ss)
     leaderboard = leaderboard_table(metrics, chosen, opts.intervals, fit.models)
     by_horizon = error_by_horizon(backtest)
-    chosen_df = pd.DataFrame(
-        {
-            "series_id": ss.ids,
-            "level": ss.level,
-            "model": [chosen[s] for s in ss.ids],
-            "spec": [fit.results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)],
-        }
-    )
-    coefficients = _coefficients(fit.results, ss)
+    chosen_df = chosen_table(prep.ss, fit, chosen)
+    coefficients = _coefficients(fit.results, prep.ss)
     summary = run_summary(prep, fit, opts, leaderboard, reconciliation, chosen_df, final_rec, coefficients)
-    cpu_by_model = dict(fit.cpu_by_model)
-    cpu_by_model["_wall_s"] = time.perf_counter() - t_start
+    cpu_by_model = {**fit.cpu_by_model, "_wall_s": time.perf_counter() - t_start}
     return ForecastRun(
         forecast,
         backtest,
@@ -161,6 +168,25 @@ def run_forecast(
         prep.notes,
         cpu_by_model,
         coefficients,
+    )
+
+
+def history_table(ss: SeriesSet) -> pd.DataFrame:
+    """Every series' history: series_id, level, date, value."""
+    return stack_columns(
+        [{"series_id": sid, "level": ss.level[i], "date": ss.dates[i], "value": ss.values[i]} for i, sid in enumerate(ss.ids)]
+    )
+
+
+def chosen_table(ss: SeriesSet, fit: Fits, chosen: dict) -> pd.DataFrame:
+    """The chosen model per series: series_id, level, model, spec."""
+    return pd.DataFrame(
+        {
+            "series_id": ss.ids,
+            "level": ss.level,
+            "model": [chosen[s] for s in ss.ids],
+            "spec": [fit.results[i]["spec"][chosen[s]] for i, s in enumerate(ss.ids)],
+        }
     )
 
 
