@@ -32,6 +32,53 @@ def fit_cross_elasticities(
     cost). Positive cross elasticity = substitutes, negative = complements. Needs a category and
     a store and/or date column to match the weeks.
     """
+    keys = _check_cross_inputs(panel, method, instruments)
+    d, n_inst = _log_prices(panel, instruments if method == "iv" else [])
+    rows = []
+    for cat, cd in d.groupby("category", sort=True):
+        prods = sorted(cd["product_id"].unique())
+        wide = _category_prices(cd, keys, n_inst)
+        for p in prods:
+            own = cd[cd["product_id"] == p].merge(wide, on=keys)
+            rows += _product_rows(
+                own,
+                cat,
+                p,
+                prods,
+                n_inst,
+                method=method,
+                fixed_effects=fixed_effects,
+                controls=controls,
+                seasonality=seasonality,
+                se_type=se_type,
+                min_obs=min_obs,
+                min_price_sd=min_price_sd,
+            )
+    return _cross_table(rows)
+
+
+#: Columns of the cross-elasticity table before ``relation``.
+CROSS_COLUMNS = [
+    "category",
+    "product_id",
+    "price_of",
+    "method",
+    "elasticity",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "n_obs",
+    "identified",
+    "reason",
+    "min_first_stage_f",
+    "n_zero_units",
+    "fixed_effects",
+]
+
+
+def _check_cross_inputs(panel: pd.DataFrame, method: str, instruments) -> list[str]:
+    """A method of ``ols``/``iv`` (instruments for ``iv``) and a panel with product, category and the columns
+    that line up the weeks (returned: ``store_id`` and/or ``date``)."""
     if method not in ("ols", "iv"):
         raise AnalysisError(f"cross elasticities support method 'ols' or 'iv'; got '{method}'.")
     if method == "iv" and not instruments:
@@ -43,52 +90,30 @@ def fit_cross_elasticities(
     keys = [c for c in ("store_id", "date") if c in panel.columns]
     if not keys:
         raise AnalysisError("Cross elasticities need store_id and/or date to line up prices of products.")
+    return keys
+
+
+def _log_prices(panel: pd.DataFrame, inst_names) -> tuple[pd.DataFrame, int]:
+    """The panel with the log price ``_lp`` and the instruments' values ``_z0``, ``_z1``, ... (and their count)."""
     d = panel.copy()
     d["product_id"] = d["product_id"].astype(str)
     d["_lp"] = np.log(d["price"].to_numpy(float))
-    inst_names = list(instruments) if method == "iv" else []
+    inst_names = list(inst_names)
     for j, name in enumerate(inst_names):
         d[f"_z{j}"] = term_values(d, name, "instrument")
-    rows = []
-    for cat, cd in d.groupby("category", sort=True):
-        prods = sorted(cd["product_id"].unique())
-        wide = cd.pivot_table(
-            index=keys, columns="product_id", values=["_lp"] + [f"_z{j}" for j in range(len(inst_names))], aggfunc="mean"
-        )
-        wide = wide.set_axis([f"{a}|{b}" for a, b in wide.columns], axis=1).reset_index()
-        for p in prods:
-            own = cd[cd["product_id"] == p].merge(wide, on=keys)
-            rows += _product_rows(
-                own,
-                cat,
-                p,
-                prods,
-                len(inst_names),
-                method=method,
-                fixed_effects=fixed_effects,
-                controls=controls,
-                seasonality=seasonality,
-                se_type=se_type,
-                min_obs=min_obs,
-                min_price_sd=min_price_sd,
-            )
-    cols = [
-        "category",
-        "product_id",
-        "price_of",
-        "method",
-        "elasticity",
-        "std_error",
-        "ci_low",
-        "ci_high",
-        "n_obs",
-        "identified",
-        "reason",
-        "min_first_stage_f",
-        "n_zero_units",
-        "fixed_effects",
-    ]
-    out = pd.DataFrame(rows).reindex(columns=cols)
+    return d, len(inst_names)
+
+
+def _category_prices(cd: pd.DataFrame, keys: list[str], n_inst: int) -> pd.DataFrame:
+    """One row per store-week of a category: every product's mean log price ``_lp|q`` and instruments ``_zj|q``."""
+    wide = cd.pivot_table(index=keys, columns="product_id", values=["_lp"] + [f"_z{j}" for j in range(n_inst)], aggfunc="mean")
+    return wide.set_axis([f"{a}|{b}" for a, b in wide.columns], axis=1).reset_index()
+
+
+def _cross_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as :data:`CROSS_COLUMNS` plus ``relation``: own, substitute (interval above 0), complement
+    (below 0), no clear effect, or not identified."""
+    out = pd.DataFrame(rows).reindex(columns=CROSS_COLUMNS)
     out["relation"] = np.select(
         [out["product_id"] == out["price_of"], out["ci_low"] > 0, out["ci_high"] < 0],
         ["own", "substitute", "complement"],

@@ -67,50 +67,102 @@ def recommend_prices(
     rows = []
     for p, r in sub.iterrows():
         p0, c = (pos.at[p, "current_price"], pos.at[p, "unit_cost"]) if p in pos.index else (np.nan, np.nan)
-        row = {
-            "product_id": p,
-            "current_price": p0,
-            "unit_cost": c,
-            "elasticity": r["elasticity"],
-            "elasticity_low": r["ci_low"],
-            "elasticity_high": r["ci_high"],
-            "optimal_price": np.nan,
-            "recommended_price": np.nan,
-            "status": "",
-        }
-        e = r["elasticity"]
-        if not r["identified"]:
-            row["status"] = f"not identified: {r['reason']}"
-        elif not (np.isfinite(c) and c > 0):
-            row["status"] = "not available: no unit cost for this product"
-        elif not np.isfinite(p0):
-            row["status"] = "not available: no regular-price weeks in the recent window"
-        elif e >= 0:
-            row["status"] = "not available: elasticity is not negative, no demand curve to optimise"
-        else:
-            lo, hi = p0 * (1 - max_price_change), p0 * (1 + max_price_change)
-            if e < -1:
-                opt = c * e / (1 + e)
-                row["optimal_price"] = opt
-                ends = [c * v / (1 + v) for v in (r["ci_low"], r["ci_high"]) if v < -1]
-                if len(ends) == 2:  # Lerner price at both ends of the elasticity interval
-                    row["optimal_price_low"], row["optimal_price_high"] = min(ends), max(ends)
-                rec = min(max(opt, lo), hi)
-                row["status"] = "optimal" if lo <= opt <= hi else "capped at max_price_change"
-            else:
-                rec = hi
-                row["status"] = "inelastic (|e| <= 1): profit rises with price; capped at max_price_change"
-            row["recommended_price"] = rec
-            if p0 <= c:
-                row["status"] += "; today's price is at or below unit cost, so profit change vs today is not defined"
-            ratio = rec / p0
-            row["change_pct"] = (ratio - 1) * 100
-            for tag, ee in (("", e), ("_low", r["ci_low"]), ("_high", r["ci_high"])):
-                u, rv, pr = _changes(ratio, ee, p0, c)
-                row[f"units_change_pct{tag}"] = u * 100
-                row[f"revenue_change_pct{tag}"] = rv * 100
-                row[f"profit_change_pct{tag}"] = pr * 100
-        rows.append(row)
+        rows.append(_product_recommendation(p, r, p0, c, max_price_change))
+    return _recommendation_table(rows)
+
+
+#: Columns of the table :func:`recommend_prices` returns, in order.
+RECOMMENDATION_COLUMNS = [
+    "product_id",
+    "current_price",
+    "unit_cost",
+    "recommended_price",
+    "change_pct",
+    "units_change_pct",
+    "revenue_change_pct",
+    "profit_change_pct",
+    "units_change_pct_low",
+    "units_change_pct_high",
+    "revenue_change_pct_low",
+    "revenue_change_pct_high",
+    "profit_change_pct_low",
+    "profit_change_pct_high",
+    "optimal_price",
+    "optimal_price_low",
+    "optimal_price_high",
+    "elasticity",
+    "elasticity_low",
+    "elasticity_high",
+    "status",
+]
+
+
+def _product_recommendation(product_id, fit: pd.Series, p0: float, c: float, max_price_change: float) -> dict:
+    """One product's row from its elasticity ``fit``, current price ``p0`` and unit cost ``c``: the Lerner price,
+    the recommendation within ``p0 * (1 +/- max_price_change)``, its status and the expected changes."""
+    row = {
+        "product_id": product_id,
+        "current_price": p0,
+        "unit_cost": c,
+        "elasticity": fit["elasticity"],
+        "elasticity_low": fit["ci_low"],
+        "elasticity_high": fit["ci_high"],
+        "optimal_price": np.nan,
+        "recommended_price": np.nan,
+        "status": "",
+    }
+    unavailable = _unavailable_reason(fit, p0, c)
+    if unavailable:
+        row["status"] = unavailable
+        return row
+    e = fit["elasticity"]
+    lo, hi = p0 * (1 - max_price_change), p0 * (1 + max_price_change)
+    if e < -1:
+        opt = c * e / (1 + e)
+        row["optimal_price"] = opt
+        ends = [c * v / (1 + v) for v in (fit["ci_low"], fit["ci_high"]) if v < -1]
+        if len(ends) == 2:  # Lerner price at both ends of the elasticity interval
+            row["optimal_price_low"], row["optimal_price_high"] = min(ends), max(ends)
+        rec = min(max(opt, lo), hi)
+        row["status"] = "optimal" if lo <= opt <= hi else "capped at max_price_change"
+    else:
+        rec = hi
+        row["status"] = "inelastic (|e| <= 1): profit rises with price; capped at max_price_change"
+    row["recommended_price"] = rec
+    if p0 <= c:
+        row["status"] += "; today's price is at or below unit cost, so profit change vs today is not defined"
+    row.update(_expected_changes(rec / p0, fit, p0, c))
+    return row
+
+
+def _unavailable_reason(fit: pd.Series, p0: float, c: float) -> str:
+    """Why no price can be recommended (empty when one can): no identified elasticity, no unit cost, no
+    current price, or an elasticity that is not negative."""
+    if not fit["identified"]:
+        return f"not identified: {fit['reason']}"
+    if not (np.isfinite(c) and c > 0):
+        return "not available: no unit cost for this product"
+    if not np.isfinite(p0):
+        return "not available: no regular-price weeks in the recent window"
+    if fit["elasticity"] >= 0:
+        return "not available: elasticity is not negative, no demand curve to optimise"
+    return ""
+
+
+def _expected_changes(ratio: float, fit: pd.Series, p0: float, c: float) -> dict:
+    """Percentage changes of price, units, revenue and profit at ``ratio`` times today's price, at the
+    elasticity and at both ends of its interval (``_low``/``_high`` as the interval's ends, not yet ordered)."""
+    out = {"change_pct": (ratio - 1) * 100}
+    for tag, ee in (("", fit["elasticity"]), ("_low", fit["ci_low"]), ("_high", fit["ci_high"])):
+        u, rv, pr = _changes(ratio, ee, p0, c)
+        out[f"units_change_pct{tag}"] = u * 100
+        out[f"revenue_change_pct{tag}"] = rv * 100
+        out[f"profit_change_pct{tag}"] = pr * 100
+    return out
+
+
+def _recommendation_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as :data:`RECOMMENDATION_COLUMNS`: every expected change's ``_low`` the lower of the two ends."""
     out = pd.DataFrame(rows)
     for base in ("units_change_pct", "revenue_change_pct", "profit_change_pct"):
         for tag in ("", "_low", "_high"):
@@ -121,30 +173,7 @@ def recommend_prices(
     for col in ("change_pct", "optimal_price_low", "optimal_price_high"):
         if col not in out.columns:
             out[col] = np.nan
-    cols = [
-        "product_id",
-        "current_price",
-        "unit_cost",
-        "recommended_price",
-        "change_pct",
-        "units_change_pct",
-        "revenue_change_pct",
-        "profit_change_pct",
-        "units_change_pct_low",
-        "units_change_pct_high",
-        "revenue_change_pct_low",
-        "revenue_change_pct_high",
-        "profit_change_pct_low",
-        "profit_change_pct_high",
-        "optimal_price",
-        "optimal_price_low",
-        "optimal_price_high",
-        "elasticity",
-        "elasticity_low",
-        "elasticity_high",
-        "status",
-    ]
-    return out[cols]
+    return out[RECOMMENDATION_COLUMNS]
 
 
 def response_curves(rec_row: pd.Series | dict, span: float = 0.4, points: int = 41, current_units: float = 1.0) -> pd.DataFrame:
