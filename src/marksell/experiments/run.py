@@ -232,41 +232,22 @@ def run_experiment(
     notes: list[str] = []
     guardrails = {str(k): float(v) for k, v in (guardrails or {}).items()}
     segment_cols = list(segment_cols or [])
-    looks = first = seg_levels = seg_q = None
     if validate.is_aggregate(data):
         given = _summary_input(data, control, metrics, source, notes)
     else:
-        given = _unit_input(
-            data,
-            control,
-            metrics,
-            covariates,
-            segment_cols,
-            drop_crossovers,
-            {"unit": unit_col, "variant": variant_col, "time": time_col},
-            source,
-            notes,
-        )
+        cols = {"unit": unit_col, "variant": variant_col, "time": time_col}
+        given = _unit_input(data, control, metrics, covariates, segment_cols, drop_crossovers, cols, source, notes)
     units, moments, metric_list = given.units, given.moments, given.metrics
     variants = [str(control)] + [v for v in moments.variants if v != str(control)]
     names = [m.name for m in metric_list]
     primary = primary_metric or names[0]
     _check_choice(names, primary, guardrails, source)
-    counts = _counts(moments)
-    table = health.health_table(
-        {v: counts[v] for v in variants}, expected_split, given.crossovers, drop_crossovers, given.exposure
-    )
-    srm = health.sample_ratio({v: counts[v] for v in variants}, expected_split)
+    table, srm = _health(moments, variants, expected_split, given, drop_crossovers)
     results = _effects(moments, str(control), primary, guardrails, alpha, prior, seed)
     guard = effects.guardrail_status(results, guardrails)
-    if units is not None and time_col in units.columns:
-        cum = sequential.cumulative_moments(units, metric_list, variants, time_col, variant_col)
-        looks = sequential.looks(cum, str(control), alpha, bonferroni=len(variants) - 1)
-        first = sequential.first_significant(looks, alpha / max(len(variants) - 1, 1))
-        if traffic_per_day <= 0:
-            traffic_per_day = float(len(units)) / max(given.exposure["days"], 1)
-    if traffic_per_day <= 0:
-        notes.append("No traffic per day given and no timestamps: the planner shows units, not days.")
+    looks, first = _sequential_looks(units, metric_list, variants, str(control), alpha, time_col, variant_col)
+    traffic_per_day = _traffic_per_day(traffic_per_day, given, time_col, notes)
+    seg_levels = seg_q = None
     if segment_cols and units is not None:
         seg_levels, seg_q = segments.segment_effects(units, segment_cols, metric_list, variants, str(control), alpha, variant_col)
     split = health.planned_split(variants, expected_split)
@@ -293,3 +274,35 @@ def run_experiment(
         {**bayes.DEFAULT_PRIOR, **(prior or {})},
         notes,
     )
+
+
+def _health(moments: Moments, variants: list[str], expected_split, given: _Input, drop_crossovers: bool):
+    """The health table (sample ratio, crossovers, exposure over time) and the sample-ratio test."""
+    counts = _counts(moments)
+    table = health.health_table(
+        {v: counts[v] for v in variants}, expected_split, given.crossovers, drop_crossovers, given.exposure
+    )
+    srm = health.sample_ratio({v: counts[v] for v in variants}, expected_split)
+    return table, srm
+
+
+def _sequential_looks(units: pd.DataFrame | None, metric_list, variants, control: str, alpha: float, time_col, variant_col):
+    """Always-valid looks over the days of ``time_col`` (Bonferroni over the variants) and each variant's first
+    significant look; ``None, None`` without unit rows with timestamps."""
+    if units is None or time_col not in units.columns:
+        return None, None
+    cum = sequential.cumulative_moments(units, metric_list, variants, time_col, variant_col)
+    looks = sequential.looks(cum, control, alpha, bonferroni=len(variants) - 1)
+    first = sequential.first_significant(looks, alpha / max(len(variants) - 1, 1))
+    return looks, first
+
+
+def _traffic_per_day(traffic_per_day: float, given: _Input, time_col: str, notes: list[str]) -> float:
+    """The planner's eligible units a day: as given, else as observed over the exposure days when timestamps exist;
+    without either, 0 and a note (the planner then shows units, not days)."""
+    units = given.units
+    if units is not None and time_col in units.columns and traffic_per_day <= 0:
+        traffic_per_day = float(len(units)) / max(given.exposure["days"], 1)
+    if traffic_per_day <= 0:
+        notes.append("No traffic per day given and no timestamps: the planner shows units, not days.")
+    return traffic_per_day
