@@ -313,102 +313,130 @@ def _children(node: ast.AST):
 
 def _node_problem(node: ast.AST, parent: ast.AST | None, quoted: dict) -> str | None:
     """Why ``node`` is outside the language, or None when it is allowed where it stands."""
-    if isinstance(node, ast.Name):
-        if node.id not in quoted and node.id.startswith("__"):
-            return f"the name '{node.id}' is not allowed (double-underscore names are refused)"
+    for types, problem in _NODE_RULES:
+        if isinstance(node, types):
+            return problem(node, parent, quoted)
+    return f"{_REFUSED_FORMS.get(type(node), type(node).__name__)} is not allowed"
+
+
+def _name_problem(node: ast.Name, parent, quoted: dict) -> str | None:
+    if node.id not in quoted and node.id.startswith("__"):
+        return f"the name '{node.id}' is not allowed (double-underscore names are refused)"
+    return None
+
+
+def _constant_problem(node: ast.Constant, parent, quoted) -> str | None:
+    """Numbers (not huge) and booleans anywhere; text only in a comparison or an ``in`` list."""
+    value = node.value
+    if isinstance(value, bool):
         return None
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, (int, float)):
-            if isinstance(value, int) and abs(value) > 2**1000:
-                return "a number this large is not allowed"
-            return None
-        if isinstance(value, str):
-            if isinstance(parent, ast.Compare) or isinstance(parent, (ast.List, ast.Tuple)):
-                return None
-            return "text ('...') is only allowed in comparisons, e.g. region == 'North'"
-        return f"the literal {value!r} ({type(value).__name__}) is not allowed"
-    if isinstance(node, ast.BinOp):
-        if type(node.op) in _ARITH:
-            return None
-        sym, alt = _OP_TEXT.get(type(node.op), (type(node.op).__name__, None))
-        return f"the operator '{sym}' is not allowed" + (f"; use '{alt}'" if alt else "")
-    if isinstance(node, ast.UnaryOp):
-        if isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-            return None
-        sym, alt = _OP_TEXT.get(type(node.op), (type(node.op).__name__, None))
-        return f"the operator '{sym}' is not allowed" + (f"; use '{alt}'" if alt else "")
-    if isinstance(node, ast.BoolOp):
+    if isinstance(value, (int, float)):
+        if isinstance(value, int) and abs(value) > 2**1000:
+            return "a number this large is not allowed"
         return None
-    if isinstance(node, ast.Compare):
-        for op, right in zip(node.ops, node.comparators):
-            if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(right, (ast.List, ast.Tuple)):
-                    return "'in' needs a literal list on its right, e.g. region in ['North', 'South']"
-            elif type(op) not in _COMPARE:
-                return (
-                    f"the comparison '{'is' if isinstance(op, (ast.Is, ast.IsNot)) else type(op).__name__}' "
-                    "is not allowed; use == or !="
-                )
+    if isinstance(value, str):
+        if isinstance(parent, ast.Compare) or isinstance(parent, (ast.List, ast.Tuple)):
+            return None
+        return "text ('...') is only allowed in comparisons, e.g. region == 'North'"
+    return f"the literal {value!r} ({type(value).__name__}) is not allowed"
+
+
+def _operator_problem(node: ast.BinOp | ast.UnaryOp, parent, quoted) -> str | None:
+    """Arithmetic, unary ``-``/``+`` and ``not``; other operators are refused, naming the word to use."""
+    if type(node.op) in _ARITH or isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
         return None
-    if isinstance(node, (ast.List, ast.Tuple)):
-        if not (
-            isinstance(parent, ast.Compare)
-            and node in parent.comparators
-            and isinstance(parent.ops[parent.comparators.index(node)], (ast.In, ast.NotIn))
-        ):
-            return "a list is only allowed on the right of 'in'"
-        if len(node.elts) > MAX_IN_ITEMS:
-            return f"an 'in' list may hold at most {MAX_IN_ITEMS} values"
-        for elt in node.elts:
-            if not _is_literal(elt):
-                return "an 'in' list may hold only numbers and 'text'"
-        return None
-    if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name):
-            return "only calls of the listed functions are allowed"
-        name = node.func.id
-        if name not in FUNCTIONS:
-            return f"the function '{name}' is not allowed"
-        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            return f"'{name}' takes positional arguments only"
-        arity = FUNCTIONS[name][1]
-        if len(node.args) not in arity:
-            return f"'{name}' takes {' or '.join(map(str, arity))} argument(s) ({FUNCTIONS[name][2]})"
-        if (
-            name == "round"
-            and len(node.args) == 2
-            and not (
-                _is_literal(node.args[1])
-                and isinstance(_literal(node.args[1]), int)
-                and not isinstance(_literal(node.args[1]), bool)
-                and abs(_literal(node.args[1])) <= 15
+    sym, alt = _OP_TEXT.get(type(node.op), (type(node.op).__name__, None))
+    return f"the operator '{sym}' is not allowed" + (f"; use '{alt}'" if alt else "")
+
+
+def _compare_problem(node: ast.Compare, parent, quoted) -> str | None:
+    """The comparisons of :data:`_COMPARE`, and ``in``/``not in`` with a literal list on the right."""
+    for op, right in zip(node.ops, node.comparators):
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not isinstance(right, (ast.List, ast.Tuple)):
+                return "'in' needs a literal list on its right, e.g. region in ['North', 'South']"
+        elif type(op) not in _COMPARE:
+            return (
+                f"the comparison '{'is' if isinstance(op, (ast.Is, ast.IsNot)) else type(op).__name__}' "
+                "is not allowed; use == or !="
             )
-        ):
-            return "round's digits must be a whole number between -15 and 15"
-        return None
-    kind = {
-        ast.Attribute: "attribute access '.'",
-        ast.Subscript: "a subscript '[...]'",
-        ast.Lambda: "lambda",
-        ast.IfExp: "'x if c else y'",
-        ast.NamedExpr: "assignment ':='",
-        ast.ListComp: "a comprehension",
-        ast.SetComp: "a comprehension",
-        ast.DictComp: "a comprehension",
-        ast.GeneratorExp: "a comprehension",
-        ast.Dict: "a dict '{...}'",
-        ast.Set: "a set '{...}'",
-        ast.JoinedStr: "an f-string",
-        ast.Starred: "'*'",
-        ast.Await: "await",
-        ast.Yield: "yield",
-        ast.YieldFrom: "yield",
-        ast.Slice: "a slice",
-    }.get(type(node), type(node).__name__)
-    return f"{kind} is not allowed"
+    return None
+
+
+def _list_problem(node: ast.List | ast.Tuple, parent, quoted) -> str | None:
+    """A list only on the right of ``in``, of at most :data:`MAX_IN_ITEMS` numbers and texts."""
+    if not (
+        isinstance(parent, ast.Compare)
+        and node in parent.comparators
+        and isinstance(parent.ops[parent.comparators.index(node)], (ast.In, ast.NotIn))
+    ):
+        return "a list is only allowed on the right of 'in'"
+    if len(node.elts) > MAX_IN_ITEMS:
+        return f"an 'in' list may hold at most {MAX_IN_ITEMS} values"
+    for elt in node.elts:
+        if not _is_literal(elt):
+            return "an 'in' list may hold only numbers and 'text'"
+    return None
+
+
+def _call_problem(node: ast.Call, parent, quoted) -> str | None:
+    """A call of one of :data:`FUNCTIONS` with its number of positional arguments (``round``: literal digits)."""
+    if not isinstance(node.func, ast.Name):
+        return "only calls of the listed functions are allowed"
+    name = node.func.id
+    if name not in FUNCTIONS:
+        return f"the function '{name}' is not allowed"
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        return f"'{name}' takes positional arguments only"
+    arity = FUNCTIONS[name][1]
+    if len(node.args) not in arity:
+        return f"'{name}' takes {' or '.join(map(str, arity))} argument(s) ({FUNCTIONS[name][2]})"
+    if name == "round" and len(node.args) == 2 and not _is_round_digits(node.args[1]):
+        return "round's digits must be a whole number between -15 and 15"
+    return None
+
+
+def _is_round_digits(node: ast.AST) -> bool:
+    """A literal whole number between -15 and 15 (not a boolean)."""
+    return (
+        _is_literal(node)
+        and isinstance(_literal(node), int)
+        and not isinstance(_literal(node), bool)
+        and abs(_literal(node)) <= 15
+    )
+
+
+#: The forms of the language by node type (first match wins), each with the check of where it stands.
+_NODE_RULES = (
+    (ast.Name, _name_problem),
+    (ast.Constant, _constant_problem),
+    ((ast.BinOp, ast.UnaryOp), _operator_problem),
+    (ast.BoolOp, lambda node, parent, quoted: None),
+    (ast.Compare, _compare_problem),
+    ((ast.List, ast.Tuple), _list_problem),
+    (ast.Call, _call_problem),
+)
+
+#: How the message names a refused form (other node types are named by their class).
+_REFUSED_FORMS = {
+    ast.Attribute: "attribute access '.'",
+    ast.Subscript: "a subscript '[...]'",
+    ast.Lambda: "lambda",
+    ast.IfExp: "'x if c else y'",
+    ast.NamedExpr: "assignment ':='",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.Dict: "a dict '{...}'",
+    ast.Set: "a set '{...}'",
+    ast.JoinedStr: "an f-string",
+    ast.Starred: "'*'",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "a slice",
+}
 
 
 def _is_literal(node: ast.AST) -> bool:
