@@ -539,17 +539,11 @@ def fit_clv(
         "merge_same_day": merge_same_day,
     }
     occ = occasions_of(transactions, as_of, merge_same_day, occasions)
-    end_day = int(occ.as_of.to_datetime64().astype("datetime64[D]").astype(np.int64)) - 1
-    summ = _summary_from_occasions(occ, end_day, _unit_days(time_unit))
-    summ = summ.drop(columns="_code")
+    out = _customer_table(occ, time_unit)
     notes = list(occ.notes)
     settings["as_of"] = occ.as_of
     found = implausible_dates(occ)
     notes.extend(found)
-    cols = ["p_alive", "expected_purchases", "expected_spend", "clv"]
-    out = summ.drop(columns=["first_purchase"]).copy()
-    for c in cols:
-        out[c] = np.nan
     n_rep = int((out["frequency"] > 0).sum())
     if len(out) < 2 or n_rep < 2:
         reason = (
@@ -564,6 +558,31 @@ def fit_clv(
         return CLVResult(False, str(exc), out, settings=settings, notes=notes, warnings=found)
     if not bg.converged:
         notes.append(f"BG/NBD optimiser did not report convergence ({bg.message}); treat estimates with care.")
+    gg, spend = _spend_model(occ, out, notes)
+    factor = 1.0
+    if net_of_returns:
+        gross = occ.value.sum()
+        factor = 1.0 - occ.returns.sum() / gross if gross > 0 else 1.0
+        settings["return_share"] = 1.0 - factor
+    _score_customers(out, bg, spend, factor, horizon_months, time_unit, discount_rate, gross_margin)
+    return CLVResult(True, "", out, bg, gg, settings, notes, found)
+
+
+def _customer_table(occ: Occasions, time_unit: str) -> pd.DataFrame:
+    """One row per customer: frequency, recency, T (in ``time_unit``) and monetary value at the end of the
+    period, with the score columns (p_alive, expected_purchases, expected_spend, clv) still empty."""
+    end_day = int(occ.as_of.to_datetime64().astype("datetime64[D]").astype(np.int64)) - 1
+    summ = _summary_from_occasions(occ, end_day, _unit_days(time_unit))
+    summ = summ.drop(columns="_code")
+    out = summ.drop(columns=["first_purchase"]).copy()
+    for c in ["p_alive", "expected_purchases", "expected_spend", "clv"]:
+        out[c] = np.nan
+    return out
+
+
+def _spend_model(occ: Occasions, out: pd.DataFrame, notes: list[str]) -> tuple[ModelFit | None, np.ndarray]:
+    """The Gamma-Gamma fit (None when it failed) and each customer's expected spend per purchase: from the model,
+    or the customer's own average order value when it failed or has q <= 1 (a note says which)."""
     gg = None
     try:
         gg = fit_gamma_gamma(out["frequency"], out["monetary_value"])
@@ -576,15 +595,16 @@ def fit_clv(
         notes.append(f"Gamma-Gamma not fitted ({exc}); customers' own average order values used.")
         gg_ok = False
     if gg_ok:
-        spend = expected_spend(gg.params, out["frequency"], out["monetary_value"])
-    else:
-        pc = per_customer(occ)
-        spend = (pc["gross"] / pc["n"]).to_numpy()
-    factor = 1.0
-    if net_of_returns:
-        gross = occ.value.sum()
-        factor = 1.0 - occ.returns.sum() / gross if gross > 0 else 1.0
-        settings["return_share"] = 1.0 - factor
+        return gg, expected_spend(gg.params, out["frequency"], out["monetary_value"])
+    pc = per_customer(occ)
+    return gg, (pc["gross"] / pc["n"]).to_numpy()
+
+
+def _score_customers(
+    out: pd.DataFrame, bg: ModelFit, spend, factor: float, horizon_months, time_unit: str, discount_rate, gross_margin
+) -> None:
+    """Fill the score columns of ``out``: chance of being alive, expected purchases over the horizon, expected
+    spend, and the CLV (discounted margin times ``factor``, the share kept after returns)."""
     # predictions depend on (frequency, recency, T) only: compute them once per distinct history
     hist = out[["frequency", "recency", "T"]]
     inv = hist.groupby(["frequency", "recency", "T"], sort=False).ngroup().to_numpy()
@@ -600,7 +620,6 @@ def fit_clv(
             bg.params, np.ones(len(ux)), ux, utx, uT, time_unit, horizon_months, discount_rate, gross_margin
         )
         out["clv"] = factor * per_unit[inv] * np.asarray(spend, dtype=float)
-    return CLVResult(True, "", out, bg, gg, settings, notes, found)
 
 
 def implausible_dates(occ: Occasions) -> list[str]:

@@ -173,17 +173,12 @@ def findings(
     ``by_segment`` is :func:`segment_profiles` by segment (with ``total_clv`` and ``avg_p_alive`` when the
     CLV models were fitted); each sentence names the groups of this customer base that meet its rule.
     """
-    p = by_segment[by_segment["customers"] > 0].copy()
+    p, has_clv, value = _ranked_segments(by_segment)
     out = [
         f"**Where revenue comes from:** the top 20 % of customers bring "
         f"{_pct(concentration['top_20pct_revenue_share'])} of net revenue; "
         f"{_pct(concentration['customer_share_for_80pct_revenue'])} of customers make 80 % of it."
     ]
-    has_clv = "total_clv" in p and p["total_clv"].notna().any() and p["total_clv"].sum() > 0
-    value = "share_clv" if has_clv else "share_revenue"
-    if has_clv:
-        p["share_clv"] = p["total_clv"] / p["total_clv"].sum()
-    p = p.sort_values(value, ascending=False, kind="stable")
     top = p[p[value] >= 1.5 * p["share_customers"]].head(3)
     top = top if len(top) else p.head(1)
     what = "expected future value" if has_clv else "past revenue"
@@ -197,46 +192,77 @@ def findings(
             "be fitted on this data (see section 6)."
         )
     else:
-        taken = set(top["group"])
-        fading = p[(p["share_revenue"] >= 0.02) & (p["share_clv"] < 0.5 * p["share_revenue"]) & ~p["group"].isin(taken)]
-        if len(fading):
-            out.append(
-                "**Win back:** "
-                + "; ".join(
-                    f"{r.group} brought {_pct(r.share_revenue)} of past revenue but holds {_pct(r.share_clv)} of "
-                    f"the expected value ({_pct(r.avg_p_alive)} likely still active, "
-                    f"{money(r.total_clv / r.customers, currency)} expected per customer)"
-                    for r in fading.itertuples()
-                )
-                + ": a win-back offer should cost less than that expected value."
+        out.extend(_value_actions(p, set(top["group"]), currency))
+    sure = _how_sure(stability, holdout)
+    if sure:
+        out.append("**How sure:** " + "; ".join(sure) + ".")
+    return out
+
+
+def _ranked_segments(by_segment: pd.DataFrame) -> tuple[pd.DataFrame, bool, str]:
+    """The segments with customers, by their share of value, largest first; whether the CLV was fitted; and the
+    value column ranked on (``share_clv``, added here, with the CLV, else ``share_revenue``)."""
+    p = by_segment[by_segment["customers"] > 0].copy()
+    has_clv = "total_clv" in p and p["total_clv"].notna().any() and p["total_clv"].sum() > 0
+    value = "share_clv" if has_clv else "share_revenue"
+    if has_clv:
+        p["share_clv"] = p["total_clv"] / p["total_clv"].sum()
+    return p.sort_values(value, ascending=False, kind="stable"), has_clv, value
+
+
+def _value_actions(p: pd.DataFrame, taken: set, currency: str) -> list[str]:
+    """Win back, grow and let go, each from the groups not named before (``taken``: the groups to retain)."""
+    out = []
+    fading = p[(p["share_revenue"] >= 0.02) & (p["share_clv"] < 0.5 * p["share_revenue"]) & ~p["group"].isin(taken)]
+    if len(fading):
+        out.append(
+            "**Win back:** "
+            + "; ".join(
+                f"{r.group} brought {_pct(r.share_revenue)} of past revenue but holds {_pct(r.share_clv)} of "
+                f"the expected value ({_pct(r.avg_p_alive)} likely still active, "
+                f"{money(r.total_clv / r.customers, currency)} expected per customer)"
+                for r in fading.itertuples()
             )
-        else:
-            out.append(
-                "**Win back:** no segment's past revenue is fading: each keeps at least half of its share "
-                "of revenue in expected value."
-            )
-        taken |= set(fading["group"])
-        mean_f = (p["avg_frequency"] * p["customers"]).sum() / p["customers"].sum()
-        mean_alive = (p["avg_p_alive"] * p["customers"]).sum() / p["customers"].sum()
-        grow = p[
-            (p["avg_frequency"] < mean_f)
-            & (p["avg_p_alive"] >= mean_alive)
-            & (p["share_clv"] > p["share_revenue"])
-            & ~p["group"].isin(taken)
-        ].head(3)
-        if len(grow):
-            out.append(
-                f"**Grow:** {_names(grow)} buy less often than average but are likely still active and hold "
-                f"more of the expected value ({_pct(grow['share_clv'].sum())}) than of past revenue "
-                f"({_pct(grow['share_revenue'].sum())}): move them to a second and third order."
-            )
-        taken |= set(grow["group"])
-        let_go = p[(p["share_clv"] < 0.5 * p["share_customers"]) & ~p["group"].isin(taken)]
-        if len(let_go):
-            out.append(
-                f"**Let go:** {_names(let_go)} are {_pct(let_go['share_customers'].sum())} of the customers "
-                f"but hold {_pct(let_go['share_clv'].sum())} of the expected value: low-cost reminders only."
-            )
+            + ": a win-back offer should cost less than that expected value."
+        )
+    else:
+        out.append(
+            "**Win back:** no segment's past revenue is fading: each keeps at least half of its share "
+            "of revenue in expected value."
+        )
+    taken = taken | set(fading["group"])
+    grow = _growth_groups(p, taken)
+    if len(grow):
+        out.append(
+            f"**Grow:** {_names(grow)} buy less often than average but are likely still active and hold "
+            f"more of the expected value ({_pct(grow['share_clv'].sum())}) than of past revenue "
+            f"({_pct(grow['share_revenue'].sum())}): move them to a second and third order."
+        )
+    taken = taken | set(grow["group"])
+    let_go = p[(p["share_clv"] < 0.5 * p["share_customers"]) & ~p["group"].isin(taken)]
+    if len(let_go):
+        out.append(
+            f"**Let go:** {_names(let_go)} are {_pct(let_go['share_customers'].sum())} of the customers "
+            f"but hold {_pct(let_go['share_clv'].sum())} of the expected value: low-cost reminders only."
+        )
+    return out
+
+
+def _growth_groups(p: pd.DataFrame, taken: set) -> pd.DataFrame:
+    """Up to three groups not yet named that buy less often than the average customer, are at least as likely
+    to be active, and hold more of the expected value than of past revenue."""
+    mean_f = (p["avg_frequency"] * p["customers"]).sum() / p["customers"].sum()
+    mean_alive = (p["avg_p_alive"] * p["customers"]).sum() / p["customers"].sum()
+    return p[
+        (p["avg_frequency"] < mean_f)
+        & (p["avg_p_alive"] >= mean_alive)
+        & (p["share_clv"] > p["share_revenue"])
+        & ~p["group"].isin(taken)
+    ].head(3)
+
+
+def _how_sure(stability: dict | None, holdout: dict | None) -> list[str]:
+    """How far the groups (resampling stability) and the value model (held-out period) can be trusted."""
     sure = []
     if stability and stability.get("ari_mean") is not None:
         sure.append(
@@ -249,9 +275,7 @@ def findings(
             f"{abs(holdout['total_error_pct']):.1f} % (customer-level correlation "
             f"{holdout.get('customer_correlation', float('nan')):.2f})"
         )
-    if sure:
-        out.append("**How sure:** " + "; ".join(sure) + ".")
-    return out
+    return sure
 
 
 def _pct(value: float) -> str:
