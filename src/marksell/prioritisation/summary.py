@@ -278,12 +278,32 @@ def recommendation_text(
     ``x`` and ``spec`` (optional) add the trade-off against the runner-up.
     """
     names = ranking.set_index("opportunity_id")["name"]
+    top = summary["top_choice"][summary["methods"][0]]
+    lines = [_first_choice(summary, names)]
+    if summary.get("ahp") and not summary["ahp"]["consistent"]:
+        lines.append(
+            f"Caution: the weights come from AHP judgements that contradict each other "
+            f"(consistency ratio {summary['ahp']['consistency_ratio']:.2f} > 0.10); "
+            "settle the comparison named below before acting on this order. " + summary["ahp"]["message"]
+        )
+    lines.append(_next_in_line(ranking, summary, names, top))
+    lines.append(_what_would_change(summary, names))
+    lines.append(_dominated_options(ranking, top))
+    if x is not None and spec is not None:
+        lines.append(_tradeoff(ranking, x, spec, names, top))
+    lines.append(_portfolio_view(ranking, names, top))
+    return "\n\n".join(line for line in lines if line)
+
+
+def _first_choice(summary: dict, names: pd.Series) -> str:
+    """The first choice of the first method, the methods that agree (or prefer another), and how often it stays
+    first under random weightings."""
     methods = summary["methods"]
     m0 = methods[0]
     top = summary["top_choice"][m0]
     agree = len(set(summary["top_choice"].values())) == 1
     st = summary["stability"][m0]
-    lines = [
+    return (
         f"**First choice: {names[top]} ({top}).** It ranks first by "
         + (
             " and ".join(pr.METHOD_LABELS.get(m, m) for m in methods)
@@ -295,64 +315,77 @@ def recommendation_text(
         )
         + f", and stays first in {st['p_first_of_top_choice']:.0%} of {st['n_draws']:,} random "
         f"weightings around the agreed weights."
-    ]
-    if summary.get("ahp") and not summary["ahp"]["consistent"]:
-        lines.append(
-            f"Caution: the weights come from AHP judgements that contradict each other "
-            f"(consistency ratio {summary['ahp']['consistency_ratio']:.2f} > 0.10); "
-            "settle the comparison named below before acting on this order. " + summary["ahp"]["message"]
-        )
+    )
+
+
+def _next_in_line(ranking: pd.DataFrame, summary: dict, names: pd.Series, top: str) -> str:
+    """The rest of the first method's top k, with how often each stays in the top k ("" when none)."""
     k = summary["top_k"]
-    others = [i for i in summary["top_k_by_method"][m0] if i != top]
-    if others:
-        p = ranking.set_index("opportunity_id")["p_top_k"]
-        lines.append(
-            "Next in line: " + "; ".join(f"{names[i]} ({i}, in the top {k} in {p[i]:.0%} of weightings)" for i in others) + "."
-        )
+    others = [i for i in summary["top_k_by_method"][summary["methods"][0]] if i != top]
+    if not others:
+        return ""
+    p = ranking.set_index("opportunity_id")["p_top_k"]
+    return "Next in line: " + "; ".join(f"{names[i]} ({i}, in the top {k} in {p[i]:.0%} of weightings)" for i in others) + "."
+
+
+def _what_would_change(summary: dict, names: pd.Series) -> str:
+    """The smallest change of one weight that changes the first choice."""
     sm = summary["smallest_weight_change_to_change_top"]
     if sm is None:
-        lines.append("No single weight moved on its own between 0 and 1 changes the first choice.")
-    else:
-        verb = "raising" if sm["change"] > 0 else "lowering"
-        lines.append(
-            f"What would change it: {verb} the weight of {sm['criterion']} from {sm['weight']:.2f} to "
-            f"{sm['weight_needed']:.2f} ({abs(sm['change']) * 100:.0f} points) would make "
-            f"{names[sm['new_top']]} ({sm['new_top']}) the first choice."
-        )
+        return "No single weight moved on its own between 0 and 1 changes the first choice."
+    verb = "raising" if sm["change"] > 0 else "lowering"
+    return (
+        f"What would change it: {verb} the weight of {sm['criterion']} from {sm['weight']:.2f} to "
+        f"{sm['weight_needed']:.2f} ({abs(sm['change']) * 100:.0f} points) would make "
+        f"{names[sm['new_top']]} ({sm['new_top']}) the first choice."
+    )
+
+
+def _dominated_options(ranking: pd.DataFrame, top: str) -> str:
+    """The options matched or beaten on every criterion, naming those beaten by more than the first choice."""
     dom = ranking.set_index("opportunity_id")
     dom = dom.loc[dom["dominated"], "dominated_by"]
-    if len(dom):
-        by_others = [i for i, by in dom.items() if set(by.split(";")) - {top}]
-        lines.append(
-            f"Dominated options: {len(dom)} option(s) are matched or beaten on every criterion by "
-            "another option, whatever the weights. "
-            + (
-                f"Those beaten by something other than the first choice are the clearest to drop: {', '.join(by_others)}."
-                if by_others
-                else "All of them are beaten only by the first choice itself."
-            )
+    if not len(dom):
+        return ""
+    by_others = [i for i, by in dom.items() if set(by.split(";")) - {top}]
+    return (
+        f"Dominated options: {len(dom)} option(s) are matched or beaten on every criterion by "
+        "another option, whatever the weights. "
+        + (
+            f"Those beaten by something other than the first choice are the clearest to drop: {', '.join(by_others)}."
+            if by_others
+            else "All of them are beaten only by the first choice itself."
         )
-    if x is not None and spec is not None:
-        by = ranking.set_index("opportunity_id")["dominated_by"].fillna("")
-        rivals = [i for i in ranking["opportunity_id"] if i != top and top not in str(by[i]).split(";")]
-        if rivals:
-            rival = rivals[0]
-            t = criterion_tradeoffs(x, spec, top, rival)
-            wins = t.index[t["advantage"] > 0].tolist()[:3]
-            loses = t.index[t["advantage"] < 0].tolist()[:3]
-            lines.append(
-                f"Trade-off: the best-ranked option that {names[top]} does not beat on every criterion is "
-                f"{names[rival]} ({rival}); {names[top]} is ahead on {', '.join(wins) or 'nothing'}"
-                + (f" but behind on {', '.join(loses)}." if loses else ".")
-            )
-    if "zone" in ranking.columns and ranking["zone"].ne("not available").all():
-        z = ranking.set_index("opportunity_id")["zone"]
-        lines.append(
-            f"Portfolio view: {names[top]} sits in the '{z[top]}' zone of the GE-McKinsey matrix; "
-            f"{int((z == 'invest').sum())} option(s) are in 'invest', {int((z == 'harvest').sum())} in "
-            "'harvest'."
-        )
-    return "\n\n".join(lines)
+    )
+
+
+def _tradeoff(ranking: pd.DataFrame, x: pd.DataFrame, spec: pd.DataFrame, names: pd.Series, top: str) -> str:
+    """Where the first choice is ahead of and behind the best-ranked option it does not dominate."""
+    by = ranking.set_index("opportunity_id")["dominated_by"].fillna("")
+    rivals = [i for i in ranking["opportunity_id"] if i != top and top not in str(by[i]).split(";")]
+    if not rivals:
+        return ""
+    rival = rivals[0]
+    t = criterion_tradeoffs(x, spec, top, rival)
+    wins = t.index[t["advantage"] > 0].tolist()[:3]
+    loses = t.index[t["advantage"] < 0].tolist()[:3]
+    return (
+        f"Trade-off: the best-ranked option that {names[top]} does not beat on every criterion is "
+        f"{names[rival]} ({rival}); {names[top]} is ahead on {', '.join(wins) or 'nothing'}"
+        + (f" but behind on {', '.join(loses)}." if loses else ".")
+    )
+
+
+def _portfolio_view(ranking: pd.DataFrame, names: pd.Series, top: str) -> str:
+    """The first choice's GE-McKinsey zone and the count of options to invest in and to harvest ("" without zones)."""
+    if not ("zone" in ranking.columns and ranking["zone"].ne("not available").all()):
+        return ""
+    z = ranking.set_index("opportunity_id")["zone"]
+    return (
+        f"Portfolio view: {names[top]} sits in the '{z[top]}' zone of the GE-McKinsey matrix; "
+        f"{int((z == 'invest').sum())} option(s) are in 'invest', {int((z == 'harvest').sum())} in "
+        "'harvest'."
+    )
 
 
 def criterion_tradeoffs(x: pd.DataFrame, spec: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
