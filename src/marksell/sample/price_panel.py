@@ -110,36 +110,18 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
     n_p, n_s, n_t = len(pids), len(stores), len(dates)
     shape = (n_p, n_s, n_t)
 
-    cat = np.array([PRODUCTS[p][0] for p in pids])
-    base_price = np.array([PRODUCTS[p][1] for p in pids])
-    base_cost = np.array([PRODUCTS[p][2] for p in pids])
-    own_e = np.array([PRODUCTS[p][3] for p in pids])
-    base_units = np.array([PRODUCTS[p][4] for p in pids], dtype=float)
-    endog = np.array([PRODUCTS[p][5] for p in pids])
+    cat, base_price, base_cost, own_e, base_units, endog = _product_columns(pids)
     log_lift = np.round(rng.uniform(0.15, 0.45, size=n_p), 3)
 
     store_demand = rng.normal(0.0, 0.25, size=n_s)
     store_price = rng.normal(0.0, 0.04, size=n_s)
-
-    # unit cost: product-week supplier cost + product-store-week freight/local supply shocks
-    log_cost = np.log(base_cost)[:, None, None] + _ar1(rng, (n_p, 1, n_t), 0.9, 0.06) + _ar1(rng, shape, 0.5, 0.10)
-    cost = np.round(np.exp(log_cost), 2)
+    cost = _unit_cost(rng, base_cost, shape)
 
     # demand shocks: common product-week part and local (store) part seen by store managers
     u = rng.normal(0.0, 0.06, size=(n_p, 1, n_t))
     v = rng.normal(0.0, 0.12, size=shape)
 
-    promo = (rng.random(shape) < 0.10).astype(int)
-    depth = rng.uniform(0.15, 0.25, size=shape)
-    log_price = (
-        np.log(base_price)[:, None, None]
-        + 0.8 * (np.log(cost) - np.log(base_cost)[:, None, None])
-        + store_price[None, :, None]
-        + rng.normal(0.0, 0.03, size=shape)
-        + np.where(endog[:, None, None], ENDOGENOUS_GAMMA * v, 0.0)
-        + promo * np.log1p(-depth)
-    )
-    price = np.round(np.exp(log_price), 2)
+    promo, price = _shelf_prices(rng, base_price, base_cost, cost, store_price, endog, v)
     lp = np.log(price)
 
     season = _season(dates, cat)
@@ -158,14 +140,62 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
     for (i_id, j_id), x in CROSS.items():
         i, j = pids.index(i_id), pids.index(j_id)
         log_mu[i] += x * (lp[j] - np.log(base_price[j]))
-    units = rng.poisson(np.exp(log_mu)).astype(float)
+    units = _units(rng, log_mu, dates, stores)
+    df = _panel_table(dates, stores, pids, cat, price, units, promo, cost)
+    return {"price_panel": df}, _truth(df, dates, pids, cat, own_e, endog, log_lift)
 
-    # legitimate zero weeks: store S04 closed 4 weeks for a refit; random stock-outs (0.4 %)
+
+def _product_columns(pids: list[str]) -> tuple[np.ndarray, ...]:
+    """The columns of :data:`PRODUCTS` for ``pids``: category, base price, base cost, own elasticity, base weekly
+    units, endogenous flag."""
+    cat = np.array([PRODUCTS[p][0] for p in pids])
+    base_price = np.array([PRODUCTS[p][1] for p in pids])
+    base_cost = np.array([PRODUCTS[p][2] for p in pids])
+    own_e = np.array([PRODUCTS[p][3] for p in pids])
+    base_units = np.array([PRODUCTS[p][4] for p in pids], dtype=float)
+    endog = np.array([PRODUCTS[p][5] for p in pids])
+    return cat, base_price, base_cost, own_e, base_units, endog
+
+
+def _unit_cost(rng: np.random.Generator, base_cost: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Unit cost per product, store and week: product-week supplier cost plus product-store-week freight and
+    local supply shocks (the instrument: it moves price, not demand)."""
+    n_p, _, n_t = shape
+    log_cost = np.log(base_cost)[:, None, None] + _ar1(rng, (n_p, 1, n_t), 0.9, 0.06) + _ar1(rng, shape, 0.5, 0.10)
+    return np.round(np.exp(log_cost), 2)
+
+
+def _shelf_prices(rng: np.random.Generator, base_price, base_cost, cost: np.ndarray, store_price, endog, v: np.ndarray):
+    """Promotion weeks (10 %, 15-25 % off) and shelf prices: cost pass-through, store price level, noise, and for
+    the endogenous products the local demand shock ``v``."""
+    shape = cost.shape
+    promo = (rng.random(shape) < 0.10).astype(int)
+    depth = rng.uniform(0.15, 0.25, size=shape)
+    log_price = (
+        np.log(base_price)[:, None, None]
+        + 0.8 * (np.log(cost) - np.log(base_cost)[:, None, None])
+        + store_price[None, :, None]
+        + rng.normal(0.0, 0.03, size=shape)
+        + np.where(endog[:, None, None], ENDOGENOUS_GAMMA * v, 0.0)
+        + promo * np.log1p(-depth)
+    )
+    return promo, np.round(np.exp(log_price), 2)
+
+
+def _units(rng: np.random.Generator, log_mu: np.ndarray, dates: pd.DatetimeIndex, stores: list[str]) -> np.ndarray:
+    """Poisson units around ``exp(log_mu)``, with the legitimate zero weeks: store S04 closed 4 weeks for a refit,
+    random stock-outs (0.4 %)."""
+    units = rng.poisson(np.exp(log_mu)).astype(float)
     closed = (dates >= "2024-03-04") & (dates < "2024-04-01")
     units[:, stores.index("S04"), closed] = 0
-    units[rng.random(shape) < 0.004] = 0
+    units[rng.random(log_mu.shape) < 0.004] = 0
+    return units
 
-    df = (
+
+def _panel_table(dates, stores: list[str], pids: list[str], cat, price, units, promo, cost) -> pd.DataFrame:
+    """The long ``price_panel`` table, one row per week, store and product, in that order."""
+    n_p, n_s, n_t = len(pids), len(stores), len(dates)
+    return (
         pd.DataFrame(
             {
                 "date": np.tile(dates.to_numpy(), n_p * n_s),
@@ -181,5 +211,3 @@ def generate(rng: np.random.Generator, **_inputs) -> tuple[dict[str, pd.DataFram
         .sort_values(["date", "store_id", "product_id"], kind="stable")
         .reset_index(drop=True)
     )
-
-    return {"price_panel": df}, _truth(df, dates, pids, cat, own_e, endog, log_lift)
