@@ -130,6 +130,29 @@ def test_failures_timeouts_and_dead_kernels_are_reported_as_before(nb, tmp_path)
     assert slow.status == "failed" and "timed out" in slow.error
     assert dead.status == "failed" and "died" in dead.error
     assert after.status == "ok" and spare is None, "no spare started after the last run"
+    # the executed notebook is written at the end whatever ended it (saves are no longer made after each cell)
+    assert _outputs(failed)[-1][1][0]["ename"] == "RuntimeError"
+    for res in (slow, dead):
+        ran = [count for count, _ in _outputs(res)]
+        assert ran[:2] == [1, 2], f"{res.error}: the cells run before the end are in the executed notebook"
+
+
+@pytest.mark.slow
+def test_the_executed_notebook_is_saved_when_it_starts_and_ends_not_per_cell(nb, tmp_path, monkeypatch):
+    import papermill.engines
+
+    saves = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: saves.append(path) or real(nb, path))
+    pool = KernelPool()
+    pool.more = False
+    try:
+        res = _run(nb, tmp_path / "r", pool)
+    finally:
+        pool.close()
+    assert res.status == "ok", res.error
+    assert len(nbformat.read(str(next(res.folder.glob("*.ipynb"))), as_version=4).cells) >= 4
+    assert len(saves) == 2, "one save when execution starts, one when it ends"
 
 
 @pytest.mark.slow
@@ -158,3 +181,48 @@ def test_batches_in_turn_and_in_processes_stop_every_kernel(nb, tmp_path, monkey
         assert [r.status for r in results] == ["ok"] * 3
         assert not any(_summary(r)["leaked"] for r in results)
     assert not kernels(), "no kernel left running"
+
+
+@pytest.mark.slow
+def test_marksell_run_starts_one_warm_kernel_and_stops_it(nb, tmp_path, monkeypatch, capsys):
+    import psutil
+
+    from marksell.reporting import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", str(nb), "--reports-dir", str(tmp_path / "r")]) == cli.EXIT_OK
+    (folder,) = (tmp_path / "r").glob("20*/toy")
+    assert json.loads((folder / "summary.json").read_text())["warm"], "the kernel was started with the stack imported"
+    assert json.loads((folder / "run.json").read_text())["status"] == "ok"
+    left = [
+        p.pid
+        for p in psutil.process_iter(["cmdline", "cwd"])
+        if "marksell.reporting.warm_kernel" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(tmp_path)
+    ]
+    assert not left, "no kernel left running"
+
+
+def _files(folder) -> dict:
+    """A run's result files as bytes, and the executed notebook's outputs without papermill's timings."""
+    out = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".csv", ".json") and p.name != "run.json"}
+    executed = nbformat.read(str(next(folder.glob("*.ipynb"))), as_version=4)
+    out["outputs"] = [(c.get("execution_count"), c.get("outputs")) for c in executed.cells if c.cell_type == "code"]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", ["customer_segmentation", "sales_forecasting"])
+def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one(notebook, tmp_path, monkeypatch):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # thread counts as a user has them
+        monkeypatch.delenv(name, raising=False)
+    cold = runner.run(runner.RunSpec(notebook=notebook, reports_dir=str(tmp_path / "cold")))
+    pool = KernelPool()
+    pool.more = False
+    try:
+        warm = runner.run(runner.RunSpec(notebook=notebook, reports_dir=str(tmp_path / "warm")), kernels=pool)
+    finally:
+        pool.close()
+    assert cold.status == warm.status == "ok", (cold.error, warm.error)
+    a, b = _files(cold.folder), _files(warm.folder)
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if a[k] != b[k]] == [], "summary.json, every CSV and every output identical"

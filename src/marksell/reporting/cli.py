@@ -105,6 +105,7 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     from marksell.reporting import runner
+    from marksell.reporting.kernel import KernelPool
     from marksell.reporting.parameters import load_yaml_parameters
 
     params: dict = {}
@@ -129,7 +130,13 @@ def cmd_run(args) -> int:
         print(f"marksell: note: {note}", file=sys.stderr, flush=True)
     _clean_stale(spec)
     print(f"marksell: running {args.notebook} ...", flush=True)
-    res = runner.run(spec, progress=sys.stderr.isatty())
+    kernels = KernelPool()  # one warm kernel, started now: it boots while papermill and the rest are imported
+    kernels.more = False
+    try:
+        kernels.start()
+        res = runner.run(spec, progress=sys.stderr.isatty(), kernels=kernels)
+    finally:
+        kernels.close()
     if not args.out:
         _rebuild_index(args.reports_dir)
     print(

@@ -127,6 +127,12 @@ class KernelPool:
         self._spare: Kernel | None = None
         self._pid = os.getpid()
 
+    def start(self) -> None:
+        """Start the next notebook's kernel now (e.g. while the parent still imports papermill)."""
+        if self._spare is None:
+            self._spare = Kernel(self.kernel_name, os.getcwd())
+            self._pid = os.getpid()
+
     def take(self) -> Kernel:
         spare, self._spare = self._spare, None
         if spare is not None and (os.getpid() != self._pid or spare.cwd != os.getcwd() or not spare.alive()):
@@ -158,12 +164,48 @@ def execute_notebook(kernel: Kernel, source: str, target: str, **papermill_kwarg
 @functools.cache
 def _engine():
     from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine
+    from papermill.engines import NBClientEngine, NotebookExecutionManager
     from papermill.log import logger
     from papermill.utils import merge_kwargs, remove_args
 
+    class SavedAtEnds(NotebookExecutionManager):
+        """papermill's execution record, written when the notebook starts and when it ends (also after an error,
+        a timeout or a dead kernel) instead of also before and after every cell: the run is staged in a folder
+        nobody reads until it is filed, and each of those saves re-validated and re-serialised the whole
+        notebook with its figures (about 12 s of the parent's CPU in a batch of the eight sample notebooks)."""
+
+        _at_end = False
+
+        def save(self, **kwargs):
+            if self._at_end:
+                super().save(**kwargs)
+
+        def notebook_start(self, **kwargs):
+            self._at_end = True
+            try:
+                super().notebook_start(**kwargs)
+            finally:
+                self._at_end = False
+
+        def notebook_complete(self, **kwargs):
+            self._at_end = True
+            super().notebook_complete(**kwargs)
+
     class GivenKernelEngine(NBClientEngine):
-        """papermill's nbclient engine for a kernel started beforehand: the client still stops it at the end."""
+        """papermill's nbclient engine for a kernel started beforehand (the client still stops it at the end),
+        saving the executed notebook at its start and end only (:class:`SavedAtEnds`)."""
+
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False, **kwargs):
+            kwargs.pop("autosave_cell_every", None)  # no saves during the run
+            nb_man = SavedAtEnds(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
 
         @classmethod
         def execute_managed_notebook(

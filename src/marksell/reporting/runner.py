@@ -339,8 +339,6 @@ def _execute(
     path: Path, out_nb: Path, tmp: Path, declared, values: dict, spec: RunSpec, progress: bool, kernels: KernelPool | None = None
 ) -> str:
     """papermill on the notebook; returns the kernel's console output (kept off the user's terminal)."""
-    import papermill as pm
-
     params = dict(values)
     if any(p.name == "artifacts_dir" for p in declared):
         params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
@@ -367,6 +365,8 @@ def _execute(
             log = read_log(kernel.log)
             kernel.close()
         return log
+    import papermill as pm
+
     with kernel_config() as (cfg, log):
         try:
             pm.execute_notebook(

@@ -1,14 +1,17 @@
 """Kernel launcher with the scientific stack imported before the kernel starts (``python -m`` this module).
 
-It does what ``ipykernel_launcher`` does, after importing what every notebook imports first (numpy, pandas,
-matplotlib, marksell.data with pandera and pyarrow, the reporting helpers; not pyplot, whose backend the kernel
-sets up). Not SciPy, statsmodels or scikit-learn: loading them early changes which BLAS libraries a
-``threadpool_limits(1)`` block finds, and KMeans inertia then differed in its last digits from a cold kernel. The
-imports land in ``sys.modules`` only, never in the notebook's namespace, so a notebook's ``import pandas as pd`` is
-instant and its outputs are the same as in a cold kernel. (The warning filters numpy installs on import are in
-place from the start, as after a notebook's first import cell.) Started ahead of time by
-:class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead of delaying
-the next.
+It does what ``ipykernel_launcher`` does, after importing what the notebooks import (numpy, pandas, SciPy,
+statsmodels, matplotlib, marksell.data with pandera and pyarrow, marksell's analysis packages, the reporting
+helpers). Not pyplot, whose backend the kernel sets up, and not scikit-learn: it loads the OpenMP runtime, which
+the analyses load lazily inside their ``threadpool_limits(1)`` blocks, so a block that found it already loaded
+would limit it where a cold kernel does not (KMeans inertia then differed in its last digits on a machine with
+several cores). SciPy's and numpy's BLAS libraries are loaded by every analysis package's own import, so they are
+loaded before any such block in a cold kernel too. The imports land in ``sys.modules`` only, never in the
+notebook's namespace, so a notebook's ``import pandas as pd`` is instant and its outputs are the same as in a
+cold kernel (tests/reporting/test_kernel_pool.py compares the sample notebooks' files). The warning filters the
+libraries install on import are in place from the start, as after a notebook's first import cell. Started ahead
+of time by :class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead
+of delaying the next.
 """
 
 from __future__ import annotations
@@ -21,11 +24,21 @@ from pathlib import Path
 MODULES = (
     "numpy",
     "pandas",
+    "scipy.stats",
+    "statsmodels.api",
     "matplotlib",
     "marksell.data",
     "marksell.reporting.tables",
     "marksell.reporting.artifacts",
     "marksell.reporting.display",
+    "marksell.audit",
+    "marksell.kpi",
+    "marksell.segmentation",
+    "marksell.pricing",
+    "marksell.forecasting",
+    "marksell.mmm",
+    "marksell.experiments",
+    "marksell.prioritisation",
 )
 
 
