@@ -437,3 +437,105 @@ def test_fingerprint_of_a_value_does_not_depend_on_its_column():
     f_mixed = fingerprint(pd.Series(pd.array(mixed, dtype="string")))
     assert (f_short == f_mixed[: len(short)]).all()
     assert len(set(f_mixed[:-4].tolist() + f_mixed[-3:].tolist())) == len(mixed) - 1
+
+
+def _write_row_groups(df: pd.DataFrame, path: Path, rows_per_group: int) -> None:
+    """Parquet with several row groups: each gets its own dictionary of the text columns."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=rows_per_group)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["clean", "duplicate_in_last_row_group", "padded_key_repeats", "na_spelled_store", "categorical_keys", "no_store"],
+)
+def test_price_panel_keys_over_row_groups_same_on_both_paths(case, tmp_path, monkeypatch):
+    """The panel's key (date, store, product) checked with the codes of each text column read as a dictionary, over
+    row groups whose dictionaries differ: a repeat in the last row group, a key equal to another only once stripped,
+    an NA spelling, keys stored as categories, no store column."""
+    df = _panel(n_weeks=20)
+    if case == "duplicate_in_last_row_group":
+        df.loc[len(df) - 1, ["date", "store_id", "product_id"]] = df.loc[0, ["date", "store_id", "product_id"]].to_numpy()
+    elif case == "padded_key_repeats":
+        df.loc[len(df) - 2, "product_id"] = " " + str(df.loc[len(df) - 1, "product_id"]) + " "
+    elif case == "na_spelled_store":
+        df.loc[len(df) - 3, "store_id"] = "NA"
+    elif case == "categorical_keys":
+        df["store_id"] = pd.Categorical(df["store_id"])
+        df["product_id"] = pd.Categorical(df["product_id"].str.pad(4))  # ' P1': stripped on both paths
+    elif case == "no_store":
+        df = df[df["store_id"] == "S1"].drop(columns="store_id").reset_index(drop=True)
+    path = tmp_path / f"{case}.parquet"
+    _write_row_groups(df, path, rows_per_group=25)
+    fast, general = _both("price_panel", path, monkeypatch)
+    _assert_same(fast, general)
+    assert (fast[1] is None) == (case in ("clean", "categorical_keys", "no_store"))
+    if case in ("clean", "categorical_keys", "no_store"):
+        assert _takes_fast_path("price_panel", path, {})
+
+
+@pytest.mark.parametrize("case", ["clean", "duplicate_in_last_row_group", "padded_key_repeats", "na_spelled_key", "one_series"])
+def test_sales_history_series_keys_over_row_groups_same_on_both_paths(case, tmp_path, monkeypatch):
+    """The warning counting duplicated dates within a series uses the key codes of the fast path: the same count
+    and message as the general path, also for a repeat in the last row group and keys equal once stripped."""
+    dates = pd.date_range("2023-01-02", periods=30, freq="7D")
+    rows = [(d, r, c) for d in dates for r in ("North", "South") for c in ("Food", "Toys", "Home")]
+    df = pd.DataFrame(rows, columns=["date", "region", "category"])
+    df["sales"] = np.arange(len(df), dtype=float) + 10.0
+    keys = ["region", "category"]
+    if case == "duplicate_in_last_row_group":
+        df.loc[len(df) - 1, ["date", "region", "category"]] = df.loc[0, ["date", "region", "category"]].to_numpy()
+        df.loc[len(df) - 2, ["date", "region", "category"]] = df.loc[7, ["date", "region", "category"]].to_numpy()
+    elif case == "padded_key_repeats":
+        df.loc[len(df) - 1, "category"] = str(df.loc[len(df) - 2, "category"]) + "  "
+        df.loc[len(df) - 1, "region"] = df.loc[len(df) - 2, "region"]
+    elif case == "na_spelled_key":
+        df.loc[len(df) - 4, "region"] = "null"
+    elif case == "one_series":
+        df = df[(df["region"] == "North") & (df["category"] == "Food")].drop(columns=["region", "category"])
+        df = pd.concat([df, df.iloc[[3]]], ignore_index=True)  # one date twice
+        keys = []
+    path = tmp_path / f"{case}.parquet"
+    _write_row_groups(df, path, rows_per_group=40)
+    fast, general = _both("sales_history", path, monkeypatch, keys=keys)
+    _assert_same(fast, general)
+    duplicated = [w for w in fast[2] if "duplicated date(s) within a series" in w]
+    expected = {"duplicate_in_last_row_group": "2 duplicated", "padded_key_repeats": "1 duplicated", "one_series": "1 duplicated"}
+    if case in expected:
+        assert len(duplicated) == 1 and expected[case] in duplicated[0]
+    else:
+        assert not duplicated
+    if case != "na_spelled_key":
+        assert _takes_fast_path("sales_history", path, {"keys": keys})
+
+
+def test_duplicate_count_matches_pandas():
+    """Counts from codes (a table of seen numbers, or sorting when the combinations are many), from dates in steps of
+    a week or a month, and from fingerprints (columns without codes) all equal pandas' duplicated().sum()."""
+    from marksell.data.arrow import duplicate_count
+
+    rng = np.random.default_rng(17)
+    for trial in range(60):
+        n = int(rng.integers(2, 400))
+        n_codes = int(rng.choice([2, 5, 300, 70_000]))
+        a = rng.integers(0, n_codes, n)
+        step = str(rng.choice(["7D", "MS", "D"]))
+        dates = pd.Series(pd.date_range("2020-01-06", periods=int(rng.integers(1, 30)), freq=step)).sample(
+            n, replace=True, random_state=trial
+        )
+        df = pd.DataFrame(
+            {
+                "a": pd.array([f"k{i}" if i % 7 else None for i in a], dtype="string"),
+                "b": pd.array([f"x{i}" for i in rng.integers(0, 3, n)], dtype="string"),
+                "date": dates.to_numpy(),
+            }
+        )
+        codes = {
+            "a": (np.where(a % 7 == 0, n_codes, a).astype(np.uint32), n_codes + 1),
+            "b": (pd.factorize(df["b"])[0].astype(np.uint8), 3),
+        }
+        for names in (["date"], ["a", "date"], ["date", "a", "b"], ["b"]):
+            expect = int(df.duplicated(names).sum())
+            assert duplicate_count(df, names, codes) == expect, (trial, names)
+            assert duplicate_count(df, names) == expect, (trial, names)  # without codes: fingerprints for text

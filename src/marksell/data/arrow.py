@@ -11,9 +11,13 @@ the problems: messages and results are the same either way.
 
 from __future__ import annotations
 
+import functools
+import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,9 +40,18 @@ class _NotClean(Exception):
     """A rule fails or a column needs the general path."""
 
 
-def clean_frame(table: pa.Table, contract: Contract, keys: list[str], today: datetime) -> pd.DataFrame | None:
-    """The loaded frame when every column of ``table`` (already renamed to contract names) satisfies the
-    contract without repair, else ``None`` (the general path then reports or repairs)."""
+class Clean(NamedTuple):
+    """A frame that passed the contract on the fast path, with the exact codes of its text key columns
+    (column name -> (code per row, number of codes)) for the duplicate counts that follow."""
+
+    frame: pd.DataFrame
+    codes: dict
+
+
+def clean_frame(table, contract: Contract, keys: list[str], today: datetime) -> Clean | None:
+    """The loaded frame when every column of ``table`` (a ``pyarrow.Table`` or a table read on demand such as
+    :class:`marksell.data.read.ParquetColumns`, already renamed to contract names) satisfies the contract
+    without repair, else ``None`` (the general path then reports or repairs)."""
     known = {c.name: c for c in contract.columns}
     horizon = np.datetime64(pd.Timestamp(today).normalize() + timedelta(days=1), "ns")
     jobs = {}
@@ -50,17 +63,32 @@ def clean_frame(table: pa.Table, contract: Contract, keys: list[str], today: dat
             col = Column(name, "float", "", required=False, nullable=True)
         if col is not None:
             jobs[name] = col
+    coded = set(key_columns(contract, keys))  # text read as dictionary codes: exact duplicate counts, no hashing
     # Arrow kernels and numpy release the GIL: columns are checked side by side
-    raw = {name: table.column(name) for name in jobs}
+    as_codes = set()  # text columns read as dictionaries although the file stores plain text
+    if isinstance(table, pa.Table):
+        raw = {name: table.column(name) for name in jobs}
+    else:  # read on demand, inside the job: one column in memory per job, not the whole table
+        as_codes = {name for name in coded & set(jobs) if table.stored_as_text(name)}
+        raw = {name: functools.partial(table.column, name, name in as_codes) for name in jobs}
     large = table.num_rows >= _LARGE_ROWS
     del table  # each file column is freed as soon as it is converted (the caller drops its table too)
     _release_unused(large)  # the reader's decoding buffers
-    out = {}
+    out, codes = {}, {}
     with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1, 4))) as pool:
-        futures = {pool.submit(_convert, raw.pop(name), col, contract, horizon): name for name, col in jobs.items()}
+        # numbers and dates first, side by side: their conversion copies, which costs least while the frame is still
+        # small; then text one column at a time (its transient: the codes and indices of the column in hand)
+        order = sorted(jobs, key=lambda name: jobs[name].dtype == "string")
+        one_text = threading.Lock()
+        futures = {}
+        for name in order:
+            futures[pool.submit(_convert, raw.pop(name), jobs[name], contract, horizon, name in as_codes, one_text)] = name
         try:
             for f in as_completed(futures):
-                out[futures[f]] = f.result()
+                name = futures[f]
+                out[name], column_codes = f.result()
+                if column_codes is not None and name in coded:
+                    codes[name] = column_codes
                 _release_unused(large)  # the file column just converted
         except _NotClean:
             for f in futures:
@@ -68,9 +96,15 @@ def clean_frame(table: pa.Table, contract: Contract, keys: list[str], today: dat
             return None
     frame = pd.DataFrame({name: out.pop(name) for name in jobs}, copy=False)
     del futures
-    if _has_duplicate_keys(frame, contract, keys):
+    unique = [c for c in dict.fromkeys((*contract.unique, *keys)) if c in frame.columns] if contract.unique else []
+    if unique and duplicate_count(frame, unique, codes):
         return None
-    return frame
+    return Clean(frame, codes)
+
+
+def key_columns(contract: Contract, keys: list[str]) -> list[str]:
+    """The columns whose combinations the loader counts: the contract's unique columns and the series keys."""
+    return list(dict.fromkeys((*contract.unique, *keys)))
 
 
 def _release_unused(large: bool) -> None:
@@ -80,8 +114,24 @@ def _release_unused(large: bool) -> None:
         pa.default_memory_pool().release_unused()
 
 
-def _convert(arr: pa.ChunkedArray, col: Column, contract: Contract, horizon) -> pd.Series:
-    if col.dtype == "string":
+def _convert(arr, col: Column, contract: Contract, horizon, plain_text: bool = False, one_text=None):
+    """(values, exact codes of a dictionary text column or None); ``arr`` may be a reader to call first;
+    ``plain_text``: a dictionary read of a column the file stores as plain text (NA spellings apply);
+    ``one_text``: a lock held while a text column is read and converted."""
+    if col.dtype == "string" and one_text is not None:
+        with one_text:
+            return _convert(arr, col, contract, horizon, plain_text)
+    if callable(arr):
+        try:
+            arr = arr()
+        except (OSError, pa.ArrowException):
+            raise _NotClean from None  # the general path reads the file again and words the problem
+    codes = None
+    if col.dtype == "string" and pa.types.is_dictionary(arr.type):
+        handed = [arr]
+        del arr  # the only reference is handed on: each file chunk is freed once its text is made
+        values, codes = _dictionary_text(handed, plain_text)
+    elif col.dtype == "string":
         values = _text(arr)
     elif col.dtype == "datetime":
         values = _dates(arr, col, contract, horizon)
@@ -89,22 +139,14 @@ def _convert(arr: pa.ChunkedArray, col: Column, contract: Contract, horizon) -> 
         values = _numbers(arr, col)
     if not col.nullable and values.isna().any():
         raise _NotClean  # missing values in a required column: the general path words them
-    return values
+    return values, codes
 
 
 # ----------------------------------------------------------------------------- text
 
 
 def _text(arr: pa.ChunkedArray) -> pd.Series:
-    """Stripped text as pandas' ``string`` dtype; NA spellings become missing (dictionary columns keep
-    their spellings, as the general path does)."""
-    if pa.types.is_dictionary(arr.type):
-        if not pa.types.is_string(arr.type.value_type) and not pa.types.is_large_string(arr.type.value_type):
-            raise _NotClean
-        chunks = [
-            pa.DictionaryArray.from_arrays(c.indices, pc.utf8_trim_whitespace(c.dictionary)) for c in arr.chunks
-        ]  # strip the few categories, not the millions of cells
-        return pd.Series(_string_array(pa.chunked_array(chunks, arr.type).cast(pa.large_string())))
+    """Stripped text as pandas' ``string`` dtype; NA spellings become missing."""
     if pa.types.is_integer(arr.type):
         return pd.Series(_string_array(pc.cast(arr, pa.large_string())))
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type)):
@@ -122,6 +164,53 @@ def _text(arr: pa.ChunkedArray) -> pd.Series:
         if pc.any(na).as_py():
             trimmed = pc.if_else(na, pa.scalar(None, trimmed.type), trimmed)
     return pd.Series(_string_array(trimmed))
+
+
+def _dictionary_text(handed: list, plain_text: bool) -> tuple[pd.Series, tuple[np.ndarray, int]]:
+    """Text and exact codes of the dictionary column in ``handed`` (taken out of it, so that each file chunk is
+    freed once its text is made). The few distinct values of each dictionary are stripped (columns the file
+    stores as dictionaries keep their NA spellings, as the general path does; ``plain_text``: a dictionary read
+    of plain text, whose NA spellings become missing); equal texts get equal codes, missing values one code of
+    their own (pandas counts missing keys as equal)."""
+    arr = handed.pop()
+    value_type = arr.type.value_type
+    if not pa.types.is_string(value_type) and not pa.types.is_large_string(value_type):
+        raise _NotClean
+    n, chunks = len(arr), arr.chunks
+    del arr
+    cleaned = {}  # the chunks of one row group share its dictionary: each dictionary stripped once
+    for c in chunks:
+        cleaned.setdefault(_buffer_key(c.dictionary), c.dictionary)
+    for key, values in cleaned.items():
+        values = pc.utf8_trim_whitespace(values)  # the few categories, not the millions of cells
+        if plain_text and len(values):
+            na = pc.is_in(values, value_set=pa.array(NA_TOKENS, values.type))
+            values = pc.if_else(na, pa.scalar(None, values.type), values)
+        cleaned[key] = values
+    distinct = pc.drop_null(pc.unique(pa.concat_arrays(list(cleaned.values())))) if cleaned else pa.array([], pa.string())
+    n_codes = len(distinct) + 1  # the last code: missing
+    code_type = np.min_scalar_type(n_codes)
+    remaps = {
+        key: np.append(
+            pc.index_in(values, value_set=distinct).fill_null(n_codes - 1).to_numpy(zero_copy_only=False), n_codes - 1
+        ).astype(code_type)
+        for key, values in cleaned.items()
+    }  # each dictionary position -> its code; one more position for missing indices
+    codes, at, text = np.empty(n, code_type), 0, []
+    for i in range(len(chunks)):
+        c, chunks[i] = chunks[i], None
+        key = _buffer_key(c.dictionary)
+        indices = c.indices if not c.indices.null_count else c.indices.cast(pa.int64()).fill_null(len(cleaned[key]))
+        np.take(remaps[key], indices.to_numpy(zero_copy_only=False), out=codes[at : at + len(c)])
+        at += len(c)
+        text.append(pa.DictionaryArray.from_arrays(c.indices, cleaned[key]).cast(pa.large_string()))
+        del c, indices
+    return pd.Series(_string_array(pa.chunked_array(text, pa.large_string()))), (codes, n_codes)
+
+
+def _buffer_key(dictionary: pa.Array) -> tuple:
+    """Identifies a dictionary by its buffers (row groups read in several batches share one)."""
+    return (dictionary.offset, len(dictionary), *(b.address if b is not None else 0 for b in dictionary.buffers()))
 
 
 def _edges(arr: pa.ChunkedArray) -> tuple[bool, int | None] | None:
@@ -281,11 +370,72 @@ def _whole_numbers(arr: pa.ChunkedArray, col: Column) -> pd.Series:
 # ----------------------------------------------------------------------------- duplicate keys
 
 
-def _has_duplicate_keys(frame: pd.DataFrame, contract: Contract, keys: list[str]) -> bool:
-    unique = [c for c in (*contract.unique, *keys) if c in frame.columns] if contract.unique else []
-    if not unique or len(frame) < 2:
-        return False
-    return bool(repeated_rows(frame[unique]).any()) and bool(frame.duplicated(unique).any())
+def duplicate_count(frame: pd.DataFrame, names: list[str], codes: dict | None = None) -> int:
+    """Rows of ``frame`` that repeat an earlier row in the ``names`` columns (as ``frame.duplicated(names).sum()``).
+
+    Exact and without hashing when every column has integer codes: text columns with ``codes`` (from
+    :func:`clean_frame`), dates without missing values (their distance to the first date in steps of the
+    largest common step, a week for weekly data). The codes combine into one number per row (mixed radix),
+    marked a block of rows at a time in a table of seen numbers (or sorted when that table would be large);
+    otherwise fingerprints pick candidate rows and pandas counts among them."""
+    n = len(frame)
+    if n < 2:
+        return 0
+    parts = _code_parts(frame, names, codes or {})
+    n_combined = math.prod(size for _, size in parts) if parts is not None else 0  # python ints: no overflow
+    if parts is None or n_combined >= 2**62:
+        maybe = repeated_rows(frame[names])  # candidates first: hashing every key costs seconds
+        return int(frame.loc[maybe, names].duplicated().sum()) if maybe.any() else 0
+    if n_combined <= 4 * n + (1 << 16):  # a table of seen numbers no larger than half the numbers themselves
+        seen = np.zeros(n_combined, bool)
+        for lo in range(0, n, _BLOCK):  # a block at a time: no full-size temporary
+            seen[_combined(parts, lo, min(lo + _BLOCK, n))] = True
+        return n - int(np.count_nonzero(seen))
+    combined = _combined(parts, 0, n)
+    combined.sort()
+    return int(np.count_nonzero(combined[1:] == combined[:-1]))
+
+
+_BLOCK = 1 << 20
+
+
+def _code_parts(frame: pd.DataFrame, names: list[str], codes: dict) -> list | None:
+    """Per column, (codes of rows lo:hi as int64, number of codes); None when a column has no codes."""
+    parts = []
+    for name in names:
+        if name in codes:
+            values, size = codes[name]
+            parts.append((lambda lo, hi, v=values: v[lo:hi].astype(np.int64), size))
+            continue
+        part = _date_codes(frame[name])
+        if part is None:
+            return None
+        parts.append(part)
+    return parts
+
+
+def _combined(parts: list, lo: int, hi: int) -> np.ndarray:
+    combined = parts[0][0](lo, hi)
+    for block, size in parts[1:]:
+        combined *= size
+        combined += block(lo, hi)
+    return combined
+
+
+def _date_codes(s: pd.Series) -> tuple | None:
+    """Dates as 0, 1, ... steps of their largest common step after the first date (a function of the rows lo:hi,
+    and the number of steps); None for other columns, missing dates or spans beyond 2**62 ticks."""
+    if not (pd.api.types.is_datetime64_dtype(s.dtype) and getattr(s.dtype, "tz", None) is None) or s.isna().any():
+        return None
+    ticks = s.to_numpy().view(np.int64)
+    first, last = int(ticks.min()), int(ticks.max())
+    if last - first >= 2**62:  # python ints: no overflow
+        return None
+    step = 0
+    for lo in range(0, len(ticks), _BLOCK):
+        step = math.gcd(step, int(np.gcd.reduce(ticks[lo : lo + _BLOCK] - first)))
+    step = step or 1
+    return (lambda lo, hi: (ticks[lo:hi] - first) // step), (last - first) // step + 1
 
 
 def repeated_rows(frame: pd.DataFrame) -> np.ndarray:

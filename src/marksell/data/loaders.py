@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from marksell.data.arrow import clean_frame, repeated_rows
+from marksell.data.arrow import clean_frame, duplicate_count, repeated_rows
 from marksell.data.columns import check_keys, check_mapping, name_mapping, structure_problems
 from marksell.data.contracts import CONTRACTS, Column, Contract
 from marksell.data.plausible import isolated_old_dates
@@ -42,7 +42,7 @@ from marksell.data.read import (
     csv_table,
     display_path,
     file_sha256,
-    parquet_table,
+    parquet_columns,
     read_table,
 )
 from marksell.data.validate import coerce_columns, missing_problems, schema_problems
@@ -167,8 +167,8 @@ def load(
 
     fast, sha256 = _load_clean(src, contract, columns, keys, today or datetime.now())
     if fast is not None:
-        _warn_suspicious(fast, contract, keys, shown)
-        return _with_provenance(fast, kind, shown, sha256, sheet=None)
+        _warn_suspicious(fast.frame, contract, keys, shown, fast.codes)
+        return _with_provenance(fast.frame, kind, shown, sha256, sheet=None)
 
     raw, row_offset = read_table(src, contract, columns=columns, keys=keys, sheet=sheet)
     df = validate_frame(raw, kind, columns, shown=shown, keys=keys, today=today, row_offset=row_offset, stacklevel=4)
@@ -232,11 +232,12 @@ def _with_provenance(df: pd.DataFrame, kind: str, shown: str, sha256: str, sheet
 
 def _load_clean(src: Path, contract: Contract, columns: dict, keys: list[str], today: datetime):
     """The fast path for Parquet and clean UTF-8 CSV: the contract checked on the Arrow table
-    (:mod:`marksell.data.arrow`) while the file is hashed. Returns (frame, sha256); the frame is None when
-    the file needs the general path, which then reports or repairs exactly as before."""
+    (:mod:`marksell.data.arrow`) while the file is hashed; Parquet columns are read one at a time, text key
+    columns as dictionary codes. Returns (:class:`~marksell.data.arrow.Clean` frame and codes, sha256); the
+    first is None when the file needs the general path, which then reports or repairs exactly as before."""
     suffix = src.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
-        reader = parquet_table
+        reader = parquet_columns
     elif suffix in CSV_SUFFIXES or suffix == "":
         reader = csv_table
     else:
@@ -298,7 +299,8 @@ def _outsized(values: np.ndarray):
     return (n, median, size.max()) if n else None
 
 
-def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> None:
+def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str, codes: dict | None = None) -> None:
+    """Warn about legal but suspicious data; ``codes``: exact codes of text key columns (fast path)."""
     known = {c.name: c for c in contract.columns}
     for name in df.columns:
         col = known.get(name)
@@ -339,8 +341,7 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str) -> 
         if n:
             warnings.warn(f"{shown}: {n} exact duplicate row(s); kept as separate orders", DataQualityWarning, stacklevel=4)
     if contract.kind == "sales_history" and len(df):
-        maybe = repeated_rows(df[["date", *keys]])  # candidates first: hashing every key costs seconds
-        n = int(df.loc[maybe, ["date", *keys]].duplicated().sum()) if maybe.any() else 0
+        n = duplicate_count(df, ["date", *keys], codes)
         if n:
             warnings.warn(
                 f"{shown}: {n} duplicated date(s) within a series; the forecast aggregates or refuses "

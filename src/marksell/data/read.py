@@ -430,6 +430,59 @@ def parquet_table(path: Path, contract: Contract, columns: dict, keys: list[str]
     return table, [n.strip() for n in schema_names]
 
 
+class ParquetColumns:
+    """The columns of a Parquet file the loader needs, each read only when asked for (the fast path converts
+    and frees one column before the next is read, so the whole Arrow table never sits beside the frame).
+
+    Offers what the fast path uses of a ``pyarrow.Table``: ``column_names``, ``num_rows``,
+    ``rename_columns`` and ``column``; ``column(name, dictionary=True)`` reads a text column as dictionary
+    indices and its distinct values (what the file stores for repeated codes: no per-row strings to hash)."""
+
+    def __init__(self, path: Path, names: list[str], schema, metadata):
+        self.path, self._file_names, self._schema, self._metadata = path, list(names), schema, metadata
+        self.column_names = list(names)
+        self.num_rows = metadata.num_rows
+
+    def rename_columns(self, names: list[str]) -> ParquetColumns:
+        renamed = ParquetColumns(self.path, self._file_names, self._schema, self._metadata)
+        renamed.column_names = list(names)
+        return renamed
+
+    def stored_as_text(self, name: str) -> bool:
+        """Whether the file stores the column as plain text (not as an Arrow dictionary)."""
+        import pyarrow as pa
+
+        kind = self._schema.field(self._file_names[self.column_names.index(name)]).type
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+    def column(self, name: str, dictionary: bool = False):
+        """One column as a chunked array (one chunk per row group); an error of the reader propagates."""
+        import pyarrow.parquet as pq
+
+        raw = self._file_names[self.column_names.index(name)]
+        as_dictionary = dictionary and self.stored_as_text(name)
+        # read_table, as the general path: batches of the dataset reader (a chunk per batch, not one per column)
+        return pq.read_table(self.path, columns=[raw], read_dictionary=[raw] if as_dictionary else None).column(0)
+
+
+def parquet_columns(path: Path, contract: Contract, columns: dict, keys: list[str]):
+    """As :func:`parquet_table`, with the columns read on demand (:class:`ParquetColumns`); None when the file's
+    column names repeat (the general path then reads and words it)."""
+    import pyarrow.parquet as pq
+
+    try:
+        with pq.ParquetFile(path) as f:
+            metadata, schema = f.metadata, f.schema_arrow
+        schema_names = [str(n) for n in schema.names if not str(n).startswith("__index_level_")]
+        wanted = _wanted([n.strip() for n in schema_names], contract, keys, columns)
+        wanted_raw = [n for n in schema_names if n.strip() in wanted]
+    except Exception as exc:  # corrupt or truncated file
+        raise _unreadable_parquet(path, contract, exc) from None
+    if len(set(schema.names)) != len(schema.names):
+        return None
+    return ParquetColumns(path, wanted_raw, schema, metadata), [n.strip() for n in schema_names]
+
+
 def _read_parquet(path: Path, contract: Contract, columns: dict, keys: list[str]) -> pd.DataFrame:
     table, file_columns = parquet_table(path, contract, columns, keys)
     try:
