@@ -46,6 +46,31 @@ def select_inputs(
 ) -> Inputs:
     """The experiment's rows and the parameters that apply; see the module docstring."""
     notes: list[str] = []
+    frame, chosen = _one_experiment(frame, experiment, source, notes)
+    kept = _present_metrics(frame, metrics, source, notes)
+    names = list(kept)
+    primary = primary_metric
+    if primary and primary not in kept and names:
+        notes.append(f"Primary metric {primary!r} is not in the data; the first metric, {names[0]!r}, decides.")
+        primary = names[0]
+    guard = {m: t for m, t in (guardrails or {}).items() if m in kept}
+    if len(guard) < len(guardrails or {}):
+        notes.append(f"Guardrails not among the metrics, skipped: {', '.join(m for m in (guardrails or {}) if m not in guard)}.")
+    cov = {m: c for m, c in (covariates or {}).items() if m in kept and c in frame.columns}
+    if len(cov) < len(covariates or {}):
+        notes.append(
+            f"CUPED covariates not in the data, skipped: "
+            f"{', '.join(f'{m} <- {c}' for m, c in (covariates or {}).items() if (m, c) not in cov.items())}."
+        )
+    segs = [s for s in (segments or []) if s in frame.columns]
+    if len(segs) < len(segments or []):
+        notes.append(f"Segment columns not in the data, skipped: {', '.join(s for s in segments if s not in segs)}.")
+    return Inputs(frame, kept, primary, guard, cov, segs, chosen, notes)
+
+
+def _one_experiment(frame: pd.DataFrame, experiment: str, source: str, notes: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """The rows of the chosen experiment (``experiment``, else the file's first, with a note when there are several)
+    without the ``experiment`` column, and its name (None when the file has no such column: all rows)."""
     chosen = None
     if "experiment" in frame.columns:
         names = list(dict.fromkeys(frame["experiment"].dropna().astype(str)))
@@ -74,6 +99,12 @@ def select_inputs(
         frame = frame[frame["experiment"].astype(str) == chosen].drop(columns="experiment").reset_index(drop=True)
     elif experiment:
         notes.append(f"No 'experiment' column: the whole file is one experiment (`experiment` = {experiment!r} ignored).")
+    return frame, chosen
+
+
+def _present_metrics(frame: pd.DataFrame, metrics, source: str, notes: list[str]) -> dict:
+    """``{metric: kind}`` for the named metrics whose columns (or summary rows) the data has; the others are a
+    note, and none at all is an error naming the columns the data has."""
     if is_aggregate(frame):
         present = set(frame["metric"].astype(str))
     else:
@@ -96,24 +127,7 @@ def select_inputs(
         )
     if len(kept) < len(items):
         notes.append(f"Metrics not in the data, skipped: {', '.join(m for m in items if m not in kept)}.")
-    names = list(kept)
-    primary = primary_metric
-    if primary and primary not in kept and names:
-        notes.append(f"Primary metric {primary!r} is not in the data; the first metric, {names[0]!r}, decides.")
-        primary = names[0]
-    guard = {m: t for m, t in (guardrails or {}).items() if m in kept}
-    if len(guard) < len(guardrails or {}):
-        notes.append(f"Guardrails not among the metrics, skipped: {', '.join(m for m in (guardrails or {}) if m not in guard)}.")
-    cov = {m: c for m, c in (covariates or {}).items() if m in kept and c in frame.columns}
-    if len(cov) < len(covariates or {}):
-        notes.append(
-            f"CUPED covariates not in the data, skipped: "
-            f"{', '.join(f'{m} <- {c}' for m, c in (covariates or {}).items() if (m, c) not in cov.items())}."
-        )
-    segs = [s for s in (segments or []) if s in frame.columns]
-    if len(segs) < len(segments or []):
-        notes.append(f"Segment columns not in the data, skipped: {', '.join(s for s in segments if s not in segs)}.")
-    return Inputs(frame, kept, primary, guard, cov, segs, chosen, notes)
+    return kept
 
 
 def _range_problems(given: dict) -> list[str]:
