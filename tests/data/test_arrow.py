@@ -410,9 +410,12 @@ def test_clean_csv_files_take_the_fast_path(tmp_path):
     assert fast >= 15, fast
 
 
-def test_outsized_values_as_with_the_median_of_every_size():
+@pytest.mark.parametrize("block", [1 << 20, 7])
+def test_outsized_values_as_with_the_median_of_every_size(block, monkeypatch):
     """The median is skipped only when no value can be a million times it: counts, median and largest agree
-    with the direct computation on spreads just under and over the ratio, with zeros, NaN and infinities."""
+    with the direct computation on spreads just under and over the ratio, with zeros, NaN and infinities
+    (also when the smallest and largest sizes are found over several blocks of rows)."""
+    monkeypatch.setattr(loaders, "_BLOCK", block)
     rng = np.random.default_rng(11)
     for spread in (1e5, 9.9e5, 1e6, 1.01e6, 1e7, 1e9):
         for _ in range(30):

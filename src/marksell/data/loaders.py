@@ -50,6 +50,7 @@ from marksell.errors import DataContractError, DataQualityWarning
 from marksell.paths import resolve_input
 
 _MAGNITUDE_RATIO = 1e6  # a value this many times the median size is flagged
+_BLOCK = 1 << 20  # rows per block of the checks that need no full-size temporaries
 
 
 # ----------------------------------------------------------------------------- public API
@@ -286,14 +287,19 @@ def _outsized(values: np.ndarray):
     """(count, median size, largest size) of the values over ``_MAGNITUDE_RATIO`` times the median size
     (sizes: absolute values, zeros and non-finite values left out), or None when there are none. The median
     (a partial sort, the costly step on millions of rows) is computed only when the largest size exceeds the
-    ratio times the smallest; otherwise no value can exceed the ratio times the median."""
+    ratio times the smallest; otherwise no value can exceed the ratio times the median. Count, smallest and
+    largest are taken a block at a time (no full-size temporaries: the usual case ends there)."""
+    count, smallest, largest = 0, np.inf, 0.0
+    for at in range(0, len(values), _BLOCK):
+        size = np.abs(values[at : at + _BLOCK])
+        ok = np.isfinite(size) & (size != 0)
+        count += int(np.count_nonzero(ok))
+        smallest = min(smallest, float(size.min(where=ok, initial=np.inf)))
+        largest = max(largest, float(size.max(where=ok, initial=0.0)))
+    if count < 3 or not largest > _MAGNITUDE_RATIO * smallest:
+        return None
     size = np.abs(values)
-    ok = np.isfinite(size) & (size != 0)
-    if int(np.count_nonzero(ok)) < 3:
-        return None
-    if not size.max(where=ok, initial=0.0) > _MAGNITUDE_RATIO * size.min(where=ok, initial=np.inf):
-        return None
-    size = size[ok]
+    size = size[np.isfinite(size) & (size != 0)]
     median = float(np.median(size))
     n = int((size > _MAGNITUDE_RATIO * median).sum())
     return (n, median, size.max()) if n else None
@@ -306,11 +312,11 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str, cod
         col = known.get(name)
         if col is None and contract.extra_numeric and name not in keys:
             col = Column(name, "float", "")
-        if col is None or not pd.api.types.is_numeric_dtype(df[name].dtype):
+        if col is None or not pd.api.types.is_numeric_dtype(df[name].dtype) or not (col.warn_negative or col.dtype == "float"):
             continue
-        values = df[name].to_numpy(dtype="float64", na_value=np.nan)
+        values = df[name].to_numpy(dtype="float64", na_value=np.nan)  # float columns: no copy
         if col.warn_negative:
-            n = int((values < 0).sum())
+            n = sum(int(np.count_nonzero(values[at : at + _BLOCK] < 0)) for at in range(0, len(values), _BLOCK))
             if n:
                 warnings.warn(
                     f"{shown}: {n} row(s) with negative '{col.name}' (treated as returns/credits)",
@@ -327,6 +333,7 @@ def _warn_suspicious(df: pd.DataFrame, contract: Contract, keys, shown: str, cod
                 DataQualityWarning,
                 stacklevel=4,
             )
+        del values
     if contract.date_column in df.columns:
         old = isolated_old_dates(df[contract.date_column])
         if old is not None:
