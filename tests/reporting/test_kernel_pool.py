@@ -15,7 +15,7 @@ PARAMS = """mode: str = "ok"  # ok, set, fail, sleep, die
 artifacts_dir: str = ""  # set by the runner"""
 
 BODY = """import os, sys, time
-warm = "marksell.data" in sys.modules
+warm = "marksell.data" in sys.modules and "matplotlib.pyplot" in sys.modules
 import pandas as pd
 from marksell.reporting.artifacts import Artifacts
 names = sorted(k for k in globals() if not k.startswith("_") and k not in ("In", "Out", "exit", "quit", "get_ipython", "warm"))

@@ -1,17 +1,20 @@
-"""Kernel launcher with the scientific stack imported before the kernel starts (``python -m`` this module).
+"""Kernel launcher with the stack every notebook imports loaded before the kernel starts (``python -m`` this).
 
-It does what ``ipykernel_launcher`` does, after importing what the notebooks import (numpy, pandas, SciPy,
-statsmodels, matplotlib, marksell.data with pandera and pyarrow, marksell's analysis packages, the reporting
-helpers). Not pyplot, whose backend the kernel sets up, and not scikit-learn: it loads the OpenMP runtime, which
-the analyses load lazily inside their ``threadpool_limits(1)`` blocks, so a block that found it already loaded
-would limit it where a cold kernel does not (KMeans inertia then differed in its last digits on a machine with
-several cores). SciPy's and numpy's BLAS libraries are loaded by every analysis package's own import, so they are
-loaded before any such block in a cold kernel too. The imports land in ``sys.modules`` only, never in the
-notebook's namespace, so a notebook's ``import pandas as pd`` is instant and its outputs are the same as in a
-cold kernel (tests/reporting/test_kernel_pool.py compares the sample notebooks' files). The warning filters the
-libraries install on import are in place from the start, as after a notebook's first import cell. Started ahead
-of time by :class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead
-of delaying the next.
+It does what ``ipykernel_launcher`` does, after importing what the notebooks' import cells all load (numpy,
+pandas, SciPy's optimize/special/stats, matplotlib, marksell.data with pandera and pyarrow, the reporting
+helpers), then, once the kernel's shell exists (an IPython extension, :func:`load_ipython_extension`), pyplot
+and marksell.plots, whose inline backend hooks into that shell as on a notebook's own import. Not what only some
+notebooks use (statsmodels, the analysis packages): with two processes on two cores every second of CPU counts,
+and a kernel would import them for nothing. Not scikit-learn: it loads the OpenMP runtime, which the analyses load
+lazily inside their ``threadpool_limits(1)`` blocks, so a block that found it already loaded would limit it where
+a cold kernel does not (KMeans inertia then differed in its last digits on a machine with several cores); SciPy's
+and numpy's BLAS libraries are loaded by every analysis package's own import, before any such block, in a cold
+kernel too. The imports land in ``sys.modules`` only, never in the notebook's namespace, so a notebook's
+``import pandas as pd`` is instant and its outputs are the same as in a cold kernel (tests/reporting/
+test_kernel_pool.py compares the sample notebooks' files). The warning filters the libraries install on import
+are in place from the start, as after a notebook's first import cell. Started ahead of time by
+:class:`marksell.reporting.kernel.KernelPool`, the import cost overlaps the previous notebook instead of delaying
+the next.
 """
 
 from __future__ import annotations
@@ -24,22 +27,24 @@ from pathlib import Path
 MODULES = (
     "numpy",
     "pandas",
+    "scipy.optimize",
+    "scipy.special",
     "scipy.stats",
-    "statsmodels.api",
     "matplotlib",
     "marksell.data",
     "marksell.reporting.tables",
     "marksell.reporting.artifacts",
     "marksell.reporting.display",
-    "marksell.audit",
-    "marksell.kpi",
-    "marksell.segmentation",
-    "marksell.pricing",
-    "marksell.forecasting",
-    "marksell.mmm",
-    "marksell.experiments",
-    "marksell.prioritisation",
 )
+
+
+#: Imported once the kernel's shell exists: the inline backend registers itself with it.
+WITH_SHELL = ("matplotlib.pyplot", "marksell.plots")
+
+
+def load_ipython_extension(ipython) -> None:
+    """Import :data:`WITH_SHELL` (the kernel loads this module as an extension, after creating its shell)."""
+    import_stack(WITH_SHELL)
 
 
 def import_stack(modules=MODULES) -> list[str]:
@@ -56,12 +61,14 @@ def import_stack(modules=MODULES) -> list[str]:
 
 def main() -> None:
     """Import the stack without the working folder on the path (as ipykernel_launcher loads ipykernel), put
-    the path back as it was, then run ipykernel_launcher itself, so the kernel is set up exactly as usual."""
+    the path back as it was, then run ipykernel_launcher itself, so the kernel is set up exactly as usual (with
+    this module as an extension: :func:`load_ipython_extension`)."""
     cwd_first = sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()
     first = sys.path.pop(0) if cwd_first else None
     import_stack()
     if first is not None:
         sys.path.insert(0, first)
+    sys.argv.append("--ext=marksell.reporting.warm_kernel")
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
 
