@@ -542,3 +542,23 @@ def test_duplicate_count_matches_pandas():
             expect = int(df.duplicated(names).sum())
             assert duplicate_count(df, names, codes) == expect, (trial, names)
             assert duplicate_count(df, names) == expect, (trial, names)  # without codes: fingerprints for text
+
+
+@pytest.mark.parametrize("cores", [1, 8])
+def test_csv_fast_path_same_with_and_without_reader_threads(cores, tmp_path, monkeypatch):
+    """pyarrow's CSV reader runs threaded only with cores to spare, and splits lines without the quoted-newline
+    handling when the file has no quote: the outcome matches the general path either way (files with and without
+    quotes, LF and CRLF line ends)."""
+    from marksell.data import read
+
+    monkeypatch.setattr(read.os, "cpu_count", lambda: cores)
+    rng = np.random.default_rng(cores)
+    for end, quote in (("\n", False), ("\r\n", False), ("\n", True), ("\r\n", True)):
+        rows = ["order_id,customer_id,order_date,revenue,quantity,channel"]
+        for i in range(3000):
+            name = f'"C{i % 97}, Ltd"' if quote and i % 11 == 0 else f"C{i % 97}"
+            rows.append(f"O{i},{name},2024-0{1 + i % 9}-1{i % 10},{rng.uniform(1, 99):.2f},{1 + i % 4},search")
+        path = tmp_path / f"t_{len(end)}_{quote}.csv"
+        path.write_bytes((end.join(rows) + end).encode("utf-8"))
+        assert _takes_fast_path("transactions", path, {})
+        _assert_same(*_both("transactions", path, monkeypatch))
