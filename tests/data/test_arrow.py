@@ -562,3 +562,20 @@ def test_csv_fast_path_same_with_and_without_reader_threads(cores, tmp_path, mon
         path.write_bytes((end.join(rows) + end).encode("utf-8"))
         assert _takes_fast_path("transactions", path, {})
         _assert_same(*_both("transactions", path, monkeypatch))
+
+
+def test_a_column_the_fast_path_cannot_read_goes_to_the_general_path(tmp_path, monkeypatch):
+    """A reader error while a column is read on demand is not raised from the fast path: the general path reads
+    the file again and gives its frame (or its worded error)."""
+    from marksell.data import read
+
+    path = tmp_path / "panel.parquet"
+    _panel().to_parquet(path, index=False)
+    general = _outcome("price_panel", path)
+
+    def broken(self, name, dictionary=False):
+        raise ValueError(f"cannot read {name}")
+
+    monkeypatch.setattr(read.ParquetColumns, "column", broken)
+    assert not _takes_fast_path("price_panel", path, {})
+    _assert_same(_outcome("price_panel", path), general)

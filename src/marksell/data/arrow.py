@@ -124,8 +124,8 @@ def _convert(arr, col: Column, contract: Contract, horizon, plain_text: bool = F
     if callable(arr):
         try:
             arr = arr()
-        except (OSError, pa.ArrowException):
-            raise _NotClean from None  # the general path reads the file again and words the problem
+        except Exception:  # any reader error (as parquet_table's): the general path reads again and words it
+            raise _NotClean from None
     codes = None
     if col.dtype == "string" and pa.types.is_dictionary(arr.type):
         handed = [arr]
