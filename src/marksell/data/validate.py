@@ -69,91 +69,113 @@ def coerce_columns(df: pd.DataFrame, contract: Contract, keys: list[str], row_of
         col = known.get(name)
         s = df[name]
         if col is None:
-            if name in keys:
-                out[name] = _to_string(s)
-            elif contract.extra_numeric:
-                num, bad = _to_number(s)
-                if bad.any() and bad.sum() == s.notna().sum() and contract.kind != "opportunities":
-                    out[name] = _to_string(s)  # a text column (e.g. a label): keep it as text
-                    continue
-                problems += _number_problems(
-                    name, s, bad, num, row_offset, "remove text such as units or thousands separators from the column, or drop it"
-                )
-                out[name] = num
-            continue
-        if col.dtype == "string":
-            out[name] = _to_string(s)
+            coerced, found = _coerce_extra(name, s, contract, keys, row_offset)
+        elif col.dtype == "string":
+            coerced, found = _to_string(s), []
         elif col.dtype == "datetime":
-            parsed, bad, outside = _to_datetime(s)
-            if bad.any():
-                problems.append(
-                    problem(
-                        name,
-                        "dates as YYYY-MM-DD",
-                        f"{int(bad.sum())} value(s) that are not dates in that format",
-                        _examples(s[bad], s.index[bad], row_offset),
-                        fix="write the dates as YYYY-MM-DD (ISO 8601), one format for the whole column",
-                    )
-                )
-            if outside.any():
-                problems.append(
-                    problem(
-                        name,
-                        f"dates from {_MIN_DATE.date()} on",
-                        f"{int(outside.sum())} date(s) outside that range",
-                        _examples(s[outside], s.index[outside], row_offset),
-                        fix=f"check '{name}' for mistyped years",
-                    )
-                )
-            if contract.date_freq == "MS" and name == contract.date_column:
-                off = parsed.notna() & (parsed.dt.day != 1)
-                if off.any():
-                    parsed = parsed.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
-                    notes.append(
-                        f"{int(off.sum())} date(s) in '{name}' were not the first of the month "
-                        f"(e.g. row {int(s.index[off][0]) + row_offset}: {_fmt_value(s[off].iloc[0])}); "
-                        "moved to the month start"
-                    )
-            out[name] = parsed
+            coerced, found = _coerce_dates(name, s, contract, row_offset, notes)
         else:
-            num, bad = _to_number(s)
-            problems += _number_problems(
-                name, s, bad, num, row_offset, "remove text such as currency signs, units or thousands separators"
-            )
-            num = num.mask(np.isinf(num.to_numpy()))
-            if col.dtype in ("int", "flag"):
-                frac = num.notna() & (num != np.round(num))
-                huge = num.abs() > _MAX_EXACT_INT
-                if frac.any():
-                    problems.append(
-                        problem(
-                            name,
-                            "whole numbers",
-                            f"{int(frac.sum())} fractional value(s)",
-                            _examples(s[frac], s.index[frac], row_offset),
-                            fix="round the counts or check the column mapping",
-                        )
-                    )
-                if huge.any():
-                    problems.append(
-                        problem(
-                            name,
-                            f"whole numbers below {_MAX_EXACT_INT:.0e}",
-                            f"{int(huge.sum())} larger value(s)",
-                            _examples(s[huge], s.index[huge], row_offset),
-                            fix="check the column mapping or the units of the counts",
-                        )
-                    )
-                not_flag = col.dtype == "flag" and bool((num.notna() & ~num.isin([0, 1])).any())
-                if frac.any() or huge.any() or not_flag:
-                    out[name] = num  # reported by the checks; stays float
-                elif col.dtype == "flag":
-                    out[name] = num.astype("Int8") if num.isna().any() else num.astype("int8")
-                else:
-                    out[name] = num.astype("Int64") if num.isna().any() else num.astype("int64")
-            else:
-                out[name] = num
+            coerced, found = _coerce_numbers(name, s, col.dtype, row_offset)
+        problems += found
+        if coerced is not None:
+            out[name] = coerced
     return out, problems
+
+
+def _coerce_extra(name: str, s: pd.Series, contract: Contract, keys: list[str], row_offset: int):
+    """A column outside the contract: text for keys, numbers where the contract takes extra numeric columns (a column
+    of text only stays text, e.g. a label), otherwise dropped (``None``)."""
+    if name in keys:
+        return _to_string(s), []
+    if not contract.extra_numeric:
+        return None, []
+    num, bad = _to_number(s)
+    if bad.any() and bad.sum() == s.notna().sum() and contract.kind != "opportunities":
+        return _to_string(s), []
+    fix = "remove text such as units or thousands separators from the column, or drop it"
+    return num, _number_problems(name, s, bad, num, row_offset, fix)
+
+
+def _coerce_dates(name: str, s: pd.Series, contract: Contract, row_offset: int, notes: list[str]):
+    """Dates as YYYY-MM-DD within the representable range; monthly contracts move dates to the month start (noted)."""
+    problems = []
+    parsed, bad, outside = _to_datetime(s)
+    if bad.any():
+        problems.append(
+            problem(
+                name,
+                "dates as YYYY-MM-DD",
+                f"{int(bad.sum())} value(s) that are not dates in that format",
+                _examples(s[bad], s.index[bad], row_offset),
+                fix="write the dates as YYYY-MM-DD (ISO 8601), one format for the whole column",
+            )
+        )
+    if outside.any():
+        problems.append(
+            problem(
+                name,
+                f"dates from {_MIN_DATE.date()} on",
+                f"{int(outside.sum())} date(s) outside that range",
+                _examples(s[outside], s.index[outside], row_offset),
+                fix=f"check '{name}' for mistyped years",
+            )
+        )
+    if contract.date_freq == "MS" and name == contract.date_column:
+        off = parsed.notna() & (parsed.dt.day != 1)
+        if off.any():
+            parsed = parsed.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+            notes.append(
+                f"{int(off.sum())} date(s) in '{name}' were not the first of the month "
+                f"(e.g. row {int(s.index[off][0]) + row_offset}: {_fmt_value(s[off].iloc[0])}); "
+                "moved to the month start"
+            )
+    return parsed, problems
+
+
+def _coerce_numbers(name: str, s: pd.Series, dtype: str, row_offset: int):
+    """Numbers (infinities become NA); counts and flags become integer columns when every value is a whole number
+    in range (and 0/1 for flags), otherwise they stay float and the checks report them."""
+    num, bad = _to_number(s)
+    fix = "remove text such as currency signs, units or thousands separators"
+    problems = _number_problems(name, s, bad, num, row_offset, fix)
+    num = num.mask(np.isinf(num.to_numpy()))
+    if dtype not in ("int", "flag"):
+        return num, problems
+    whole = _whole_number_problems(name, s, num, row_offset)
+    not_flag = dtype == "flag" and bool((num.notna() & ~num.isin([0, 1])).any())
+    if whole or not_flag:
+        return num, problems + whole  # reported by the checks; stays float
+    if dtype == "flag":
+        return (num.astype("Int8") if num.isna().any() else num.astype("int8")), problems
+    return (num.astype("Int64") if num.isna().any() else num.astype("int64")), problems
+
+
+def _whole_number_problems(name: str, s: pd.Series, num: pd.Series, row_offset: int) -> list[dict]:
+    """Fractional values and values too large to be exact as floats, in a count or flag column."""
+    problems = []
+    frac = num.notna() & (num != np.round(num))
+    huge = num.abs() > _MAX_EXACT_INT
+    if frac.any():
+        problems.append(
+            problem(
+                name,
+                "whole numbers",
+                f"{int(frac.sum())} fractional value(s)",
+                _examples(s[frac], s.index[frac], row_offset),
+                fix="round the counts or check the column mapping",
+            )
+        )
+    if huge.any():
+        problems.append(
+            problem(
+                name,
+                f"whole numbers below {_MAX_EXACT_INT:.0e}",
+                f"{int(huge.sum())} larger value(s)",
+                _examples(s[huge], s.index[huge], row_offset),
+                fix="check the column mapping or the units of the counts",
+            )
+        )
+    return problems
 
 
 def _to_string(s: pd.Series) -> pd.Series:
