@@ -140,6 +140,23 @@ def test_the_stages_compose_into_run_forecast(staged):
     assert summary["coherence_max_abs_error"] is None and "driver_effects" not in summary
 
 
+def test_summary_is_what_summary_json_and_the_brief_read(staged):
+    """``forecasting.summary(run)`` is the dict the notebook writes to summary.json: JSON-ready, a copy (writing it
+    cannot change the run), and enough for the executive summary."""
+    import json
+
+    from marksell.forecasting import brief, summary
+
+    df = staged[0]
+    run = run_forecast(df, keys=["region"], horizon=3, n_origins=3, models=["naive"], interval_levels=(80,))
+    out = summary(run)
+    assert json.loads(json.dumps(out)) == out
+    assert out["n_series"] == 3 and out["horizon"] == 3
+    out["n_series"] = 0
+    assert run.summary["n_series"] == 3
+    assert brief.brief(summary(run)).answer[0] == "3 series forecast 3 month(s) ahead."
+
+
 def test_a_season_longer_than_the_history_is_refused_before_the_fit():
     """The issue's opaque `KeyError: ['mint_shrink']` came from season lengths the data cannot hold."""
     with pytest.raises(ParameterError) as err:

@@ -83,6 +83,7 @@ from marksell.forecasting.summary import (
     reconciliation_mase,
     seasonal_indices,
     series_to_chart,
+    summary,
     upper_series,
 )
 
@@ -96,6 +97,7 @@ __all__ = [
     "fit_keys",
     "load_inputs",
     "series_to_chart",
+    "summary",
     "upper_series",
     "ALL_MODELS",
     "BASELINES",

@@ -31,6 +31,13 @@ def seasonal_indices(history: pd.DataFrame, m: int, value_col: str = "value", se
     return pd.DataFrame(rows, index=np.arange(1, m + 1)).T
 
 
+def summary(run: ForecastRun) -> dict:
+    """What ``summary.json`` holds, as every analysis's ``summary`` gives it: the run's figures (series, horizon,
+    chosen models, backtest errors, reconciliation, driver effects, CPU time), written by ``run_forecast``'s last
+    stage so the notebook, the brief and the index read one dict."""
+    return dict(run.summary)
+
+
 def headline(run: ForecastRun) -> str:
     """A few sentences (markdown) a manager can act on: skill, trust in intervals, coherence."""
     s = run.summary
