@@ -226,3 +226,44 @@ def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one
     a, b = _files(cold.folder), _files(warm.folder)
     assert sorted(a) == sorted(b)
     assert [k for k in a if a[k] != b[k]] == [], "summary.json, every CSV and every output identical"
+
+
+def test_closing_a_kernel_after_an_interrupt_prints_no_task_traceback():
+    """Ctrl-C leaves the notebook client's cell task pending on the loop; the kernel's shutdown runs that loop
+    again. Without care the task wakes to a dead kernel and Python prints "Task exception was never retrieved"
+    with a DeadKernelError traceback (seen in a CI run of test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing)."""
+    import asyncio
+    import contextlib
+    import gc
+    from types import SimpleNamespace
+
+    from jupyter_core.utils import ensure_event_loop
+
+    from marksell.reporting.kernel import Kernel
+
+    loop = ensure_event_loop()
+    reported = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context["message"]))
+    shut = []
+
+    async def cell():
+        await asyncio.sleep(0)
+        raise RuntimeError("Kernel died")
+
+    async def shutdown_kernel(now=False):
+        await asyncio.sleep(0.01)
+        shut.append(now)
+
+    try:
+        task = loop.create_task(cell())  # what the interrupt leaves behind
+        kernel = Kernel.__new__(Kernel)
+        kernel.manager = SimpleNamespace(has_kernel=True, shutdown_kernel=shutdown_kernel)
+        kernel._folder = contextlib.ExitStack()
+        kernel.close()
+        assert shut == [True] and task.cancelled()
+        del task
+        gc.collect()
+        assert reported == []
+    finally:
+        loop.set_exception_handler(previous)

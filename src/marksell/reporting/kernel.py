@@ -9,13 +9,14 @@ next one starting while the current notebook runs."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_event_loop, run_sync
 from traitlets import Bool, Unicode
 
 from marksell.reporting import staging
@@ -110,10 +111,28 @@ class Kernel:
     def close(self) -> None:
         """Stop the kernel if still running (the notebook client normally has) and remove its folder."""
         try:
+            settle_interrupted_tasks()
             if self.manager.has_kernel:
                 run_sync(self.manager.shutdown_kernel)(now=True)
         finally:
             self._folder.close()
+
+
+def settle_interrupted_tasks() -> None:
+    """Cancel what an interrupt left pending on this thread's event loop (the notebook client's cell execution).
+
+    Ctrl-C (or SIGTERM in a batch worker) stops the loop mid-cell and leaves that task pending; the shutdown that
+    follows runs the same loop, the task wakes to a dead kernel and Python prints "Task exception was never
+    retrieved" with a DeadKernelError traceback on the user's terminal. Cancelled and awaited here, it ends quietly.
+    """
+    loop = ensure_event_loop()
+    if loop.is_running():
+        return
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 class KernelPool:
