@@ -18,7 +18,9 @@ Config file (``reports.yaml``)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import json
 import shutil
 import signal
 import sys
@@ -134,7 +136,8 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
         if scheduler:
             _run_on_dask(specs, scheduler, reports, done)
         elif jobs > 1 and n > 1:
-            _run_in_processes(specs, min(jobs, n), done)
+            specs = share_cores(specs, min(jobs, n), out)
+            _run_in_processes(longest_first(specs, reports), min(jobs, n), done)
         else:
             _run_in_turn(specs, done)
     except BaseException:
@@ -152,6 +155,58 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
         flush=True,
     )
     return results
+
+
+def share_cores(specs: list[runner.RunSpec], jobs: int, out) -> list[runner.RunSpec]:
+    """The specs with each run's own worker processes (``n_jobs``, given or the notebook's default) capped at
+    its share of the cores when ``jobs`` runs go at once: more processes than cores only queue and each costs
+    its start (the forecast's two loky workers import their stack: ~7 s of CPU). Results do not depend on
+    ``n_jobs``; a note says when it was capped."""
+    share = max(1, limits.machine_cores() // jobs)
+    shared = []
+    for i, s in enumerate(specs, 1):
+        declared = {p.name: p.default for p in runner.prepare(s).declared}
+        wanted = s.parameters.get("n_jobs", declared.get("n_jobs"))
+        if "n_jobs" in declared and isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > share:
+            s = dataclasses.replace(s, parameters={**s.parameters, "n_jobs": share})
+            print(
+                f"marksell: note: run {i} ({s.notebook}): n_jobs {wanted} capped at {share} "
+                f"({jobs} runs at once on this machine's {limits.machine_cores()} cores)",
+                file=out,
+                flush=True,
+            )
+        shared.append(s)
+    return shared
+
+
+def recorded_durations(reports: Path) -> dict[str, float]:
+    """Seconds the latest recorded run of each notebook took (ok or warning), from the reports folder's
+    ``index.json``; empty when there is none or it cannot be read (the order of a batch is all it sets)."""
+    try:
+        records = json.loads((reports / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    durations: dict[str, float] = {}
+    for rec in records if isinstance(records, list) else []:  # newest first
+        if not isinstance(rec, dict) or rec.get("status") not in ("ok", "warning"):
+            continue
+        name, seconds = rec.get("notebook"), rec.get("duration_s")
+        if isinstance(name, str) and isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            durations.setdefault(name, float(seconds))
+    return durations
+
+
+def longest_first(specs: list[runner.RunSpec], reports: Path) -> list[runner.RunSpec]:
+    """The order in which parallel workers take the runs: the longest expected first, so the batch does not
+    end with one long run alone on a core while the others idle. Expected: the latest recorded run of the same
+    notebook (:func:`recorded_durations`); runs never recorded go first (they may be the long ones), in the
+    given order, as do runs of the same duration."""
+    durations = recorded_durations(reports)
+
+    def expected(s: runner.RunSpec) -> float:
+        return durations.get(runner.notebook_name(runner.resolve_notebook(s.notebook)), float("inf"))
+
+    return sorted(specs, key=expected, reverse=True)
 
 
 def _run_in_turn(specs: list[runner.RunSpec], done) -> None:
