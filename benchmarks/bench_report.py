@@ -4,13 +4,14 @@ Breakdown per notebook: environment check (import of the stack in a fresh interp
 and teardown (papermill on a one-cell notebook), computation (execution minus that overhead) and HTML export.
 The fixed overhead per notebook in a batch (kernel start, imports, recording, rendering, index): a batch of
 notebooks that import what the analyses import and then compute for a fixed time, minus that time; marksell's
-batch (a fresh kernel per notebook from a pool that starts the next one during the current run, stack
-imported) against the reference of a kernel started by each run, in the same run; wall time, and CPU time of
+batch (a fresh kernel per notebook, forked from a server with the stack imported, the next one started during
+the current run) against the reference of a kernel started by each run, in the same run; wall time, and CPU time of
 this process and its children less the busy loop's own CPU (steadier on a shared machine). Then the speed-up of
-``--jobs 2`` over ``--jobs 1`` for the sample batch (every notebook, with the CPU both used) and for a batch of 12
-parameterised runs. First, the CPU of a ``marksell`` command's imports in a fresh interpreter, against the same
-with rfc3987_syntax's IRI grammars imported (as before marksell deferred them). The load average at the start
-and end is printed with the last row.
+``--jobs 2`` over ``--jobs 1`` for the sample batch (every notebook, with the CPU both used; both file into one
+reports folder, so ``--jobs 2`` orders its runs by the times ``--jobs 1`` recorded, as a user's next batch does)
+and for a batch of 12 parameterised runs. First, the CPU of a ``marksell`` command's imports in a fresh
+interpreter, against the same with rfc3987_syntax's IRI grammars imported (as before marksell deferred them).
+The load average at the start and end is printed with the last row.
 
     python benchmarks/bench_report.py [--scale 1.0]     (scale < 1 runs 4 instead of 12 runs)
 """
@@ -203,7 +204,7 @@ def main(scale: float = 1.0) -> list[dict]:
                     "overhead_share": (kernel_s + t.get("render_s", 0)) / max(res.duration_s, 1e-9),
                 }
             )
-        specs = [runner.RunSpec(notebook=n, reports_dir=str(tmp / "parallel")) for n in runner.catalogue()]
+        specs = [runner.RunSpec(notebook=n, reports_dir=str(tmp / "serial")) for n in runner.catalogue()]
         t0, c0 = time.perf_counter(), cpu_s()
         batch.run_batch(specs, jobs=2, out=open("/dev/null", "w"))
         parallel_s, parallel_cpu = time.perf_counter() - t0, cpu_s() - c0

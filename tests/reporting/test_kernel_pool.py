@@ -267,3 +267,46 @@ def test_closing_a_kernel_after_an_interrupt_prints_no_task_traceback():
         assert reported == []
     finally:
         loop.set_exception_handler(previous)
+
+
+@pytest.mark.slow
+def test_a_batch_forks_its_kernels_from_one_server_each_with_fresh_random_seeds(toy_notebook, tmp_path):
+    import psutil
+
+    from marksell.reporting.kernel import ForkedProcess, ForkServer
+
+    if not ForkServer.available():
+        pytest.skip("no pidfds on this platform: kernels are started as processes")
+    nb = toy_notebook(
+        'artifacts_dir: str = ""',
+        "import os, random, numpy as np\nfrom marksell.reporting.artifacts import Artifacts\n"
+        'Artifacts(artifacts_dir).save_json({"ppid": os.getppid(), "draws": [random.random(), np.random.random()]}, '
+        '"summary.json")',
+    )
+    pool = KernelPool()
+    try:
+        first = _run(nb, tmp_path / "r", pool)
+        server = pool._server  # noqa: SLF001 - the test checks the pool's fork server
+        assert isinstance(pool._spare.manager.provisioner.process, ForkedProcess)  # noqa: SLF001
+        second = _run(nb, tmp_path / "r", pool)
+    finally:
+        pool.close()
+    assert first.status == second.status == "ok", (first.error, second.error)
+    a, b = _summary(first), _summary(second)
+    assert a["ppid"] == b["ppid"] == server._proc.pid, "both kernels are children of the pool's fork server"  # noqa: SLF001
+    assert a["draws"][0] != b["draws"][0] and a["draws"][1] != b["draws"][1], "each kernel seeds afresh"
+    assert server._proc.poll() is not None and not psutil.pid_exists(server._proc.pid), "close stops the server"  # noqa: SLF001
+
+
+@pytest.mark.slow
+def test_a_pool_without_fork_starts_each_kernel_as_a_process(nb, tmp_path):
+    import subprocess
+
+    pool = KernelPool(fork=False)
+    pool.more = False
+    try:
+        kernel = pool.take()
+        assert isinstance(kernel.manager.provisioner.process, subprocess.Popen) and pool._server is None  # noqa: SLF001
+        kernel.close()
+    finally:
+        pool.close()

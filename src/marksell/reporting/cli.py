@@ -130,7 +130,7 @@ def cmd_run(args) -> int:
         print(f"marksell: note: {note}", file=sys.stderr, flush=True)
     _clean_stale(spec)
     print(f"marksell: running {args.notebook} ...", flush=True)
-    kernels = KernelPool()  # one warm kernel, started now: it boots while papermill and the rest are imported
+    kernels = KernelPool(fork=False)  # one warm kernel, started now: it boots while papermill and the rest are imported
     kernels.more = False
     try:
         kernels.start()

@@ -12,14 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
+import select
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_event_loop, run_sync
-from traitlets import Bool, Unicode
+from traitlets import Any, Bool, Unicode
 
-from marksell.reporting import staging
+from marksell.reporting import staging, warm_kernel
+
+#: The matplotlib backend every kernel gets (read by matplotlib when imported, so a fork server needs it too).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 class QuietKernelManager(AsyncKernelManager):
@@ -27,16 +35,118 @@ class QuietKernelManager(AsyncKernelManager):
 
     log_path = Unicode("", config=True, help="file that receives the kernel's console output")
     warm = Bool(False, config=True, help="launch through marksell.reporting.warm_kernel (stack imported first)")
+    fork_server = Any(None, allow_none=True, help="a ForkServer that forks warm kernels (None: start a process)")
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if self.warm:
             kernel_cmd = warm_command(kernel_cmd)
+        if self.fork_server is not None and self.fork_server.serves(kernel_cmd):
+            self._fork_kernel(kernel_cmd, **kw)
+            return
         if not self.log_path:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             kw["stdout"] = log
             kw["stderr"] = log
             return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def _fork_kernel(self, kernel_cmd, env=None, cwd=None, **kw):
+        """The kernel forked by the fork server, handed to the provisioner as its process (what
+        ``LocalProvisioner.launch_kernel`` records for a kernel it starts itself)."""
+        cwd = str(cwd or os.getcwd())
+        pid = self.fork_server.fork(kernel_cmd[3:], cwd=cwd, env=dict(env or os.environ), log=self.log_path)
+        prov = self.provisioner
+        prov.process, prov.pid, prov.pgid, prov.cwd = ForkedProcess(pid), pid, pid, cwd
+        self._reconcile_connection_info(prov.connection_info)
+
+
+class ForkedProcess:
+    """A ``Popen``-like handle on a kernel forked by the fork server: not this process's child, so it is
+    watched and signalled through a pidfd (never a recycled process id). The server reaps it, so its exit status
+    is not known here: ``returncode`` is 0 once it has ended."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._fd = os.pidfd_open(pid)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self._fd], [], [], 0)[0]:
+            self._ended()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._fd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            self._ended()
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            signal.pidfd_send_signal(self._fd, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def _ended(self) -> None:
+        self.returncode = 0
+        os.close(self._fd)
+
+
+class ForkServer:
+    """A process with the stack and ipykernel imported that forks each warm kernel
+    (:func:`marksell.reporting.warm_kernel.serve`): a kernel then costs a fork instead of an interpreter start
+    and about 2 s of imports. POSIX with pidfds (Linux) only: :meth:`available`. ``close`` stops it and the
+    kernels it forked that still run."""
+
+    def __init__(self):
+        env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
+        self.command = [sys.executable, "-m", warm_kernel.__name__]
+        self._proc = subprocess.Popen(
+            [*self.command, warm_kernel.FORK_SERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # import failures show again in the notebook that makes them
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches the batch, which stops the kernels itself
+        )
+
+    @staticmethod
+    def available() -> bool:
+        return os.name == "posix" and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
+
+    def serves(self, kernel_cmd: list[str]) -> bool:
+        """Whether this server can fork the kernel ``kernel_cmd`` starts (this Python's warm kernel), and runs."""
+        return list(kernel_cmd[:3]) == self.command and self._proc.poll() is None
+
+    def fork(self, args: list[str], cwd: str, env: dict, log: str) -> int:
+        """Fork a kernel with these arguments, working folder, environment and console log; its process id."""
+        request = {"argv": list(args), "cwd": cwd, "env": env, "log": log}
+        try:
+            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self._proc.stdin.flush()
+            answer = self._proc.stdout.readline()
+        except OSError as exc:
+            raise RuntimeError(f"the kernel fork server stopped ({exc})") from exc
+        if not answer.strip().isdigit():
+            raise RuntimeError(f"the kernel fork server stopped (exit status {self._proc.poll()})")
+        return int(answer)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc.stdout.close()
 
 
 def warm_command(kernel_cmd: list[str]) -> list[str]:
@@ -68,7 +178,7 @@ def _config(sockets):
     from traitlets.config import Config
 
     # figures must reach the notebook whatever the caller's backend (e.g. MPLBACKEND=Agg in CI)
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
     cfg = Config()
     if ipc_available():
         cfg.KernelManager.transport = "ipc"
@@ -93,12 +203,12 @@ def read_log(log: Path, limit: int = 20_000) -> str:
 class Kernel:
     """One started kernel for one notebook: its manager, console log and socket folder (removed by ``close``)."""
 
-    def __init__(self, kernel_name: str, cwd: str):
+    def __init__(self, kernel_name: str, cwd: str, fork_server: ForkServer | None = None):
         self.cwd = cwd
         self._folder = contextlib.ExitStack()
         sockets = self._folder.enter_context(staging.kernel_folder())
         self.log = Path(sockets) / "kernel.log"
-        self.manager = QuietKernelManager(kernel_name=kernel_name, config=_config(sockets), warm=True)
+        self.manager = QuietKernelManager(kernel_name=kernel_name, config=_config(sockets), warm=True, fork_server=fork_server)
         try:
             run_sync(self.manager.start_kernel)(cwd=cwd)  # returns once launched; the kernel boots meanwhile
         except BaseException:
@@ -137,37 +247,63 @@ def settle_interrupted_tasks() -> None:
 
 class KernelPool:
     """Kernels for the notebooks one process runs one after another: ``take`` hands out a fresh kernel per
-    notebook and, while ``more`` is true, starts the next one so its start and imports overlap the current run.
-    A spare kernel that died or was started in another folder is replaced. ``close`` stops the spare."""
+    notebook and, while ``more`` is true, starts the next one so its start overlaps the current run. Kernels
+    are forked by the pool's :class:`ForkServer` (stack imported once per pool, not per notebook) when ``fork``
+    and the platform allows, else started as processes that import it (a single run gains nothing from a
+    server). A spare kernel that died or was started in another folder is replaced. ``close`` stops the spare
+    and the fork server."""
 
-    def __init__(self, kernel_name: str = "python3"):
+    def __init__(self, kernel_name: str = "python3", fork: bool = True):
         self.kernel_name = kernel_name
+        self.fork = fork
         self.more = True
         self._spare: Kernel | None = None
+        self._server: ForkServer | None = None
         self._pid = os.getpid()
 
     def start(self) -> None:
         """Start the next notebook's kernel now (e.g. while the parent still imports papermill)."""
         if self._spare is None:
-            self._spare = Kernel(self.kernel_name, os.getcwd())
-            self._pid = os.getpid()
+            self._own()
+            self._spare = self._kernel()
 
     def take(self) -> Kernel:
         spare, self._spare = self._spare, None
-        if spare is not None and (os.getpid() != self._pid or spare.cwd != os.getcwd() or not spare.alive()):
-            if os.getpid() == self._pid:
+        forked = self._own()
+        if spare is not None and (forked or spare.cwd != os.getcwd() or not spare.alive()):
+            if not forked:
                 spare.close()
             spare = None  # a forked copy belongs to the parent: left alone
-        self._pid = os.getpid()
-        kernel = spare or Kernel(self.kernel_name, os.getcwd())
+        kernel = spare or self._kernel()
         if self.more:
-            self._spare = Kernel(self.kernel_name, os.getcwd())
+            self._spare = self._kernel()
         return kernel
 
     def close(self) -> None:
         spare, self._spare = self._spare, None
-        if spare is not None and os.getpid() == self._pid:
-            spare.close()
+        server, self._server = self._server, None
+        if os.getpid() != self._pid:
+            return  # a forked copy: the spare and the server belong to the parent
+        try:
+            if spare is not None:
+                spare.close()
+        finally:
+            if server is not None:
+                server.close()
+
+    def _own(self) -> bool:
+        """Make the pool this process's; True when it was a copy inherited through a fork (the spare and the
+        fork server are the parent's, left alone, and this process gets its own)."""
+        forked = os.getpid() != self._pid
+        if forked:
+            self._server = None
+            self._pid = os.getpid()
+        return forked
+
+    def _kernel(self) -> Kernel:
+        if self._server is None and self.fork and ForkServer.available():
+            self._server = ForkServer()
+        return Kernel(self.kernel_name, os.getcwd(), self._server)
 
 
 def execute_notebook(kernel: Kernel, source: str, target: str, **papermill_kwargs) -> None:

@@ -19,9 +19,15 @@ the next.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import json
+import os
+import random
 import runpy
+import signal
 import sys
+import traceback
 from pathlib import Path
 
 MODULES = (
@@ -62,14 +68,97 @@ def import_stack(modules=MODULES) -> list[str]:
 def main() -> None:
     """Import the stack without the working folder on the path (as ipykernel_launcher loads ipykernel), put
     the path back as it was, then run ipykernel_launcher itself, so the kernel is set up exactly as usual (with
-    this module as an extension: :func:`load_ipython_extension`)."""
+    this module as an extension: :func:`load_ipython_extension`). With ``--fork-server``: :func:`serve`."""
+    if sys.argv[1:] == [FORK_SERVER]:
+        serve()
+        return
     cwd_first = sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()
     first = sys.path.pop(0) if cwd_first else None
     import_stack()
     if first is not None:
         sys.path.insert(0, first)
+    _launch()
+
+
+def _launch() -> None:
     sys.argv.append("--ext=marksell.reporting.warm_kernel")
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+
+
+#: The argument that makes this module a fork server (:func:`serve`).
+FORK_SERVER = "--fork-server"
+
+
+def serve() -> None:
+    """Fork server: import the stack (and ipykernel) once, then for each request on stdin (a JSON line: the
+    kernel's arguments, working folder, environment and console log) fork a kernel and answer its process id.
+    A forked kernel starts as :func:`main` would after its imports, without paying for them (about 2 s of
+    CPU each). Children are reaped as they end; when stdin closes (the pool is done, or its process died)
+    the kernels still running are stopped and the server exits."""
+    cwd_first = sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()
+    if cwd_first:
+        sys.path.pop(0)
+    import_stack((*MODULES, "ipykernel.kernelapp"))
+    children: set[int] = set()
+
+    def reap(signum, frame):
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+
+    signal.signal(signal.SIGCHLD, reap)
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _become_kernel(request, cwd_first)
+        children.add(pid)
+        os.write(1, f"{pid}\n".encode())
+    for pid in list(children):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _become_kernel(request: dict, cwd_first: bool) -> None:
+    """In a forked child: the kernel's own session, folder, environment, console log and arguments, fresh
+    random seeds (as a new process has), then ipykernel as :func:`main` runs it; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        null = os.open(os.devnull, os.O_RDONLY)
+        log = os.open(request["log"] or os.devnull, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(null)
+        os.close(log)
+        if cwd_first:
+            sys.path.insert(0, os.getcwd())
+        random.seed()
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        sys.argv = [sys.argv[0], *request["argv"]]
+        _launch()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - written to the kernel's console log, then the child exits
+        traceback.print_exc()
+    finally:
+        for stream in (sys.__stdout__, sys.__stderr__):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":
