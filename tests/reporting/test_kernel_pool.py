@@ -4,6 +4,7 @@ replaced, failures reported as with a kernel of the run's own, and the same outp
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -280,8 +281,8 @@ def test_a_batch_forks_its_kernels_from_one_server_each_with_fresh_random_seeds(
     nb = toy_notebook(
         'artifacts_dir: str = ""',
         "import os, random, numpy as np\nfrom marksell.reporting.artifacts import Artifacts\n"
-        'Artifacts(artifacts_dir).save_json({"ppid": os.getppid(), "draws": [random.random(), np.random.random()]}, '
-        '"summary.json")',
+        'Artifacts(artifacts_dir).save_json({"ppid": os.getppid(), "draws": [random.random(), np.random.random()], '
+        '"jpy": os.environ.get("JPY_PARENT_PID")}, "summary.json")',
     )
     pool = KernelPool()
     try:
@@ -295,6 +296,7 @@ def test_a_batch_forks_its_kernels_from_one_server_each_with_fresh_random_seeds(
     a, b = _summary(first), _summary(second)
     assert a["ppid"] == b["ppid"] == server._proc.pid, "both kernels are children of the pool's fork server"  # noqa: SLF001
     assert a["draws"][0] != b["draws"][0] and a["draws"][1] != b["draws"][1], "each kernel seeds afresh"
+    assert a["jpy"] == b["jpy"] == str(os.getpid()), "the kernel's environment names its manager, as for a started one"
     assert server._proc.poll() is not None and not psutil.pid_exists(server._proc.pid), "close stops the server"  # noqa: SLF001
 
 

@@ -54,7 +54,8 @@ class QuietKernelManager(AsyncKernelManager):
         """The kernel forked by the fork server, handed to the provisioner as its process (what
         ``LocalProvisioner.launch_kernel`` records for a kernel it starts itself)."""
         cwd = str(cwd or os.getcwd())
-        pid = self.fork_server.fork(kernel_cmd[3:], cwd=cwd, env=dict(env or os.environ), log=self.log_path)
+        env = {**(env or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # as jupyter_client's launch_kernel sets
+        pid = self.fork_server.fork(kernel_cmd[3:], cwd=cwd, env=env, log=self.log_path)
         prov = self.provisioner
         prov.process, prov.pid, prov.pgid, prov.cwd = ForkedProcess(pid), pid, pid, cwd
         self._reconcile_connection_info(prov.connection_info)
