@@ -28,6 +28,7 @@ import runpy
 import signal
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 MODULES = (
@@ -115,7 +116,9 @@ def serve() -> None:
     for line in sys.stdin.buffer:
         request = json.loads(line)
         sys.stderr.flush()
-        pid = os.fork()
+        with warnings.catch_warnings():  # Python 3.12+ warns of any thread; ours are the BLAS and allocator
+            warnings.simplefilter("ignore", DeprecationWarning)  # pools, which are fork-safe (atfork handlers)
+            pid = os.fork()
         if pid == 0:
             _become_kernel(request, cwd_first)
         children.add(pid)
