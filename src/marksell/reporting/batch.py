@@ -98,8 +98,9 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     """Validate every spec, run them all, rebuild the index (every :data:`INDEX_EVERY_S` and at the end), print a
     summary."""
     out = out or sys.stdout
-    for i, s in enumerate(specs, 1):  # all parameters checked before any kernel starts
-        for note in runner.prepare(s).notes:
+    prepared = [runner.prepare(s) for s in specs]  # all parameters checked before any kernel starts
+    for i, (s, p) in enumerate(zip(specs, prepared, strict=True), 1):
+        for note in p.notes:
             print(f"marksell: note: run {i} ({s.notebook}): {note}", file=out, flush=True)
     reports = Path(specs[0].reports_dir) if specs and specs[0].reports_dir else reports_dir()
     n = len(specs)
@@ -136,7 +137,7 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
         if scheduler:
             _run_on_dask(specs, scheduler, reports, done)
         elif jobs > 1 and n > 1:
-            specs = share_cores(specs, min(jobs, n), out)
+            specs = share_cores(specs, [p.declared for p in prepared], min(jobs, n), out)
             _run_in_processes(longest_first(specs, reports), min(jobs, n), done)
         else:
             _run_in_turn(specs, done)
@@ -157,17 +158,18 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     return results
 
 
-def share_cores(specs: list[runner.RunSpec], jobs: int, out) -> list[runner.RunSpec]:
+def share_cores(specs: list[runner.RunSpec], declared: list, jobs: int, out) -> list[runner.RunSpec]:
     """The specs with each run's own worker processes (``n_jobs``, given or the notebook's default) capped at
     its share of the cores when ``jobs`` runs go at once: more processes than cores only queue and each costs
     its start (the forecast's two loky workers import their stack: ~7 s of CPU). Results do not depend on
-    ``n_jobs``; a note says when it was capped."""
+    ``n_jobs``; a note says when it was capped. ``declared``: each run's notebook parameters, as
+    :func:`runner.prepare` read them (the checks are not run again)."""
     share = max(1, limits.machine_cores() // jobs)
     shared = []
-    for i, s in enumerate(specs, 1):
-        declared = {p.name: p.default for p in runner.prepare(s).declared}
-        wanted = s.parameters.get("n_jobs", declared.get("n_jobs"))
-        if "n_jobs" in declared and isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > share:
+    for i, (s, params) in enumerate(zip(specs, declared, strict=True), 1):
+        declared_defaults = {p.name: p.default for p in params}
+        wanted = s.parameters.get("n_jobs", declared_defaults.get("n_jobs"))
+        if "n_jobs" in declared_defaults and isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > share:
             s = dataclasses.replace(s, parameters={**s.parameters, "n_jobs": share})
             print(
                 f"marksell: note: run {i} ({s.notebook}): n_jobs {wanted} capped at {share} "
