@@ -65,7 +65,7 @@ def workers(monkeypatch):
     """Fake worker processes: record the specs they are handed, in order, and finish each at once."""
     handed: list[runner.RunSpec] = []
 
-    def fake(specs, jobs, done):
+    def fake(specs, jobs, done, server=None):
         for s in specs:
             handed.append(s)
             done(runner.RunResult(Path(s.notebook).stem, "ok", None, 0.1))

@@ -3,6 +3,7 @@ replaced, failures reported as with a kernel of the run's own, and the same outp
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -312,3 +313,69 @@ def test_a_pool_without_fork_starts_each_kernel_as_a_process(nb, tmp_path):
         kernel.close()
     finally:
         pool.close()
+
+
+@pytest.fixture
+def server_spy(monkeypatch):
+    """The fork servers a batch starts, and whether each ran while the batch's checks ran."""
+    from marksell.reporting.kernel import ForkServer
+
+    if not ForkServer.available():
+        pytest.skip("no pidfds on this platform: kernels are started as processes")
+    started, running_during_checks = [], []
+    early, prepare = batch.early_fork_server, runner.prepare
+
+    def spy_server(shared):
+        server = early(shared)
+        started.append(server)
+        return server
+
+    def spy_prepare(spec):
+        running_during_checks.append(bool(started) and started[0] is not None and started[0].running())
+        return prepare(spec)
+
+    monkeypatch.setattr(batch, "early_fork_server", spy_server)
+    monkeypatch.setattr(runner, "prepare", spy_prepare)
+    return started, running_during_checks
+
+
+def test_a_parallel_batch_forks_every_kernel_from_one_server_started_before_the_checks(toy_notebook, tmp_path, server_spy):
+    import psutil
+
+    if batch._WORKER_CONTEXT.get_start_method() != "fork":  # noqa: SLF001
+        pytest.skip("workers are not forked here: each starts its own server")
+    started, running_during_checks = server_spy
+    nb = toy_notebook(
+        'artifacts_dir: str = ""',
+        "import os, time\nfrom marksell.reporting.artifacts import Artifacts\ntime.sleep(0.5)\n"
+        'Artifacts(artifacts_dir).save_json({"ppid": os.getppid(), "jpy": os.environ["JPY_PARENT_PID"]}, "summary.json")',
+    )
+    specs = [runner.RunSpec(notebook=str(nb), label=f"r{i}", reports_dir=str(tmp_path / "r")) for i in range(4)]
+    results = batch.run_batch(specs, jobs=2, out=io.StringIO())
+    assert [r.status for r in results] == ["ok"] * 4, [r.error for r in results]
+    (server,) = started
+    assert server.shared and running_during_checks == [True] * 4, "the server imports while the checks run"
+    summaries = [_summary(r) for r in results]
+    assert {s["ppid"] for s in summaries} == {server._proc.pid}, "every kernel is a child of the batch's server"  # noqa: SLF001
+    managers = {int(s["jpy"]) for s in summaries}
+    assert len(managers) == 2 and os.getpid() not in managers, "both workers forked kernels from it"
+    assert not psutil.pid_exists(server._proc.pid), "the batch stops its server"  # noqa: SLF001
+
+
+def test_a_batch_whose_checks_fail_stops_its_fork_server_at_once(toy_notebook, tmp_path, server_spy):
+    import psutil
+
+    from marksell.errors import ParameterError
+
+    started, _ = server_spy
+    nb = toy_notebook('artifacts_dir: str = ""', "print('never runs')")
+    specs = [runner.RunSpec(notebook=str(nb), reports_dir=str(tmp_path / "r"), parameters={"nope": 1})]
+    for jobs in (1, 2):
+        specs = specs * jobs
+        with pytest.raises(ParameterError, match="nope"):
+            batch.run_batch(specs, jobs=jobs, out=io.StringIO())
+        server = started[-1]
+        if server is not None:
+            assert server._proc.returncode is not None and not psutil.pid_exists(server._proc.pid)  # noqa: SLF001
+    assert started[0] is not None, "a batch in turn starts its server before the checks"
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir()), "nothing filed"

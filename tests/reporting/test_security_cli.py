@@ -289,3 +289,45 @@ def test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing(tmp_path):
     for noise in ("Traceback", "ZMQError", "IPKernelApp", "KeyboardInterrupt caught"):
         assert noise not in err, err
     assert filed(reports) == [] and list((reports / ".tmp").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_parallel_batch_and_every_forked_kernel(tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('seconds: float = 60.0  # how long to sleep\nartifacts_dir: str = ""  # runner')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import time\nprint('started', flush=True)\ntime.sleep(seconds)")]
+    nbformat.write(nb, str(tmp_path / "sleepy.ipynb"))
+    (tmp_path / "batch.yaml").write_text("runs:\n" + "".join(f"  - notebook: sleepy.ipynb\n    label: s{i}\n" for i in range(3)))
+    reports = tmp_path / "r"
+    proc = subprocess.Popen(
+        [MARKSELL, "report", "--config", "batch.yaml", "--jobs", "2", "--reports-dir", str(reports)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 180
+    while time.time() < deadline and len(list((reports / ".tmp").glob("sleepy-*/*.ipynb"))) < 2:
+        time.sleep(0.5)
+    time.sleep(8)  # let both kernels start executing
+    descendants = psutil.Process(proc.pid).children(recursive=True)
+    kernels = [p for p in descendants if "marksell.reporting.warm_kernel" in " ".join(p.cmdline())]
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground group
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    for noise in ("Traceback", "ZMQError", "IPKernelApp", "KeyboardInterrupt caught", "Task exception"):
+        assert noise not in err, err
+    assert len(kernels) >= 3, "the fork server and two forked kernels ran"
+    psutil.wait_procs(kernels, timeout=30)
+    assert not [p for p in kernels if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "none left running"
+    assert filed(reports) == [] and list((reports / ".tmp").iterdir()) == []

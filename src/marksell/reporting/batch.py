@@ -21,13 +21,15 @@ import contextlib
 import dataclasses
 import io
 import json
+import multiprocessing
+import os
 import shutil
 import signal
 import sys
 import tarfile
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
 from multiprocessing import util as mp_util
 from pathlib import Path
@@ -35,7 +37,7 @@ from pathlib import Path
 from marksell.errors import ParameterError
 from marksell.paths import reports_dir
 from marksell.reporting import index, limits, runner, staging
-from marksell.reporting.kernel import KernelPool
+from marksell.reporting.kernel import ForkServer, KernelPool
 from marksell.reporting.parameters import load_yaml_parameters
 
 #: Keys a batch file may hold.
@@ -44,6 +46,10 @@ BATCH_KEYS = {"runs", "cell_timeout", "allow_large_work"}
 #: 1,000 runs there), so a batch rebuilds it when a run ends this long after the last rebuild, and always at the
 #: end, also when the batch is interrupted or stops on an error.
 INDEX_EVERY_S = 60.0
+#: Seconds a parallel batch waits for its workers at a time: a Ctrl-C is handled at the latest this long after
+#: it arrives (a lock wait without a timeout is restarted after the signal, so Python would see it only when a
+#: run ends).
+WAKE_S = 0.25
 
 
 def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -> list[runner.RunSpec]:
@@ -98,7 +104,33 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     """Validate every spec, run them all, rebuild the index (every :data:`INDEX_EVERY_S` and at the end), print a
     summary."""
     out = out or sys.stdout
-    prepared = [runner.prepare(s) for s in specs]  # all parameters checked before any kernel starts
+    server = early_fork_server(shared=jobs > 1 and len(specs) > 1) if specs and not scheduler else None
+    try:
+        prepared = [runner.prepare(s) for s in specs]  # all parameters checked before any kernel starts
+    except BaseException:
+        if server is not None:
+            server.kill()
+        raise
+    try:
+        return _run_prepared(specs, prepared, jobs, scheduler, server, out)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def early_fork_server(shared: bool) -> ForkServer | None:
+    """The batch's kernel fork server, started before the checks so that it imports the stack while they run
+    (no kernel is forked before they pass); ``shared`` by the worker processes of a parallel batch where they
+    are forked from this one. None where kernels cannot be forked."""
+    if not ForkServer.available():
+        return None
+    if shared and _WORKER_CONTEXT.get_start_method() == "fork":
+        return ForkServer(lock=_WORKER_CONTEXT.Lock())
+    return None if shared else ForkServer()
+
+
+def _run_prepared(specs, prepared, jobs: int, scheduler: str | None, server: ForkServer | None, out) -> list[runner.RunResult]:
+    """:func:`run_batch` once the checks passed: the runs in turn, in processes or on Dask, and the summary."""
     for i, (s, p) in enumerate(zip(specs, prepared, strict=True), 1):
         for note in p.notes:
             print(f"marksell: note: run {i} ({s.notebook}): {note}", file=out, flush=True)
@@ -138,9 +170,9 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
             _run_on_dask(specs, scheduler, reports, done)
         elif jobs > 1 and n > 1:
             specs = share_cores(specs, [p.declared for p in prepared], min(jobs, n), out)
-            _run_in_processes(longest_first(specs, reports), min(jobs, n), done)
+            _run_in_processes(longest_first(specs, reports), min(jobs, n), done, server)
         else:
-            _run_in_turn(specs, done)
+            _run_in_turn(specs, done, server)
     except BaseException:
         with contextlib.suppress(OSError):  # the runs filed so far are listed; the error itself propagates
             index.build_index(reports)
@@ -211,9 +243,9 @@ def longest_first(specs: list[runner.RunSpec], reports: Path) -> list[runner.Run
     return sorted(specs, key=expected, reverse=True)
 
 
-def _run_in_turn(specs: list[runner.RunSpec], done) -> None:
+def _run_in_turn(specs: list[runner.RunSpec], done, server: ForkServer | None = None) -> None:
     """One run after another, each on a fresh kernel started while the previous run executes."""
-    pool = KernelPool()
+    pool = KernelPool(server=server)
     try:
         for i, s in enumerate(specs, 1):
             pool.more = i < len(specs)
@@ -223,27 +255,54 @@ def _run_in_turn(specs: list[runner.RunSpec], done) -> None:
 
 
 _WORKER_KERNELS: KernelPool | None = None  # a worker process's kernel pool
+_WORKER_CONTEXT = multiprocessing.get_context()  # how worker processes start (fork: they share the fork server)
 
 
-def _worker_signals() -> None:
-    """In a worker: SIGTERM raises KeyboardInterrupt (its run cleans up); Ctrl-C is left to the parent.
-    The worker's kernel pool stops its spare kernel when the worker exits."""
+def _worker_signals(server: ForkServer | None = None) -> None:
+    """In a worker: SIGTERM (the batch stops) ends the worker: during a run it raises KeyboardInterrupt, the run
+    cleans up and :func:`_run_in_worker` exits; between runs the worker exits at once. Either way it takes no
+    further run (one already queued to it would otherwise start). Ctrl-C is left to the parent. The worker's
+    kernel pool (forking from the batch's shared ``server`` if given) stops its spare kernel when it exits."""
     global _WORKER_KERNELS
 
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        if _WORKER_RUNNING:
+            raise KeyboardInterrupt
+        _leave_worker()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_KERNELS = KernelPool()
+    _WORKER_KERNELS = KernelPool(server=server)
     mp_util.Finalize(_WORKER_KERNELS, _WORKER_KERNELS.close, exitpriority=10)
+
+
+_WORKER_RUNNING = False  # whether the worker is inside a run
 
 
 def _run_in_worker(spec: runner.RunSpec, more: bool) -> runner.RunResult:
     """A run in a worker on the worker's pool; ``more``: runs remain for the workers after this one, so a
     spare kernel is worth starting."""
+    global _WORKER_RUNNING
     _WORKER_KERNELS.more = more
-    return runner.run(spec, kernels=_WORKER_KERNELS)
+    _WORKER_RUNNING = True
+    try:
+        return runner.run(spec, kernels=_WORKER_KERNELS)
+    except KeyboardInterrupt:  # stopped by the batch; the run removed what it had started
+        _leave_worker()
+    finally:
+        _WORKER_RUNNING = False
+
+
+def _leave_worker() -> None:
+    """End a stopped worker at once (exit status 130, as for Ctrl-C), its spare kernel stopped: returning to the
+    executor's loop would start the next queued run."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        _WORKER_KERNELS.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(130)
 
 
 def _preload() -> None:
@@ -257,15 +316,19 @@ def _preload() -> None:
     render.html_exporter().from_notebook_node(nbformat.v4.new_notebook())  # loads and compiles the template
 
 
-def _run_in_processes(specs: list[runner.RunSpec], jobs: int, done) -> None:
-    """Run the specs in ``jobs`` worker processes; on Ctrl-C/SIGTERM cancel what has not started and stop
-    the workers (each removes its unfinished run), instead of waiting for every run to finish."""
+def _run_in_processes(specs: list[runner.RunSpec], jobs: int, done, server: ForkServer | None = None) -> None:
+    """Run the specs in ``jobs`` worker processes (forking their kernels from ``server`` when it is shared);
+    on Ctrl-C/SIGTERM cancel what has not started and stop the workers (each removes its unfinished run),
+    instead of waiting for every run to finish."""
     _preload()
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals)
+    shared = server if server is not None and server.shared else None
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_WORKER_CONTEXT, initializer=_worker_signals, initargs=(shared,))
     try:
-        futures = [pool.submit(_run_in_worker, s, i < len(specs) - jobs) for i, s in enumerate(specs)]
-        for f in as_completed(futures):
-            done(f.result())
+        pending = {pool.submit(_run_in_worker, s, i < len(specs) - jobs) for i, s in enumerate(specs)}
+        while pending:  # a wait without a timeout is not interrupted by Ctrl-C here (glibc restarts it)
+            finished, pending = wait(pending, timeout=WAKE_S, return_when=FIRST_COMPLETED)
+            for f in finished:
+                done(f.result())
     except BaseException:
         workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)

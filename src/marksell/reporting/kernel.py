@@ -103,11 +103,15 @@ class ForkedProcess:
 class ForkServer:
     """A process with the stack and ipykernel imported that forks each warm kernel
     (:func:`marksell.reporting.warm_kernel.serve`): a kernel then costs a fork instead of an interpreter start
-    and about 2 s of imports. POSIX with pidfds (Linux) only: :meth:`available`. ``close`` stops it and the
-    kernels it forked that still run."""
+    and about 2 s of imports. POSIX with pidfds (Linux) only: :meth:`available`. Given a ``lock`` (a
+    :mod:`multiprocessing` lock), it is shared: processes forked from its owner (a batch's workers) fork their
+    kernels from it too. Only the owner stops it: ``close`` (and the kernels it forked that still run) or
+    ``kill``."""
 
-    def __init__(self):
+    def __init__(self, lock=None):
         env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
+        self._lock = lock  # requests from processes forked after the server started take turns through it
+        self._owner = os.getpid()
         self.command = [sys.executable, "-m", warm_kernel.__name__]
         self._proc = subprocess.Popen(
             [*self.command, warm_kernel.FORK_SERVER],
@@ -122,17 +126,32 @@ class ForkServer:
     def available() -> bool:
         return os.name == "posix" and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 
+    @property
+    def shared(self) -> bool:
+        """Whether processes forked from its owner may use it."""
+        return self._lock is not None
+
     def serves(self, kernel_cmd: list[str]) -> bool:
         """Whether this server can fork the kernel ``kernel_cmd`` starts (this Python's warm kernel), and runs."""
-        return list(kernel_cmd[:3]) == self.command and self._proc.poll() is None
+        return list(kernel_cmd[:3]) == self.command and self.running()
+
+    def running(self) -> bool:
+        if os.getpid() == self._owner:
+            return self._proc.poll() is None
+        try:  # a process forked from the owner cannot wait for the owner's child: ask whether it exists
+            os.kill(self._proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def fork(self, args: list[str], cwd: str, env: dict, log: str) -> int:
         """Fork a kernel with these arguments, working folder, environment and console log; its process id."""
         request = {"argv": list(args), "cwd": cwd, "env": env, "log": log}
         try:
-            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
-            self._proc.stdin.flush()
-            answer = self._proc.stdout.readline()
+            with self._lock if self._lock is not None else contextlib.nullcontext():
+                self._proc.stdin.write(json.dumps(request).encode() + b"\n")
+                self._proc.stdin.flush()
+                answer = self._proc.stdout.readline()
         except OSError as exc:
             raise RuntimeError(f"the kernel fork server stopped ({exc})") from exc
         if not answer.strip().isdigit():
@@ -140,6 +159,10 @@ class ForkServer:
         return int(answer)
 
     def close(self) -> None:
+        """Stop it once the kernels it forked are no longer needed (it stops those that still run); only in its
+        owner, and once."""
+        if os.getpid() != self._owner or self._proc.stdout.closed:
+            return
         with contextlib.suppress(OSError):
             self._proc.stdin.close()
         try:
@@ -147,6 +170,16 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        self._proc.stdout.close()
+
+    def kill(self) -> None:
+        """Stop it at once, before it forked any kernel (e.g. while it still imports and a check failed)."""
+        if os.getpid() != self._owner or self._proc.stdout.closed:
+            return
+        self._proc.kill()
+        self._proc.wait()
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
         self._proc.stdout.close()
 
 
@@ -251,15 +284,16 @@ class KernelPool:
     notebook and, while ``more`` is true, starts the next one so its start overlaps the current run. Kernels
     are forked by the pool's :class:`ForkServer` (stack imported once per pool, not per notebook) when ``fork``
     and the platform allows, else started as processes that import it (a single run gains nothing from a
-    server). A spare kernel that died or was started in another folder is replaced. ``close`` stops the spare
-    and the fork server."""
+    server). ``server``: a fork server started earlier (e.g. while the batch's checks run); a shared one also
+    serves the pool's copies in forked processes. A spare kernel that died or was started in another folder
+    is replaced. ``close`` stops the spare and the fork server."""
 
-    def __init__(self, kernel_name: str = "python3", fork: bool = True):
+    def __init__(self, kernel_name: str = "python3", fork: bool = True, server: ForkServer | None = None):
         self.kernel_name = kernel_name
         self.fork = fork
         self.more = True
         self._spare: Kernel | None = None
-        self._server: ForkServer | None = None
+        self._server = server
         self._pid = os.getpid()
 
     def start(self) -> None:
@@ -294,10 +328,11 @@ class KernelPool:
 
     def _own(self) -> bool:
         """Make the pool this process's; True when it was a copy inherited through a fork (the spare and the
-        fork server are the parent's, left alone, and this process gets its own)."""
+        fork server are the parent's, left alone, and this process gets its own unless the server is shared)."""
         forked = os.getpid() != self._pid
         if forked:
-            self._server = None
+            if self._server is not None and not self._server.shared:
+                self._server = None
             self._pid = os.getpid()
         return forked
 
