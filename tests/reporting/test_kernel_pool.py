@@ -275,7 +275,7 @@ def test_closing_a_kernel_after_an_interrupt_prints_no_task_traceback():
 def test_a_batch_forks_its_kernels_from_one_server_each_with_fresh_random_seeds(toy_notebook, tmp_path):
     import psutil
 
-    from marksell.reporting.kernel import ForkedProcess, ForkServer
+    from marksell.reporting.forkserver import ForkedProcess, ForkServer
 
     if not ForkServer.available():
         pytest.skip("no pidfds on this platform: kernels are started as processes")
@@ -318,7 +318,7 @@ def test_a_pool_without_fork_starts_each_kernel_as_a_process(nb, tmp_path):
 @pytest.fixture
 def server_spy(monkeypatch):
     """The fork servers a batch starts, and whether each ran while the batch's checks ran."""
-    from marksell.reporting.kernel import ForkServer
+    from marksell.reporting.forkserver import ForkServer
 
     if not ForkServer.available():
         pytest.skip("no pidfds on this platform: kernels are started as processes")

@@ -96,6 +96,27 @@ def test_batch_labels_of_the_wrong_type_exit_2_with_a_message(tmp_path, label):
 
 
 @pytest.mark.parametrize(
+    "body, jobs, message",
+    [
+        ("runs:\n  - notebook: kpi_scorecard\n    label: 5\n", 1, "label"),  # the batch file (before run_batch)
+        ("runs:\n  - notebook: kpi_scorecard\n    parameters: {nope: 1}\n", 2, "nope"),  # a run's checks
+    ],
+)
+def test_a_batch_that_fails_its_checks_leaves_no_fork_server(tmp_path, body, jobs, message):
+    import psutil
+
+    (tmp_path / "b.yaml").write_text(body)
+    res = cli("report", "--config", "b.yaml", "--jobs", jobs, "--reports-dir", tmp_path / "reports", cwd=tmp_path)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
+    left = []
+    for proc in psutil.process_iter(["cmdline", "cwd"]):
+        if "--fork-server" in (proc.info["cmdline"] or []) and proc.info["cwd"] == str(tmp_path):
+            left.append(proc.pid)
+    assert left == [], "the server started before the checks is stopped with them"
+    assert filed(tmp_path / "reports") == []
+
+
+@pytest.mark.parametrize(
     "body, message",
     [
         ("cell_timeout: -1\nruns: [kpi_scorecard]\n", "cell_timeout"),

@@ -37,7 +37,8 @@ from pathlib import Path
 from marksell.errors import ParameterError
 from marksell.paths import reports_dir
 from marksell.reporting import index, limits, runner, staging
-from marksell.reporting.kernel import ForkServer, KernelPool
+from marksell.reporting.forkserver import ForkServer, early_fork_server
+from marksell.reporting.kernel import KernelPool
 from marksell.reporting.parameters import load_yaml_parameters
 
 #: Keys a batch file may hold.
@@ -100,11 +101,16 @@ def specs_from_config(path: str | Path | None, reports_dir: str | None = None) -
     return specs
 
 
-def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None = None, out=None) -> list[runner.RunResult]:
+def run_batch(
+    specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None = None, out=None, server: ForkServer | None = None
+) -> list[runner.RunResult]:
     """Validate every spec, run them all, rebuild the index (every :data:`INDEX_EVERY_S` and at the end), print a
-    summary."""
+    summary. ``server``: the kernel fork server a caller started early (:func:`forkserver.early_fork_server`,
+    e.g. before its own imports); the batch takes it over and stops it. Without one, the batch starts its own
+    before the checks."""
     out = out or sys.stdout
-    server = early_fork_server(shared=jobs > 1 and len(specs) > 1) if specs and not scheduler else None
+    if server is None and specs and not scheduler:
+        server = early_fork_server(shared=jobs > 1 and len(specs) > 1)
     try:
         prepared = [runner.prepare(s) for s in specs]  # all parameters checked before any kernel starts
     except BaseException:
@@ -116,17 +122,6 @@ def run_batch(specs: list[runner.RunSpec], jobs: int = 1, scheduler: str | None 
     finally:
         if server is not None:
             server.close()
-
-
-def early_fork_server(shared: bool) -> ForkServer | None:
-    """The batch's kernel fork server, started before the checks so that it imports the stack while they run
-    (no kernel is forked before they pass); ``shared`` by the worker processes of a parallel batch where they
-    are forked from this one. None where kernels cannot be forked."""
-    if not ForkServer.available():
-        return None
-    if shared and _WORKER_CONTEXT.get_start_method() == "fork":
-        return ForkServer(lock=_WORKER_CONTEXT.Lock())
-    return None if shared else ForkServer()
 
 
 def _run_prepared(specs, prepared, jobs: int, scheduler: str | None, server: ForkServer | None, out) -> list[runner.RunResult]:

@@ -175,17 +175,26 @@ def _rebuild_index(reports_dir) -> None:
 
 
 def cmd_report(args) -> int:
-    from marksell.reporting import batch
-
     if args.jobs < 1:
         raise _usage("--jobs must be at least 1")
-    specs = batch.specs_from_config(args.config, args.reports_dir)
-    if args.allow_large_work:
-        for spec in specs:
-            spec.allow_large_work = True
-    if specs:
-        _clean_stale(specs[0])
-    results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler)
+    from marksell.reporting.forkserver import early_fork_server
+
+    # started first: the server imports the stack while marksell is imported and the batch checked
+    server = None if args.scheduler else early_fork_server(shared=args.jobs > 1)
+    try:
+        from marksell.reporting import batch
+
+        specs = batch.specs_from_config(args.config, args.reports_dir)
+        if args.allow_large_work:
+            for spec in specs:
+                spec.allow_large_work = True
+        if specs:
+            _clean_stale(specs[0])
+    except BaseException:
+        if server is not None:
+            server.kill()
+        raise
+    results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler, server=server)
     if args.pdf:
         _print_pdfs([r.folder for r in results if r.folder is not None])
     return EXIT_OK if all(r.status in ("ok", "warning") and r.kept_at is None for r in results) else EXIT_FAILED
