@@ -277,29 +277,41 @@ def test_marksell_command_is_installed():
     assert shutil.which(MARKSELL), MARKSELL
 
 
-@pytest.mark.slow
-def test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing(tmp_path):
-    import signal
-    import time
-
+def sleepy_notebook(folder: Path) -> None:
+    """``sleepy.ipynb`` in ``folder``: prints 'started', then sleeps ``seconds`` (60 by default)."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell('seconds: float = 60.0  # how long to sleep\nartifacts_dir: str = ""  # runner')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("import time\nprint('started', flush=True)\ntime.sleep(seconds)")]
-    nbformat.write(nb, str(tmp_path / "sleepy.ipynb"))
-    reports = tmp_path / "r"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        [MARKSELL, "run", "sleepy.ipynb", "--reports-dir", str(reports)],
-        cwd=tmp_path,
+    nbformat.write(nb, str(folder / "sleepy.ipynb"))
+
+
+def foreground(*args, cwd: Path) -> subprocess.Popen:
+    """``marksell args`` started as a terminal's foreground job: its own process group, which Ctrl-C
+    (``os.killpg(proc.pid, SIGINT)``) reaches whole, with SIGINT at its default even if ours ignores it."""
+    import signal
+
+    return subprocess.Popen(
+        [MARKSELL, *map(str, args)],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
-        start_new_session=True,  # its own process group, like a terminal's foreground job
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # even if ours ignores it
+    )
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing(tmp_path):
+    import signal
+    import time
+
+    sleepy_notebook(tmp_path)
+    reports = tmp_path / "r"
+    proc = foreground("run", "sleepy.ipynb", "--reports-dir", reports, cwd=tmp_path)
     deadline = time.time() + 180
     while time.time() < deadline and not list((reports / ".tmp").glob("sleepy-*/*.ipynb")):
         time.sleep(0.5)
@@ -319,24 +331,10 @@ def test_ctrl_c_stops_a_parallel_batch_and_every_forked_kernel(tmp_path):
 
     import psutil
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell('seconds: float = 60.0  # how long to sleep\nartifacts_dir: str = ""  # runner')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("import time\nprint('started', flush=True)\ntime.sleep(seconds)")]
-    nbformat.write(nb, str(tmp_path / "sleepy.ipynb"))
+    sleepy_notebook(tmp_path)
     (tmp_path / "batch.yaml").write_text("runs:\n" + "".join(f"  - notebook: sleepy.ipynb\n    label: s{i}\n" for i in range(3)))
     reports = tmp_path / "r"
-    proc = subprocess.Popen(
-        [MARKSELL, "report", "--config", "batch.yaml", "--jobs", "2", "--reports-dir", str(reports)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        start_new_session=True,  # its own process group, like a terminal's foreground job
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = foreground("report", "--config", "batch.yaml", "--jobs", 2, "--reports-dir", reports, cwd=tmp_path)
     deadline = time.time() + 180
     while time.time() < deadline and len(list((reports / ".tmp").glob("sleepy-*/*.ipynb"))) < 2:
         time.sleep(0.5)

@@ -37,7 +37,7 @@ from pathlib import Path
 from marksell.errors import ParameterError
 from marksell.paths import reports_dir
 from marksell.reporting import index, limits, runner, staging
-from marksell.reporting.forkserver import ForkServer, early_fork_server
+from marksell.reporting.forkserver import ForkServer, early_fork_server, killed_on_error
 from marksell.reporting.kernel import KernelPool
 from marksell.reporting.parameters import load_yaml_parameters
 
@@ -111,12 +111,8 @@ def run_batch(
     out = out or sys.stdout
     if server is None and specs and not scheduler:
         server = early_fork_server(shared=jobs > 1 and len(specs) > 1)
-    try:
+    with killed_on_error(server):
         prepared = [runner.prepare(s) for s in specs]  # all parameters checked before any kernel starts
-    except BaseException:
-        if server is not None:
-            server.kill()
-        raise
     try:
         return _run_prepared(specs, prepared, jobs, scheduler, server, out)
     finally:

@@ -177,11 +177,11 @@ def _rebuild_index(reports_dir) -> None:
 def cmd_report(args) -> int:
     if args.jobs < 1:
         raise _usage("--jobs must be at least 1")
-    from marksell.reporting.forkserver import early_fork_server
+    from marksell.reporting.forkserver import early_fork_server, killed_on_error
 
     # started first: the server imports the stack while marksell is imported and the batch checked
     server = None if args.scheduler else early_fork_server(shared=args.jobs > 1)
-    try:
+    with killed_on_error(server):
         from marksell.reporting import batch
 
         specs = batch.specs_from_config(args.config, args.reports_dir)
@@ -190,10 +190,6 @@ def cmd_report(args) -> int:
                 spec.allow_large_work = True
         if specs:
             _clean_stale(specs[0])
-    except BaseException:
-        if server is not None:
-            server.kill()
-        raise
     results = batch.run_batch(specs, jobs=args.jobs, scheduler=args.scheduler, server=server)
     if args.pdf:
         _print_pdfs([r.folder for r in results if r.folder is not None])

@@ -34,6 +34,18 @@ def early_fork_server(shared: bool) -> ForkServer | None:
     return ForkServer(lock=context.Lock()) if context.get_start_method() == "fork" else None
 
 
+@contextlib.contextmanager
+def killed_on_error(server: ForkServer | None):
+    """Kill ``server`` at once when the block fails (checks that run before any kernel is forked); it runs on
+    otherwise."""
+    try:
+        yield server
+    except BaseException:
+        if server is not None:
+            server.kill()
+        raise
+
+
 class ForkedProcess:
     """A ``Popen``-like handle on a kernel forked by the fork server: not this process's child, so it is
     watched and signalled through a pidfd (never a recycled process id). The server reaps it, so its exit status
@@ -127,15 +139,25 @@ class ForkServer:
                 answer = self._proc.stdout.readline()
         except OSError as exc:
             raise RuntimeError(f"the kernel fork server stopped ({exc})") from exc
-        if not answer.strip().isdigit():
-            raise RuntimeError(f"the kernel fork server stopped (exit status {self._proc.poll()})")
+        if not answer.strip().isdigit():  # only its owner can know its exit status
+            status = f" (exit status {self._proc.poll()})" if os.getpid() == self._owner else ""
+            raise RuntimeError(f"the kernel fork server stopped{status}")
         return int(answer)
 
     def close(self) -> None:
         """Stop it once the kernels it forked are no longer needed (it stops those that still run); only in its
         owner, and once."""
+        self._stop(now=False)
+
+    def kill(self) -> None:
+        """Stop it at once, before it forked any kernel (e.g. while it still imports and a check failed)."""
+        self._stop(now=True)
+
+    def _stop(self, now: bool) -> None:
         if os.getpid() != self._owner or self._proc.stdout.closed:
             return
+        if now:
+            self._proc.kill()
         with contextlib.suppress(OSError):
             self._proc.stdin.close()
         try:
@@ -143,14 +165,4 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
-        self._proc.stdout.close()
-
-    def kill(self) -> None:
-        """Stop it at once, before it forked any kernel (e.g. while it still imports and a check failed)."""
-        if os.getpid() != self._owner or self._proc.stdout.closed:
-            return
-        self._proc.kill()
-        self._proc.wait()
-        with contextlib.suppress(OSError):
-            self._proc.stdin.close()
         self._proc.stdout.close()
