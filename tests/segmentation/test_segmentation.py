@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -399,3 +403,38 @@ def test_describe_rfm_writes_amounts_with_the_run_currency(currency, money):
         f"the averages are 4.0 purchases and {money}2,650. 50% of customers bought once."
     )
     assert "pulls them up" in text
+
+
+THREADS_DURING_FITS = """
+import numpy as np, pandas as pd
+from threadpoolctl import threadpool_info
+from marksell.segmentation import rfm as sg
+
+seen = []
+kmeans = sg._kmeans
+
+
+def watched(*args, **kwargs):
+    seen.append(max(i["num_threads"] for i in threadpool_info()))
+    return kmeans(*args, **kwargs)
+
+
+sg._kmeans = watched
+rng = np.random.default_rng(0)
+rfm = pd.DataFrame({"customer_id": range(300), "recency_days": rng.integers(1, 400, 300),
+                    "frequency": rng.integers(1, 20, 300), "monetary": rng.gamma(2, 50, 300)})
+sg.fit_clusters(rfm, n_clusters=0, n_boot=2)
+print(max(seen), len(seen))
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: every library runs one thread anyway")
+def test_clustering_fits_run_on_one_thread_in_a_fresh_interpreter():
+    """The one-thread block reaches only libraries loaded before it: scikit-learn's OpenMP runtime, loaded by
+    its first import, ran k-means on every core (spinning against a second run of a parallel batch, results
+    depending on the machine's cores)."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", THREADS_DURING_FITS], capture_output=True, text=True, env=env, check=True)
+    most, fits = map(int, out.stdout.split())
+    assert fits > 2
+    assert most == 1

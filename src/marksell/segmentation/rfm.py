@@ -606,7 +606,13 @@ def fit_clusters(
         raise AnalysisError(f"clustering needs at least 3 customers; found {len(rfm)}.")
     feats = cluster_features(rfm, extra_cols, features)
     X = feats.to_numpy(dtype=float)
-    # one BLAS/OpenMP thread: many small k-means fits are much faster without oversubscription
+    # one BLAS/OpenMP thread: many small k-means fits are much faster without oversubscription, and the results
+    # do not depend on the machine's cores. The limit reaches only libraries already loaded: scikit-learn (and
+    # the OpenMP runtime and BLAS it loads) must be imported before it.
+    import sklearn.cluster  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.mixture  # noqa: F401
+
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")
         evidence = choose_k(feats, k_range=k_range, seed=seed)
