@@ -230,6 +230,29 @@ def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one
     assert [k for k in a if a[k] != b[k]] == [], "summary.json, every CSV and every output identical"
 
 
+
+@pytest.mark.slow
+def test_a_parallel_batch_writes_the_same_files_as_one_in_turn(tmp_path, monkeypatch):
+    """--jobs changes where runs go, not what they find: a parallel batch caps the forecast's n_jobs, and any
+    thread count that followed --jobs (BLAS, OpenMP: the segmentation's k-means inertia depends on it in the last
+    digits) would show here."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # thread counts as a user has them
+        monkeypatch.delenv(name, raising=False)
+    files = {}
+    for jobs in (1, 2):
+        specs = [
+            runner.RunSpec(notebook=n, reports_dir=str(tmp_path / f"jobs{jobs}"))
+            for n in ("customer_segmentation", "sales_forecasting")
+        ]
+        results = batch.run_batch(specs, jobs=jobs, out=io.StringIO())
+        assert [r.status for r in results] == ["ok", "ok"], [r.error for r in results]
+        files[jobs] = {r.name: _files(r.folder) for r in results}
+    assert sorted(files[1]) == sorted(files[2])
+    for name, one in files[1].items():
+        two = files[2][name]
+        assert sorted(one) == sorted(two)
+        assert [k for k in one if one[k] != two[k]] == [], f"{name}: summary.json, every CSV and every output identical"
+
 def test_closing_a_kernel_after_an_interrupt_prints_no_task_traceback():
     """Ctrl-C leaves the notebook client's cell task pending on the loop; the kernel's shutdown runs that loop
     again. Without care the task wakes to a dead kernel and Python prints "Task exception was never retrieved"
