@@ -230,7 +230,6 @@ def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one
     assert [k for k in a if a[k] != b[k]] == [], "summary.json, every CSV and every output identical"
 
 
-
 @pytest.mark.slow
 def test_a_parallel_batch_writes_the_same_files_as_one_in_turn(tmp_path, monkeypatch):
     """--jobs changes where runs go, not what they find: a parallel batch caps the forecast's n_jobs, and any
@@ -252,6 +251,7 @@ def test_a_parallel_batch_writes_the_same_files_as_one_in_turn(tmp_path, monkeyp
         two = files[2][name]
         assert sorted(one) == sorted(two)
         assert [k for k in one if one[k] != two[k]] == [], f"{name}: summary.json, every CSV and every output identical"
+
 
 def test_closing_a_kernel_after_an_interrupt_prints_no_task_traceback():
     """Ctrl-C leaves the notebook client's cell task pending on the loop; the kernel's shutdown runs that loop
