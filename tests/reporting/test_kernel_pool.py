@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -292,6 +294,68 @@ def test_closing_a_kernel_after_an_interrupt_prints_no_task_traceback():
         assert reported == []
     finally:
         loop.set_exception_handler(previous)
+
+
+INTERRUPTED_RUN = """
+import asyncio, os, signal, sys, threading, time
+from pathlib import Path
+
+import nbclient.client as nc
+from jupyter_core.utils import run_sync
+
+from marksell.reporting import runner
+from marksell.reporting.kernel import KernelPool
+
+folder, pooled = Path(sys.argv[1]), sys.argv[2] == "pooled"
+cleanup = nc.NotebookClient._async_cleanup_kernel
+
+
+async def slow_cleanup(self):  # the kernel is gone while the client's cleanup still runs the loop
+    await self.km.shutdown_kernel(now=True)
+    await asyncio.sleep(3)  # the cell's task, if still pending, polls the kernel meanwhile (every second)
+    await cleanup(self)
+
+
+nc.NotebookClient._async_cleanup_kernel = slow_cleanup
+nc.NotebookClient._cleanup_kernel = run_sync(slow_cleanup)
+
+
+def ctrl_c():
+    while not list((folder / "r" / ".tmp").glob("sleepy-*/*.ipynb")):
+        time.sleep(0.2)
+    time.sleep(4)  # the sleeping cell runs
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+threading.Thread(target=ctrl_c, daemon=True).start()
+pool = KernelPool(fork=False) if pooled else None
+try:
+    runner.run(runner.RunSpec(notebook=str(folder / "sleepy.ipynb"), reports_dir=str(folder / "r")), kernels=pool)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+finally:
+    if pool is not None:
+        pool.close()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernels", ["pooled", "own"])
+def test_an_interrupted_cell_ends_quietly_even_when_the_kernel_cleanup_outlasts_a_poll(kernels, toy_notebook, tmp_path):
+    """The notebook client's own kernel cleanup runs the loop before Kernel.close can settle the cell an
+    interrupt left pending: a cleanup of more than a second let that task find the kernel dead and Python printed
+    "Task exception was never retrieved" with a DeadKernelError traceback (a CI run of
+    test_ctrl_c_prints_no_kernel_traceback_and_leaves_nothing). The cleanup is slowed here to make that race
+    certain; the client now settles the cell before cleaning up, on a pool's kernel and on its own."""
+    toy_notebook('seconds: float = 60.0\nartifacts_dir: str = ""', "import time\ntime.sleep(seconds)", stem="sleepy")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(tmp_path), kernels], capture_output=True, text=True, timeout=240, env=env
+    )
+    assert proc.stdout.strip() == "interrupted", (proc.stdout, proc.stderr)
+    for noise in ("Traceback", "never retrieved", "Kernel died"):
+        assert noise not in proc.stderr, proc.stderr
+    assert not list((tmp_path / "r").glob("20*/*")), "no report of the interrupted run"
 
 
 @pytest.mark.slow

@@ -213,14 +213,17 @@ class KernelPool:
         return Kernel(self.kernel_name, os.getcwd(), self._server)
 
 
-def execute_notebook(kernel: Kernel, source: str, target: str, **papermill_kwargs) -> None:
-    """papermill on ``kernel`` (already started); the kernel is shut down when the notebook ends, as papermill
-    does with kernels it starts itself."""
+def execute_notebook(kernel: Kernel | None, source: str, target: str, **papermill_kwargs) -> None:
+    """papermill on ``kernel`` (already started), or on one the notebook client starts (None; its manager class
+    comes from the ``config`` argument); the kernel is shut down when the notebook ends, as papermill does with
+    kernels it starts itself."""
     import papermill as pm
     from papermill.engines import papermill_engines
 
-    papermill_engines.register("marksell-kernel", _engine())
-    pm.execute_notebook(source, target, engine_name="marksell-kernel", km=kernel.manager, **papermill_kwargs)
+    papermill_engines.register("marksell", _engine())
+    if kernel is not None:
+        papermill_kwargs["km"] = kernel.manager
+    pm.execute_notebook(source, target, engine_name="marksell", **papermill_kwargs)
 
 
 @functools.cache
@@ -253,9 +256,22 @@ def _engine():
             self._at_end = True
             super().notebook_complete(**kwargs)
 
-    class GivenKernelEngine(NBClientEngine):
-        """papermill's nbclient engine for a kernel started beforehand (the client still stops it at the end),
-        saving the executed notebook at its start and end only (:class:`SavedAtEnds`)."""
+    class SettlingClient(PapermillNotebookClient):
+        """papermill's client, which on an interrupt mid-cell cancels the cell's pending task before the kernel
+        cleanup runs the event loop again: else that task could wake during the cleanup, find the kernel gone
+        and end with a DeadKernelError that Python prints as "Task exception was never retrieved"."""
+
+        def papermill_execute_cells(self):
+            try:
+                super().papermill_execute_cells()
+            except KeyboardInterrupt:
+                settle_interrupted_tasks()
+                raise
+
+    class Engine(NBClientEngine):
+        """papermill's nbclient engine, on a kernel started beforehand (``km``; the client still stops it at the
+        end) or one the client starts, saving the executed notebook at its start and end only
+        (:class:`SavedAtEnds`) and settling a cell an interrupt left pending (:class:`SettlingClient`)."""
 
         @classmethod
         def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False, **kwargs):
@@ -293,6 +309,6 @@ def _engine():
                 stderr_file=stderr_file,
                 shutdown_kernel="immediate",
             )  # graceful: 1.4 s of teardown, nothing to save
-            return PapermillNotebookClient(nb_man, **final).execute(cleanup_kc=True)
+            return SettlingClient(nb_man, **final).execute(cleanup_kc=True)
 
-    return GivenKernelEngine
+    return Engine

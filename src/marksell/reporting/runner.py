@@ -365,11 +365,10 @@ def _execute(
             log = read_log(kernel.log)
             kernel.close()
         return log
-    import papermill as pm
-
     with kernel_config() as (cfg, log):
         try:
-            pm.execute_notebook(
+            execute_on(
+                None,
                 str(path),
                 str(out_nb),
                 parameters=params,
