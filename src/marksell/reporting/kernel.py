@@ -227,8 +227,27 @@ def execute_notebook(kernel: Kernel | None, source: str, target: str, **papermil
 
 
 @functools.cache
-def _engine():
+def _client():
+    """papermill's notebook client, settling a cell an interrupt left pending (papermill imported on first use)."""
     from papermill.clientwrap import PapermillNotebookClient
+
+    class SettlingClient(PapermillNotebookClient):
+        """papermill's client, which on an interrupt mid-cell cancels the cell's pending task before the kernel
+        cleanup runs the event loop again: else that task could wake during the cleanup, find the kernel gone
+        and end with a DeadKernelError that Python prints as "Task exception was never retrieved"."""
+
+        def papermill_execute_cells(self):
+            try:
+                super().papermill_execute_cells()
+            except KeyboardInterrupt:
+                settle_interrupted_tasks()
+                raise
+
+    return SettlingClient
+
+
+@functools.cache
+def _engine():
     from papermill.engines import NBClientEngine, NotebookExecutionManager
     from papermill.log import logger
     from papermill.utils import merge_kwargs, remove_args
@@ -256,22 +275,10 @@ def _engine():
             self._at_end = True
             super().notebook_complete(**kwargs)
 
-    class SettlingClient(PapermillNotebookClient):
-        """papermill's client, which on an interrupt mid-cell cancels the cell's pending task before the kernel
-        cleanup runs the event loop again: else that task could wake during the cleanup, find the kernel gone
-        and end with a DeadKernelError that Python prints as "Task exception was never retrieved"."""
-
-        def papermill_execute_cells(self):
-            try:
-                super().papermill_execute_cells()
-            except KeyboardInterrupt:
-                settle_interrupted_tasks()
-                raise
-
     class Engine(NBClientEngine):
         """papermill's nbclient engine, on a kernel started beforehand (``km``; the client still stops it at the
         end) or one the client starts, saving the executed notebook at its start and end only
-        (:class:`SavedAtEnds`) and settling a cell an interrupt left pending (:class:`SettlingClient`)."""
+        (:class:`SavedAtEnds`) and settling a cell an interrupt left pending (:func:`_client`)."""
 
         @classmethod
         def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False, **kwargs):
@@ -309,6 +316,6 @@ def _engine():
                 stderr_file=stderr_file,
                 shutdown_kernel="immediate",
             )  # graceful: 1.4 s of teardown, nothing to save
-            return SettlingClient(nb_man, **final).execute(cleanup_kc=True)
+            return _client()(nb_man, **final).execute(cleanup_kc=True)
 
     return Engine
