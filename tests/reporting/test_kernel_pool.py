@@ -214,11 +214,16 @@ def _files(folder) -> dict:
     return out
 
 
+@pytest.fixture
+def users_threads(monkeypatch):
+    """Thread counts as a user has them: none of the limits this suite's runs may set (e.g. OMP_NUM_THREADS=1)."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", ["customer_segmentation", "sales_forecasting"])
-def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one(notebook, tmp_path, monkeypatch):
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # thread counts as a user has them
-        monkeypatch.delenv(name, raising=False)
+def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one(notebook, tmp_path, users_threads):
     cold = runner.run(runner.RunSpec(notebook=notebook, reports_dir=str(tmp_path / "cold")))
     pool = KernelPool()
     pool.more = False
@@ -233,12 +238,10 @@ def test_sample_notebooks_write_the_same_files_on_a_warm_kernel_as_on_a_cold_one
 
 
 @pytest.mark.slow
-def test_a_parallel_batch_writes_the_same_files_as_one_in_turn(tmp_path, monkeypatch):
+def test_a_parallel_batch_writes_the_same_files_as_one_in_turn(tmp_path, users_threads):
     """--jobs changes where runs go, not what they find: a parallel batch caps the forecast's n_jobs, and any
     thread count that followed --jobs (BLAS, OpenMP: the segmentation's k-means inertia depends on it in the last
     digits) would show here."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # thread counts as a user has them
-        monkeypatch.delenv(name, raising=False)
     files = {}
     for jobs in (1, 2):
         specs = [

@@ -342,22 +342,19 @@ def _execute(
     params = dict(values)
     if any(p.name == "artifacts_dir" for p in declared):
         params["artifacts_dir"] = os.path.relpath(tmp, os.getcwd())
+    papermill = {
+        "parameters": params,
+        "kernel_name": KERNEL_NAME,
+        "progress_bar": progress,
+        "log_output": False,
+        "execution_timeout": spec.cell_timeout,
+        "cwd": os.getcwd(),
+        "report_mode": False,
+    }
     if kernels is not None:
         kernel = kernels.take()
         try:
-            execute_on(
-                kernel,
-                str(path),
-                str(out_nb),
-                parameters=params,
-                kernel_name=KERNEL_NAME,
-                progress_bar=progress,
-                log_output=False,
-                execution_timeout=spec.cell_timeout,
-                cwd=os.getcwd(),
-                report_mode=False,
-                start_timeout=WARM_START_TIMEOUT,
-            )
+            execute_on(kernel, str(path), str(out_nb), start_timeout=WARM_START_TIMEOUT, **papermill)
         except Exception as exc:
             exc.kernel_log = read_log(kernel.log)
             raise
@@ -367,19 +364,7 @@ def _execute(
         return log
     with kernel_config() as (cfg, log):
         try:
-            execute_on(
-                None,
-                str(path),
-                str(out_nb),
-                parameters=params,
-                kernel_name=KERNEL_NAME,
-                progress_bar=progress,
-                log_output=False,
-                execution_timeout=spec.cell_timeout,
-                cwd=os.getcwd(),
-                report_mode=False,
-                config=cfg,
-            )
+            execute_on(None, str(path), str(out_nb), config=cfg, **papermill)
         except Exception as exc:
             exc.kernel_log = read_log(log)
             raise
